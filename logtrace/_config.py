@@ -1,0 +1,233 @@
+"""``configure()`` and ``shutdown()``: one call turns tracing on for a whole program.
+
+Everything is decided here, once: the settings (explicit arguments over ``LOGTRACE_*`` and
+OpenTelemetry environment variables over defaults), the processor chain, where lines go, and
+the stdlib and structlog bridges. Nothing on the hot path reads the environment.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import _context
+from . import _fields as f
+from ._env import EnvReader
+from ._pipeline import StdlibHandler, report, sink_logger_factory, state
+from ._propagation import extract_env
+from ._span import tracer
+
+if TYPE_CHECKING:
+    from ._sink import FileSink
+
+_LEVEL_NUMBERS = {name: getattr(logging, name.upper()) for name in f.LEVELS}
+
+_FLUSH = ("interval", "always")
+_OVERFLOW = ("drop", "block")
+
+_lock = threading.RLock()
+_sink: FileSink | None = None
+_stdlib_handlers: list[logging.Handler] = []
+
+
+def _default_service() -> str:
+    argv0 = sys.argv[0] if sys.argv and sys.argv[0] else ""
+    stem = Path(argv0).stem
+    return stem if stem and stem not in ("-c", "-m", "__main__") else "python"
+
+
+def configure(
+    service: str | None = None,
+    *,
+    directory: str | os.PathLike[str] | None = None,
+    level: str | int | None = None,
+    enabled: bool | None = None,
+    flush: str | None = None,
+    flush_interval: float | None = None,
+    queue_size: int | None = None,
+    overflow: str | None = None,
+    rotate_bytes: int | None = None,
+    rotate_seconds: float | None = None,
+    retention_days: float | None = None,
+    retention_bytes: int | None = None,
+    file_mode: int | None = None,
+    dir_mode: int | None = None,
+    max_depth: int | None = None,
+    stdlib: bool = True,
+    structlog_setup: bool = True,
+    environ: Mapping[str, str] | None = None,
+) -> None:
+    """Turn tracing on: lines of spans, stdlib ``logging`` and structlog go to JSONL files.
+
+    Every argument left as ``None`` is read from the environment, then defaulted; the README
+    lists the variables. Calling it again replaces the previous configuration (the old files
+    are flushed and closed first).
+
+    Args:
+        service: the ``service`` of every line (``LOGTRACE_SERVICE``, ``OTEL_SERVICE_NAME``,
+            ``service.name`` in ``OTEL_RESOURCE_ATTRIBUTES``; default: the script's name).
+        directory: where files go (``LOGTRACE_DIR``, default ``./logtrace``).
+        level: the lowest level of log lines written (``LOGTRACE_LEVEL``, default ``info``).
+            Span lines are always written when tracing is enabled.
+        enabled: write span lines (``LOGTRACE_ENABLED``; ``OTEL_SDK_DISABLED=true`` turns it
+            off). Disabled, spans still carry ids onto log lines but write nothing.
+        flush: ``"interval"`` (default) or ``"always"`` (each line written through).
+        stdlib: send stdlib ``logging`` records to the files (a handler on the root logger).
+        structlog_setup: configure structlog to write through the same chain.
+        environ: read settings from this mapping instead of ``os.environ``.
+    """
+    global _sink
+    from ._sink import FileSink, SinkSettings
+
+    env = EnvReader(os.environ if environ is None else environ)
+    service = service or env.service() or _default_service()
+    level_no = _level_number(level, env)
+    if enabled is None:
+        enabled = env.enabled()
+    settings = SinkSettings(
+        directory=Path(
+            directory if directory is not None else env.text("LOGTRACE_DIR", "logtrace")
+        ),
+        service=service,
+        flush=_choice("flush", flush, env.choice("LOGTRACE_FLUSH", "interval", _FLUSH), _FLUSH),  # type: ignore[arg-type]
+        flush_interval=_given(flush_interval, env.number("LOGTRACE_FLUSH_INTERVAL", 1.0)),
+        queue_size=int(_given(queue_size, env.size("LOGTRACE_QUEUE_SIZE", 100_000))),
+        overflow=_choice(
+            "overflow", overflow, env.choice("LOGTRACE_OVERFLOW", "drop", _OVERFLOW), _OVERFLOW
+        ),  # type: ignore[arg-type]
+        rotate_bytes=int(_given(rotate_bytes, env.size("LOGTRACE_ROTATE_BYTES", 64 * 2**20))),
+        rotate_seconds=_given(rotate_seconds, env.duration("LOGTRACE_ROTATE_SECONDS", 3600.0)),
+        retention_days=_given(retention_days, env.number("LOGTRACE_RETENTION_DAYS", 7.0)),
+        retention_bytes=retention_bytes
+        if retention_bytes is not None
+        else env.optional_size("LOGTRACE_RETENTION_BYTES"),
+        file_mode=_given(file_mode, env.mode("LOGTRACE_FILE_MODE", 0o600)),
+        dir_mode=_given(dir_mode, env.mode("LOGTRACE_DIR_MODE", 0o700)),
+    )
+    with _lock:
+        _close_sink()
+        state.stamper.service = service
+        state.stamper.pid = os.getpid()
+        tracer.write_spans = enabled
+        tracer.max_depth = int(_given(max_depth, env.number("LOGTRACE_MAX_DEPTH", 50)))
+        _context.process_parent = extract_env(env.environ)
+        sink = FileSink(settings, report)
+        sink.start()
+        _sink = sink
+        state.write = sink.write
+        if stdlib:
+            _install_stdlib(level_no)
+        if structlog_setup:
+            import structlog
+            from structlog.contextvars import merge_contextvars
+
+            if state.processors[0] is not merge_contextvars:
+                # In place: loggers structlog already cached hold this very list.
+                state.processors.insert(0, merge_contextvars)
+            structlog.configure(
+                processors=state.processors,
+                wrapper_class=structlog.make_filtering_bound_logger(level_no),
+                logger_factory=sink_logger_factory,
+                cache_logger_on_first_use=True,
+            )
+        _install_fork_hook()
+
+
+_fork_hook_installed = False
+
+
+def _install_fork_hook() -> None:
+    global _fork_hook_installed
+    if not _fork_hook_installed:
+        _fork_hook_installed = True
+        os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _after_fork_in_child() -> None:
+    state.stamper.pid = os.getpid()
+
+
+def shutdown(timeout: float = 5.0) -> None:
+    """Flush every line written so far to disk and close the files.
+
+    Lines written after this go nowhere until ``configure()`` is called again.
+    """
+    with _lock:
+        _close_sink(timeout)
+        for handler in _stdlib_handlers:
+            logging.getLogger().removeHandler(handler)
+        _stdlib_handlers.clear()
+
+
+def flush(timeout: float = 5.0) -> None:
+    """Write every line emitted so far to the file now, waiting up to ``timeout`` seconds."""
+    sink = _sink
+    if sink is not None:
+        sink.flush(timeout)
+
+
+def current_file() -> Path | None:
+    """The file this process writes to now, or ``None`` before ``configure()``."""
+    sink = _sink
+    return None if sink is None else sink.path
+
+
+def _close_sink(timeout: float = 5.0) -> None:
+    global _sink
+    sink, _sink = _sink, None
+    state.write = _drop
+    if sink is not None:
+        sink.flush(timeout)
+        sink.close()
+
+
+def _drop(line: bytes) -> None:
+    """Lines emitted after shutdown() go nowhere."""
+
+
+def _install_stdlib(level_no: int) -> None:
+    root = logging.getLogger()
+    had_handlers = bool(root.handlers)
+    for handler in _stdlib_handlers:
+        root.removeHandler(handler)
+    _stdlib_handlers.clear()
+    handler = StdlibHandler(level_no)
+    root.addHandler(handler)
+    _stdlib_handlers.append(handler)
+    if not had_handlers:
+        # Without handlers, warnings went to stderr through logging.lastResort; adding ours
+        # would silence that, so keep the same behaviour with a handler of the same kind.
+        console = logging.StreamHandler()
+        console.setLevel(logging.WARNING)
+        root.addHandler(console)
+        _stdlib_handlers.append(console)
+    if root.level == logging.NOTSET or root.level > level_no:
+        root.setLevel(level_no)
+
+
+def _level_number(level: str | int | None, env: EnvReader) -> int:
+    if isinstance(level, int):
+        return level
+    if level is not None:
+        name = level.lower()
+        if name not in _LEVEL_NUMBERS:
+            raise ValueError(f"level must be one of {', '.join(f.LEVELS)}, not {level!r}")
+        return int(_LEVEL_NUMBERS[name])
+    return int(_LEVEL_NUMBERS[env.choice("LOGTRACE_LEVEL", "info", f.LEVELS)])
+
+
+def _choice(what: str, given: str | None, default: str, allowed: tuple[str, ...]) -> str:
+    if given is None:
+        return default
+    if given not in allowed:
+        raise ValueError(f"{what} must be one of {', '.join(allowed)}, not {given!r}")
+    return given
+
+
+def _given(value: Any, default: Any) -> Any:
+    return default if value is None else value

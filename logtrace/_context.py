@@ -1,0 +1,130 @@
+"""The current span context, in a contextvar, and helpers that carry it into threads.
+
+asyncio tasks copy the context when they are created, so spans follow them for free. Threads
+start with an empty context, so work handed to a thread is wrapped: ``wrap(fn)`` runs ``fn`` in
+a copy of the caller's context, and ``ThreadPoolExecutor`` does that for every submitted task.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextvars
+import functools
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class SpanContext:
+    """What crosses a boundary: the ids of a span, its sampled flag and the W3C tracestate.
+
+    A local span's context is its own; a remote one comes from an incoming ``traceparent``.
+    """
+
+    __slots__ = ("baggage", "depth", "remote", "sampled", "span_id", "trace_id", "tracestate")
+
+    def __init__(
+        self,
+        trace_id: str,
+        span_id: str,
+        sampled: bool = True,
+        tracestate: str | None = None,
+        remote: bool = False,
+        depth: int = 0,
+        baggage: str | None = None,
+    ) -> None:
+        self.trace_id = trace_id
+        self.span_id = span_id
+        self.sampled = sampled
+        self.tracestate = tracestate
+        self.remote = remote
+        self.depth = depth
+        self.baggage = baggage
+
+    @property
+    def trace_flags(self) -> str:
+        """The W3C trace-flags byte as two hex digits: ``01`` sampled, ``00`` not."""
+        return "01" if self.sampled else "00"
+
+    def __repr__(self) -> str:
+        kind = "remote " if self.remote else ""
+        return f"<{kind}SpanContext trace_id={self.trace_id} span_id={self.span_id}>"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SpanContext):
+            return NotImplemented
+        return (self.trace_id, self.span_id, self.sampled, self.tracestate) == (
+            other.trace_id,
+            other.span_id,
+            other.sampled,
+            other.tracestate,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.trace_id, self.span_id))
+
+
+current_context: contextvars.ContextVar[SpanContext | None] = contextvars.ContextVar(
+    "logtrace_current_span", default=None
+)
+
+# The context this process was started in (TRACEPARENT in its environment, read by
+# configure()): outside any span, lines and new spans belong to it.
+process_parent: SpanContext | None = None
+
+# Set by the OpenTelemetry bridge when it is enabled: returns the active OpenTelemetry span's
+# context when no logtrace span is current, so log lines carry its ids.
+fallback_context: Callable[[], SpanContext | None] | None = None
+
+
+def get_current() -> SpanContext | None:
+    """Return the context of the current span, or ``None`` outside any span."""
+    ctx = current_context.get()
+    if ctx is not None:
+        return ctx
+    if fallback_context is not None:
+        ctx = fallback_context()
+        if ctx is not None:
+            return ctx
+    return process_parent
+
+
+def current_trace_id() -> str | None:
+    """Return the trace id of the current span, or ``None`` outside any span."""
+    ctx = get_current()
+    return None if ctx is None else ctx.trace_id
+
+
+def current_span_id() -> str | None:
+    """Return the span id of the current span, or ``None`` outside any span."""
+    ctx = get_current()
+    return None if ctx is None else ctx.span_id
+
+
+def wrap(fn: Callable[P, R]) -> Callable[P, R]:
+    """Bind ``fn`` to a copy of the current context, for running it on another thread.
+
+    ``threading.Thread(target=logtrace.wrap(work)).start()`` makes log lines and spans inside
+    ``work`` belong to the span that was current when ``wrap`` was called.
+    """
+    ctx = contextvars.copy_context()
+
+    @functools.wraps(fn)
+    def run_in_context(*args: P.args, **kwargs: P.kwargs) -> R:
+        # A copy per call: the same wrapped callable may run on two threads at once, and a
+        # Context can be entered by one thread at a time.
+        return ctx.copy().run(fn, *args, **kwargs)
+
+    return run_in_context
+
+
+class ThreadPoolExecutor(concurrent.futures.ThreadPoolExecutor):
+    """A ``ThreadPoolExecutor`` whose tasks run in the context of the code that submitted them."""
+
+    def submit(
+        self, fn: Callable[..., R], /, *args: Any, **kwargs: Any
+    ) -> concurrent.futures.Future[R]:
+        """Schedule ``fn(*args, **kwargs)`` in a copy of the caller's context."""
+        return super().submit(contextvars.copy_context().run, fn, *args, **kwargs)

@@ -1,0 +1,106 @@
+"""Field names of the event format: the only thing the write and read sides share.
+
+One JSON object per line. Every line carries ``ts``, ``level``, ``event``, ``logger``,
+``service`` and ``pid``; a line written inside a span adds ``trace_id``, ``span_id`` and
+``trace_flags``. Span lines add the ``span`` marker (``start``, ``end`` or ``event``), ``name``
+and ``parent_id``; end lines add ``duration_ms`` and ``status``, and error fields when the span
+failed. Everything else on a line is a user field (a span attribute or a keyword of a log call).
+The README documents each field; change both together.
+"""
+
+from __future__ import annotations
+
+FORMAT_VERSION = 1
+
+TS = "ts"
+LEVEL = "level"
+EVENT = "event"
+LOGGER = "logger"
+SERVICE = "service"
+PID = "pid"
+
+TRACE_ID = "trace_id"
+SPAN_ID = "span_id"
+TRACE_FLAGS = "trace_flags"
+
+SPAN = "span"
+NAME = "name"
+PARENT_ID = "parent_id"
+DURATION_MS = "duration_ms"
+STATUS = "status"
+ERROR_TYPE = "error_type"
+ERROR_MESSAGE = "error_message"
+EXCEPTION = "exception"
+
+# Values of the SPAN marker.
+SPAN_START = "start"
+SPAN_END = "end"
+SPAN_EVENT = "event"
+
+# Values of STATUS on end lines.
+STATUS_OK = "ok"
+STATUS_ERROR = "error"
+
+# Events logtrace writes about itself (logger "logtrace").
+FILE_EVENT = "logtrace.file"
+DROPPED_EVENT = "logtrace.dropped"
+WRITE_ERROR_EVENT = "logtrace.write_error"
+BAD_TRACEPARENT_EVENT = "logtrace.bad_traceparent"
+FORMAT = "format"
+DROPPED = "dropped"
+REASON = "reason"
+# Fields of those events: the header line (FILE_EVENT) and write errors (WRITE_ERROR_EVENT, which
+# also carries ERROR_TYPE and ERROR_MESSAGE).
+HOST = "host"
+ARGV = "argv"
+PYTHON = "python"
+PATH = "path"
+# Values of REASON on DROPPED_EVENT lines.
+REASON_QUEUE_FULL = "queue_full"
+REASON_WRITE_ERROR = "write_error"
+
+# Names a user field may not take: a user field with one of these names is written with a
+# trailing underscore instead (``level`` -> ``level_``), so it can never be mistaken for ours.
+RESERVED = frozenset(
+    {
+        TS,
+        LEVEL,
+        LOGGER,
+        SERVICE,
+        PID,
+        TRACE_ID,
+        SPAN_ID,
+        TRACE_FLAGS,
+        SPAN,
+        NAME,
+        PARENT_ID,
+        DURATION_MS,
+        STATUS,
+        ERROR_TYPE,
+        ERROR_MESSAGE,
+        EXCEPTION,
+    }
+)
+
+# Levels as written, lowest first.
+LEVELS = ("debug", "info", "warning", "error", "critical")
+
+# File names: <dir>/<YYYY-MM-DD>/<service>_<host>_<pid>_<YYYYmmddTHHMMSS.fffZ>.jsonl[.zst]
+# Service and host are sanitised to [A-Za-z0-9.-] so "_" only ever separates the parts.
+LIVE_SUFFIX = ".jsonl"
+ROTATED_SUFFIX = ".jsonl.zst"
+FILE_TIME_FORMAT = "%Y%m%dT%H%M%S"
+DAY_FORMAT = "%Y-%m-%d"
+# A file's name, live or rotated; groups: service, host, pid, opened (the time part).
+FILE_NAME_PATTERN = (
+    r"(?P<service>[A-Za-z0-9.-]+)_(?P<host>[A-Za-z0-9.-]+)_(?P<pid>[0-9]+)"
+    r"_(?P<opened>[0-9]{8}T[0-9]{6}\.[0-9]{3}Z)\.jsonl(?:\.zst)?"
+)
+DAY_PATTERN = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+# Where the files go (read by configure() and, as the default, by the CLI).
+ENV_DIR = "LOGTRACE_DIR"
+DEFAULT_DIR = "logtrace"
+
+# Environment carrier for child processes (OpenTelemetry's env-carrier names).
+ENV_TRACEPARENT = "TRACEPARENT"
+ENV_TRACESTATE = "TRACESTATE"

@@ -1,0 +1,376 @@
+"""The processor chain every line goes through, and where its output goes.
+
+structlog calls, stdlib ``logging`` records and span lines all run the same chain:
+``merge_contextvars`` (fields bound with structlog's contextvars; added by ``configure()``,
+because importing structlog imports rich, and importing logtrace must stay light), ``Stamper``
+(the reserved fields, in a fixed order, and the trace context), then ``render`` (one JSON line
+as bytes). The bytes go to ``state.write``: the file sink once configured, a no-op before, a
+list in tests.
+
+Span lines and stdlib records reach the chain with an ``Origin`` under ``ORIGIN_KEY``: the
+fields they fix themselves (their own ids, the record's time and logger). Everything else in an
+event dict is the user's, so user fields named like ours are renamed, never trusted.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+import traceback
+from collections.abc import Callable, Mapping
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from . import _fields as f
+from ._context import SpanContext, get_current
+
+if TYPE_CHECKING:
+    from structlog.types import EventDict, WrappedLogger
+
+ORIGIN_KEY = "_logtrace_origin"
+
+_LEVEL_OF_METHOD = {
+    "debug": "debug",
+    "info": "info",
+    "msg": "info",
+    "warning": "warning",
+    "warn": "warning",
+    "error": "error",
+    "exception": "error",
+    "critical": "critical",
+    "fatal": "critical",
+}
+
+
+class Origin:
+    """Fields a line fixes itself instead of taking them from the current context."""
+
+    __slots__ = ("ctx", "logger", "span_fields", "ts_ns")
+
+    def __init__(
+        self,
+        ts_ns: int,
+        logger: str,
+        ctx: SpanContext | None = None,
+        span_fields: dict[str, Any] | None = None,
+    ) -> None:
+        self.ts_ns = ts_ns
+        self.logger = logger
+        self.ctx = ctx
+        self.span_fields = span_fields
+
+
+_ts_cache: tuple[int, str] = (-1, "")
+
+
+def format_ts(ns: int) -> str:
+    """Format nanoseconds since the epoch as RFC 3339 UTC with microseconds."""
+    global _ts_cache
+    sec, rem = divmod(ns, 1_000_000_000)
+    cached = _ts_cache
+    if cached[0] != sec:
+        cached = (sec, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sec)))
+        _ts_cache = cached
+    return f"{cached[1]}.{rem // 1000:06d}Z"
+
+
+def qualified_name(cls: type) -> str:
+    """``ValueError`` for builtins, ``package.module.Error`` otherwise."""
+    module = cls.__module__
+    if module == "builtins":
+        return cls.__qualname__
+    return f"{module}.{cls.__qualname__}"
+
+
+def error_fields(exc: BaseException) -> dict[str, str]:
+    """The error fields of a line for ``exc``: type, message and formatted traceback."""
+    try:
+        message = str(exc)
+    except Exception:
+        message = f"<unprintable {type(exc).__name__}>"
+    return {
+        f.ERROR_TYPE: qualified_name(type(exc)),
+        f.ERROR_MESSAGE: message,
+        f.EXCEPTION: "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
+    }
+
+
+def _exception_of(exc_info: Any) -> BaseException | None:
+    if isinstance(exc_info, BaseException):
+        return exc_info
+    if isinstance(exc_info, tuple):
+        return exc_info[1] if len(exc_info) > 1 else None
+    return sys.exc_info()[1]
+
+
+class Stamper:
+    """The processor that writes the reserved fields, in order, ahead of the user's.
+
+    Args:
+        service: the ``service`` of every line.
+        clock: nanoseconds since the epoch, for lines that do not bring their own time.
+    """
+
+    __slots__ = ("clock", "pid", "service")
+
+    def __init__(self, service: str, clock: Callable[[], int] = time.time_ns) -> None:
+        self.service = service
+        self.clock = clock
+        self.pid = os.getpid()
+
+    def __call__(self, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
+        origin: Origin | None = event_dict.pop(ORIGIN_KEY, None)
+        exc_info = event_dict.pop("exc_info", None)
+        if origin is None:
+            ts_ns = self.clock()
+            logger_name = getattr(logger, "name", None) or "structlog"
+            ctx = get_current()
+        else:
+            ts_ns = origin.ts_ns
+            logger_name = origin.logger
+            ctx = origin.ctx if origin.span_fields is not None else get_current()
+        out: EventDict = {
+            f.TS: format_ts(ts_ns),
+            f.LEVEL: _LEVEL_OF_METHOD.get(method_name, method_name),
+            f.EVENT: event_dict.get(f.EVENT),
+        }
+        if ctx is not None:
+            out[f.TRACE_ID] = ctx.trace_id
+            out[f.SPAN_ID] = ctx.span_id
+            out[f.TRACE_FLAGS] = "01" if ctx.sampled else "00"
+        if origin is not None and origin.span_fields is not None:
+            out.update(origin.span_fields)
+        out[f.LOGGER] = logger_name
+        out[f.SERVICE] = self.service
+        out[f.PID] = self.pid
+        if f.RESERVED.isdisjoint(event_dict):
+            out.update(event_dict)
+        else:
+            for key, value in event_dict.items():
+                out[key + "_" if key in f.RESERVED else key] = value
+        if exc_info:
+            exc = _exception_of(exc_info)
+            if exc is not None:
+                out.update(error_fields(exc))
+        return out
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, (set, frozenset)):
+        return list(value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value).decode("utf-8", "backslashreplace")
+    if isinstance(value, BaseException):
+        return f"{qualified_name(type(value))}: {value}"
+    return repr(value)
+
+
+_DUMPS_OPTIONS = orjson.OPT_NON_STR_KEYS
+
+
+def _sanitize(value: Any, depth: int = 0) -> Any:
+    """A JSON-safe copy: strings made valid UTF-8, huge ints and the unknown as text."""
+    if depth > 32:
+        return "<nested too deep>"
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, bool) or value is None or isinstance(value, float):
+        return value
+    if isinstance(value, int):
+        return value if -(2**63) <= value < 2**64 else str(value)
+    if isinstance(value, Mapping):
+        return {str(_sanitize(k, depth + 1)): _sanitize(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_sanitize(v, depth + 1) for v in value]
+    try:
+        return _sanitize(_default(value), depth + 1)
+    except Exception:
+        return f"<unrepresentable {type(value).__name__}>"
+
+
+def render(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> bytes:
+    """The last processor: one JSON line as bytes, whatever the values are."""
+    try:
+        return orjson.dumps(event_dict, default=_default, option=_DUMPS_OPTIONS)
+    except Exception:
+        state.render_fallbacks += 1
+    try:
+        return orjson.dumps(_sanitize(event_dict), option=_DUMPS_OPTIONS)
+    except Exception:
+        return orjson.dumps(
+            {
+                f.TS: event_dict.get(f.TS),
+                f.LEVEL: "error",
+                f.EVENT: "logtrace.render_error",
+                f.LOGGER: "logtrace",
+            }
+        )
+
+
+def _drop_line(line: bytes) -> None:
+    """Where lines go before ``configure()``: nowhere."""
+
+
+class _State:
+    """What the chain is and where its lines go; rebuilt by ``configure()``."""
+
+    __slots__ = ("errors", "processors", "render_fallbacks", "stamper", "write")
+
+    def __init__(self) -> None:
+        self.stamper = Stamper(service="unknown")
+        self.processors: list[Callable[..., Any]] = [self.stamper, render]
+        self.write: Callable[[bytes], None] = _drop_line
+        self.errors = 0
+        self.render_fallbacks = 0
+
+
+state = _State()
+
+
+def emit(method_name: str, event_dict: EventDict) -> None:
+    """Run ``event_dict`` through the chain and hand the line to the sink; never raises."""
+    try:
+        line: Any = event_dict
+        for processor in state.processors:
+            line = processor(None, method_name, line)
+        state.write(line)
+    except Exception:
+        state.errors += 1
+    except BaseException as exc:
+        # structlog.DropEvent (a BaseException) from a processor of the user's: not an error.
+        if type(exc).__name__ != "DropEvent":
+            raise
+
+
+def report(level: str, event: str, fields: Mapping[str, Any]) -> bytes:
+    """Render a line logtrace writes about itself (drops, write errors, file headers)."""
+    stamper = state.stamper
+    out: dict[str, Any] = {
+        f.TS: format_ts(stamper.clock()),
+        f.LEVEL: level,
+        f.EVENT: event,
+        f.LOGGER: "logtrace",
+        f.SERVICE: stamper.service,
+        f.PID: os.getpid(),
+    }
+    out.update(fields)
+    return render(None, level, out)
+
+
+class SinkLogger:
+    """The logger structlog hands rendered lines to; every level method writes the line."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def msg(self, line: bytes) -> None:
+        """Hand a rendered line to the sink."""
+        state.write(line)
+
+    debug = info = warning = warn = error = critical = exception = fatal = log = msg
+
+
+def sink_logger_factory(*args: Any) -> SinkLogger:
+    """structlog's logger factory: ``structlog.get_logger("name")`` names the logger."""
+    if args and isinstance(args[0], str):
+        return SinkLogger(args[0])
+    return SinkLogger(_caller_module())
+
+
+def _caller_module() -> str:
+    # Runs once per logger (structlog caches it), so walking the stack here is affordable.
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None:
+        module = frame.f_globals.get("__name__", "")
+        if not module.startswith(("structlog", "logtrace.")) and module != "logtrace":
+            return str(module)
+        frame = frame.f_back
+    return "structlog"
+
+
+_RECORD_ATTRS = frozenset(
+    vars(logging.LogRecord("", 0, "", 0, "", (), None)).keys() | {"message", "asctime", "taskName"}
+)
+
+
+def _level_of_record(levelno: int) -> str:
+    if levelno <= logging.DEBUG:
+        return "debug"
+    if levelno <= logging.INFO:
+        return "info"
+    if levelno <= logging.WARNING:
+        return "warning"
+    if levelno <= logging.ERROR:
+        return "error"
+    return "critical"
+
+
+def record_to_event(record: logging.LogRecord) -> tuple[str, EventDict]:
+    """The level and event dict of a stdlib record, ``extra=`` fields included."""
+    try:
+        message = record.getMessage()
+    except Exception:
+        message = f"{record.msg!r} % {record.args!r}"
+    event_dict: EventDict = {f.EVENT: message}
+    for key, value in record.__dict__.items():
+        if key not in _RECORD_ATTRS:
+            event_dict[key] = value
+    if record.exc_info:
+        event_dict["exc_info"] = record.exc_info
+    event_dict[ORIGIN_KEY] = Origin(int(record.created * 1e9), record.name)
+    return _level_of_record(record.levelno), event_dict
+
+
+class StdlibHandler(logging.Handler):
+    """Sends stdlib log records through logtrace's chain into its files."""
+
+    def handle(self, record: logging.LogRecord) -> bool:
+        """Emit without the handler lock: the chain and the sink are thread-safe."""
+        if record.levelno >= self.level and self.filter(record):
+            self.emit(record)
+            return True
+        return False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Write ``record`` as one JSON line; never raises."""
+        try:
+            level, event_dict = record_to_event(record)
+        except Exception:
+            state.errors += 1
+            return
+        emit(level, event_dict)
+
+
+def add_trace_context(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
+    """A structlog processor that adds ``trace_id``, ``span_id`` and ``trace_flags``.
+
+    For structlog setups of your own: put it in your processor chain, before the renderer.
+    """
+    ctx = get_current()
+    if ctx is not None:
+        event_dict.setdefault(f.TRACE_ID, ctx.trace_id)
+        event_dict.setdefault(f.SPAN_ID, ctx.span_id)
+        event_dict.setdefault(f.TRACE_FLAGS, ctx.trace_flags)
+    return event_dict
+
+
+class TraceContextFilter(logging.Filter):
+    """A ``logging.Filter`` that sets ``trace_id``, ``span_id`` and ``trace_flags`` on records.
+
+    For stdlib setups of your own: add it to a handler and use ``%(trace_id)s`` in the format.
+    Outside a span the attributes are empty strings, so formats never fail.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Annotate ``record``; always lets it through."""
+        ctx = get_current()
+        record.trace_id = ctx.trace_id if ctx is not None else ""
+        record.span_id = ctx.span_id if ctx is not None else ""
+        record.trace_flags = ctx.trace_flags if ctx is not None else ""
+        return True

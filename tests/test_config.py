@@ -1,0 +1,195 @@
+"""configure() end to end on real files: the issue's example, env vars, reconfiguration."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import structlog
+from _core_fixtures import read_lines, traced_dir
+
+import logtrace
+
+
+def run_program(code: str, cwd: Path, env: dict[str, str] | None = None) -> str:
+    """Run a small traced program in a fresh interpreter; return its stderr."""
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stderr
+
+
+def test_the_issue_example_on_real_files(tmp_path: Path) -> None:
+    """stdlib and structlog calls in a span land in the file with its ids; grep finds them."""
+    (tmp_path / "thirdparty.py").write_text(
+        "import logging\nlog = logging.getLogger('thirdparty')\n"
+        "def work():\n    log.info('third-party work', extra={'rows': 3})\n"
+    )
+    run_program(
+        """
+        import asyncio, logging, structlog, logtrace, thirdparty
+        logtrace.configure(service="coordinator", directory="out")
+        log = logging.getLogger("app")
+        slog = structlog.get_logger()
+        with logtrace.span("dispatch", task_id=42) as span:
+            log.info("sending task")
+            slog.info("structlog says", worker=2)
+            thirdparty.work()
+            span.set(attempt=2)
+
+        @logtrace.traced
+        async def fetch(url):
+            log.info("fetching %s", url)
+
+        asyncio.run(fetch("http://example.invalid"))
+        logtrace.shutdown()
+        """,
+        tmp_path,
+    )
+    lines = read_lines(tmp_path / "out")
+    by_event = {line["event"]: line for line in lines if "span" not in line}
+    start = next(
+        line for line in lines if line.get("span") == "start" and line["name"] == "dispatch"
+    )
+    for event, logger in [
+        ("sending task", "app"),
+        ("structlog says", "__main__"),
+        ("third-party work", "thirdparty"),
+    ]:
+        line = by_event[event]
+        assert (line["trace_id"], line["span_id"]) == (start["trace_id"], start["span_id"])
+        assert line["logger"] == logger and line["service"] == "coordinator"
+    assert by_event["structlog says"]["worker"] == 2 and by_event["third-party work"]["rows"] == 3
+    fetch_start = next(line for line in lines if line.get("name") == "fetch")
+    assert by_event["fetching http://example.invalid"]["span_id"] == fetch_start["span_id"]
+    files = list((tmp_path / "out").rglob("*.jsonl"))
+    grep = subprocess.run(
+        ["grep", "-h", start["trace_id"], *map(str, files)], capture_output=True, text=True
+    )
+    assert len(grep.stdout.splitlines()) == 5  # start, three log lines, end
+
+
+def test_configured_in_process_with_fixture(traced_dir: Path) -> None:
+    """Inside one process: spans and both kinds of log calls reach the live file after flush()."""
+    with logtrace.span("job", n=1) as span:
+        logging.getLogger("lib").warning("careful")
+        structlog.get_logger("mine").info("hello", k="v")
+    logtrace.flush()
+    lines = read_lines(traced_dir)
+    assert logtrace.current_file() is not None
+    ours = [line for line in lines if line.get("trace_id") == span.trace_id]
+    assert [line["event"] for line in ours] == ["job", "careful", "hello", "job"]
+    assert ours[2]["logger"] == "mine"
+
+
+def test_arguments_override_environment(tmp_path: Path) -> None:
+    """Explicit arguments win over LOGTRACE_* variables, which win over defaults."""
+    env = {"LOGTRACE_DIR": str(tmp_path / "from-env"), "LOGTRACE_SERVICE": "env-service"}
+    try:
+        logtrace.configure(service="arg-service", environ=env)
+        with logtrace.span("x"):
+            pass
+        logtrace.flush()
+        (line, *_) = [x for x in read_lines(tmp_path / "from-env") if x.get("span")]
+        assert line["service"] == "arg-service"
+    finally:
+        logtrace.shutdown()
+
+
+def test_configure_twice_is_safe_and_loses_nothing(tmp_path: Path) -> None:
+    """A second configure() flushes the first configuration's lines and switches cleanly."""
+    try:
+        logtrace.configure(service="one", directory=tmp_path / "a", environ={})
+        with logtrace.span("first"):
+            pass
+        logtrace.configure(service="two", directory=tmp_path / "b", environ={})
+        with logtrace.span("second"):
+            logging.getLogger("x").warning("once")
+        logtrace.shutdown()
+    finally:
+        logtrace.shutdown()
+    first = read_lines(tmp_path / "a")
+    second = read_lines(tmp_path / "b")
+    assert {x["event"] for x in first if x.get("span")} == {"first"}
+    assert {x["service"] for x in second} == {"two"}
+    assert [x["event"] for x in second if x["logger"] == "x"] == ["once"]
+    root = logging.getLogger()
+    assert not any(type(h).__name__ == "StdlibHandler" for h in root.handlers)
+
+
+def test_disabled_writes_log_lines_with_ids_but_no_span_lines(tmp_path: Path) -> None:
+    """LOGTRACE_ENABLED=0: no span lines; log lines inside spans still carry ids."""
+    try:
+        logtrace.configure(directory=tmp_path, environ={"LOGTRACE_ENABLED": "0"})
+        with logtrace.span("quiet") as span:
+            logging.getLogger("app").warning("still logged")
+        logtrace.flush()
+    finally:
+        logtrace.shutdown()
+    lines = [x for x in read_lines(tmp_path) if x["logger"] != "logtrace"]
+    assert [(x["event"], x["span_id"]) for x in lines] == [("still logged", span.span_id)]
+
+
+def test_level_filters_log_lines_not_spans(tmp_path: Path) -> None:
+    """LOGTRACE_LEVEL=warning drops info log lines but keeps span lines."""
+    try:
+        logtrace.configure(directory=tmp_path, environ={"LOGTRACE_LEVEL": "warning"})
+        with logtrace.span("s"):
+            logging.getLogger("app").info("hidden")
+            structlog.get_logger("app2").info("hidden too")
+            logging.getLogger("app").error("shown")
+        logtrace.flush()
+    finally:
+        logtrace.shutdown()
+    events = [
+        x["event"] for x in read_lines(tmp_path) if x["logger"] != "logtrace" or x.get("span")
+    ]
+    assert events == ["s", "shown", "s"]
+
+
+def test_child_process_continues_the_trace_from_its_environment(tmp_path: Path) -> None:
+    """A child started with child_env() and calling configure() continues the parent's trace."""
+    code = """
+        import logging, logtrace
+        logtrace.configure(service="child", directory="out")
+        logging.getLogger("child").warning("before any span")
+        with logtrace.span("child work"):
+            pass
+        logtrace.shutdown()
+    """
+    with logtrace.span("parent") as parent:
+        run_program(code, tmp_path, env=logtrace.child_env())
+    lines = read_lines(tmp_path / "out")
+    child_start = next(x for x in lines if x.get("span") == "start")
+    assert child_start["trace_id"] == parent.trace_id
+    assert child_start["parent_id"] == parent.span_id
+    loose = next(x for x in lines if x["event"] == "before any span")
+    assert (loose["trace_id"], loose["span_id"]) == (parent.trace_id, parent.span_id)
+
+
+def test_bad_arguments_raise_clear_errors() -> None:
+    """A wrong explicit argument is a programming error: ValueError naming it."""
+    with pytest.raises(ValueError, match="level must be one of"):
+        logtrace.configure(level="loud", environ={})
+    with pytest.raises(ValueError, match="flush must be one of"):
+        logtrace.configure(flush="sometimes", environ={})
+
+
+def test_files_are_owner_only(traced_dir: Path) -> None:
+    """Files are 0600 and directories 0700 by default."""
+    with logtrace.span("x"):
+        pass
+    logtrace.flush()
+    files = list(traced_dir.rglob("*.jsonl"))
+    assert files and all(path.stat().st_mode & 0o777 == 0o600 for path in files)
+    assert all(path.parent.stat().st_mode & 0o777 == 0o700 for path in files)

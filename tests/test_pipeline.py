@@ -1,0 +1,178 @@
+"""The processor chain: reserved fields, rendering anything, stdlib and structlog bridges."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterator
+
+import orjson
+import pytest
+import structlog
+
+import logtrace
+from logtrace import _fields, testing
+from logtrace._pipeline import StdlibHandler, emit, format_ts, render
+
+
+@pytest.fixture
+def stdlib_logger() -> Iterator[logging.Logger]:
+    """A 'third-party' stdlib logger whose records go through logtrace's handler."""
+    logger = logging.getLogger("thirdparty.module")
+    handler = StdlibHandler()
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield logger
+    finally:
+        logger.removeHandler(handler)
+
+
+def test_stdlib_record_inside_span_gains_ids(stdlib_logger: logging.Logger) -> None:
+    """A stdlib logging call inside a span carries trace_id and span_id."""
+    with testing.capture_events() as events, logtrace.span("dispatch") as span:
+        stdlib_logger.info("sending task %d", 42, extra={"task_id": 42})
+    line = events[1]
+    assert line["event"] == "sending task 42" and line["logger"] == "thirdparty.module"
+    assert (line["trace_id"], line["span_id"]) == (span.trace_id, span.span_id)
+    assert line["trace_flags"] == "01" and line["task_id"] == 42 and "span" not in line
+
+
+def test_stdlib_record_outside_span_has_no_ids(stdlib_logger: logging.Logger) -> None:
+    """Outside any span a log line carries no trace fields."""
+    with testing.capture_events() as events:
+        stdlib_logger.warning("alone")
+    assert "trace_id" not in events[0] and events[0]["level"] == "warning"
+
+
+def test_stdlib_exception_fields(stdlib_logger: logging.Logger) -> None:
+    """log.exception() writes error_type, error_message and the traceback."""
+    with testing.capture_events() as events:
+        try:
+            1 / 0  # noqa: B018
+        except ZeroDivisionError:
+            stdlib_logger.exception("failed")
+    line = events[0]
+    assert line["level"] == "error" and line["error_type"] == "ZeroDivisionError"
+    assert "ZeroDivisionError" in line["exception"]
+
+
+def test_broken_format_arguments_never_raise() -> None:
+    """A log record whose %-arguments don't match still produces a line, not an exception."""
+    record = logging.LogRecord("lib", logging.INFO, __file__, 1, "%d items", ("many",), None)
+    with testing.capture_events() as events:
+        StdlibHandler().handle(record)
+    assert "items" in events[0]["event"] and "many" in events[0]["event"]
+
+
+@pytest.mark.parametrize("name", sorted(_fields.RESERVED))
+def test_user_fields_cannot_clobber_reserved_names(name: str) -> None:
+    """A user field named like a reserved field is written with a trailing underscore."""
+    with testing.capture_events() as events, logtrace.span("s", **{name: "user"}) as span:
+        emit("info", {"event": "log", name: "user"})
+    for line in events[:2]:
+        assert line[name + "_"] == "user"
+        assert line.get(name) != "user"
+    assert events[0]["span_id"] == span.span_id
+
+
+def test_lines_are_one_json_object_whatever_the_values() -> None:
+    """Newlines, control characters, NaN, huge ints, bytes, sets, cycles: still one JSON line."""
+    cyclic: list[object] = []
+    cyclic.append(cyclic)
+
+    class Opaque:
+        def __repr__(self) -> str:
+            return "<opaque>"
+
+    with testing.capture_events() as events:
+        emit(
+            "info",
+            {
+                "event": "multi\nline\r\x00message",
+                "nan": math.nan,
+                "inf": math.inf,
+                "huge": 10**40,
+                "raw": b"\xff\xfe bytes",
+                "tags": {"a"},
+                "cyclic": cyclic,
+                "obj": Opaque(),
+                "surrogate": "\udcff",
+                7: "int key",
+            },
+        )
+    (line,) = events
+    assert line["event"] == "multi\nline\r\x00message"
+    assert line["huge"] == str(10**40) and line["obj"] == "<opaque>" and line["tags"] == ["a"]
+    rendered = render(None, "info", {"event": "x\ny"})
+    assert b"\n" not in rendered
+
+
+def test_render_never_raises_on_a_value_whose_repr_fails() -> None:
+    """A value whose repr() raises is replaced, not propagated."""
+
+    class Hostile:
+        def __repr__(self) -> str:
+            raise RuntimeError("no repr")
+
+    line = orjson.loads(render(None, "info", {"event": "x", "bad": Hostile()}))
+    assert line["event"] == "x" and "Hostile" in line["bad"]
+
+
+def test_format_ts_is_rfc3339_utc_microseconds() -> None:
+    """Timestamps are RFC 3339 in UTC with six fractional digits and a Z."""
+    assert format_ts(1_767_225_600_123_456_789) == "2026-01-01T00:00:00.123456Z"
+    assert format_ts(1_767_225_601_000_000_000) == "2026-01-01T00:00:01.000000Z"
+
+
+def test_add_trace_context_processor_for_own_structlog_setups() -> None:
+    """The standalone structlog processor adds the ids to any event dict inside a span."""
+    assert logtrace.add_trace_context(None, "info", {"event": "x"}) == {"event": "x"}
+    with logtrace.span("s") as span:
+        out = logtrace.add_trace_context(None, "info", {"event": "x"})
+    assert out == {
+        "event": "x",
+        "trace_id": span.trace_id,
+        "span_id": span.span_id,
+        "trace_flags": "01",
+    }
+
+
+def test_trace_context_filter_for_own_logging_setups() -> None:
+    """The standalone logging.Filter puts the ids on records for %(trace_id)s formats."""
+    records: list[logging.LogRecord] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    logger = logging.getLogger("own.setup")
+    handler = Collect()
+    handler.addFilter(logtrace.TraceContextFilter())
+    handler.setFormatter(logging.Formatter("%(trace_id)s %(span_id)s %(message)s"))
+    logger.addHandler(handler)
+    try:
+        logger.warning("outside")
+        with logtrace.span("s") as span:
+            logger.warning("inside")
+    finally:
+        logger.removeHandler(handler)
+    assert handler.format(records[0]) == "  outside"
+    assert handler.format(records[1]) == f"{span.trace_id} {span.span_id} inside"
+
+
+def test_structlog_drop_event_from_a_user_processor_is_not_an_error() -> None:
+    """structlog.DropEvent raised by a processor drops the line quietly."""
+    from logtrace._pipeline import state
+
+    def dropper(logger: object, method: str, event_dict: dict[str, object]) -> dict[str, object]:
+        raise structlog.DropEvent
+
+    errors = state.errors
+    state.processors.insert(0, dropper)
+    try:
+        with testing.capture_events() as events:
+            emit("info", {"event": "dropped"})
+    finally:
+        state.processors.remove(dropper)
+    assert events == [] and state.errors == errors
