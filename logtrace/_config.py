@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import _context
+from . import _context, sampling
 from . import _fields as f
 from ._env import EnvReader
 from ._pipeline import StdlibHandler, report, sink_logger_factory, state
 from ._propagation import extract_env
+from ._redact import Scrubber
 from ._span import tracer
+from .sampling import Sampler
 
 if TYPE_CHECKING:
     from ._sink import FileSink
@@ -58,6 +61,19 @@ def configure(
     file_mode: int | None = None,
     dir_mode: int | None = None,
     max_depth: int | None = None,
+    sampler: Sampler | str | None = None,
+    sample_rate: float | None = None,
+    keep_errors: bool | None = None,
+    slow_ms: float | None = None,
+    sample_logs: bool | None = None,
+    redact: bool | None = None,
+    redact_keys: Iterable[str] = (),
+    redact_patterns: Iterable[str | re.Pattern[str]] = (),
+    redactor: Callable[[str, Any], Any] | None = None,
+    include_payloads: bool | None = None,
+    max_attributes: int | None = None,
+    max_string: int | None = None,
+    max_line: int | None = None,
     stdlib: bool = True,
     structlog_setup: bool = True,
     environ: Mapping[str, str] | None = None,
@@ -77,6 +93,17 @@ def configure(
         enabled: write span lines (``LOGTRACE_ENABLED``; ``OTEL_SDK_DISABLED=true`` turns it
             off). Disabled, spans still carry ids onto log lines but write nothing.
         flush: ``"interval"`` (default) or ``"always"`` (each line written through).
+        sampler: which new traces write span lines: a sampler from ``logtrace.sampling`` or a
+            name (``LOGTRACE_SAMPLER``, ``OTEL_TRACES_SAMPLER`` with ``…_ARG``); default
+            parent-based, recording every new trace.
+        sample_rate: shorthand for a parent-based ratio sampler (``LOGTRACE_SAMPLE_RATE``).
+        keep_errors: write an unsampled trace's spans after all when one fails
+            (``LOGTRACE_KEEP_ERRORS``, default on); ``slow_ms`` also keeps slow ones.
+        sample_logs: drop log lines of unsampled traces too (default off: logs stay logs).
+        redact: replace secrets by ``[REDACTED]`` (``LOGTRACE_REDACT``, default on);
+            ``redact_keys``, ``redact_patterns`` and ``redactor`` extend the rules.
+        include_payloads: keep fields named ``payload``, ``body``… (default off).
+        max_depth, max_attributes, max_string, max_line: the limits (README, "Limits").
         stdlib: send stdlib ``logging`` records to the files (a handler on the root logger).
         structlog_setup: configure structlog to write through the same chain.
         environ: read settings from this mapping instead of ``os.environ``.
@@ -115,6 +142,29 @@ def configure(
         state.stamper.pid = os.getpid()
         tracer.write_spans = enabled
         tracer.max_depth = int(_given(max_depth, env.number("LOGTRACE_MAX_DEPTH", 50)))
+        tracer.sampler = _sampler(sampler, sample_rate, env)
+        tracer.cost_meter = (
+            tracer.sampler.record_cost if isinstance(tracer.sampler, sampling.Adaptive) else None
+        )
+        tracer.keep_errors = _given(keep_errors, env.flag("LOGTRACE_KEEP_ERRORS") is not False)
+        tracer.slow_ms = slow_ms if slow_ms is not None else env.optional_number("LOGTRACE_SLOW_MS")
+        state.stamper.sample_logs = _given(sample_logs, env.flag("LOGTRACE_SAMPLE_LOGS") is True)
+        state.scrubber = Scrubber(
+            redact=_given(redact, env.flag("LOGTRACE_REDACT") is not False),
+            keys=(*redact_keys, *env.items("LOGTRACE_REDACT_KEYS")),
+            patterns=redact_patterns,
+            redactor=redactor,
+            include_payloads=_given(
+                include_payloads, env.flag("LOGTRACE_INCLUDE_PAYLOADS") is True
+            ),
+            max_string=int(_given(max_string, env.size("LOGTRACE_MAX_STRING", 16_384))),
+            max_attributes=int(_given(max_attributes, env.size("LOGTRACE_MAX_ATTRIBUTES", 128))),
+        )
+        # In place: loggers structlog already cached hold this very list.
+        state.processors[:] = [
+            state.scrubber if isinstance(p, Scrubber) else p for p in state.processors
+        ]
+        state.max_line = int(_given(max_line, env.size("LOGTRACE_MAX_LINE", 256 * 1024)))
         _context.process_parent = extract_env(env.environ)
         sink = FileSink(settings, report)
         sink.start()
@@ -208,6 +258,37 @@ def _install_stdlib(level_no: int) -> None:
         _stdlib_handlers.append(console)
     if root.level == logging.NOTSET or root.level > level_no:
         root.setLevel(level_no)
+
+
+def _sampler(given: Sampler | str | None, rate: float | None, env: EnvReader) -> Sampler:
+    """The sampler: argument, then LOGTRACE_SAMPLER/RATE, then OTEL_TRACES_SAMPLER."""
+    if isinstance(given, str):
+        return sampling.from_name(given, None if rate is None else str(rate))
+    if given is not None:
+        return given
+    if rate is not None:
+        return sampling.ParentBased(sampling.Ratio(rate))
+    for name_var, arg_var in (
+        ("LOGTRACE_SAMPLER", "LOGTRACE_SAMPLER_ARG"),
+        ("OTEL_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER_ARG"),
+    ):
+        name = env.environ.get(name_var)
+        if name:
+            try:
+                return sampling.from_name(name, env.environ.get(arg_var))
+            except ValueError as exc:
+                print(f"logtrace: {name_var}: {exc}; recording every trace", file=sys.stderr)
+                return sampling.ParentBased(sampling.always)
+    env_rate = env.optional_number("LOGTRACE_SAMPLE_RATE")
+    if env_rate is not None:
+        if env_rate <= 1.0:
+            return sampling.ParentBased(sampling.Ratio(env_rate))
+        print(
+            f"logtrace: LOGTRACE_SAMPLE_RATE={env_rate} is not between 0 and 1; "
+            "recording every trace",
+            file=sys.stderr,
+        )
+    return sampling.ParentBased(sampling.always)
 
 
 def _level_number(level: str | int | None, env: EnvReader) -> int:

@@ -23,7 +23,16 @@ class SpanContext:
     A local span's context is its own; a remote one comes from an incoming ``traceparent``.
     """
 
-    __slots__ = ("baggage", "depth", "remote", "sampled", "span_id", "trace_id", "tracestate")
+    __slots__ = (
+        "baggage",
+        "depth",
+        "remote",
+        "sampled",
+        "span_id",
+        "tail",
+        "trace_id",
+        "tracestate",
+    )
 
     def __init__(
         self,
@@ -34,6 +43,7 @@ class SpanContext:
         remote: bool = False,
         depth: int = 0,
         baggage: str | None = None,
+        tail: Any = None,
     ) -> None:
         self.trace_id = trace_id
         self.span_id = span_id
@@ -42,6 +52,8 @@ class SpanContext:
         self.remote = remote
         self.depth = depth
         self.baggage = baggage
+        # The keep-errors buffer of an unsampled trace's local root (see _span.TailBuffer).
+        self.tail = tail
 
     @property
     def trace_flags(self) -> str:

@@ -56,6 +56,17 @@ class EnvReader:
             return default
         return number
 
+    def optional_number(self, name: str) -> float | None:
+        """A non-negative number or ``None`` when unset (or bad, with a warning)."""
+        if not self.environ.get(name):
+            return None
+        number = self.number(name, -1.0)
+        return None if number < 0 else number
+
+    def items(self, name: str) -> tuple[str, ...]:
+        """A comma-separated list, blanks dropped."""
+        return tuple(item.strip() for item in self.environ.get(name, "").split(",") if item.strip())
+
     def _with_unit(self, name: str, units: dict[str, float] | dict[str, int]) -> float | None:
         value = self.environ.get(name)
         if not value:

@@ -32,6 +32,10 @@ ERROR_TYPE = "error_type"
 ERROR_MESSAGE = "error_message"
 EXCEPTION = "exception"
 
+# Set on a line that had to be cut down to fit the limits.
+ATTRIBUTES_DROPPED = "attributes_dropped"
+LINE_TRUNCATED = "line_truncated"
+
 # Values of the SPAN marker.
 SPAN_START = "start"
 SPAN_END = "end"
@@ -79,6 +83,8 @@ RESERVED = frozenset(
         ERROR_TYPE,
         ERROR_MESSAGE,
         EXCEPTION,
+        ATTRIBUTES_DROPPED,
+        LINE_TRUNCATED,
     }
 )
 
@@ -97,9 +103,6 @@ FILE_NAME_PATTERN = (
     r"_(?P<opened>[0-9]{8}T[0-9]{6}\.[0-9]{3}Z)\.jsonl(?:\.zst)?"
 )
 DAY_PATTERN = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
-# Where the files go (read by configure() and, as the default, by the CLI).
-ENV_DIR = "LOGTRACE_DIR"
-DEFAULT_DIR = "logtrace"
 
 # Environment carrier for child processes (OpenTelemetry's env-carrier names).
 ENV_TRACEPARENT = "TRACEPARENT"

@@ -27,6 +27,7 @@ import orjson
 
 from . import _fields as f
 from ._context import SpanContext, get_current
+from ._redact import Scrubber
 
 if TYPE_CHECKING:
     from structlog.types import EventDict, WrappedLogger
@@ -115,12 +116,13 @@ class Stamper:
         clock: nanoseconds since the epoch, for lines that do not bring their own time.
     """
 
-    __slots__ = ("clock", "pid", "service")
+    __slots__ = ("clock", "pid", "sample_logs", "service")
 
     def __init__(self, service: str, clock: Callable[[], int] = time.time_ns) -> None:
         self.service = service
         self.clock = clock
         self.pid = os.getpid()
+        self.sample_logs = False
 
     def __call__(self, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
         origin: Origin | None = event_dict.pop(ORIGIN_KEY, None)
@@ -133,6 +135,14 @@ class Stamper:
             ts_ns = origin.ts_ns
             logger_name = origin.logger
             ctx = origin.ctx if origin.span_fields is not None else get_current()
+        if (
+            self.sample_logs
+            and ctx is not None
+            and not ctx.sampled
+            and (origin is None or origin.span_fields is None)
+            and not (ctx.tail is not None and ctx.tail.keep)
+        ):
+            raise _drop_event()
         out: EventDict = {
             f.TS: format_ts(ts_ns),
             f.LEVEL: _LEVEL_OF_METHOD.get(method_name, method_name),
@@ -157,6 +167,14 @@ class Stamper:
             if exc is not None:
                 out.update(error_fields(exc))
         return out
+
+
+def _drop_event() -> BaseException:
+    # structlog's own exception, so that structlog's loggers drop the line quietly too; only
+    # reached when sample_logs is on, after configure() has imported structlog.
+    import structlog
+
+    return structlog.DropEvent()
 
 
 def _default(value: Any) -> Any:
@@ -193,11 +211,18 @@ def _sanitize(value: Any, depth: int = 0) -> Any:
 
 
 def render(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> bytes:
-    """The last processor: one JSON line as bytes, whatever the values are."""
+    """The last processor: one JSON line as bytes, whatever the values are, within max_line."""
     try:
-        return orjson.dumps(event_dict, default=_default, option=_DUMPS_OPTIONS)
+        line = orjson.dumps(event_dict, default=_default, option=_DUMPS_OPTIONS)
     except Exception:
         state.render_fallbacks += 1
+        line = _render_sanitized(event_dict)
+    if len(line) > state.max_line:
+        line = _render_cut(event_dict, len(line))
+    return line
+
+
+def _render_sanitized(event_dict: EventDict) -> bytes:
     try:
         return orjson.dumps(_sanitize(event_dict), option=_DUMPS_OPTIONS)
     except Exception:
@@ -211,6 +236,21 @@ def render(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> by
         )
 
 
+_KEPT_WHEN_CUT = frozenset(f.RESERVED - {f.EXCEPTION, f.ERROR_MESSAGE}) | {f.EVENT}
+
+
+def _render_cut(event_dict: EventDict, size: int) -> bytes:
+    """A line over ``max_line``: logtrace's fields kept, user fields dropped, the size noted."""
+    state.lines_cut += 1
+    kept = {k: v for k, v in event_dict.items() if k in _KEPT_WHEN_CUT}
+    for key in (f.EVENT, f.NAME, f.ERROR_MESSAGE):
+        value = event_dict.get(key)
+        if isinstance(value, str):
+            kept[key] = value[:1024]
+    kept[f.LINE_TRUNCATED] = size
+    return _render_sanitized(kept)
+
+
 def _drop_line(line: bytes) -> None:
     """Where lines go before ``configure()``: nowhere."""
 
@@ -218,14 +258,26 @@ def _drop_line(line: bytes) -> None:
 class _State:
     """What the chain is and where its lines go; rebuilt by ``configure()``."""
 
-    __slots__ = ("errors", "processors", "render_fallbacks", "stamper", "write")
+    __slots__ = (
+        "errors",
+        "lines_cut",
+        "max_line",
+        "processors",
+        "render_fallbacks",
+        "scrubber",
+        "stamper",
+        "write",
+    )
 
     def __init__(self) -> None:
         self.stamper = Stamper(service="unknown")
-        self.processors: list[Callable[..., Any]] = [self.stamper, render]
+        self.scrubber = Scrubber()
+        self.processors: list[Callable[..., Any]] = [self.stamper, self.scrubber, render]
         self.write: Callable[[bytes], None] = _drop_line
+        self.max_line = 256 * 1024
         self.errors = 0
         self.render_fallbacks = 0
+        self.lines_cut = 0
 
 
 state = _State()

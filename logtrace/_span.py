@@ -3,6 +3,10 @@
 A span that is open is visible on disk (its start line), so a crash leaves evidence of what was
 in flight. The end line carries the duration (monotonic clock), the status and the error. Span
 lines go through the same processor chain as every log line (``_pipeline.emit``).
+
+An unsampled trace writes no span lines, but with ``keep_errors`` on, its spans are held in a
+bounded buffer owned by the local root; if one fails (or is slower than ``slow_ms``) the buffer
+is written and the rest of the trace's spans in this process are written as they end.
 """
 
 from __future__ import annotations
@@ -18,30 +22,50 @@ from . import _fields as f
 from . import _ids
 from ._context import SpanContext, current_context, get_current
 from ._pipeline import ORIGIN_KEY, Origin, emit, error_fields
-
-# Who decides whether a new trace is recorded; (trace_id) -> sampled. Set by configure().
-Sampler = Callable[[str], bool]
-
-
-def _always(trace_id: str) -> bool:
-    return True
+from .sampling import ParentBased, Sampler, always
 
 
 class Tracer:
     """Span settings decided at configure time, read by every span."""
 
-    __slots__ = ("depth_dropped", "max_depth", "monotonic_ns", "sampler", "wall_ns", "write_spans")
+    __slots__ = (
+        "cost_meter",
+        "depth_dropped",
+        "keep_errors",
+        "max_depth",
+        "monotonic_ns",
+        "sampler",
+        "slow_ms",
+        "tail_limit",
+        "wall_ns",
+        "write_spans",
+    )
 
     def __init__(self) -> None:
         self.write_spans = True
-        self.sampler: Sampler = _always
+        self.sampler: Sampler = ParentBased(always)
+        self.keep_errors = True
+        self.slow_ms: float | None = None
+        self.tail_limit = 1000
         self.max_depth = 50
         self.depth_dropped = 0
+        self.cost_meter: Callable[[int], None] | None = None
         self.wall_ns: Callable[[], int] = time.time_ns
         self.monotonic_ns: Callable[[], int] = time.perf_counter_ns
 
 
 tracer = Tracer()
+
+
+class TailBuffer:
+    """Ended spans of an unsampled trace's local root, written only if one of them fails."""
+
+    __slots__ = ("dropped", "keep", "spans")
+
+    def __init__(self) -> None:
+        self.spans: list[Span] = []
+        self.keep = False
+        self.dropped = 0
 
 
 class Span:
@@ -52,10 +76,17 @@ class Span:
     """
 
     __slots__ = (
+        "_depth_dropped_at_start",
+        "_duration_ms",
         "_end_attributes",
+        "_end_wall",
         "_error",
+        "_local_root",
         "_parent",
+        "_recording",
+        "_start_attributes",
         "_start_mono",
+        "_start_wall",
         "_token",
         "_written",
         "attributes",
@@ -76,11 +107,14 @@ class Span:
         self.status = f.STATUS_OK
         self._error: dict[str, str] | None = None
         self._end_attributes: dict[str, Any] | None = None
+        self._start_attributes = attributes
         self._token: contextvars.Token[SpanContext | None] | None = None
+        self._recording = False
         self._written = False
-        self._start_mono = 0
-
-    # -- ids -------------------------------------------------------------------------------
+        self._local_root = False
+        self._start_mono = self._start_wall = self._end_wall = 0
+        self._duration_ms = 0.0
+        self._depth_dropped_at_start = -1
 
     @property
     def trace_id(self) -> str | None:
@@ -95,12 +129,15 @@ class Span:
     # -- recording -------------------------------------------------------------------------
 
     def set(self, **attributes: Any) -> None:
-        """Add attributes; those set after the start line is written go on the end line."""
-        self.attributes.update(attributes)
-        if self.context is not None:
-            if self._end_attributes is None:
-                self._end_attributes = {}
-            self._end_attributes.update(attributes)
+        """Add attributes; those set after the span started go on its end line."""
+        if self.context is None:
+            self.attributes.update(attributes)
+            return
+        # Rebind rather than update: the start line (maybe written later) keeps its own dict.
+        self.attributes = {**self.attributes, **attributes}
+        if self._end_attributes is None:
+            self._end_attributes = {}
+        self._end_attributes.update(attributes)
 
     def event(self, name: str, **attributes: Any) -> None:
         """Write a point-in-time event of this span (a line with ``span: "event"``)."""
@@ -109,7 +146,7 @@ class Span:
             return
         attributes[f.EVENT] = name
         attributes[ORIGIN_KEY] = Origin(tracer.wall_ns(), "logtrace", ctx, {f.SPAN: f.SPAN_EVENT})
-        emit("info", attributes)
+        _emit_span_line("info", attributes)
 
     def set_status(self, status: str, message: str | None = None) -> None:
         """Set ``"ok"`` or ``"error"``; an error may carry a message."""
@@ -137,36 +174,46 @@ class Span:
     def open(self) -> None:
         """Write the start line without making the span current (generators do that per step)."""
         parent = self._parent if self._parent is not None else get_current()
-        if parent is None:
-            trace_id = _ids.new_trace_id()
-            ctx = SpanContext(trace_id, _ids.new_span_id(), tracer.sampler(trace_id))
+        if parent is None or parent.remote:
+            self._local_root = True
+            trace_id = _ids.new_trace_id() if parent is None else parent.trace_id
+            sampled = tracer.sampler(trace_id, parent)
+            tail = TailBuffer() if not sampled and tracer.keep_errors else None
+            depth = 0
         else:
+            trace_id, sampled, tail, depth = (
+                parent.trace_id,
+                parent.sampled,
+                parent.tail,
+                parent.depth + 1,
+            )
+        if parent is not None:
             self.parent_id = parent.span_id
             ctx = SpanContext(
-                parent.trace_id,
+                trace_id,
                 _ids.new_span_id(),
-                parent.sampled,
+                sampled,
                 parent.tracestate,
                 False,
-                0 if parent.remote else parent.depth + 1,
+                depth,
                 parent.baggage,
+                tail,
             )
+        else:
+            ctx = SpanContext(trace_id, _ids.new_span_id(), sampled, None, False, 0, None, tail)
         self.context = ctx
         self._start_mono = tracer.monotonic_ns()
-        if tracer.write_spans and ctx.sampled:
-            if ctx.depth < tracer.max_depth:
-                self._written = True
-                line = dict(self.attributes)
-                line[f.EVENT] = self.name
-                line[ORIGIN_KEY] = Origin(
-                    tracer.wall_ns(),
-                    "logtrace",
-                    ctx,
-                    {f.SPAN: f.SPAN_START, f.NAME: self.name, f.PARENT_ID: self.parent_id},
-                )
-                emit("info", line)
-            else:
-                tracer.depth_dropped += 1
+        if not tracer.write_spans:
+            return
+        if depth >= tracer.max_depth:
+            tracer.depth_dropped += 1
+            if depth == tracer.max_depth:
+                self._depth_dropped_at_start = tracer.depth_dropped - 1
+            return
+        self._recording = True
+        self._start_wall = tracer.wall_ns()
+        if sampled or (tail is not None and tail.keep):
+            self._write_start()
 
     def end(self, exc: BaseException | None = None) -> None:
         """Close the span: write its end line and restore the previous current span."""
@@ -175,27 +222,71 @@ class Span:
             return
         if exc is not None and not _is_normal_exit(exc):
             self.record_exception(exc)
-        if self._written:
-            self._written = False
-            duration_ms = (tracer.monotonic_ns() - self._start_mono) / 1e6
-            span_fields: dict[str, Any] = {
-                f.SPAN: f.SPAN_END,
-                f.NAME: self.name,
-                f.PARENT_ID: self.parent_id,
-                f.DURATION_MS: round(duration_ms, 3),
-                f.STATUS: self.status,
-            }
-            if self._error is not None:
-                span_fields.update(self._error)
-            line = self._end_attributes if self._end_attributes is not None else {}
-            line[f.EVENT] = self.name
-            line[ORIGIN_KEY] = Origin(tracer.wall_ns(), "logtrace", ctx, span_fields)
-            emit("error" if self.status == f.STATUS_ERROR else "info", line)
+        if self._recording:
+            self._recording = False
+            self._duration_ms = round((tracer.monotonic_ns() - self._start_mono) / 1e6, 3)
+            self._end_wall = tracer.wall_ns()
+            if self._written:
+                self._write_end()
+            elif ctx.tail is not None:
+                self._end_unsampled(ctx.tail)
+        elif self._depth_dropped_at_start >= 0:
+            _report_dropped(tracer.depth_dropped - self._depth_dropped_at_start, "max_depth")
         token, self._token = self._token, None
         if token is not None:
             # Ended in another context (a generator finalised elsewhere): nothing to restore.
             with contextlib.suppress(ValueError):
                 current_context.reset(token)
+
+    def _end_unsampled(self, tail: TailBuffer) -> None:
+        slow = tracer.slow_ms is not None and self._duration_ms >= tracer.slow_ms
+        if tail.keep:
+            self._write_start()
+            self._write_end()
+        elif self.status == f.STATUS_ERROR or slow:
+            tail.keep = True
+            kept, tail.spans = tail.spans, []
+            for span in kept:
+                span._write_start()
+                span._write_end()
+            self._write_start()
+            self._write_end()
+            if tail.dropped:
+                _report_dropped(tail.dropped, "keep_errors_buffer_full")
+        elif len(tail.spans) < tracer.tail_limit:
+            tail.spans.append(self)
+        else:
+            tail.dropped += 1
+        if self._local_root and not tail.keep:
+            tail.spans.clear()
+
+    def _write_start(self) -> None:
+        ctx = self.context
+        self._written = True
+        line = dict(self._start_attributes)
+        line[f.EVENT] = self.name
+        line[ORIGIN_KEY] = Origin(
+            self._start_wall,
+            "logtrace",
+            ctx,
+            {f.SPAN: f.SPAN_START, f.NAME: self.name, f.PARENT_ID: self.parent_id},
+        )
+        _emit_span_line("info", line)
+
+    def _write_end(self) -> None:
+        span_fields: dict[str, Any] = {
+            f.SPAN: f.SPAN_END,
+            f.NAME: self.name,
+            f.PARENT_ID: self.parent_id,
+            f.DURATION_MS: self._duration_ms,
+            f.STATUS: self.status,
+        }
+        if self._error is not None:
+            span_fields.update(self._error)
+        line = dict(self._end_attributes) if self._end_attributes is not None else {}
+        line[f.EVENT] = self.name
+        line[ORIGIN_KEY] = Origin(self._end_wall, "logtrace", self.context, span_fields)
+        _emit_span_line("error" if self.status == f.STATUS_ERROR else "info", line)
 
     def __enter__(self) -> Span:
         return self.start()
@@ -221,6 +312,29 @@ class Span:
 
     def __repr__(self) -> str:
         return f"<Span {self.name!r} trace_id={self.trace_id} span_id={self.span_id}>"
+
+
+def _emit_span_line(method_name: str, line: dict[str, Any]) -> None:
+    meter = tracer.cost_meter
+    if meter is None:
+        emit(method_name, line)
+        return
+    started = time.perf_counter_ns()
+    emit(method_name, line)
+    meter(time.perf_counter_ns() - started)
+
+
+def _report_dropped(count: int, reason: str) -> None:
+    if count > 0:
+        emit(
+            "warning",
+            {
+                f.EVENT: f.DROPPED_EVENT,
+                f.DROPPED: count,
+                f.REASON: reason,
+                ORIGIN_KEY: Origin(tracer.wall_ns(), "logtrace"),
+            },
+        )
 
 
 def _is_normal_exit(exc: BaseException) -> bool:

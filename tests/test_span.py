@@ -167,7 +167,7 @@ def test_disabled_spans_carry_ids_but_write_nothing() -> None:
 
 
 def test_spans_deeper_than_the_limit_keep_context_and_write_nothing() -> None:
-    """Past max_depth spans still nest (ids, parents) but write no lines, and are counted."""
+    """Past max_depth spans nest but write nothing; the count is reported in the stream."""
     saved, tracer.max_depth = tracer.max_depth, 3
     dropped_before = tracer.depth_dropped
     try:
@@ -181,5 +181,7 @@ def test_spans_deeper_than_the_limit_keep_context_and_write_nothing() -> None:
             recurse(6)
     finally:
         tracer.max_depth = saved
-    assert sorted({e["name"] for e in events}) == ["level4", "level5", "level6"]
+    assert sorted({e["name"] for e in events if "span" in e}) == ["level4", "level5", "level6"]
     assert tracer.depth_dropped - dropped_before == 3
+    (report,) = [e for e in events if e["event"] == "logtrace.dropped"]
+    assert report["dropped"] == 3 and report["reason"] == "max_depth"

@@ -1,0 +1,253 @@
+"""Redaction and limits: one pass over each line before it is rendered.
+
+Secrets are found two ways: by key (a field or nested key whose name contains ``password``,
+``token``, ``secret``… — case-insensitive, at any depth of dicts and lists) and by value
+(bearer tokens, JWTs, AWS access key ids, PEM private keys, passwords inside URLs,
+``password=…`` pairs in free text). Either way the secret is replaced by ``[REDACTED]``, which
+holds no part of it. The message, error message and traceback are searched by value too.
+
+Limits bound what one line can cost: strings are truncated with a marker, fields past
+``max_attributes`` are dropped and counted on the line, structures deeper than ``max_depth``
+are cut. Nothing here raises: a failure replaces the user's fields instead of leaking them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import enum
+import re
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from . import _fields as f
+
+REDACTED = "[REDACTED]"
+PAYLOAD_OMITTED = "[payload omitted]"
+TOO_DEEP = "[nested too deep]"
+
+DEFAULT_KEYS = (
+    "password",
+    "passwd",
+    "pwd",
+    "secret",
+    "token",
+    "api_key",
+    "apikey",
+    "authorization",
+    "cookie",
+    "session",
+    "private_key",
+    "privatekey",
+    "credential",
+    "access_key",
+    "signature",
+)
+DEFAULT_PAYLOAD_KEYS = ("payload", "body", "request_body", "response_body")
+
+# (pattern, replacement): applied in order to strings that match any of them.
+_VALUE_RULES: tuple[tuple[str, str], ...] = (
+    (r"-----BEGIN[A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END[A-Z ]*PRIVATE KEY-----|\Z)", REDACTED),
+    (r"(?i:\b([a-z][a-z0-9+.\-]*://[^:/@\s]*):[^@/\s]+@)", r"\1:" + REDACTED + "@"),
+    (r"(?i:\b(bearer|basic|token)\s+[A-Za-z0-9\-._~+/]{8,}=*)", r"\1 " + REDACTED),
+    (r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*", REDACTED),
+    (r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b", REDACTED),
+    (r"\bgh[pousr]_[A-Za-z0-9]{20,}", REDACTED),
+    (r"\bxox[abprs]-[A-Za-z0-9-]{10,}", REDACTED),
+    (r"\bsk[_-](?:live[_-]|test[_-])?[A-Za-z0-9]{16,}", REDACTED),
+    (
+        r"(?i:\b(password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key"
+        r"|client[_-]?secret|authorization|session(?:[_-]?id)?|cookie)"
+        r"(\"?'?\s*[=:]\s*[\"']?)([^\s\"',;&]+))",
+        r"\1\2" + REDACTED,
+    ),
+)
+
+# Fields logtrace itself writes in a fixed format: never user data, never scanned.
+_OWN_FIELDS = frozenset(
+    {
+        f.TS,
+        f.LEVEL,
+        f.TRACE_ID,
+        f.SPAN_ID,
+        f.TRACE_FLAGS,
+        f.SPAN,
+        f.PARENT_ID,
+        f.DURATION_MS,
+        f.STATUS,
+        f.ERROR_TYPE,
+        f.LOGGER,
+        f.SERVICE,
+        f.PID,
+        f.ATTRIBUTES_DROPPED,
+    }
+)
+# Reserved fields that carry user text: scanned by value, never redacted by key.
+_TEXT_FIELDS = frozenset({f.EVENT, f.NAME, f.ERROR_MESSAGE, f.EXCEPTION})
+_PLAIN = (int, float, bool, type(None))
+# Objects that carry no free text: orjson writes them as they are.
+_KEPT_AS_IS = (*_PLAIN, datetime.datetime, datetime.date, datetime.time, uuid.UUID, enum.Enum)
+
+
+class Scrubber:
+    """The processor that redacts secrets and applies the size limits.
+
+    Args:
+        redact: replace secrets (on by default in ``configure()``).
+        keys: extra key fragments to treat as sensitive.
+        patterns: extra regular expressions; each match is replaced by ``[REDACTED]``.
+        redactor: called as ``redactor(key, value)`` for each top-level user field after the
+            built-in rules; its return value is written instead.
+        include_payloads: keep fields named like payloads (``payload``, ``body``…).
+        max_string: longest string kept whole, in characters.
+        max_attributes: most user fields on one line.
+        max_depth: deepest nesting of dicts and lists kept.
+    """
+
+    __slots__ = (
+        "_key_verdicts",
+        "_payload_keys",
+        "_rules",
+        "_sensitive",
+        "_trigger",
+        "include_payloads",
+        "max_attributes",
+        "max_depth",
+        "max_string",
+        "redact",
+        "redactor",
+    )
+
+    def __init__(
+        self,
+        *,
+        redact: bool = True,
+        keys: Iterable[str] = (),
+        patterns: Iterable[str | re.Pattern[str]] = (),
+        redactor: Callable[[str, Any], Any] | None = None,
+        include_payloads: bool = False,
+        payload_keys: Iterable[str] = DEFAULT_PAYLOAD_KEYS,
+        max_string: int = 16_384,
+        max_attributes: int = 128,
+        max_depth: int = 16,
+    ) -> None:
+        self.redact = redact
+        self.redactor = redactor
+        self.include_payloads = include_payloads
+        self.max_string = max_string
+        self.max_attributes = max_attributes
+        self.max_depth = max_depth
+        self._sensitive = tuple(_normal(k) for k in (*DEFAULT_KEYS, *keys))
+        self._payload_keys = frozenset(_normal(k) for k in payload_keys)
+        rules = [(re.compile(p), r) for p, r in _VALUE_RULES]
+        rules += [(re.compile(p) if isinstance(p, str) else p, REDACTED) for p in patterns]
+        self._rules = tuple(rules)
+        self._trigger = re.compile("|".join(f"(?:{rule.pattern})" for rule, _ in rules))
+        self._key_verdicts: dict[str, int] = {}
+
+    # 0: ordinary key, 1: sensitive, 2: payload
+    def _verdict(self, key: str) -> int:
+        verdict = self._key_verdicts.get(key)
+        if verdict is None:
+            normal = _normal(key)
+            if self.redact and any(fragment in normal for fragment in self._sensitive):
+                verdict = 1
+            elif normal in self._payload_keys and not self.include_payloads:
+                verdict = 2
+            else:
+                verdict = 0
+            if len(self._key_verdicts) < 4096:
+                self._key_verdicts[key] = verdict
+        return verdict
+
+    def text(self, value: str) -> str:
+        """``value`` with secrets replaced (if redacting) and cut to ``max_string``."""
+        if self.redact and len(value) >= 8 and self._trigger.search(value):
+            for rule, replacement in self._rules:
+                value = rule.sub(replacement, value)
+        if len(value) > self.max_string:
+            cut = len(value) - self.max_string
+            value = f"{value[: self.max_string]}…[truncated {cut} chars]"
+        return value
+
+    def value(self, value: Any, depth: int = 0) -> Any:
+        """A copy of ``value`` safe to write (containers are copied, never modified)."""
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, _KEPT_AS_IS):
+            return value
+        if depth >= self.max_depth:
+            return TOO_DEEP
+        if isinstance(value, Mapping):
+            out: dict[Any, Any] = {}
+            for key, item in value.items():
+                verdict = self._verdict(key) if isinstance(key, str) else 0
+                out[key] = (
+                    REDACTED
+                    if verdict == 1
+                    else PAYLOAD_OMITTED
+                    if verdict == 2
+                    else self.value(item, depth + 1)
+                )
+            return out
+        if isinstance(value, (list, tuple, set, frozenset)):
+            return [self.value(item, depth + 1) for item in value]
+        if isinstance(value, (bytes, bytearray)):
+            return self.text(bytes(value).decode("utf-8", "backslashreplace"))
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            return self.value(
+                {field.name: getattr(value, field.name) for field in dataclasses.fields(value)},
+                depth,
+            )
+        try:
+            return self.text(repr(value))
+        except Exception:
+            return f"<unrepresentable {type(value).__name__}>"
+
+    def __call__(self, logger: Any, method_name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return self._scrub(event_dict)
+        except Exception:
+            # Never let a failure here write the unscrubbed fields.
+            kept = {k: v for k, v in event_dict.items() if k in _OWN_FIELDS}
+            kept[f.EVENT] = "logtrace.redaction_error"
+            return kept
+
+    def _scrub(self, event_dict: dict[str, Any]) -> dict[str, Any]:
+        user_fields = 0
+        overflow: list[str] | None = None
+        for key, value in event_dict.items():
+            if key in _OWN_FIELDS:
+                continue
+            if key in _TEXT_FIELDS:
+                if isinstance(value, str):
+                    event_dict[key] = self.text(value)
+                continue
+            user_fields += 1
+            if user_fields > self.max_attributes:
+                if overflow is None:
+                    overflow = []
+                overflow.append(key)
+                continue
+            verdict = self._verdict(key) if type(key) is str else 0
+            if verdict == 1:
+                event_dict[key] = REDACTED
+            elif verdict == 2:
+                event_dict[key] = PAYLOAD_OMITTED
+            elif type(value) is str:
+                if len(value) >= 8:
+                    event_dict[key] = self.text(value)
+            elif not isinstance(value, _PLAIN):
+                event_dict[key] = self.value(value)
+            if self.redactor is not None:
+                event_dict[key] = self.redactor(key, event_dict[key])
+        if overflow:
+            for key in overflow:
+                del event_dict[key]
+            event_dict[f.ATTRIBUTES_DROPPED] = len(overflow)
+        return event_dict
+
+
+def _normal(key: str) -> str:
+    return key.lower().replace("-", "_")
