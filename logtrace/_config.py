@@ -160,6 +160,7 @@ def configure(
             max_string=int(_given(max_string, env.size("LOGTRACE_MAX_STRING", 16_384))),
             max_attributes=int(_given(max_attributes, env.size("LOGTRACE_MAX_ATTRIBUTES", 128))),
         )
+        state.stamper.scrub_text = state.scrubber.text
         # In place: loggers structlog already cached hold this very list.
         state.processors[:] = [
             state.scrubber if isinstance(p, Scrubber) else p for p in state.processors

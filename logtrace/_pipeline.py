@@ -27,7 +27,7 @@ import orjson
 
 from . import _fields as f
 from ._context import SpanContext, get_current
-from ._redact import Scrubber
+from ._redact import ATTRIBUTES_DROPPED_KEY, Scrubber
 
 if TYPE_CHECKING:
     from structlog.types import EventDict, WrappedLogger
@@ -108,25 +108,44 @@ def _exception_of(exc_info: Any) -> BaseException | None:
     return sys.exc_info()[1]
 
 
+# Bound once: the hot path reads module globals, not attributes of the fields module.
+_TS, _LEVEL, _EVENT, _LOGGER, _SERVICE, _PID = f.TS, f.LEVEL, f.EVENT, f.LOGGER, f.SERVICE, f.PID
+_TRACE_ID, _SPAN_ID, _TRACE_FLAGS, _NAME = f.TRACE_ID, f.SPAN_ID, f.TRACE_FLAGS, f.NAME
+_RESERVED = f.RESERVED
+_ERROR_TEXT_FIELDS = (f.ERROR_MESSAGE, f.EXCEPTION)
+
+
+def _same(text: str) -> str:
+    return text
+
+
 class Stamper:
     """The processor that writes the reserved fields, in order, ahead of the user's.
 
     Args:
         service: the ``service`` of every line.
         clock: nanoseconds since the epoch, for lines that do not bring their own time.
+        scrub_text: applied to error messages and tracebacks it adds (the redaction rules).
     """
 
-    __slots__ = ("clock", "pid", "sample_logs", "service")
+    __slots__ = ("clock", "pid", "sample_logs", "scrub_text", "service")
 
-    def __init__(self, service: str, clock: Callable[[], int] = time.time_ns) -> None:
+    def __init__(
+        self,
+        service: str,
+        clock: Callable[[], int] = time.time_ns,
+        scrub_text: Callable[[str], str] = _same,
+    ) -> None:
         self.service = service
         self.clock = clock
+        self.scrub_text = scrub_text
         self.pid = os.getpid()
         self.sample_logs = False
 
     def __call__(self, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
         origin: Origin | None = event_dict.pop(ORIGIN_KEY, None)
         exc_info = event_dict.pop("exc_info", None)
+        span_fields = None
         if origin is None:
             ts_ns = self.clock()
             logger_name = getattr(logger, "name", None) or "structlog"
@@ -134,38 +153,49 @@ class Stamper:
         else:
             ts_ns = origin.ts_ns
             logger_name = origin.logger
-            ctx = origin.ctx if origin.span_fields is not None else get_current()
+            span_fields = origin.span_fields
+            ctx = origin.ctx if span_fields is not None else get_current()
         if (
             self.sample_logs
+            and span_fields is None
             and ctx is not None
             and not ctx.sampled
-            and (origin is None or origin.span_fields is None)
             and not (ctx.tail is not None and ctx.tail.keep)
         ):
             raise _drop_event()
+        event = event_dict.get(_EVENT)
         out: EventDict = {
-            f.TS: format_ts(ts_ns),
-            f.LEVEL: _LEVEL_OF_METHOD.get(method_name, method_name),
-            f.EVENT: event_dict.get(f.EVENT),
+            _TS: format_ts(ts_ns),
+            _LEVEL: _LEVEL_OF_METHOD.get(method_name, method_name),
+            _EVENT: event,
         }
         if ctx is not None:
-            out[f.TRACE_ID] = ctx.trace_id
-            out[f.SPAN_ID] = ctx.span_id
-            out[f.TRACE_FLAGS] = "01" if ctx.sampled else "00"
-        if origin is not None and origin.span_fields is not None:
-            out.update(origin.span_fields)
-        out[f.LOGGER] = logger_name
-        out[f.SERVICE] = self.service
-        out[f.PID] = self.pid
-        if f.RESERVED.isdisjoint(event_dict):
+            out[_TRACE_ID] = ctx.trace_id
+            out[_SPAN_ID] = ctx.span_id
+            out[_TRACE_FLAGS] = "01" if ctx.sampled else "00"
+        if span_fields is not None:
+            out.update(span_fields)
+            if _NAME in span_fields:
+                out[_NAME] = event  # the span name, as scrubbed in ``event``
+            for key in _ERROR_TEXT_FIELDS:
+                if key in span_fields:
+                    out[key] = self.scrub_text(span_fields[key])
+        out[_LOGGER] = logger_name
+        out[_SERVICE] = self.service
+        out[_PID] = self.pid
+        dropped = event_dict.pop(ATTRIBUTES_DROPPED_KEY, None)
+        if _RESERVED.isdisjoint(event_dict):
             out.update(event_dict)
         else:
             for key, value in event_dict.items():
-                out[key + "_" if key in f.RESERVED else key] = value
+                out[key + "_" if key in _RESERVED else key] = value
+        if dropped is not None:
+            out[f.ATTRIBUTES_DROPPED] = dropped
         if exc_info:
             exc = _exception_of(exc_info)
             if exc is not None:
-                out.update(error_fields(exc))
+                for key, value in error_fields(exc).items():
+                    out[key] = value if key == f.ERROR_TYPE else self.scrub_text(value)
         return out
 
 
@@ -270,9 +300,11 @@ class _State:
     )
 
     def __init__(self) -> None:
-        self.stamper = Stamper(service="unknown")
         self.scrubber = Scrubber()
-        self.processors: list[Callable[..., Any]] = [self.stamper, self.scrubber, render]
+        self.stamper = Stamper(service="unknown", scrub_text=self.scrubber.text)
+        # The scrubber sees only the user's fields and the message; the stamper then adds
+        # logtrace's fields (scrubbing the error texts it adds itself).
+        self.processors: list[Callable[..., Any]] = [self.scrubber, self.stamper, render]
         self.write: Callable[[bytes], None] = _drop_line
         self.max_line = 256 * 1024
         self.errors = 0

@@ -4,7 +4,8 @@ Secrets are found two ways: by key (a field or nested key whose name contains ``
 ``token``, ``secret``… — case-insensitive, at any depth of dicts and lists) and by value
 (bearer tokens, JWTs, AWS access key ids, PEM private keys, passwords inside URLs,
 ``password=…`` pairs in free text). Either way the secret is replaced by ``[REDACTED]``, which
-holds no part of it. The message, error message and traceback are searched by value too.
+holds no part of it. The message is searched by value too, and so are error messages and tracebacks (by the
+stamper, through ``text``, when it adds them).
 
 Limits bound what one line can cost: strings are truncated with a marker, fields past
 ``max_attributes`` are dropped and counted on the line, structures deeper than ``max_depth``
@@ -64,27 +65,12 @@ _VALUE_RULES: tuple[tuple[str, str], ...] = (
     ),
 )
 
-# Fields logtrace itself writes in a fixed format: never user data, never scanned.
-_OWN_FIELDS = frozenset(
-    {
-        f.TS,
-        f.LEVEL,
-        f.TRACE_ID,
-        f.SPAN_ID,
-        f.TRACE_FLAGS,
-        f.SPAN,
-        f.PARENT_ID,
-        f.DURATION_MS,
-        f.STATUS,
-        f.ERROR_TYPE,
-        f.LOGGER,
-        f.SERVICE,
-        f.PID,
-        f.ATTRIBUTES_DROPPED,
-    }
-)
-# Reserved fields that carry user text: scanned by value, never redacted by key.
-_TEXT_FIELDS = frozenset({f.EVENT, f.NAME, f.ERROR_MESSAGE, f.EXCEPTION})
+# Keys of the event dict that are not user data: the span/record origin and structlog's
+# exception marker (the stamper turns it into error fields, which it scrubs itself).
+_SKIPPED = frozenset({"_logtrace_origin", "exc_info"})
+# Where the scrubber leaves the count of fields it dropped, for the stamper to write.
+ATTRIBUTES_DROPPED_KEY = "_logtrace_attributes_dropped"
+_EVENT = f.EVENT
 _PLAIN = (int, float, bool, type(None))
 # Objects that carry no free text: orjson writes them as they are.
 _KEPT_AS_IS = (*_PLAIN, datetime.datetime, datetime.date, datetime.time, uuid.UUID, enum.Enum)
@@ -206,11 +192,12 @@ class Scrubber:
             return f"<unrepresentable {type(value).__name__}>"
 
     def __call__(self, logger: Any, method_name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+        """Scrub the user's fields and the message of ``event_dict`` in place."""
         try:
             return self._scrub(event_dict)
         except Exception:
             # Never let a failure here write the unscrubbed fields.
-            kept = {k: v for k, v in event_dict.items() if k in _OWN_FIELDS}
+            kept = {k: v for k, v in event_dict.items() if k in _SKIPPED}
             kept[f.EVENT] = "logtrace.redaction_error"
             return kept
 
@@ -218,9 +205,9 @@ class Scrubber:
         user_fields = 0
         overflow: list[str] | None = None
         for key, value in event_dict.items():
-            if key in _OWN_FIELDS:
+            if key in _SKIPPED:
                 continue
-            if key in _TEXT_FIELDS:
+            if key == _EVENT:
                 if isinstance(value, str):
                     event_dict[key] = self.text(value)
                 continue
@@ -245,7 +232,7 @@ class Scrubber:
         if overflow:
             for key in overflow:
                 del event_dict[key]
-            event_dict[f.ATTRIBUTES_DROPPED] = len(overflow)
+            event_dict[ATTRIBUTES_DROPPED_KEY] = len(overflow)
         return event_dict
 
 

@@ -16,6 +16,7 @@ import zstandard
 
 import logtrace
 from logtrace import testing
+from logtrace._pipeline import Stamper, render
 from logtrace._redact import REDACTED, Scrubber
 
 NON_HEX = "ghijklmnopqrstuvwxyzGHIJKLMNOPQRSTUVWXYZ"
@@ -131,9 +132,14 @@ def test_long_strings_are_truncated_with_a_marker() -> None:
 
 def test_attributes_past_the_limit_are_dropped_and_counted() -> None:
     """A line keeps max_attributes user fields and counts the rest in attributes_dropped."""
-    out = Scrubber(max_attributes=3)(None, "i", {"event": "x", **{f"k{i}": i for i in range(10)}})
-    assert [k for k in out if k.startswith("k")] == ["k0", "k1", "k2"]
-    assert out["attributes_dropped"] == 7
+    scrubber = Scrubber(max_attributes=3)
+    stamper = Stamper("svc", scrub_text=scrubber.text)
+    event_dict = {"event": "x", "attributes_dropped": "user's", **{f"k{i}": i for i in range(10)}}
+    out = orjson.loads(
+        render(None, "info", stamper(None, "info", scrubber(None, "info", event_dict)))
+    )
+    assert [k for k in out if k.startswith("k")] == ["k0", "k1"]
+    assert out["attributes_dropped_"] == "user's" and out["attributes_dropped"] == 8
 
 
 def test_deep_and_cyclic_structures_are_cut() -> None:
