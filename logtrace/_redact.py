@@ -4,8 +4,8 @@ Secrets are found two ways: by key (a field or nested key whose name contains ``
 ``token``, ``secret``… — case-insensitive, at any depth of dicts and lists) and by value
 (bearer tokens, JWTs, AWS access key ids, PEM private keys, passwords inside URLs,
 ``password=…`` pairs in free text). Either way the secret is replaced by ``[REDACTED]``, which
-holds no part of it. The message is searched by value too, and so are error messages and tracebacks (by the
-stamper, through ``text``, when it adds them).
+holds no part of it. The message is searched by value too, and so are error messages and
+tracebacks (by the stamper, through ``text``, when it adds them).
 
 Limits bound what one line can cost: strings are truncated with a marker, fields past
 ``max_attributes`` are dropped and counted on the line, structures deeper than ``max_depth``
