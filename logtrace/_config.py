@@ -122,14 +122,18 @@ def configure(
         ),
         service=service,
         flush=_choice("flush", flush, env.choice("LOGTRACE_FLUSH", "interval", _FLUSH), _FLUSH),  # type: ignore[arg-type]
-        flush_interval=_given(flush_interval, env.number("LOGTRACE_FLUSH_INTERVAL", 1.0)),
+        flush_interval=_given(
+            flush_interval, env.number("LOGTRACE_FLUSH_INTERVAL", 1.0, positive=True)
+        ),
         queue_size=int(_given(queue_size, env.size("LOGTRACE_QUEUE_SIZE", 100_000))),
         overflow=_choice(
             "overflow", overflow, env.choice("LOGTRACE_OVERFLOW", "drop", _OVERFLOW), _OVERFLOW
         ),  # type: ignore[arg-type]
         rotate_bytes=int(_given(rotate_bytes, env.size("LOGTRACE_ROTATE_BYTES", 64 * 2**20))),
         rotate_seconds=_given(rotate_seconds, env.duration("LOGTRACE_ROTATE_SECONDS", 3600.0)),
-        retention_days=_given(retention_days, env.number("LOGTRACE_RETENTION_DAYS", 7.0)),
+        retention_days=_given(
+            retention_days, env.number("LOGTRACE_RETENTION_DAYS", 7.0, positive=True)
+        ),
         retention_bytes=retention_bytes
         if retention_bytes is not None
         else env.optional_size("LOGTRACE_RETENTION_BYTES"),

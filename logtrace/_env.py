@@ -42,8 +42,8 @@ class EnvReader:
         self._warn(name, value, "one of " + ", ".join(allowed), default)
         return default
 
-    def number(self, name: str, default: float) -> float:
-        """A non-negative number."""
+    def number(self, name: str, default: float, *, positive: bool = False) -> float:
+        """A non-negative number (a positive one with ``positive``)."""
         value = self.environ.get(name)
         if not value:
             return default
@@ -51,8 +51,8 @@ class EnvReader:
             number = float(value)
         except ValueError:
             number = -1.0
-        if number < 0 or number != number:
-            self._warn(name, value, "a non-negative number", default)
+        if number < 0 or number != number or number == float("inf") or (positive and not number):
+            self._warn(name, value, "a positive number" if positive else "a number >= 0", default)
             return default
         return number
 
@@ -77,8 +77,11 @@ class EnvReader:
         return -1.0
 
     def size(self, name: str, default: int) -> int:
-        """A byte count, with an optional K, M or G suffix (``64M``)."""
+        """A positive count, with an optional K, M or G suffix (``64M``)."""
         size = self.optional_size(name)
+        if size == 0:
+            self._warn(name, self.environ[name], "a positive size", default)
+            return default
         return default if size is None else size
 
     def optional_size(self, name: str) -> int | None:
@@ -94,8 +97,8 @@ class EnvReader:
         seconds = self._with_unit(name, _DURATION_UNITS)
         if seconds is None:
             return default
-        if seconds < 0:
-            self._warn(name, self.environ[name], "a duration such as 3600 or 1h", default)
+        if seconds <= 0:
+            self._warn(name, self.environ[name], "a positive duration such as 3600 or 1h", default)
             return default
         return seconds
 

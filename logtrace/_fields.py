@@ -107,3 +107,7 @@ DAY_PATTERN = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
 # Environment carrier for child processes (OpenTelemetry's env-carrier names).
 ENV_TRACEPARENT = "TRACEPARENT"
 ENV_TRACESTATE = "TRACESTATE"
+
+# Where the files go: the directory configure() writes to and the CLI reads by default.
+ENV_DIR = "LOGTRACE_DIR"
+DEFAULT_DIR = "logtrace"

@@ -341,7 +341,8 @@ def report(level: str, event: str, fields: Mapping[str, Any]) -> bytes:
         f.SERVICE: stamper.service,
         f.PID: os.getpid(),
     }
-    out.update(fields)
+    # Through the scrubber: a file header's argv, say, may hold a secret.
+    out.update(state.scrubber(None, level, dict(fields)))
     return render(None, level, out)
 
 

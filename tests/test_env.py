@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from logtrace._env import EnvReader
@@ -57,3 +59,26 @@ def test_service_from_logtrace_then_otel_vars() -> None:
 def test_enabled_from_logtrace_or_otel(environ: dict[str, str], expected: bool) -> None:
     """LOGTRACE_ENABLED decides; otherwise OTEL_SDK_DISABLED=true turns tracing off."""
     assert EnvReader(environ).enabled() is expected
+
+
+@pytest.mark.parametrize(
+    "variable",
+    [
+        "LOGTRACE_FLUSH_INTERVAL",
+        "LOGTRACE_QUEUE_SIZE",
+        "LOGTRACE_ROTATE_BYTES",
+        "LOGTRACE_ROTATE_SECONDS",
+        "LOGTRACE_RETENTION_DAYS",
+    ],
+)
+def test_zero_where_a_positive_value_is_needed_never_stops_configure(
+    variable: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A 0 for a setting that must be positive warns and uses the default; configure() runs."""
+    import logtrace
+
+    try:
+        logtrace.configure(directory=tmp_path, environ={variable: "0"})
+    finally:
+        logtrace.shutdown()
+    assert f"{variable}='0'" in capsys.readouterr().err

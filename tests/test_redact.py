@@ -201,7 +201,7 @@ def _random_secret(rng: random.Random, n: int = 24) -> str:
 
 
 def test_canary_no_secret_nor_any_4_char_piece_reaches_any_file(tmp_path: Path) -> None:
-    """Secrets in attributes, fields, payloads, messages, exceptions and URLs never hit disk."""
+    """Secrets in attributes, fields, payloads, messages, exceptions, URLs, argv never hit disk."""
     rng = random.Random(20261124)
     secrets = {
         name: _random_secret(rng)
@@ -217,6 +217,7 @@ def test_canary_no_secret_nor_any_4_char_piece_reaches_any_file(tmp_path: Path) 
             "url_message",
             "exception",
             "span_exception",
+            "argv",
         ]
     }
     secrets["jwt"] = (
@@ -227,7 +228,13 @@ def test_canary_no_secret_nor_any_4_char_piece_reaches_any_file(tmp_path: Path) 
     secrets["pem"] = f"-----BEGIN PRIVATE KEY-----\n{pem_body}\n-----END PRIVATE KEY-----"
     (tmp_path / "secrets.json").write_text(orjson.dumps(secrets).decode())
     subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(CANARY_PROGRAM), "secrets.json"],
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(CANARY_PROGRAM),
+            "secrets.json",
+            "--token=" + secrets["argv"],
+        ],
         cwd=tmp_path,
         check=True,
         timeout=60,
