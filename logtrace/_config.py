@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from . import _context, sampling
 from . import _fields as f
 from ._env import EnvReader
-from ._pipeline import StdlibHandler, report, sink_logger_factory, state
+from ._pipeline import BoundFieldsMerger, StdlibHandler, report, sink_logger_factory, state
 from ._propagation import extract_env
 from ._redact import Scrubber
 from ._span import tracer
@@ -179,11 +179,10 @@ def configure(
             _install_stdlib(level_no)
         if structlog_setup:
             import structlog
-            from structlog.contextvars import merge_contextvars
 
-            if state.processors[0] is not merge_contextvars:
+            if not isinstance(state.processors[0], BoundFieldsMerger):
                 # In place: loggers structlog already cached hold this very list.
-                state.processors.insert(0, merge_contextvars)
+                state.processors.insert(0, BoundFieldsMerger())
             structlog.configure(
                 processors=state.processors,
                 wrapper_class=structlog.make_filtering_bound_logger(level_no),

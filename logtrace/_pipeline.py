@@ -199,6 +199,31 @@ class Stamper:
         return out
 
 
+class BoundFieldsMerger:
+    """structlog's ``merge_contextvars``, skipped while nothing was ever bound.
+
+    structlog's processor copies and walks the whole context on every line; its registry of
+    bound keys tells us when there is nothing to find. Built by ``configure()``, which has
+    imported structlog by then.
+    """
+
+    __slots__ = ("_bound", "_merge")
+
+    def __init__(self) -> None:
+        import structlog.contextvars
+
+        self._merge = structlog.contextvars.merge_contextvars
+        # Private to structlog: without it, always merge.
+        self._bound: Mapping[str, Any] | None = getattr(
+            structlog.contextvars, "_CONTEXT_VARS", None
+        )
+
+    def __call__(self, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
+        if self._bound is not None and not self._bound:
+            return event_dict
+        return self._merge(logger, method_name, event_dict)
+
+
 def _drop_event() -> BaseException:
     # structlog's own exception, so that structlog's loggers drop the line quietly too; only
     # reached when sample_logs is on, after configure() has imported structlog.

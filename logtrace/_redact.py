@@ -47,23 +47,73 @@ DEFAULT_KEYS = (
 )
 DEFAULT_PAYLOAD_KEYS = ("payload", "body", "request_body", "response_body")
 
-# (pattern, replacement): applied in order to strings that match any of them.
-_VALUE_RULES: tuple[tuple[str, str], ...] = (
-    (r"-----BEGIN[A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END[A-Z ]*PRIVATE KEY-----|\Z)", REDACTED),
-    (r"(?i:\b([a-z][a-z0-9+.\-]*://[^:/@\s]*):[^@/\s]+@)", r"\1:" + REDACTED + "@"),
-    (r"(?i:\b(bearer|basic|token)\s+[A-Za-z0-9\-._~+/]{8,}=*)", r"\1 " + REDACTED),
-    (r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*", REDACTED),
-    (r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b", REDACTED),
-    (r"\bgh[pousr]_[A-Za-z0-9]{20,}", REDACTED),
-    (r"\bxox[abprs]-[A-Za-z0-9-]{10,}", REDACTED),
-    (r"\bsk[_-](?:live[_-]|test[_-])?[A-Za-z0-9]{16,}", REDACTED),
+_KV_WORDS = ("pass", "pwd", "secret", "token", "key", "auth", "session", "cookie")
+
+
+# (pattern, replacement, detect): a rule runs only on strings its cheap ``detect(value,
+# lowered)`` accepts, because a case-insensitive alternation costs microseconds per string.
+_VALUE_RULES: tuple[tuple[str, str, Callable[[str, str], bool]], ...] = (
+    (
+        r"-----BEGIN[A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END[A-Z ]*PRIVATE KEY-----|\Z)",
+        REDACTED,
+        lambda v, low: "-----BEGIN" in v,
+    ),
+    (
+        r"(?i:\b([a-z][a-z0-9+.\-]*://[^:/@\s]*):[^@/\s]+@)",
+        r"\1:" + REDACTED + "@",
+        lambda v, low: "://" in v and "@" in v,
+    ),
+    (
+        r"(?i:\b(bearer|basic|token)\s+[A-Za-z0-9\-._~+/]{8,}=*)",
+        r"\1 " + REDACTED,
+        lambda v, low: "bearer" in low or "basic" in low or "token" in low,
+    ),
+    (
+        r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*",
+        REDACTED,
+        lambda v, low: "eyJ" in v,
+    ),
+    (
+        r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b",
+        REDACTED,
+        lambda v, low: any(tail in v for tail in ("IA", "PA", "DA", "OA", "VA")),
+    ),
+    (r"\bgh[pousr]_[A-Za-z0-9]{20,}", REDACTED, lambda v, low: "_" in v and "gh" in v),
+    (r"\bxox[abprs]-[A-Za-z0-9-]{10,}", REDACTED, lambda v, low: "xox" in v),
+    (
+        r"\bsk[_-](?:live[_-]|test[_-])?[A-Za-z0-9]{16,}",
+        REDACTED,
+        lambda v, low: "sk_" in v or "sk-" in v,
+    ),
     (
         r"(?i:\b(password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key"
         r"|client[_-]?secret|authorization|session(?:[_-]?id)?|cookie)"
         r"(\"?'?\s*[=:]\s*[\"']?)([^\s\"',;&]+))",
         r"\1\2" + REDACTED,
+        lambda v, low: ("=" in v or ":" in v) and any(word in low for word in _KV_WORDS),
     ),
 )
+
+
+def _may_hold_a_secret(value: str) -> bool:
+    """False for almost every ordinary string, cheaply; True sends it through the rules."""
+    if (
+        "=" in value
+        or ":" in value
+        or "-----" in value
+        or "eyJ" in value
+        or "sk" in value
+        or "xox" in value
+        or (
+            "A" in value
+            and ("IA" in value or "PA" in value or "DA" in value or "OA" in value or "VA" in value)
+        )
+        or ("gh" in value and "_" in value)
+    ):
+        return True
+    lowered = value.lower()
+    return "bearer" in lowered or "basic" in lowered or "token" in lowered
+
 
 # Keys of the event dict that are not user data: the span/record origin and structlog's
 # exception marker (the stamper turns it into error fields, which it scrubs itself).
@@ -94,9 +144,9 @@ class Scrubber:
     __slots__ = (
         "_key_verdicts",
         "_payload_keys",
+        "_extra",
         "_rules",
         "_sensitive",
-        "_trigger",
         "include_payloads",
         "max_attributes",
         "max_depth",
@@ -126,10 +176,8 @@ class Scrubber:
         self.max_depth = max_depth
         self._sensitive = tuple(_normal(k) for k in (*DEFAULT_KEYS, *keys))
         self._payload_keys = frozenset(_normal(k) for k in payload_keys)
-        rules = [(re.compile(p), r) for p, r in _VALUE_RULES]
-        rules += [(re.compile(p) if isinstance(p, str) else p, REDACTED) for p in patterns]
-        self._rules = tuple(rules)
-        self._trigger = re.compile("|".join(f"(?:{rule.pattern})" for rule, _ in rules))
+        self._rules = tuple((re.compile(p), r, detect) for p, r, detect in _VALUE_RULES)
+        self._extra = tuple(re.compile(p) if isinstance(p, str) else p for p in patterns)
         self._key_verdicts: dict[str, int] = {}
 
     # 0: ordinary key, 1: sensitive, 2: payload
@@ -149,9 +197,15 @@ class Scrubber:
 
     def text(self, value: str) -> str:
         """``value`` with secrets replaced (if redacting) and cut to ``max_string``."""
-        if self.redact and len(value) >= 8 and self._trigger.search(value):
-            for rule, replacement in self._rules:
-                value = rule.sub(replacement, value)
+        if self.redact and len(value) >= 8:
+            if _may_hold_a_secret(value):
+                lowered = value.lower()
+                for rule, replacement, detect in self._rules:
+                    if detect(value, lowered):
+                        value = rule.sub(replacement, value)
+                        lowered = value.lower()
+            for pattern in self._extra:
+                value = pattern.sub(REDACTED, value)
         if len(value) > self.max_string:
             cut = len(value) - self.max_string
             value = f"{value[: self.max_string]}…[truncated {cut} chars]"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Iterator
+from pathlib import Path
 
 import orjson
 import pytest
@@ -176,3 +177,18 @@ def test_structlog_drop_event_from_a_user_processor_is_not_an_error() -> None:
     finally:
         state.processors.remove(dropper)
     assert events == [] and state.errors == errors
+
+
+def test_structlog_bound_fields_reach_log_and_span_lines(tmp_path: Path) -> None:
+    """Fields bound with structlog.contextvars appear on log lines and span lines alike."""
+    from structlog.contextvars import bind_contextvars, clear_contextvars
+
+    try:
+        logtrace.configure(directory=tmp_path, environ={})
+        bind_contextvars(request_id="r-1")
+        with testing.capture_events() as events, logtrace.span("handle"):
+            structlog.get_logger("app").info("inside", request_id_given=True)
+    finally:
+        clear_contextvars()
+        logtrace.shutdown()
+    assert [e.get("request_id") for e in events] == ["r-1", "r-1", "r-1"]
