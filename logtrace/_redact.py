@@ -142,9 +142,9 @@ class Scrubber:
     """
 
     __slots__ = (
+        "_extra",
         "_key_verdicts",
         "_payload_keys",
-        "_extra",
         "_rules",
         "_sensitive",
         "include_payloads",
