@@ -1,0 +1,8 @@
+"""``python -m logtrace``: the ``logtrace`` command."""
+
+from __future__ import annotations
+
+from logtrace._cli import main
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,32 @@
+-- recent_traces: the traces of a time window, newest first, one row per trace: every column of
+-- `traces`.
+-- Parameters (each NULL for "any"):
+--   $since, $until      TIMESTAMP (UTC): traces active at some time in [since, until)
+--   $service            VARCHAR: one of the trace's services
+--   $name               VARCHAR: the trace has a span of this name
+--   $status             VARCHAR: 'ok', 'error' or 'unfinished'
+--   $min_duration_ms    DOUBLE: at least this long
+--   $attr_key, $attr_value  VARCHAR: a span of the trace has this attribute with this value
+--                       (compared as text)
+--   $limit              BIGINT: at most this many rows
+SELECT *
+FROM traces
+WHERE ($since IS NULL OR end_ts >= $since)
+    AND ($until IS NULL OR start_ts < $until)
+    AND ($service IS NULL OR list_contains(services, $service))
+    AND ($status IS NULL OR status = $status)
+    AND ($min_duration_ms IS NULL OR duration_ms >= $min_duration_ms)
+    AND ($name IS NULL OR list_contains(span_names, $name))
+    AND (
+        $attr_key IS NULL
+        OR trace_id IN (
+            -- The text test first: it is cheap, and it skips the JSON of most lines.
+            SELECT trace_id
+            FROM events
+            WHERE contains(CAST(fields AS VARCHAR), '"' || $attr_key || '"')
+                AND list_contains(['start', 'end'], span)
+                AND fields ->> $attr_key = $attr_value
+        )
+    )
+ORDER BY start_ts DESC, trace_id
+LIMIT $limit;

@@ -1,0 +1,39 @@
+-- span_percentiles: per span name, how often and how long: name VARCHAR, count, errors,
+-- unfinished BIGINT, error_rate DOUBLE (errors / count), p50_ms, p95_ms, p99_ms, max_ms DOUBLE
+-- (over finished spans), services VARCHAR[]; most frequent first.
+-- Parameters (each NULL for "any"):
+--   $since, $until      TIMESTAMP (UTC): spans that started in [since, until)
+--   $service, $name, $status VARCHAR: the span's service, name, status
+--   $min_duration_ms    DOUBLE: spans at least this long
+--   $attr_key, $attr_value VARCHAR: spans with this attribute at this value (compared as text)
+SELECT
+    name,
+    count(*) AS count,
+    count(*) FILTER (WHERE status = 'error') AS errors,
+    count(*) FILTER (WHERE status = 'unfinished') AS unfinished,
+    count(*) FILTER (WHERE status = 'error') / count(*) AS error_rate,
+    quantile_cont(duration_ms, 0.50) AS p50_ms,
+    quantile_cont(duration_ms, 0.95) AS p95_ms,
+    quantile_cont(duration_ms, 0.99) AS p99_ms,
+    max(duration_ms) AS max_ms,
+    list_sort(list_distinct(list(service))) AS services
+FROM spans
+WHERE ($since IS NULL OR start_ts >= $since)
+    AND ($until IS NULL OR start_ts < $until)
+    AND ($service IS NULL OR service = $service)
+    AND ($name IS NULL OR name = $name)
+    AND ($status IS NULL OR status = $status)
+    AND ($min_duration_ms IS NULL OR duration_ms >= $min_duration_ms)
+    AND (
+        $attr_key IS NULL
+        OR (trace_id, span_id) IN (
+            -- The text test first: it is cheap, and it skips the JSON of most lines.
+            SELECT (trace_id, span_id)
+            FROM events
+            WHERE contains(CAST(fields AS VARCHAR), '"' || $attr_key || '"')
+                AND list_contains(['start', 'end'], span)
+                AND fields ->> $attr_key = $attr_value
+        )
+    )
+GROUP BY name
+ORDER BY count DESC, name;
