@@ -19,7 +19,14 @@ from typing import TYPE_CHECKING, Any
 from . import _context, sampling
 from . import _fields as f
 from ._env import EnvReader
-from ._pipeline import BoundFieldsMerger, StdlibHandler, report, sink_logger_factory, state
+from ._pipeline import (
+    BoundFieldsMerger,
+    StdlibHandler,
+    report,
+    sink_logger_factory,
+    state,
+    use_chain,
+)
 from ._propagation import extract_env
 from ._redact import Scrubber
 from ._span import tracer
@@ -153,7 +160,7 @@ def configure(
         tracer.keep_errors = _given(keep_errors, env.flag("LOGTRACE_KEEP_ERRORS") is not False)
         tracer.slow_ms = slow_ms if slow_ms is not None else env.optional_number("LOGTRACE_SLOW_MS")
         state.stamper.sample_logs = _given(sample_logs, env.flag("LOGTRACE_SAMPLE_LOGS") is True)
-        state.scrubber = Scrubber(
+        state.stamper.scrubber = Scrubber(
             redact=_given(redact, env.flag("LOGTRACE_REDACT") is not False),
             keys=(*redact_keys, *env.items("LOGTRACE_REDACT_KEYS")),
             patterns=redact_patterns,
@@ -164,11 +171,6 @@ def configure(
             max_string=int(_given(max_string, env.size("LOGTRACE_MAX_STRING", 16_384))),
             max_attributes=int(_given(max_attributes, env.size("LOGTRACE_MAX_ATTRIBUTES", 128))),
         )
-        state.stamper.scrub_text = state.scrubber.text
-        # In place: loggers structlog already cached hold this very list.
-        state.processors[:] = [
-            state.scrubber if isinstance(p, Scrubber) else p for p in state.processors
-        ]
         state.max_line = int(_given(max_line, env.size("LOGTRACE_MAX_LINE", 256 * 1024)))
         _context.process_parent = extract_env(env.environ)
         sink = FileSink(settings, report)
@@ -180,9 +182,7 @@ def configure(
         if structlog_setup:
             import structlog
 
-            if not isinstance(state.processors[0], BoundFieldsMerger):
-                # In place: loggers structlog already cached hold this very list.
-                state.processors.insert(0, BoundFieldsMerger())
+            use_chain(state.merger or BoundFieldsMerger())
             structlog.configure(
                 processors=state.processors,
                 wrapper_class=structlog.make_filtering_bound_logger(level_no),

@@ -27,7 +27,7 @@ import orjson
 
 from . import _fields as f
 from ._context import SpanContext, get_current
-from ._redact import ATTRIBUTES_DROPPED_KEY, Scrubber
+from ._redact import Scrubber
 
 if TYPE_CHECKING:
     from structlog.types import EventDict, WrappedLogger
@@ -115,36 +115,32 @@ _RESERVED = f.RESERVED
 _ERROR_TEXT_FIELDS = (f.ERROR_MESSAGE, f.EXCEPTION)
 
 
-def _same(text: str) -> str:
-    return text
-
-
 class Stamper:
-    """The processor that writes the reserved fields, in order, ahead of the user's.
+    """The processor that writes a line's fields: logtrace's, in order, then the user's, scrubbed.
 
     Args:
         service: the ``service`` of every line.
         clock: nanoseconds since the epoch, for lines that do not bring their own time.
-        scrub_text: applied to error messages and tracebacks it adds (the redaction rules).
+        scrubber: redaction and limits, applied to the user's fields, the message and the
+            error texts.
     """
 
-    __slots__ = ("clock", "pid", "sample_logs", "scrub_text", "service")
+    __slots__ = ("clock", "pid", "sample_logs", "scrubber", "service")
 
     def __init__(
         self,
         service: str,
         clock: Callable[[], int] = time.time_ns,
-        scrub_text: Callable[[str], str] = _same,
+        scrubber: Scrubber | None = None,
     ) -> None:
         self.service = service
         self.clock = clock
-        self.scrub_text = scrub_text
+        self.scrubber = scrubber if scrubber is not None else Scrubber()
         self.pid = os.getpid()
         self.sample_logs = False
 
     def __call__(self, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
-        origin: Origin | None = event_dict.pop(ORIGIN_KEY, None)
-        exc_info = event_dict.pop("exc_info", None)
+        origin: Origin | None = event_dict.get(ORIGIN_KEY)
         span_fields = None
         if origin is None:
             ts_ns = self.clock()
@@ -163,7 +159,10 @@ class Stamper:
             and not (ctx.tail is not None and ctx.tail.keep)
         ):
             raise _drop_event()
+        scrubber = self.scrubber
         event = event_dict.get(_EVENT)
+        if type(event) is str and len(event) >= 8:
+            event = scrubber.text(event)
         out: EventDict = {
             _TS: format_ts(ts_ns),
             _LEVEL: _LEVEL_OF_METHOD.get(method_name, method_name),
@@ -174,29 +173,60 @@ class Stamper:
             out[_SPAN_ID] = ctx.span_id
             out[_TRACE_FLAGS] = "01" if ctx.sampled else "00"
         if span_fields is not None:
-            out.update(span_fields)
-            if _NAME in span_fields:
-                out[_NAME] = event  # the span name, as scrubbed in ``event``
-            for key in _ERROR_TEXT_FIELDS:
-                if key in span_fields:
-                    out[key] = self.scrub_text(span_fields[key])
+            self._add_span_fields(out, span_fields, event)
         out[_LOGGER] = logger_name
         out[_SERVICE] = self.service
         out[_PID] = self.pid
-        dropped = event_dict.pop(ATTRIBUTES_DROPPED_KEY, None)
-        if _RESERVED.isdisjoint(event_dict):
-            out.update(event_dict)
-        else:
-            for key, value in event_dict.items():
-                out[key + "_" if key in _RESERVED else key] = value
-        if dropped is not None:
-            out[f.ATTRIBUTES_DROPPED] = dropped
+        scrubber.copy_fields(out, event_dict, rename=True)
+        exc_info = event_dict.get("exc_info")
         if exc_info:
             exc = _exception_of(exc_info)
             if exc is not None:
                 for key, value in error_fields(exc).items():
-                    out[key] = value if key == f.ERROR_TYPE else self.scrub_text(value)
+                    out[key] = value if key == f.ERROR_TYPE else scrubber.text(value)
         return out
+
+    def span_line(
+        self,
+        level: str,
+        ctx: SpanContext,
+        ts_ns: int,
+        span_fields: dict[str, Any],
+        name: str,
+        attributes: Mapping[str, Any],
+    ) -> EventDict:
+        """The fields of a span line: what ``__call__`` makes of it, without the detours."""
+        scrubber = self.scrubber
+        event = scrubber.text(name) if len(name) >= 8 else name
+        out: EventDict = {
+            _TS: format_ts(ts_ns),
+            _LEVEL: level,
+            _EVENT: event,
+            _TRACE_ID: ctx.trace_id,
+            _SPAN_ID: ctx.span_id,
+            _TRACE_FLAGS: "01" if ctx.sampled else "00",
+        }
+        out.update(span_fields)
+        if _NAME in span_fields:
+            out[_NAME] = event
+        if len(span_fields) > 5:  # only failed end lines carry error texts
+            for key in _ERROR_TEXT_FIELDS:
+                if key in span_fields:
+                    out[key] = scrubber.text(span_fields[key])
+        out[_LOGGER] = "logtrace"
+        out[_SERVICE] = self.service
+        out[_PID] = self.pid
+        if attributes:
+            scrubber.copy_fields(out, attributes, rename=True)
+        return out
+
+    def _add_span_fields(self, out: EventDict, span_fields: Mapping[str, Any], event: Any) -> None:
+        out.update(span_fields)
+        if _NAME in span_fields:
+            out[_NAME] = event  # the span name, as scrubbed in ``event``
+        for key in _ERROR_TEXT_FIELDS:
+            if key in span_fields:
+                out[key] = self.scrubber.text(span_fields[key])
 
 
 class BoundFieldsMerger:
@@ -217,6 +247,10 @@ class BoundFieldsMerger:
         self._bound: Mapping[str, Any] | None = getattr(
             structlog.contextvars, "_CONTEXT_VARS", None
         )
+
+    def has_bound(self) -> bool:
+        """Whether structlog may have fields bound (always, if we cannot tell)."""
+        return self._bound is None or bool(self._bound)
 
     def __call__(self, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
         if self._bound is not None and not self._bound:
@@ -317,19 +351,22 @@ class _State:
         "errors",
         "lines_cut",
         "max_line",
+        "merger",
         "processors",
         "render_fallbacks",
-        "scrubber",
         "stamper",
+        "standard_chain",
         "write",
     )
 
     def __init__(self) -> None:
-        self.scrubber = Scrubber()
-        self.stamper = Stamper(service="unknown", scrub_text=self.scrubber.text)
-        # The scrubber sees only the user's fields and the message; the stamper then adds
-        # logtrace's fields (scrubbing the error texts it adds itself).
-        self.processors: list[Callable[..., Any]] = [self.scrubber, self.stamper, render]
+        self.stamper = Stamper(service="unknown")
+        # configure() puts structlog's bound fields first when it sets structlog up.
+        self.merger: BoundFieldsMerger | None = None
+        self.processors: list[Callable[..., Any]] = [self.stamper, render]
+        # True while processors are exactly [merger?, stamper, render]: span lines may then
+        # skip the generic chain (emit_span).
+        self.standard_chain = True
         self.write: Callable[[bytes], None] = _drop_line
         self.max_line = 256 * 1024
         self.errors = 0
@@ -338,6 +375,13 @@ class _State:
 
 
 state = _State()
+
+
+def use_chain(merger: BoundFieldsMerger | None) -> None:
+    """Make the chain [merger?, stamper, render], in place (structlog's cached loggers hold it)."""
+    state.merger = merger
+    state.processors[:] = [p for p in (merger, state.stamper, render) if p is not None]
+    state.standard_chain = True
 
 
 def emit(method_name: str, event_dict: EventDict) -> None:
@@ -355,6 +399,38 @@ def emit(method_name: str, event_dict: EventDict) -> None:
             raise
 
 
+def emit_span(
+    level: str,
+    ctx: SpanContext,
+    ts_ns: int,
+    span_fields: dict[str, Any],
+    name: str,
+    attributes: Mapping[str, Any],
+) -> None:
+    """Write a span line; never raises.
+
+    With the standard chain and no structlog-bound fields, the stamper builds the line
+    directly; otherwise it goes through ``emit`` like any event. Both write the same line.
+    """
+    try:
+        merger = state.merger
+        if state.standard_chain and (merger is None or not merger.has_bound()):
+            state.write(
+                render(
+                    None,
+                    level,
+                    state.stamper.span_line(level, ctx, ts_ns, span_fields, name, attributes),
+                )
+            )
+            return
+        event_dict = dict(attributes)
+        event_dict[_EVENT] = name
+        event_dict[ORIGIN_KEY] = Origin(ts_ns, "logtrace", ctx, span_fields)
+        emit(level, event_dict)
+    except Exception:
+        state.errors += 1
+
+
 def report(level: str, event: str, fields: Mapping[str, Any]) -> bytes:
     """Render a line logtrace writes about itself (drops, write errors, file headers)."""
     stamper = state.stamper
@@ -367,7 +443,7 @@ def report(level: str, event: str, fields: Mapping[str, Any]) -> bytes:
         f.PID: os.getpid(),
     }
     # Through the scrubber: a file header's argv, say, may hold a secret.
-    out.update(state.scrubber(None, level, dict(fields)))
+    stamper.scrubber.copy_fields(out, fields, rename=False)
     return render(None, level, out)
 
 

@@ -19,7 +19,7 @@ import datetime
 import enum
 import re
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from typing import Any
 
 from . import _fields as f
@@ -115,11 +115,11 @@ def _may_hold_a_secret(value: str) -> bool:
     return "bearer" in lowered or "basic" in lowered or "token" in lowered
 
 
-# Keys of the event dict that are not user data: the span/record origin and structlog's
-# exception marker (the stamper turns it into error fields, which it scrubs itself).
-_SKIPPED = frozenset({"_logtrace_origin", "exc_info"})
-# Where the scrubber leaves the count of fields it dropped, for the stamper to write.
-ATTRIBUTES_DROPPED_KEY = "_logtrace_attributes_dropped"
+# Keys of an event dict that are not user fields: the message, the span/record origin and
+# structlog's exception marker (the stamper turns it into error fields, which it scrubs).
+_SKIPPED_AND_EVENT = ("event", "_logtrace_origin", "exc_info")
+_SKIPPED = frozenset(_SKIPPED_AND_EVENT)
+_RESERVED = f.RESERVED
 _EVENT = f.EVENT
 _PLAIN = (int, float, bool, type(None))
 # Objects that carry no free text: orjson writes them as they are.
@@ -127,7 +127,7 @@ _KEPT_AS_IS = (*_PLAIN, datetime.datetime, datetime.date, datetime.time, uuid.UU
 
 
 class Scrubber:
-    """The processor that redacts secrets and applies the size limits.
+    """Redaction and limits: used by logtrace's stamper, or as a processor of your own chain.
 
     Args:
         redact: replace secrets (on by default in ``configure()``).
@@ -245,49 +245,59 @@ class Scrubber:
         except Exception:
             return f"<unrepresentable {type(value).__name__}>"
 
-    def __call__(self, logger: Any, method_name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
-        """Scrub the user's fields and the message of ``event_dict`` in place."""
-        try:
-            return self._scrub(event_dict)
-        except Exception:
-            # Never let a failure here write the unscrubbed fields.
-            kept = {k: v for k, v in event_dict.items() if k in _SKIPPED}
-            kept[f.EVENT] = "logtrace.redaction_error"
-            return kept
+    def copy_fields(
+        self, out: MutableMapping[Any, Any], fields: Mapping[Any, Any], rename: bool
+    ) -> None:
+        """Copy the user fields of ``fields`` into ``out``, scrubbed and within the limits.
 
-    def _scrub(self, event_dict: dict[str, Any]) -> dict[str, Any]:
-        user_fields = 0
-        overflow: list[str] | None = None
-        for key, value in event_dict.items():
+        ``event`` and the event dict's internal keys are left out. With ``rename``, a field
+        named like one of logtrace's own gets a trailing underscore. Fields past
+        ``max_attributes`` are left out and counted in ``attributes_dropped``.
+        """
+        verdicts = self._key_verdicts
+        redactor = self.redactor
+        limit = self.max_attributes
+        count = dropped = 0
+        for key, value in fields.items():
             if key in _SKIPPED:
                 continue
-            if key == _EVENT:
-                if isinstance(value, str):
-                    event_dict[key] = self.text(value)
+            count += 1
+            if count > limit:
+                dropped += 1
                 continue
-            user_fields += 1
-            if user_fields > self.max_attributes:
-                if overflow is None:
-                    overflow = []
-                overflow.append(key)
-                continue
-            verdict = self._verdict(key) if type(key) is str else 0
-            if verdict == 1:
-                event_dict[key] = REDACTED
-            elif verdict == 2:
-                event_dict[key] = PAYLOAD_OMITTED
+            if type(key) is str:
+                verdict = verdicts.get(key)
+                if verdict is None:
+                    verdict = self._verdict(key)
+                if rename and key in _RESERVED:
+                    key = key + "_"
+            else:
+                verdict = 0
+            if verdict:
+                value = REDACTED if verdict == 1 else PAYLOAD_OMITTED
             elif type(value) is str:
                 if len(value) >= 8:
-                    event_dict[key] = self.text(value)
+                    value = self.text(value)
             elif not isinstance(value, _PLAIN):
-                event_dict[key] = self.value(value)
-            if self.redactor is not None:
-                event_dict[key] = self.redactor(key, event_dict[key])
-        if overflow:
-            for key in overflow:
-                del event_dict[key]
-            event_dict[ATTRIBUTES_DROPPED_KEY] = len(overflow)
-        return event_dict
+                value = self.value(value)
+            if redactor is not None:
+                value = redactor(key, value)
+            out[key] = value
+        if dropped:
+            out[f.ATTRIBUTES_DROPPED] = dropped
+
+    def __call__(self, logger: Any, method_name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+        """For structlog chains of your own: a scrubbed copy of ``event_dict``."""
+        try:
+            out = {key: event_dict[key] for key in _SKIPPED_AND_EVENT if key in event_dict}
+            event = out.get(_EVENT)
+            if isinstance(event, str):
+                out[_EVENT] = self.text(event)
+            self.copy_fields(out, event_dict, rename=False)
+            return out
+        except Exception:
+            # Never let a failure here write the unscrubbed fields.
+            return {_EVENT: "logtrace.redaction_error"}
 
 
 def _normal(key: str) -> str:

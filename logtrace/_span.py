@@ -21,7 +21,7 @@ from typing import Any
 from . import _fields as f
 from . import _ids
 from ._context import SpanContext, current_context, get_current
-from ._pipeline import ORIGIN_KEY, Origin, emit, error_fields
+from ._pipeline import ORIGIN_KEY, Origin, emit, emit_span, error_fields
 from .sampling import ParentBased, Sampler, always
 
 
@@ -144,9 +144,7 @@ class Span:
         ctx = self.context
         if ctx is None or not self._written:
             return
-        attributes[f.EVENT] = name
-        attributes[ORIGIN_KEY] = Origin(tracer.wall_ns(), "logtrace", ctx, {f.SPAN: f.SPAN_EVENT})
-        _emit_span_line("info", attributes)
+        _emit_span_line("info", ctx, tracer.wall_ns(), {f.SPAN: f.SPAN_EVENT}, name, attributes)
 
     def set_status(self, status: str, message: str | None = None) -> None:
         """Set ``"ok"`` or ``"error"``; an error may carry a message."""
@@ -261,17 +259,15 @@ class Span:
             tail.spans.clear()
 
     def _write_start(self) -> None:
-        ctx = self.context
         self._written = True
-        line = dict(self._start_attributes)
-        line[f.EVENT] = self.name
-        line[ORIGIN_KEY] = Origin(
+        _emit_span_line(
+            "info",
+            self.context,  # type: ignore[arg-type]
             self._start_wall,
-            "logtrace",
-            ctx,
             {f.SPAN: f.SPAN_START, f.NAME: self.name, f.PARENT_ID: self.parent_id},
+            self.name,
+            self._start_attributes,
         )
-        _emit_span_line("info", line)
 
     def _write_end(self) -> None:
         span_fields: dict[str, Any] = {
@@ -283,10 +279,14 @@ class Span:
         }
         if self._error is not None:
             span_fields.update(self._error)
-        line = dict(self._end_attributes) if self._end_attributes is not None else {}
-        line[f.EVENT] = self.name
-        line[ORIGIN_KEY] = Origin(self._end_wall, "logtrace", self.context, span_fields)
-        _emit_span_line("error" if self.status == f.STATUS_ERROR else "info", line)
+        _emit_span_line(
+            "error" if self.status == f.STATUS_ERROR else "info",
+            self.context,  # type: ignore[arg-type]
+            self._end_wall,
+            span_fields,
+            self.name,
+            self._end_attributes or _NO_ATTRIBUTES,
+        )
 
     def __enter__(self) -> Span:
         return self.start()
@@ -314,13 +314,22 @@ class Span:
         return f"<Span {self.name!r} trace_id={self.trace_id} span_id={self.span_id}>"
 
 
-def _emit_span_line(method_name: str, line: dict[str, Any]) -> None:
+_NO_ATTRIBUTES: dict[str, Any] = {}
+
+
+def _emit_span_line(
+    level: str,
+    ctx: SpanContext,
+    ts_ns: int,
+    span_fields: dict[str, Any],
+    name: str,
+    attributes: dict[str, Any],
+) -> None:
     meter = tracer.cost_meter
     if meter is None:
-        emit(method_name, line)
-        return
+        return emit_span(level, ctx, ts_ns, span_fields, name, attributes)
     started = time.perf_counter_ns()
-    emit(method_name, line)
+    emit_span(level, ctx, ts_ns, span_fields, name, attributes)
     meter(time.perf_counter_ns() - started)
 
 

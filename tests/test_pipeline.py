@@ -9,6 +9,8 @@ from pathlib import Path
 
 import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 import structlog
 
 import logtrace
@@ -192,3 +194,52 @@ def test_structlog_bound_fields_reach_log_and_span_lines(tmp_path: Path) -> None
         clear_contextvars()
         logtrace.shutdown()
     assert [e.get("request_id") for e in events] == ["r-1", "r-1", "r-1"]
+
+
+_KEYS = st.sampled_from(
+    ["task_id", "name", "level", "password", "payload", "note", "trace_id", "n", "exc_info"]
+)
+_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False)
+    | st.text(max_size=30)
+    | st.just("Bearer abcdefghijklmnop")
+    | st.just("postgres://u:pw12345678@h/db"),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_KEYS, inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@given(
+    attributes=st.dictionaries(_KEYS, _VALUES, max_size=6),
+    name=st.text(min_size=1, max_size=20) | st.just("login token=abcdefgh12"),
+    level=st.sampled_from(["info", "error"]),
+)
+def test_span_fast_path_writes_what_the_generic_chain_writes(
+    attributes: dict[str, object], name: str, level: str
+) -> None:
+    """emit_span's direct path and the generic chain produce identical lines."""
+    from logtrace._context import SpanContext
+    from logtrace._pipeline import emit_span, state
+
+    ctx = SpanContext("0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331")
+    span_fields = {
+        "span": "end",
+        "name": name,
+        "parent_id": None,
+        "duration_ms": 1.5,
+        "status": "error",
+        "error_message": "bad password=hunter2hunter2",
+    }
+    lines = []
+    for standard in (True, False):
+        state.standard_chain = standard
+        try:
+            with testing.capture_events() as events:
+                emit_span(level, ctx, 1_767_225_600_000_000_000, span_fields, name, attributes)
+        finally:
+            state.standard_chain = True
+        lines.append(events)
+    assert lines[0] == lines[1] and len(lines[0]) == 1

@@ -132,12 +132,9 @@ def test_long_strings_are_truncated_with_a_marker() -> None:
 
 def test_attributes_past_the_limit_are_dropped_and_counted() -> None:
     """A line keeps max_attributes user fields and counts the rest in attributes_dropped."""
-    scrubber = Scrubber(max_attributes=3)
-    stamper = Stamper("svc", scrub_text=scrubber.text)
+    stamper = Stamper("svc", scrubber=Scrubber(max_attributes=3))
     event_dict = {"event": "x", "attributes_dropped": "user's", **{f"k{i}": i for i in range(10)}}
-    out = orjson.loads(
-        render(None, "info", stamper(None, "info", scrubber(None, "info", event_dict)))
-    )
+    out = orjson.loads(render(None, "info", stamper(None, "info", event_dict)))
     assert [k for k in out if k.startswith("k")] == ["k0", "k1"]
     assert out["attributes_dropped_"] == "user's" and out["attributes_dropped"] == 8
 
