@@ -9,9 +9,9 @@ from pathlib import Path
 
 import orjson
 import pytest
+import structlog
 from hypothesis import given
 from hypothesis import strategies as st
-import structlog
 
 import logtrace
 from logtrace import _fields, testing
