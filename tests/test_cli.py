@@ -95,7 +95,7 @@ def test_show_draws_the_waterfall(cli: Cli, written: Written) -> None:
     text = result.stdout
     assert text.index("step 0 of task 1") < text.index("step 1 of task 1")
     assert text.index("dispatching task 1") < text.index("├─ work")
-    assert "error    app.worker: task 1 failed" in text
+    assert "error   app.worker: task 1 failed" in text
 
 
 def test_show_marks_unfinished_spans_and_takes_prefixes(cli: Cli, written: Written) -> None:
