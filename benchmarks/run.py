@@ -1,0 +1,465 @@
+"""logtrace against its competitors, in the same run: ``python benchmarks/run.py [--quick]``.
+
+Every case runs in a fresh process per repetition (``benchmarks/_cases.py``), cases interleaved
+across repetitions (rep 1: A B C…, rep 2: A B C…), so configure()/structlog/OpenTelemetry
+state never leaks and slow drifts of the machine hit every case alike. Each process times a
+loop of operations after a warm-up, up to the lines being in the file. The table gives medians
+of the repetitions in µs per operation, the ratio to the comparison, the target and whether it
+is met, and the peak memory of each case. Results go to ``bench-results/`` (a timestamped JSON
+and Markdown file, plus ``latest.json`` and ``latest.md``; ``latest-quick.*`` for --quick);
+notes/bench.md says what each row measures.
+
+    python benchmarks/run.py                  # the full run (≈ 3 minutes on 2 cores)
+    python benchmarks/run.py --quick          # tiny sizes, one repetition: a smoke test
+    python benchmarks/run.py --only lt_span_d1,otel_span_d1 --reps 9
+    python benchmarks/run.py --profile lt_span_d1   # cProfile of one case's timed loop
+    python benchmarks/run.py --sink           # also run benchmarks/bench_sink.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib.util
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+# Spelled as escapes so that ruff does not take them for look-alikes of x and -.
+TIMES, DASH = "\u00d7", "\u2013"
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+CASES_SCRIPT = HERE / "_cases.py"
+
+# Loop iterations timed per case (nested cases time 3 spans per iteration): full run, --quick.
+OPS: dict[str, tuple[int, int]] = {
+    "lt_span_d1": (10_000, 200),
+    "otel_span_d1": (10_000, 200),
+    "eliot_span_d1": (10_000, 200),
+    "floor_span_d1": (10_000, 200),
+    "lt_span_d3": (3_000, 60),
+    "otel_span_d3": (3_000, 60),
+    "eliot_span_d3": (3_000, 60),
+    "floor_span_d3": (3_000, 60),
+    "lt_structlog": (20_000, 300),
+    "plain_structlog": (20_000, 300),
+    "lt_stdlib": (20_000, 300),
+    "stdlib_json": (20_000, 300),
+    "stdlib_noop_handler": (20_000, 300),
+    "lt_disabled": (50_000, 500),
+    "lt_unsampled": (50_000, 500),
+    "lt_unsampled_nokeep": (50_000, 500),
+    "otel_sampled_out": (50_000, 500),
+    "noop_span": (50_000, 500),
+    "lt_threads_1": (10_000, 200),
+    "lt_threads_2": (10_000, 200),
+    "floor_threads_1": (10_000, 200),
+    "floor_threads_2": (10_000, 200),
+    "demo_on": (1_000, 20),
+    "demo_off": (1_000, 20),
+    "demo_logs_only": (1_000, 20),
+}
+
+DESCRIPTIONS = {
+    "lt_span_d1": "logtrace span, 3 attributes, start + end line on disk",
+    "otel_span_d1": "OpenTelemetry SDK span, BatchSpanProcessor, JSON-lines file exporter",
+    "eliot_span_d1": "eliot start_action, to_file destination",
+    "floor_span_d1": "hand-written floor: orjson.dumps of the 2 lines + buffered write",
+    "lt_span_d3": "logtrace spans nested 3 deep (per span)",
+    "otel_span_d3": "OpenTelemetry spans nested 3 deep (per span)",
+    "eliot_span_d3": "eliot actions nested 3 deep (per action)",
+    "floor_span_d3": "hand-written floor, nested 3 deep (per span)",
+    "lt_structlog": "structlog call after logtrace.configure(), inside a span",
+    "plain_structlog": "plain structlog JSON: orjson renderer, BytesLogger, cached, no ids",
+    "lt_stdlib": "stdlib logging call after logtrace.configure(), inside a span",
+    "stdlib_json": "stdlib logging, json.dumps Formatter, FileHandler",
+    "stdlib_noop_handler": "floor: stdlib logging call into a handler that does nothing",
+    "lt_disabled": "logtrace span, configure(enabled=False)",
+    "lt_unsampled": "logtrace span, sampler never, keep_errors on",
+    "lt_unsampled_nokeep": "logtrace span, sampler never, keep_errors=False",
+    "otel_sampled_out": "OpenTelemetry span, TraceIdRatioBased(0)",
+    "noop_span": "floor: `with` of an empty class taking the same name and 3 attributes",
+    "lt_threads_1": "span + structlog line, 1 thread (wall time per op)",
+    "lt_threads_2": "span + structlog line, 2 threads (wall time per op, total)",
+    "floor_threads_1": "control: hand-written floor spans, 1 thread (wall time per op)",
+    "floor_threads_2": "control: hand-written floor spans, 2 threads, one file (wall / op)",
+    "demo_on": "demo task: ~1 ms CPU in a span, 3 log lines, traced (per task)",
+    "demo_off": "demo task, tracing off: no-op spans, logging not routed (per task)",
+    "demo_logs_only": "demo task, no tracing, logs to JSON files (stdlib_json, plain_structlog)",
+}
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the targets table: logtrace's case against a comparison."""
+
+    what: str
+    ours: str
+    theirs: str
+    kind: str  # "ratio": ours/theirs ≤ limit; "absolute": ours ≤ limit µs; "overhead": %; "info"
+    limit: float = 0.0
+    note: str = ""
+
+    @property
+    def target(self) -> str:
+        text = {
+            "ratio": f"≤ {self.limit:.1f}{TIMES}",
+            "absolute": f"≤ {self.limit:g} µs",
+            "overhead": f"< {self.limit:g}% overhead" if self.limit else "",
+            "info": "",
+        }[self.kind]
+        return f"{text} {self.note}".strip()
+
+
+ROWS = [
+    Row("span, depth 1, 3 attrs, on disk", "lt_span_d1", "otel_span_d1", "ratio", 0.2),
+    Row("", "lt_span_d1", "eliot_span_d1", "ratio", 0.6),
+    Row("", "lt_span_d1", "floor_span_d1", "info", note="(floor)"),
+    Row("span, nested depth 3, per span", "lt_span_d3", "otel_span_d3", "ratio", 0.2),
+    Row("", "lt_span_d3", "eliot_span_d3", "ratio", 0.6),
+    Row("", "lt_span_d3", "floor_span_d3", "info", note="(floor)"),
+    Row("structlog line with trace ids", "lt_structlog", "plain_structlog", "ratio", 1.0),
+    Row("stdlib line with trace ids", "lt_stdlib", "stdlib_json", "ratio", 0.6),
+    Row("", "lt_stdlib", "stdlib_noop_handler", "info", note="(floor)"),
+    Row("span, disabled", "lt_disabled", "otel_sampled_out", "absolute", 1.0),
+    Row("", "lt_disabled", "noop_span", "info", note="(floor)"),
+    Row("span, not sampled", "lt_unsampled", "otel_sampled_out", "absolute", 1.0),
+    Row(
+        "span, not sampled, no keep_errors",
+        "lt_unsampled_nokeep",
+        "otel_sampled_out",
+        "absolute",
+        1,
+    ),
+    Row("2 threads (wall µs/op)", "lt_threads_2", "lt_threads_1", "ratio", 1.0, "(throughput ≥)"),
+    Row("control: floor, 2 threads", "floor_threads_2", "floor_threads_1", "info", note="(GIL)"),
+    Row("demo workload (µs per task)", "demo_on", "demo_off", "overhead", 1.0),
+    Row("", "demo_on", "demo_logs_only", "overhead", note="(info: vs already logging)"),
+]
+
+SHORT = {
+    "otel_span_d1": "OpenTelemetry SDK",
+    "otel_span_d3": "OpenTelemetry SDK",
+    "eliot_span_d1": "eliot",
+    "eliot_span_d3": "eliot",
+    "floor_span_d1": "orjson + write floor",
+    "floor_span_d3": "orjson + write floor",
+    "plain_structlog": "plain structlog JSON",
+    "stdlib_json": "stdlib + JSON formatter",
+    "otel_sampled_out": "OTel sampled-out span",
+    "stdlib_noop_handler": "stdlib call, no-op handler",
+    "noop_span": "empty `with` object",
+    "lt_threads_1": "same, 1 thread",
+    "demo_off": "same, tracing off",
+    "floor_threads_1": "same floor, 1 thread",
+    "demo_logs_only": "same, logging to JSON files",
+}
+
+
+# Competitors that are optional: without them their cases are skipped, not failed (the tox
+# "bench" env installs them; the "tests" env, which runs the smoke test, may not have eliot).
+NEEDS = {
+    "otel_span_d1": "opentelemetry.sdk",
+    "otel_span_d3": "opentelemetry.sdk",
+    "otel_sampled_out": "opentelemetry.sdk",
+    "eliot_span_d1": "eliot",
+    "eliot_span_d3": "eliot",
+}
+
+
+def missing_module(case: str) -> str | None:
+    """The module a case needs that is not installed, if any."""
+    module = NEEDS.get(case)
+    if module is None:
+        return None
+    try:
+        found = importlib.util.find_spec(module)
+    except ModuleNotFoundError:
+        found = None
+    return None if found is not None else module
+
+
+def clean_env(work_iterations: int) -> dict[str, str]:
+    """The environment of a case: no tracing settings inherited from the caller's shell."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("LOGTRACE_", "OTEL_")) and key not in ("TRACEPARENT", "TRACESTATE")
+    }
+    env["BENCH_WORK_ITERATIONS"] = str(work_iterations)
+    return env
+
+
+def run_case(case: str, ops: int, env: dict[str, str], profile: int = 0) -> dict[str, Any] | str:
+    """One repetition of one case in a fresh process: its result, or the error text."""
+    with tempfile.TemporaryDirectory(prefix=f"bench-{case}-") as folder:
+        command = [sys.executable, str(CASES_SCRIPT), case, "--ops", str(ops), "--dir", folder]
+        if profile:
+            command += ["--profile", str(profile)]
+        done = subprocess.run(
+            command, cwd=folder, env=env, capture_output=True, text=True, timeout=600
+        )
+    if profile:
+        sys.stderr.write(done.stderr)
+    if done.returncode != 0:
+        return (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1]
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def machine() -> dict[str, Any]:
+    """What the numbers were measured on."""
+    model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    versions = {}
+    for package in ("logtrace", "structlog", "orjson", "opentelemetry-sdk", "eliot"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": model,
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+        "versions": versions,
+        "git": _git_state(),
+    }
+
+
+def _git_state() -> str | None:
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "logtrace"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    except OSError:
+        return None
+    return f"{head}{' + uncommitted changes in logtrace/' if dirty else ''}" if head else None
+
+
+def summarise(reps: list[dict[str, Any]]) -> dict[str, Any]:
+    per_op = [r["seconds"] / r["ops"] * 1e6 for r in reps]
+    hot = [r["hot_seconds"] / r["ops"] * 1e6 for r in reps]
+    cpu = [r["cpu_seconds"] / r["ops"] * 1e6 for r in reps]
+    short = [r for r in reps if r["lines"] != r["lines_expected"]]
+    return {
+        "us_per_op": statistics.median(per_op),
+        "us_min": min(per_op),
+        "us_max": max(per_op),
+        "hot_us_per_op": statistics.median(hot),
+        "cpu_us_per_op": statistics.median(cpu),
+        "peak_rss_mib": statistics.median(r["maxrss_kb"] for r in reps) / 1024,
+        "loop_rss_growth_mib": statistics.median(
+            (r["maxrss_kb"] - r["rss_before_kb"]) for r in reps
+        )
+        / 1024,
+        "lines_ok": not short,
+        "lines_note": ""
+        if not short
+        else f"{len(short)} reps off, e.g. {short[0]['lines']} of {short[0]['lines_expected']}",
+        "ops": reps[0]["ops"],
+        "reps": len(reps),
+        "per_rep_us": per_op,
+    }
+
+
+def judge(row: Row, stats: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    ours, theirs = stats.get(row.ours), stats.get(row.theirs)
+    out: dict[str, Any] = {"what": row.what, "ours": row.ours, "theirs": row.theirs}
+    out["target"] = row.target
+    if ours is None or theirs is None:
+        out.update(ours_us=None, theirs_us=None, ratio=None, met=None)
+        return out
+    a, b = ours["us_per_op"], theirs["us_per_op"]
+    out.update(ours_us=a, theirs_us=b, ratio=a / b)
+    if row.kind == "ratio":
+        out["met"] = a / b <= row.limit
+    elif row.kind == "absolute":
+        out["met"] = a <= row.limit
+    elif row.kind == "overhead":
+        out["overhead_pct"] = (a / b - 1) * 100
+        # Paired per repetition (the two ran back to back), less sensitive to drift.
+        pairs = [x / y - 1 for x, y in zip(ours["per_rep_us"], theirs["per_rep_us"], strict=False)]
+        out["overhead_pct_paired"] = statistics.median(pairs) * 100
+        out["overhead_pct_cpu"] = (ours["cpu_us_per_op"] / theirs["cpu_us_per_op"] - 1) * 100
+        out["met"] = out["overhead_pct"] < row.limit if row.limit else None
+    else:
+        out["met"] = None
+    return out
+
+
+def _fmt(us: float | None) -> str:
+    if us is None:
+        return "—"
+    return f"{us:,.0f}" if us >= 1000 else f"{us:.2f}" if us < 10 else f"{us:.1f}"
+
+
+QUICK_NOTE = " (QUICK: sizes too small for real numbers)"
+
+
+def markdown(result: dict[str, Any]) -> str:
+    meta = result["meta"]
+    m = meta["machine"]
+    lines = [
+        f"Run {meta['date']} · {m['nproc']} CPUs, {m['cpu']} · Python {m['python']} · "
+        f"{meta['reps']} reps{QUICK_NOTE if meta['quick'] else ''}"
+        f" · load average {meta['load_before']} → {meta['load_after']}",
+        "",
+        "| what | logtrace µs/op | compared with | their µs/op | ratio | target | met |",
+        "|---|---:|---|---:|---:|---|---|",
+    ]
+    for j in result["targets"]:
+        ratio = "—" if j["ratio"] is None else f"{j['ratio']:.2f}{TIMES}"
+        if "overhead_pct" in j:
+            ratio = (
+                f"{j['overhead_pct']:+.1f}% (paired {j['overhead_pct_paired']:+.1f}%, "
+                f"CPU time {j['overhead_pct_cpu']:+.1f}%)"
+            )
+        met = {True: "met", False: "**not met**", None: "—"}[j["met"]]
+        ours = _fmt(j["ours_us"])
+        lines.append(
+            f"| {j['what'] or '〃'} | {ours} | {SHORT.get(j['theirs'], j['theirs'])} | "
+            f"{_fmt(j['theirs_us'])} | {ratio} | {j['target']} | {met} |"
+        )
+    lines += [
+        "",
+        f"| case | µs/op median | min{DASH}max | hot path µs/op | CPU µs/op | peak RSS MiB "
+        "| RSS growth MiB "
+        f"| lines on disk | ops {TIMES} reps |",
+        "|---|---:|---:|---:|---:|---:|---:|---|---:|",
+    ]
+    for case, s in result["cases"].items():
+        if "error" in s or "skipped" in s:
+            why = f"failed: {s['error']}" if "error" in s else s["skipped"]
+            lines.append(f"| `{case}` {DESCRIPTIONS[case]} | {why} | | | | | | | |")
+            continue
+        lines.append(
+            f"| `{case}` {DESCRIPTIONS[case]} | {_fmt(s['us_per_op'])} | "
+            f"{_fmt(s['us_min'])}{DASH}{_fmt(s['us_max'])} | {_fmt(s['hot_us_per_op'])} | "
+            f"{_fmt(s['cpu_us_per_op'])} | "
+            f"{s['peak_rss_mib']:.1f} | {s['loop_rss_growth_mib']:.1f} | "
+            f"{'all' if s['lines_ok'] else s['lines_note']} | {s['ops']:,} {TIMES} {s['reps']} |"
+        )
+    lines += [
+        "",
+        "µs/op: the timed loop up to the lines being on disk (logtrace.flush(), OpenTelemetry "
+        "force_flush(), file flush), median of the repetitions; hot path: the loop alone; CPU: "
+        "process CPU time (all threads) over the timed region. "
+        "Peak RSS: VmHWM of the case's process (ru_maxrss would include run.py's own peak, "
+        "inherited over fork/exec); growth: during the timed loop.",
+    ]
+    if result.get("sink"):
+        lines += ["", "File sink throughput (`benchmarks/bench_sink.py`):", "", "```"]
+        lines += [result["sink"].rstrip(), "```"]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, 1 rep: a smoke test")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench-results")
+    parser.add_argument("--reps", type=int, default=None, help="repetitions (default 7; quick 1)")
+    parser.add_argument("--only", default="", help="comma-separated case names")
+    parser.add_argument("--profile", metavar="CASE", help="cProfile one case's timed loop")
+    parser.add_argument("--profile-top", type=int, default=30)
+    parser.add_argument("--sink", action="store_true", help="also run benchmarks/bench_sink.py")
+    args = parser.parse_args()
+
+    sys.path.insert(0, str(HERE))
+    from _cases import calibrate
+
+    work_iterations = calibrate()
+    env = clean_env(work_iterations)
+    size = 1 if args.quick else 0
+    if args.profile:
+        result = run_case(args.profile, OPS[args.profile][size], env, args.profile_top)
+        print(json.dumps(result))
+        return 0 if isinstance(result, dict) else 1
+
+    cases = [c for c in args.only.split(",") if c] or list(OPS)
+    unknown = set(cases) - set(OPS)
+    if unknown:
+        parser.error(f"unknown cases: {', '.join(sorted(unknown))}")
+    reps = args.reps or (1 if args.quick else 7)
+    load_before = "/".join(f"{x:.1f}" for x in os.getloadavg())
+    started = time.monotonic()
+    runs: dict[str, list[dict[str, Any]]] = {case: [] for case in cases}
+    errors: dict[str, str] = {}
+    skipped = {case: f"skipped: {m} not installed" for case in cases if (m := missing_module(case))}
+    for rep in range(reps):
+        for case in cases:
+            if case in errors or case in skipped:
+                continue
+            outcome = run_case(case, OPS[case][size], env)
+            if isinstance(outcome, str):
+                errors[case] = outcome
+            else:
+                runs[case].append(outcome)
+        print(f"rep {rep + 1}/{reps} done, {time.monotonic() - started:.0f} s", file=sys.stderr)
+
+    stats = {case: summarise(r) for case, r in runs.items() if r}
+    sink_text = None
+    if args.sink:
+        sink_text = subprocess.run(
+            [sys.executable, str(HERE / "bench_sink.py"), *(["--quick"] if args.quick else [])],
+            capture_output=True,
+            text=True,
+            env=env,
+        ).stdout
+    now = dt.datetime.now(dt.timezone.utc)
+    result: dict[str, Any] = {
+        "meta": {
+            "date": now.strftime("%Y-%m-%d %H:%M UTC"),
+            "machine": machine(),
+            "reps": reps,
+            "quick": args.quick,
+            "seconds": round(time.monotonic() - started, 1),
+            "work_iterations_per_ms": work_iterations,
+            "load_before": load_before,
+            "load_after": "/".join(f"{x:.1f}" for x in os.getloadavg()),
+        },
+        "cases": {
+            **stats,
+            **{case: {"error": e} for case, e in errors.items()},
+            **{case: {"skipped": why} for case, why in skipped.items()},
+        },
+        "targets": [judge(row, stats) for row in ROWS if row.ours in runs or row.theirs in runs],
+        "raw": runs,
+        "sink": sink_text,
+    }
+    table = markdown(result)
+    args.out.mkdir(parents=True, exist_ok=True)
+    stamp = now.strftime("%Y%m%dT%H%M%SZ") + ("-quick" if args.quick else "")
+    for name in (f"bench-{stamp}", "latest-quick" if args.quick else "latest"):
+        (args.out / f"{name}.json").write_text(json.dumps(result, indent=1) + "\n")
+        (args.out / f"{name}.md").write_text(table)
+    print(table)
+    print(f"written: {args.out / f'bench-{stamp}'}.json and .md (and {name}.json/.md)")
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,31 @@
+"""The benchmark suite runs end to end at tiny sizes; timings are not checked (notes/bench.md)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+RUN = Path(__file__).resolve().parents[1] / "benchmarks" / "run.py"
+
+
+def test_quick_run_prints_the_table_and_writes_results(tmp_path: Path) -> None:
+    """`run.py --quick` runs every case (or skips a missing competitor), prints and writes."""
+    done = subprocess.run(
+        [sys.executable, str(RUN), "--quick", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "| what | logtrace µs/op | compared with |" in done.stdout
+    assert "span, depth 1, 3 attrs, on disk" in done.stdout
+    assert (tmp_path / "latest-quick.md").read_text() in done.stdout
+    result = json.loads((tmp_path / "latest-quick.json").read_text())
+    assert not [c for c, s in result["cases"].items() if "error" in s]
+    measured = [s for s in result["cases"].values() if "skipped" not in s]
+    assert {"lt_span_d1", "lt_structlog", "demo_on"} <= result["cases"].keys()
+    assert all(s["lines_ok"] for s in measured)
+    assert len(result["targets"]) == 17
+    assert list(tmp_path.glob("bench-*-quick.json"))
