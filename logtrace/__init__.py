@@ -26,15 +26,30 @@ from ._span import Span, span
 from ._traced import traced
 
 if TYPE_CHECKING:
+    from ._http import (
+        ASGIMiddleware,
+        WSGIMiddleware,
+        httpx_async_transport,
+        httpx_transport,
+        requests_adapter,
+        requests_session,
+    )
+    from ._otel import otel_context
+    from ._process import ProcessPoolExecutor, wrap_for_process
     from ._read import open
 
 __version__ = "0.1.0"
 
+# ``otel_context`` is reachable but not in __all__: it needs the otel extra, and
+# ``from logtrace import *`` must work without it.
 __all__ = [
+    "ASGIMiddleware",
+    "ProcessPoolExecutor",
     "Span",
     "SpanContext",
     "ThreadPoolExecutor",
     "TraceContextFilter",
+    "WSGIMiddleware",
     "add_trace_context",
     "child_env",
     "configure",
@@ -43,19 +58,39 @@ __all__ = [
     "current_trace_id",
     "extract",
     "flush",
+    "httpx_async_transport",
+    "httpx_transport",
     "inject",
     "open",
+    "requests_adapter",
+    "requests_session",
     "shutdown",
     "span",
     "traced",
     "wrap",
+    "wrap_for_process",
 ]
+
+# Imported on first use: the read side needs DuckDB, the process helpers multiprocessing, the
+# integrations their libraries; a traced program pays only for what it touches.
+_LAZY = {
+    "open": "._read",
+    "ProcessPoolExecutor": "._process",
+    "wrap_for_process": "._process",
+    "ASGIMiddleware": "._http",
+    "WSGIMiddleware": "._http",
+    "httpx_transport": "._http",
+    "httpx_async_transport": "._http",
+    "requests_adapter": "._http",
+    "requests_session": "._http",
+    "otel_context": "._otel",
+}
 
 
 def __getattr__(name: str) -> Any:
-    # The read side needs DuckDB; a traced program never pays for it unless it asks.
-    if name == "open":
-        from ._read import open
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'logtrace' has no attribute {name!r}")
+    import importlib
 
-        return open
-    raise AttributeError(f"module 'logtrace' has no attribute {name!r}")
+    return getattr(importlib.import_module(module, __name__), name)

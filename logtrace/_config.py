@@ -81,6 +81,7 @@ def configure(
     max_attributes: int | None = None,
     max_string: int | None = None,
     max_line: int | None = None,
+    otel: bool | None = None,
     stdlib: bool = True,
     structlog_setup: bool = True,
     environ: Mapping[str, str] | None = None,
@@ -111,6 +112,8 @@ def configure(
             ``redact_keys``, ``redact_patterns`` and ``redactor`` extend the rules.
         include_payloads: keep fields named ``payload``, ``body``… (default off).
         max_depth, max_attributes, max_string, max_line: the limits (README, "Limits").
+        otel: when no logtrace span is open, use the active OpenTelemetry span's context
+            (``LOGTRACE_OTEL``; needs the ``otel`` extra).
         stdlib: send stdlib ``logging`` records to the files (a handler on the root logger).
         structlog_setup: configure structlog to write through the same chain.
         environ: read settings from this mapping instead of ``os.environ``.
@@ -172,11 +175,13 @@ def configure(
             max_attributes=int(_given(max_attributes, env.size("LOGTRACE_MAX_ATTRIBUTES", 128))),
         )
         state.max_line = int(_given(max_line, env.size("LOGTRACE_MAX_LINE", 256 * 1024)))
-        _context.process_parent = extract_env(env.environ)
         sink = FileSink(settings, report)
         sink.start()
         _sink = sink
         state.write = sink.write
+        # After the sink: a malformed TRACEPARENT is reported with a warning line.
+        _context.process_parent = extract_env(env.environ)
+        _bridge_opentelemetry(otel if otel is not None else env.flag("LOGTRACE_OTEL") is True)
         if stdlib:
             _install_stdlib(level_no)
         if structlog_setup:
@@ -190,6 +195,21 @@ def configure(
                 cache_logger_on_first_use=True,
             )
         _install_fork_hook()
+
+
+def _bridge_opentelemetry(enabled: bool) -> None:
+    if enabled:
+        try:
+            from ._otel import enable
+        except ImportError as exc:
+            print(
+                f"logtrace: otel=True needs the otel extra (pip install 'logtrace[otel]'): {exc}",
+                file=sys.stderr,
+            )
+            return
+        enable()
+    elif "logtrace._otel" in sys.modules:
+        sys.modules["logtrace._otel"].disable()
 
 
 _fork_hook_installed = False

@@ -77,9 +77,15 @@ def flush_all(timeout: float) -> None:
 
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
-    flush_all(_SIGTERM_TIMEOUT)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    os.kill(os.getpid(), signal.SIGTERM)
+    # Ignore further SIGTERMs while flushing (multiprocessing's terminate() may send several):
+    # a second run of this handler inside the first would wait on locks the first holds.
+    # The flush is bounded; then the default action ends the process as SIGTERM asked.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    try:
+        flush_all(_SIGTERM_TIMEOUT)
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _before_fork() -> None:

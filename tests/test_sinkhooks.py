@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -102,6 +103,36 @@ def test_sigterm_writes_the_queue_then_ends_the_process_as_sigterm(tmp_path: Pat
     child.communicate(timeout=30)
     assert child.returncode == -signal.SIGTERM
     assert [entry["i"] for entry in user_lines(tmp_path)] == list(range(1000))
+
+
+BIG_QUEUE = """
+sink = FileSink(
+    SinkSettings(directory=directory, service="burst", flush_interval=3600, queue_size=400_000),
+    report,
+)
+sink.start()
+line = orjson.dumps({"event": "queued", "logger": "test", "pad": "x" * 200})
+for i in range(300_000):
+    sink.write(line)
+print("ready", flush=True)
+time.sleep(120)
+"""
+
+
+def test_a_burst_of_sigterms_still_ends_the_process(tmp_path: Path) -> None:
+    """SIGTERMs arriving while the first one flushes (Pool.terminate) never hang the process."""
+    child = start_child(BIG_QUEUE, tmp_path)
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline() == b"ready\n"
+        deadline = time.monotonic() + 20
+        while child.poll() is None and time.monotonic() < deadline:
+            child.send_signal(signal.SIGTERM)
+            time.sleep(0.0005)
+        assert child.poll() == -signal.SIGTERM, "the process hung in its SIGTERM handler"
+    finally:
+        child.kill()
+        child.communicate()
 
 
 EXITING = """
