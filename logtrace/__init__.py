@@ -34,7 +34,7 @@ if TYPE_CHECKING:
         requests_adapter,
         requests_session,
     )
-    from ._otel import otel_context
+    from ._otel import otel_context as otel_context
     from ._process import ProcessPoolExecutor, wrap_for_process
     from ._read import open
 
