@@ -41,7 +41,7 @@ AddArguments = Callable[[argparse.ArgumentParser], None]
 # module either calls register() below when imported, or has a function
 # ``register(subparsers)`` that adds its parser to argparse's subparsers and sets a ``run`` (or
 # ``handler``) default: ``parser.set_defaults(run=fn)``, fn(args) -> exit code.
-EXTENSION_MODULES = ("logtrace._demo",)
+EXTENSION_MODULES = ("logtrace._demo", "logtrace._compact_cli")
 
 
 @dataclass(frozen=True)
@@ -230,13 +230,22 @@ def _print_json(value: Any) -> None:
     sys.stdout.flush()
 
 
-def _open(args: argparse.Namespace) -> Any:
+def _open(
+    args: argparse.Namespace, since: datetime | None = None, until: datetime | None = None
+) -> Any:
     from ._read import open as open_logs
 
-    reader = open_logs(args.dir)
+    reader = open_logs(args.dir, since=since, until=until)
     if args.verbose:
         print(f"reading {reader.describe()}", file=sys.stderr)
     return reader
+
+
+def _truncated_note(reader: Any) -> str:
+    count = len(reader.truncated_files)
+    if not count:
+        return ""
+    return f"; {count} compressed {'file' if count == 1 else 'files'} cut short (see --verbose)"
 
 
 def _report_skipped(reader: Any) -> None:
@@ -254,6 +263,8 @@ def _report_skipped(reader: Any) -> None:
         )
     for path in reader.unreadable_files:
         print(f"  {path}: could not be decoded, left out", file=sys.stderr)
+    for path in reader.truncated_files:
+        print(f"  {path}: cut short (incomplete zstd frame), read up to the cut", file=sys.stderr)
 
 
 # -- time and filter values ------------------------------------------------------------------
@@ -332,6 +343,14 @@ def filter_params(args: argparse.Namespace) -> dict[str, Any]:
     return params
 
 
+def _attr_variant(name: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The query to run for ``params``: ``<name>_no_attr`` when no --attr is given (faster)."""
+    if params.get("attr_key") is None:
+        rest = {k: v for k, v in params.items() if k not in ("attr_key", "attr_value")}
+        return f"{name}_no_attr", rest
+    return name, params
+
+
 # -- the commands ----------------------------------------------------------------------------
 
 
@@ -351,8 +370,9 @@ def ls(args: argparse.Namespace) -> int:
     from ._render import trace_line
 
     params = filter_params(args)
-    with _open(args) as reader:
-        rows = reader.query("recent_traces", limit=args.limit, **params)
+    with _open(args, params["since"], params["until"]) as reader:
+        name, given = _attr_variant("recent_traces", params)
+        rows = reader.query(name, limit=args.limit, **given)
         if args.json:
             _print_json(rows)
         else:
@@ -406,8 +426,9 @@ def stats(args: argparse.Namespace) -> int:
     from ._render import duration, table
 
     params = filter_params(args)
-    with _open(args) as reader:
-        rows = reader.query("span_percentiles", **params)
+    with _open(args, params["since"], params["until"]) as reader:
+        name, given = _attr_variant("span_percentiles", params)
+        rows = reader.query(name, **given)
         skipped = reader.skipped()
         unreadable = sum(row["unreadable"] for row in skipped)
         other = sum(row["other_json"] for row in skipped)
@@ -416,6 +437,7 @@ def stats(args: argparse.Namespace) -> int:
                 {
                     "files": len(reader.files),
                     "skipped_lines": {"unreadable": unreadable, "other_json": other},
+                    "truncated_files": [str(p) for p in reader.truncated_files],
                     "spans": rows,
                 }
             )
@@ -426,6 +448,7 @@ def stats(args: argparse.Namespace) -> int:
         console.print(
             f"{spans} spans, {errors} failed, in {reader.describe()}; "
             f"skipped {unreadable} unreadable lines, {other} JSON lines of other programs"
+            + _truncated_note(reader)
         )
         columns = ["name", "count", "errors", "error rate", "p50", "p95", "p99", "max"]
         body = [

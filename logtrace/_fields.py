@@ -111,3 +111,20 @@ ENV_TRACESTATE = "TRACESTATE"
 # Where the files go: the directory configure() writes to and the CLI reads by default.
 ENV_DIR = "LOGTRACE_DIR"
 DEFAULT_DIR = "logtrace"
+
+# Compacted history (``logtrace compact``, read side only): one Parquet file per batch of closed
+# JSONL files of a day folder, in that folder:
+#   <dir>/<YYYY-MM-DD>/compacted_<first line>_<last line>_<digest>.parquet
+# The two times (UTC, FILE_TIME_FORMAT, to the second, widened outwards) let a reader pick the
+# files of a time window from names alone. The names of the JSONL files a Parquet file replaced
+# are in its key-value metadata under COMPACTED_SOURCES (a JSON list), so a reader never counts
+# a line twice when a compaction was interrupted between writing the Parquet file and deleting
+# its sources.
+COMPACTED_PREFIX = "compacted_"
+COMPACTED_SUFFIX = ".parquet"
+COMPACTED_NAME_PATTERN = (
+    r"compacted_(?P<first>[0-9]{8}T[0-9]{6})_(?P<last>[0-9]{8}T[0-9]{6})_(?P<digest>[0-9a-f]+)"
+    r"\.parquet"
+)
+COMPACTED_SOURCES = "logtrace_sources"
+COMPACTED_FORMAT = "logtrace_format"

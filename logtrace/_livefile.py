@@ -102,6 +102,14 @@ class LiveFile:
         held = os.fstat(self.fd)
         return (named.st_dev, named.st_ino) != (held.st_dev, held.st_ino)
 
+    def deleted(self) -> bool:
+        """Whether the file has no name left (deleted, or its folder removed): one ``fstat``,
+        cheaper than ``gone``, which also sees a file moved away or replaced."""
+        try:
+            return os.fstat(self.fd).st_nlink == 0
+        except OSError:
+            return False
+
     def close(self) -> None:
         """Close the file, dropping its lock: from now on it is a dead process's file."""
         fd, self.fd = self.fd, -1

@@ -161,8 +161,11 @@ class Stamper:
             raise _drop_event()
         scrubber = self.scrubber
         event = event_dict.get(_EVENT)
-        if type(event) is str and len(event) >= 8:
-            event = scrubber.text(event)
+        if type(event) is str:
+            if len(event) >= 8:
+                event = scrubber.text(event)
+        elif event is not None:  # structlog takes any object as the message: a dict, say
+            event = scrubber.value(event)
         out: EventDict = {
             _TS: format_ts(ts_ns),
             _LEVEL: _LEVEL_OF_METHOD.get(method_name, method_name),
@@ -283,20 +286,38 @@ def _sanitize(value: Any, depth: int = 0) -> Any:
     """A JSON-safe copy: strings made valid UTF-8, huge ints and the unknown as text."""
     if depth > 32:
         return "<nested too deep>"
-    if isinstance(value, str):
-        return value.encode("utf-8", "backslashreplace").decode("utf-8")
-    if isinstance(value, bool) or value is None or isinstance(value, float):
-        return value
-    if isinstance(value, int):
-        return value if -(2**63) <= value < 2**64 else str(value)
-    if isinstance(value, Mapping):
-        return {str(_sanitize(k, depth + 1)): _sanitize(v, depth + 1) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_sanitize(v, depth + 1) for v in value]
     try:
+        if isinstance(value, str):
+            return value.encode("utf-8", "backslashreplace").decode("utf-8")
+        if isinstance(value, bool) or value is None or isinstance(value, float):
+            return value
+        if isinstance(value, int):
+            return value if -(2**63) <= value < 2**64 else _int_text(value)
+        if isinstance(value, Mapping):
+            return {str(_sanitize(k, depth + 1)): _sanitize(v, depth + 1) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [_sanitize(v, depth + 1) for v in value]
         return _sanitize(_default(value), depth + 1)
     except Exception:
         return f"<unrepresentable {type(value).__name__}>"
+
+
+def _int_text(value: int) -> str:
+    """``str(value)``; past Python's limit on the digits ``str()`` makes (4300 by default),
+    the value rounded to 20 significant digits, in E notation, with a note saying so."""
+    try:
+        return str(value)
+    except ValueError:
+        pass
+    import decimal  # rarely needed: not on import
+
+    context = decimal.Context(prec=20, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
+    # From the top 96 bits and a power of two: all the digits would take quadratic time.
+    size = abs(value)
+    shift = max(0, size.bit_length() - 96)
+    rounded = context.multiply(decimal.Decimal(size >> shift), context.power(2, shift))
+    sign = "-" if value < 0 else ""
+    return f"{sign}{rounded:E} (rounded: too many digits for str)"
 
 
 def render(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> bytes:
@@ -501,8 +522,8 @@ def record_to_event(record: logging.LogRecord) -> tuple[str, EventDict]:
     """The level and event dict of a stdlib record, ``extra=`` fields included."""
     try:
         message = record.getMessage()
-    except Exception:
-        message = f"{record.msg!r} % {record.args!r}"
+    except Exception as exc:
+        message = _unformattable(record, exc)
     event_dict: EventDict = {f.EVENT: message}
     for key, value in record.__dict__.items():
         if key not in _RECORD_ATTRS:
@@ -511,6 +532,22 @@ def record_to_event(record: logging.LogRecord) -> tuple[str, EventDict]:
         event_dict["exc_info"] = record.exc_info
     event_dict[ORIGIN_KEY] = Origin(int(record.created * 1e9), record.name)
     return _level_of_record(record.levelno), event_dict
+
+
+def _unformattable(record: logging.LogRecord, exc: Exception) -> str:
+    """For a record whose ``getMessage()`` raised ``exc``: the best text there is, and what
+    failed (never dropped: the line still tells that something was logged, where, when)."""
+    failed = qualified_name(type(exc))
+    msg = record.msg
+    try:
+        return f"{msg!r} % {record.args!r}"
+    except Exception:
+        pass
+    if type(msg) is str:
+        return f"{msg} [logtrace: formatting its arguments raised {failed}]"
+    if type(msg) is int:
+        return _int_text(msg)  # past str()'s digit limit
+    return f"[logtrace: the message, a {qualified_name(type(msg))}, raised {failed} in str()]"
 
 
 class StdlibHandler(logging.Handler):

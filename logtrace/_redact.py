@@ -212,34 +212,42 @@ class Scrubber:
         return value
 
     def value(self, value: Any, depth: int = 0) -> Any:
-        """A copy of ``value`` safe to write (containers are copied, never modified)."""
-        if isinstance(value, str):
-            return self.text(value)
-        if isinstance(value, _KEPT_AS_IS):
-            return value
-        if depth >= self.max_depth:
-            return TOO_DEEP
-        if isinstance(value, Mapping):
-            out: dict[Any, Any] = {}
-            for key, item in value.items():
-                verdict = self._verdict(key) if isinstance(key, str) else 0
-                out[key] = (
-                    REDACTED
-                    if verdict == 1
-                    else PAYLOAD_OMITTED
-                    if verdict == 2
-                    else self.value(item, depth + 1)
+        """A copy of ``value`` safe to write (containers are copied, never modified).
+
+        Never raises: a value that fails while being walked (its ``__iter__`` or ``items``
+        raise, say) is written as a marker naming its type and the error. Not as its repr,
+        which could show what key-based redaction would have hidden.
+        """
+        try:
+            if isinstance(value, str):
+                return self.text(value)
+            if isinstance(value, _KEPT_AS_IS):
+                return value
+            if depth >= self.max_depth:
+                return TOO_DEEP
+            if isinstance(value, Mapping):
+                out: dict[Any, Any] = {}
+                for key, item in value.items():
+                    verdict = self._verdict(key) if isinstance(key, str) else 0
+                    out[key] = (
+                        REDACTED
+                        if verdict == 1
+                        else PAYLOAD_OMITTED
+                        if verdict == 2
+                        else self.value(item, depth + 1)
+                    )
+                return out
+            if isinstance(value, (list, tuple, set, frozenset)):
+                return [self.value(item, depth + 1) for item in value]
+            if isinstance(value, (bytes, bytearray)):
+                return self.text(bytes(value).decode("utf-8", "backslashreplace"))
+            if dataclasses.is_dataclass(value) and not isinstance(value, type):
+                return self.value(
+                    {field.name: getattr(value, field.name) for field in dataclasses.fields(value)},
+                    depth,
                 )
-            return out
-        if isinstance(value, (list, tuple, set, frozenset)):
-            return [self.value(item, depth + 1) for item in value]
-        if isinstance(value, (bytes, bytearray)):
-            return self.text(bytes(value).decode("utf-8", "backslashreplace"))
-        if dataclasses.is_dataclass(value) and not isinstance(value, type):
-            return self.value(
-                {field.name: getattr(value, field.name) for field in dataclasses.fields(value)},
-                depth,
-            )
+        except Exception as exc:
+            return f"<unwalkable {type(value).__name__}: {type(exc).__name__}>"
         try:
             return self.text(repr(value))
         except Exception:
@@ -281,7 +289,10 @@ class Scrubber:
             elif not isinstance(value, _PLAIN):
                 value = self.value(value)
             if redactor is not None:
-                value = redactor(key, value)
+                try:
+                    value = redactor(key, value)
+                except Exception:
+                    value = REDACTED  # it may have been meant to hide this value: hide it
             out[key] = value
         if dropped:
             out[f.ATTRIBUTES_DROPPED] = dropped

@@ -287,7 +287,10 @@ class FileSink:
             if check:
                 next_check = now + interval
             with self._io_lock:
-                self._cycle(check)
+                # Woken by the high-water mark between checks: lines written into a deleted
+                # file would be lost uncounted, so look now (one fstat, on this thread only).
+                live = self._file
+                self._cycle(check or (live is not None and live.deleted()))
             self._notify_room()
 
     def _notify_room(self) -> None:

@@ -128,7 +128,7 @@ class Span:
 
     # -- recording -------------------------------------------------------------------------
 
-    def set(self, **attributes: Any) -> None:
+    def set(self, /, **attributes: Any) -> None:
         """Add attributes; those set after the span started go on its end line."""
         if self.context is None:
             self.attributes.update(attributes)
@@ -139,8 +139,12 @@ class Span:
             self._end_attributes = {}
         self._end_attributes.update(attributes)
 
-    def event(self, name: str, **attributes: Any) -> None:
-        """Write a point-in-time event of this span (a line with ``span: "event"``)."""
+    def event(self, name: str, /, **attributes: Any) -> None:
+        """Write a point-in-time event of this span (a line with ``span: "event"``).
+
+        Positional-only ``name``: an attribute may be called ``name`` too (written as
+        ``name_``, like every attribute named after one of logtrace's fields).
+        """
         ctx = self.context
         if ctx is None or not self._written:
             return

@@ -1,16 +1,11 @@
--- lines: every line of the files, as read. One row per non-empty line.
---   filename  VARCHAR  the file the line came from
+-- lines: every line of the files, as read: the JSONL files and the compacted Parquet files.
+--   filename  VARCHAR  the JSONL file the line came from (for a compacted line, where it was)
 --   json      JSON     the line; NULL when it is not JSON (a torn last line, text from another
---                      program): such lines are counted by skipped_lines.sql, never an error
--- Parameters: none; the files come from the variable logtrace_files, a glob or a list of paths:
---   SET VARIABLE logtrace_files = 'logtrace/*/*.jsonl*';
--- Nothing is auto-detected: each line is read whole, so no key is lost whatever file it first
--- appears in. Plain .jsonl and zstd-compressed .jsonl.zst are read alike.
+--                      program): such lines are counted by skipped_lines.sql, never an error.
+--                      A compacted line is rebuilt from its columns (see compacted.sql)
+-- Parameters: none. Needs the views `jsonl_lines` (jsonl_lines.sql) and `compacted`
+-- (compacted.sql).
 CREATE OR REPLACE VIEW lines AS
-SELECT filename, json
-FROM read_json_objects(
-    getvariable('logtrace_files'),
-    format = 'newline_delimited',
-    ignore_errors = true,
-    filename = true
-);
+SELECT filename, json FROM jsonl_lines
+UNION ALL
+SELECT filename, json FROM compacted;

@@ -7,44 +7,11 @@
 -- A start with no end is 'unfinished' (in flight, or its process died). An end whose start was
 -- rotated away still appears: the end line carries name and parent_id, and its start is
 -- end_ts - duration_ms.
--- Parameters: none. Needs the view `lines` (lines.sql); types as in events.sql.
+-- Parameters: none. Needs the views `span_lines` and `span_attributes`; types as in events.sql.
+-- The typed columns come from span_lines alone; attributes are joined from span_attributes, a
+-- join DuckDB drops when a query does not use them (percentiles never parse whole lines).
 CREATE OR REPLACE VIEW spans AS
-WITH span_lines AS (
-    -- One parse per span line for all its fields (json_transform), where the ->> of events.sql
-    -- would parse the line once per field. Wrong types give NULL, never an error.
-    SELECT
-        try_cast(f.ts AS TIMESTAMP) AS ts,
-        f.trace_id,
-        f.span_id,
-        f.span,
-        f.name,
-        f.parent_id,
-        try_cast(f.duration_ms AS DOUBLE) AS duration_ms,
-        f.status,
-        f.error_type,
-        f.error_message,
-        f.exception,
-        f.service,
-        try_cast(f.pid AS BIGINT) AS pid,
-        json AS fields,
-        filename
-    FROM (
-        SELECT
-            json_transform(
-                json,
-                '{"ts": "VARCHAR", "trace_id": "VARCHAR", "span_id": "VARCHAR", "span": "VARCHAR",
-                  "name": "VARCHAR", "parent_id": "VARCHAR", "duration_ms": "VARCHAR",
-                  "status": "VARCHAR", "error_type": "VARCHAR", "error_message": "VARCHAR",
-                  "exception": "VARCHAR", "service": "VARCHAR", "pid": "VARCHAR"}'
-            ) AS f,
-            json,
-            filename
-        FROM lines
-        -- Not `IN ('start', 'end')`: DuckDB rewrites that as two tests, two parses per line.
-        WHERE list_contains(['start', 'end'], json ->> 'span')
-    )
-),
-joined AS (
+WITH joined AS (
     SELECT
         trace_id,
         span_id,
@@ -62,49 +29,38 @@ joined AS (
         any_value(error_type) FILTER (WHERE span = 'end') AS error_type,
         any_value(error_message) FILTER (WHERE span = 'end') AS error_message,
         any_value(exception) FILTER (WHERE span = 'end') AS exception,
-        any_value(fields) FILTER (WHERE span = 'start') AS start_fields,
-        any_value(fields) FILTER (WHERE span = 'end') AS end_fields,
         count(*) FILTER (WHERE span = 'start') > 0 AS has_start,
         count(*) FILTER (WHERE span = 'end') > 0 AS has_end,
         min(filename) AS filename
     FROM span_lines
     GROUP BY trace_id, span_id
-    -- On aggregates, not the keys: a test of the keys would be pushed down to every line and
-    -- parse each one again.
+    -- On aggregates, not the keys: a test of the keys would be pushed down to every line.
     HAVING count(trace_id) > 0 AND count(span_id) > 0
 )
 SELECT
-    trace_id,
-    span_id,
-    parent_id,
-    name,
-    service,
-    pid,
+    j.trace_id,
+    j.span_id,
+    j.parent_id,
+    j.name,
+    j.service,
+    j.pid,
     coalesce(
-        start_line_ts,
-        end_ts - to_microseconds(CAST(round(coalesce(duration_ms, 0) * 1000) AS BIGINT))
+        j.start_line_ts,
+        j.end_ts - to_microseconds(CAST(round(coalesce(j.duration_ms, 0) * 1000) AS BIGINT))
     ) AS start_ts,
-    end_ts,
-    duration_ms,
+    j.end_ts,
+    j.duration_ms,
     CASE
-        WHEN NOT has_end THEN 'unfinished'
-        WHEN end_status = 'error' OR error_type IS NOT NULL THEN 'error'
+        WHEN NOT j.has_end THEN 'unfinished'
+        WHEN j.end_status = 'error' OR j.error_type IS NOT NULL THEN 'error'
         ELSE 'ok'
     END AS status,
-    error_type,
-    error_message,
-    exception,
-    -- A JSON merge patch with null values removes keys: what is left are the user's fields.
-    json_merge_patch(
-        coalesce(start_fields, '{}'),
-        coalesce(end_fields, '{}'),
-        '{"ts": null, "level": null, "event": null, "logger": null, "service": null,
-          "pid": null, "trace_id": null, "span_id": null, "trace_flags": null, "span": null,
-          "name": null, "parent_id": null, "duration_ms": null, "status": null,
-          "error_type": null, "error_message": null, "exception": null,
-          "attributes_dropped": null, "line_truncated": null}'
-    ) AS attributes,
-    has_start,
-    has_end,
-    filename
-FROM joined;
+    j.error_type,
+    j.error_message,
+    j.exception,
+    coalesce(a.attributes, '{}') AS attributes,
+    j.has_start,
+    j.has_end,
+    j.filename
+FROM joined AS j
+LEFT JOIN span_attributes AS a ON a.trace_id = j.trace_id AND a.span_id = j.span_id;

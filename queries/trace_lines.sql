@@ -16,7 +16,9 @@ FROM read_csv(
     auto_detect = false,
     strict_mode = false,
     ignore_errors = true,
-    max_line_size = 268435456,
+    -- As read_json_objects (16 MiB a line); the buffer stays small under the memory limit.
+    max_line_size = 16777216,
+    buffer_size = 33554432,
     filename = true
 )
 WHERE contains(line, $text);

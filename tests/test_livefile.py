@@ -36,3 +36,15 @@ def test_gone_sees_deletion_and_replacement(tmp_path: Path) -> None:
     live.path.write_bytes(b"someone else's")
     assert live.gone()
     live.close()
+
+
+def test_deleted_sees_deletion_but_not_a_move(tmp_path: Path) -> None:
+    """deleted() is True once the file has no name left; a file moved away still has one."""
+    live = LiveFile.create(tmp_path, "svc", "host", 0, (0o600, 0o700), b"")
+    assert not live.deleted()
+    moved = live.path.rename(tmp_path / "moved.jsonl")
+    assert not live.deleted() and live.gone()
+    moved.unlink()
+    assert live.deleted()
+    live.close()
+    assert not live.deleted()  # closed: nothing to tell

@@ -68,6 +68,41 @@ def test_broken_format_arguments_never_raise() -> None:
     assert "items" in events[0]["event"] and "many" in events[0]["event"]
 
 
+class _Unprintable:
+    def __str__(self) -> str:
+        raise RuntimeError("no str")
+
+    __repr__ = __str__
+
+
+@pytest.mark.parametrize(
+    ("msg", "args", "shown"),
+    [
+        (_Unprintable(), None, "[logtrace: the message, a test_pipeline._Unprintable, raised"),
+        ("%s items", (_Unprintable(),), "%s items [logtrace: formatting its arguments raised"),
+        (10**5000, None, "1.0000000000000000000E+5000 (rounded"),
+    ],
+    ids=["unprintable", "unprintable_argument", "huge_int"],
+)
+def test_a_message_whose_str_raises_is_written_saying_what_failed(
+    msg: object, args: tuple[object, ...] | None, shown: str
+) -> None:
+    """A stdlib record whose message cannot be made text still becomes a line: what text
+    there is, and what failed (never dropped)."""
+    record = logging.LogRecord("lib", logging.INFO, __file__, 1, msg, args, None)
+    with testing.capture_events() as events:
+        StdlibHandler().handle(record)
+    assert events[0]["event"].startswith(shown) and events[0]["logger"] == "lib"
+
+
+def test_an_int_too_long_for_str_is_written_rounded() -> None:
+    """An int past Python's digit limit for str() is written as rounded E-notation text; the
+    rest of the line is kept."""
+    line = orjson.loads(render(None, "info", {"event": "x", "n": -(10**5000) - 7, "k": 1}))
+    assert line["n"] == "-1.0000000000000000000E+5000 (rounded: too many digits for str)"
+    assert line["event"] == "x" and line["k"] == 1
+
+
 @pytest.mark.parametrize("name", sorted(_fields.RESERVED))
 def test_user_fields_cannot_clobber_reserved_names(name: str) -> None:
     """A user field named like a reserved field is written with a trailing underscore."""

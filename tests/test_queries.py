@@ -11,7 +11,15 @@ import pytest
 from conftest import Written
 
 import logtrace
-from logtrace._read import VIEWS, Reader, queries_dir, query_text
+from logtrace._read import (
+    COMPACTION_FILES,
+    VIEW_FILES,
+    VIEWS,
+    Reader,
+    queries_dir,
+    query_names,
+    query_text,
+)
 
 FILTERS = {
     "since": None,
@@ -23,6 +31,7 @@ FILTERS = {
     "attr_key": None,
     "attr_value": None,
 }
+NO_ATTR = {k: v for k, v in FILTERS.items() if not k.startswith("attr_")}
 ALL_FILES = sorted(p.stem for p in queries_dir().glob("*.sql"))
 
 
@@ -47,6 +56,10 @@ def params_for(name: str, written: Written) -> dict[str, Any]:
         "trace_ids": {"prefix": failed[:16]},
         "trace_lines": {"text": failed},
         "skipped_lines": {},
+        "compact_keep": {"slow_ms": None},
+        "recent_traces_no_attr": {**NO_ATTR, "limit": 10},
+        "span_percentiles_no_attr": NO_ATTR,
+        "trace_compacted": {"prefix": failed[:16]},
     }[name]
 
 
@@ -63,8 +76,13 @@ def test_every_file_is_covered() -> None:
         "trace_ids",
         "trace_lines",
         "skipped_lines",
+        "compact_keep",
+        "trace_compacted",
+        "recent_traces_no_attr",
+        "span_percentiles_no_attr",
     }
-    assert set(ALL_FILES) == set(VIEWS) | questions
+    # compacted.sql and compact_lines.sql run in test_compact.py, on compacted files.
+    assert set(ALL_FILES) == set(VIEW_FILES) | questions | set(COMPACTION_FILES)
 
 
 @pytest.mark.parametrize("name", ALL_FILES)
@@ -79,16 +97,28 @@ def test_every_file_has_a_header_naming_what_it_returns_and_its_parameters(name:
         assert f"${param}" in header, f"${param} of {name} is not documented"
 
 
-@pytest.mark.parametrize("name", VIEWS)
+@pytest.mark.parametrize("name", ["jsonl_lines", "jsonl_span_lines", *VIEWS])
 def test_every_view_file_runs(reader: Reader, name: str) -> None:
     """Each view file runs again as it is (CREATE OR REPLACE) and its view has rows."""
-    if name != "lines":  # lines reads the variable the reader set
-        reader.execute(query_text(name))
+    reader.execute(query_text(name))
     rows = reader.execute(f"SELECT count(*) AS n FROM {name}")
     assert rows[0]["n"] > 0
 
 
-@pytest.mark.parametrize("name", [n for n in ALL_FILES if n not in VIEWS])
+def test_stand_in_views_have_the_shape_of_the_real_ones(reader: Reader) -> None:
+    """no_compacted.sql and copied_span_lines.sql give the columns of the views they replace."""
+    with logtrace.open(reader.path) as other:
+        other.execute(query_text("copied_span_lines"))
+        copied = other.execute("DESCRIBE jsonl_span_lines")
+        assert copied == reader.execute("DESCRIBE jsonl_span_lines")
+        assert other.execute("SELECT count(*) AS n FROM jsonl_span_lines") == reader.execute(
+            "SELECT count(*) AS n FROM jsonl_span_lines"
+        )
+    names = [row["column_name"] for row in reader.execute("DESCRIBE compacted")]
+    assert names[-3:] == ["readable", "json", "filename"]
+
+
+@pytest.mark.parametrize("name", query_names())
 def test_every_question_runs(reader: Reader, written: Written, name: str) -> None:
     """Each question runs with its parameters on real files and answers something sensible."""
     rows = reader.query(name, **params_for(name, written))
@@ -120,6 +150,13 @@ def test_every_question_runs(reader: Reader, written: Written, name: str) -> Non
         assert rows and all(failed in str(r["json"]) for r in rows)
     elif name == "skipped_lines":
         assert rows == []
+    elif name.endswith("_no_attr"):
+        full = name.removesuffix("_no_attr")
+        assert rows == reader.query(full, **params_for(full, written))
+    elif name == "compact_keep":
+        assert [r["trace_id"] for r in rows] == [failed]
+    elif name == "trace_compacted":
+        assert rows == []  # nothing compacted here: test_compact.py runs it on Parquet
 
 
 def test_recent_traces_filters(reader: Reader, written: Written) -> None:

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import logtrace
 from logtrace import _fields as f
-from logtrace._files import find_files
+from logtrace._files import find_files, zstd_complete
 from logtrace._read import (
     AmbiguousTrace,
     ReadError,
@@ -331,6 +331,37 @@ def test_a_corrupt_compressed_file_is_left_out(logs_dir: Path) -> None:
         assert reader.unreadable_files == [logs_dir / "b.jsonl.zst"]
 
 
+@pytest.mark.parametrize("checksum", [False, True])
+def test_a_cut_compressed_file_is_told_from_a_whole_one(tmp_path: Path, checksum: bool) -> None:
+    """Whole files (one frame, several frames, a skippable frame, the zstd command's output)
+    are complete; every cut of them, down to one byte, is not; nor is an empty file."""
+    import shutil
+
+    import zstandard
+
+    text = b"".join(b'{"n": %d, "pad": "%s"}\n' % (i, b"x" * (i % 97)) for i in range(20_000))
+    compressor = zstandard.ZstdCompressor(write_checksum=checksum)
+    skippable = (0x184D2A53).to_bytes(4, "little") + (5).to_bytes(4, "little") + b"12345"
+    whole = {
+        "one": compressor.compress(text),
+        "two": compressor.compress(text[:5000]) + compressor.compress(text[5000:]),
+        "skippable": skippable + compressor.compress(text),
+        "rle": compressor.compress(b"\n" * 300_000),
+    }
+    if shutil.which("zstd"):
+        made = subprocess.run(["zstd", "-q", "-c"], input=text, capture_output=True, check=True)
+        whole["zstd command"] = made.stdout
+    for name, data in whole.items():
+        path = tmp_path / f"{name}.jsonl.zst"
+        path.write_bytes(data)
+        assert zstd_complete(path), name
+        for cut in {1, 4, 8, len(data) // 3, len(data) // 2, len(data) - 4, len(data) - 1}:
+            path.write_bytes(data[:cut])
+            assert not zstd_complete(path), (name, cut)
+    (tmp_path / "empty.jsonl.zst").write_bytes(b"")
+    assert not zstd_complete(tmp_path / "empty.jsonl.zst")
+
+
 def test_bad_sql_is_a_read_error_with_one_line(logs_dir: Path) -> None:
     """An SQL error surfaces as ReadError with DuckDB's first line only."""
     with logtrace.open(logs_dir) as reader, pytest.raises(ReadError) as caught:
@@ -352,13 +383,17 @@ def test_user_values_are_parameters_never_sql_text(logs_dir: Path) -> None:
         assert reader.execute("SELECT count(*) AS n FROM spans") == [{"n": 1}]
 
 
-def test_attributes_leave_out_exactly_the_reserved_fields() -> None:
-    """spans.sql strips the format's own fields (RESERVED and event) from attributes."""
-    patch = re.search(r"'(\{\"ts\": null.*?\})'", query_text("spans"), re.S)
+@pytest.mark.parametrize("name", ["span_attributes", "compact_lines"])
+def test_attributes_leave_out_exactly_the_reserved_fields(name: str) -> None:
+    """Attributes (and compacted lines' other fields) leave out exactly the format's fields."""
+    patch = re.search(r"'(\{\"ts\": null.*?\})'", query_text(name), re.S)
     assert patch is not None
     import orjson
 
-    assert set(orjson.loads(patch[1])) == set(f.RESERVED) | {f.EVENT}
+    ours = set(f.RESERVED) | {f.EVENT}
+    if name == "compact_lines":  # the limit markers stay: they are columns nowhere else
+        ours -= {f.ATTRIBUTES_DROPPED, f.LINE_TRUNCATED}
+    assert set(orjson.loads(patch[1])) == ours
 
 
 def test_queries_are_found_in_a_checkout() -> None:

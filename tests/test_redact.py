@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -123,6 +124,31 @@ def test_dataclasses_and_objects_are_redacted_through_their_fields_and_repr() ->
     assert "toor1234" not in str(out["conn"])
 
 
+class _BadIter(list):  # type: ignore[type-arg]
+    def __iter__(self) -> Any:
+        raise RuntimeError("no iter")
+
+
+def test_a_value_that_fails_while_walked_becomes_a_marker_not_an_exception() -> None:
+    """A list whose iteration raises, at the top or nested: the stamper (which structlog calls
+    in the user's thread) writes a marker for it and keeps the rest, and shows no repr."""
+    fields = {"event": "x", "bad": _BadIter(["password=hunter22"]), "d": {"ok": 1}}
+    fields["d"]["bad"] = _BadIter([1])  # type: ignore[index]
+    out = Stamper("svc")(None, "info", fields)
+    assert out["bad"] == "<unwalkable _BadIter: RuntimeError>"
+    assert out["d"] == {"ok": 1, "bad": "<unwalkable _BadIter: RuntimeError>"}
+
+
+def test_a_redactor_that_raises_hides_the_value_instead() -> None:
+    """A user's redactor that raises: the field is written as [REDACTED], nothing raises."""
+
+    def redactor(key: str, value: Any) -> Any:
+        raise RuntimeError("broken redactor")
+
+    out = Stamper("svc", scrubber=Scrubber(redactor=redactor))(None, "info", {"card": "4111"})
+    assert out["card"] == REDACTED
+
+
 def test_long_strings_are_truncated_with_a_marker() -> None:
     """Strings past max_string are cut and say how much was cut."""
     out = Scrubber(max_string=10)(None, "i", {"event": "e" * 25, "f": "x" * 30})
@@ -178,6 +204,7 @@ with logtrace.span("login", password=s["attr_password"], api_key=s["attr_api_key
     log.info("connecting with password=" + s["message_password"])
     log.info("fetching %s", "https://bob:" + s["url_message"] + "@db.example.com/x")
     slog.info("note", jwt=s["jwt"], aws=s["aws"], pem=s["pem"])
+    slog.info({"password": s["dict_message"], "user": "bob"})  # a message that is not text
     for n in range(60):
         log.info("filler line %d to force rotation", n)
     try:
@@ -215,6 +242,7 @@ def test_canary_no_secret_nor_any_4_char_piece_reaches_any_file(tmp_path: Path) 
             "exception",
             "span_exception",
             "argv",
+            "dict_message",
         ]
     }
     secrets["jwt"] = (
@@ -246,7 +274,7 @@ def test_canary_no_secret_nor_any_4_char_piece_reaches_any_file(tmp_path: Path) 
             )
     assert any(p.name.endswith(".zst") for p in (tmp_path / "out").rglob("*")), "no rotated file"
     everything = "\n".join(texts)
-    assert everything.count(REDACTED) >= 12 and "filler line 59" in everything
+    assert everything.count(REDACTED) >= 13 and "filler line 59" in everything
     sensitive = {
         name: value for name, value in secrets.items() if name not in ("pem", "aws", "jwt")
     }

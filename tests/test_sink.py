@@ -366,6 +366,28 @@ def test_a_live_file_deleted_or_moved_is_replaced(
     assert len(said) == 1
 
 
+def test_a_live_file_deleted_between_checks_is_replaced_before_the_writer_writes(
+    tmp_path: Path,
+) -> None:
+    """Woken by the queue's high-water mark long before its next check, the writer still sees
+    that the live file was deleted and writes into a new file, not into the deleted one."""
+    sink = FileSink(settings(tmp_path, queue_size=80, flush_interval=60), report)
+    sink.start()
+    first = sink.path
+    assert first is not None
+    first.unlink()
+    for i in range(20):  # past the high-water mark (queue_size // 8)
+        sink.write(line(i=i))
+    deadline = time.monotonic() + 10
+    while sink.path == first and time.monotonic() < deadline:
+        time.sleep(0.01)
+    second = sink.path
+    sink.close()
+    assert second is not None and second != first
+    lines = [orjson.loads(raw) for raw in raw_lines(second)]
+    assert [entry.get("i") for entry in lines if entry["logger"] == "test"] == list(range(20))
+
+
 FILE_SIZE_LIMITED = """
 import resource
 resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))

@@ -68,6 +68,17 @@ def test_span_event_is_a_point_in_time_line_of_the_span() -> None:
     assert event["span_id"] == span.span_id and "name" not in event
 
 
+def test_attributes_called_name_or_self_are_taken_as_attributes() -> None:
+    """span.event("e", name=...) and span.set(name=..., self=...) never raise: they are
+    attributes, and ``name`` is written as ``name_`` like every reserved field name."""
+    with testing.capture_events() as events, logtrace.span("work") as span:
+        span.event("retry", name="x", self=1)
+        span.set(name="y", self=2)
+    _, event, end = events
+    assert event["event"] == "retry" and event["name_"] == "x" and event["self"] == 1
+    assert end["name"] == "work" and end["name_"] == "y" and end["self"] == 2
+
+
 def test_exception_marks_error_and_is_reraised_unchanged() -> None:
     """An exception leaving a span marks it as an error and propagates as the same object."""
     boom = KeyError("missing")
