@@ -1,4 +1,4 @@
-"""The benchmark suite runs end to end at tiny sizes; timings are not checked (notes/bench.md)."""
+"""The benchmarks run end to end at tiny sizes; timings are not checked (README, Benchmarks)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 RUN = Path(__file__).resolve().parents[1] / "benchmarks" / "run.py"
+HISTORY = RUN.with_name("bench_history.py")
 
 
 def test_quick_run_prints_the_table_and_writes_results(tmp_path: Path) -> None:
@@ -29,3 +30,42 @@ def test_quick_run_prints_the_table_and_writes_results(tmp_path: Path) -> None:
     assert all(s["lines_ok"] for s in measured)
     assert len(result["targets"]) == 17
     assert list(tmp_path.glob("bench-*-quick.json"))
+
+
+def test_quick_history_run_prints_every_row_and_writes_results(tmp_path: Path) -> None:
+    """`bench_history.py --quick` generates history, runs logtrace, grep, jq and compaction on
+    it, prints the table with every target's row and writes it (needs the jq command)."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(HISTORY),
+            "--quick",
+            "--reps",
+            "1",
+            "--jq-reps",
+            "1",
+            "--data",
+            str(tmp_path / "data"),
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    written = (tmp_path / "out" / "history-latest-quick.md").read_text()
+    assert written in done.stdout
+    for row in (
+        "| show, raw JSONL (pruned) |",
+        "| 〃 |",  # the jq comparison
+        "| show, compacted |",
+        "| percentiles per span name, raw |",
+        "| percentiles per span name, compacted |",
+        "| compaction speed |",
+        "| compacted size |",
+        "| peak RSS (compact, percentiles) |",
+    ):
+        assert row in written, row
+    medians = json.loads((tmp_path / "out" / "history-latest-quick.json").read_text())["medians_s"]
+    assert all(seconds > 0 for seconds in medians.values())
