@@ -65,6 +65,12 @@ def compact(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(result.as_dict())
         return 0
+    if not result.sources:
+        print(
+            f"nothing to compact: no closed JSONL file; {result.live} live files left alone"
+            + (f"; {len(result.finished)} already compacted, removed" if result.finished else "")
+        )
+        return 0
     ratio = result.bytes_in / result.bytes_out if result.bytes_out else 0.0
     print(
         f"compacted {len(result.sources)} files ({result.bytes_in / 1e6:.1f} MB) into "

@@ -412,6 +412,8 @@ def test_cli_compacts_and_reports_json(hist: tuple[Path, list[str]], cli: Any) -
     assert {row["trace_id"] for row in orjson.loads(listed.stdout)} == set(ids)
     shown = cli("show", "--dir", str(root), ids[4][:16])
     assert shown.returncode == 0 and "ValueError" in shown.stdout
+    again = cli("compact", "--dir", str(root))
+    assert again.returncode == 0 and again.stdout.startswith("nothing to compact")
 
 
 @pytest.mark.parametrize(
