@@ -236,6 +236,7 @@ KILLER = """
 import sys
 from pathlib import Path
 from logtrace._compact import compact
+print("ready", flush=True)  # imports done: the kill falls within the compaction itself
 compact(Path(sys.argv[1]), batch_bytes=1)
 """
 
@@ -249,14 +250,27 @@ def test_sigkill_at_random_points_loses_and_duplicates_nothing(tmp_path: Path) -
     # How long an uninterrupted run takes, on a copy: the kills fall within it.
     trial = tmp_path / "trial"
     shutil.copytree(root, trial)
+
+    def start(directory: Path) -> subprocess.Popen[str]:
+        child = subprocess.Popen(
+            [sys.executable, "-c", KILLER, str(directory)],
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert child.stdout is not None and child.stdout.readline() == "ready\n"
+        return child
+
+    child = start(trial)
     started = time.monotonic()
-    subprocess.run([sys.executable, "-c", KILLER, str(trial)], env=env, check=True)
+    assert child.wait(timeout=60) == 0
     whole = time.monotonic() - started
     rng = random.Random(42)
     kills = 0
     for _ in range(8):
-        child = subprocess.Popen([sys.executable, "-c", KILLER, str(root)], env=env)
-        time.sleep(rng.uniform(0.3, 1.0) * whole)
+        child = start(root)
+        # Within the first 60% of an uninterrupted run: the first run is always cut short.
+        time.sleep(rng.uniform(0.05, 0.6) * whole)
         if child.poll() is None:
             child.send_signal(signal.SIGKILL)
             kills += 1
