@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import orjson
@@ -94,6 +94,7 @@ _TRACE_SCHEMA = "one_trace"
 _TRACE_ID = re.compile(r"[0-9a-f]{8,32}")
 # Retries of a query whose files changed under it (rotated, removed, corrupt).
 _ATTEMPTS = 3
+_T = TypeVar("_T")
 
 Row = dict[str, Any]
 
@@ -326,19 +327,14 @@ class Reader:
         views: bool = False,
     ) -> list[Row]:
         """``execute``; ``views=False`` within a trace's own schema, which has its own."""
-        for attempt in range(_ATTEMPTS):
-            try:
-                if views:
-                    self._views()  # binding them opens the files: it may fail like a query
-                cursor = self._con.execute(query, params or {})
-                return _rows(cursor.description or [], cursor.fetchall())
-            except duckdb.IOException as error:
-                if attempt == _ATTEMPTS - 1:
-                    raise ReadError(_first_line(error)) from None
-                self._recover()
-            except duckdb.Error as error:
-                raise ReadError(_first_line(error)) from None
-        raise AssertionError("unreachable")  # pragma: no cover
+
+        def fetch() -> list[Row]:
+            if views:
+                self._views()  # binding them opens the files: it may fail like a query
+            cursor = self._con.execute(query, params or {})
+            return _rows(cursor.description or [], cursor.fetchall())
+
+        return self._with_retries(fetch)
 
     def query(self, name: str, /, **params: Any) -> list[Row]:
         """Run ``queries/<name>.sql`` with its ``$parameters`` as keywords (missing ones NULL)."""
@@ -422,10 +418,7 @@ class Reader:
             text = query_text("trace_lines").rstrip().rstrip(";")
             con.execute(f"CREATE OR REPLACE TABLE {lines} AS {text}", {"text": prefix})
         else:
-            con.execute(
-                f"CREATE OR REPLACE TABLE {lines} AS "
-                "SELECT CAST(NULL AS VARCHAR) AS filename, CAST(NULL AS JSON) AS json WHERE false"
-            )
+            con.execute(f"CREATE OR REPLACE TABLE {lines} AS {_empty_select('jsonl_lines')}")
         table = f"CREATE OR REPLACE TABLE {_TRACE_SCHEMA}.compacted AS"
         if parquet:
             # The view over these files alone (the other views are not needed here); the
@@ -482,17 +475,19 @@ class Reader:
             raise AmbiguousTrace(f"trace id {prefix} is ambiguous: {shown} (give more digits)")
         return str(found[0])
 
-    def _with_retries(self, action: Callable[[], object]) -> None:
+    def _with_retries(self, action: Callable[[], _T]) -> _T:
+        """Run ``action``; after an IO error (a file gone, one that does not decode), list the
+        files again and retry; any DuckDB error in the end is a ReadError (its first line)."""
         for attempt in range(_ATTEMPTS):
             try:
-                action()
-                return
+                return action()
             except duckdb.IOException as error:
                 if attempt == _ATTEMPTS - 1:
                     raise ReadError(_first_line(error)) from None
                 self._recover()
             except duckdb.Error as error:
                 raise ReadError(_first_line(error)) from None
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _recover(self) -> None:
         """After an IO error: list the files again and leave out the ones DuckDB cannot read."""
@@ -574,8 +569,13 @@ def _complete(trace: Trace) -> bool:
 
 def _empty_view(name: str) -> str:
     """An empty stand-in for a view that reads files, when there are none of its kind."""
+    return f"CREATE OR REPLACE VIEW {name} AS {_empty_select(name)}"
+
+
+def _empty_select(name: str) -> str:
+    """A query with no rows and the columns of the view ``name`` of SOURCE_VIEWS."""
     columns = ", ".join(f"CAST(NULL AS {kind}) AS {column}" for column, kind in SOURCE_VIEWS[name])
-    return f"CREATE OR REPLACE VIEW {name} AS SELECT {columns} WHERE false"
+    return f"SELECT {columns} WHERE false"
 
 
 def display_path(path: str) -> str:
