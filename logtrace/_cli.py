@@ -248,10 +248,16 @@ def _truncated_note(reader: Any) -> str:
     return f"; {count} compressed {'file' if count == 1 else 'files'} cut short (see --verbose)"
 
 
-def _report_skipped(reader: Any) -> None:
-    skipped = reader.skipped()
-    unreadable = sum(row["unreadable"] for row in skipped)
-    other = sum(row["other_json"] for row in skipped)
+def _skipped_counts(skipped: list[dict[str, Any]]) -> tuple[int, int]:
+    """(unreadable, other programs' JSON) lines over the rows of skipped_lines.sql."""
+    return sum(row["unreadable"] for row in skipped), sum(row["other_json"] for row in skipped)
+
+
+def _report_skipped(reader: Any, skipped: list[dict[str, Any]] | None = None) -> None:
+    """On stderr: the lines skipped, per file (``skipped``: the rows, when already read)."""
+    if skipped is None:
+        skipped = reader.skipped()
+    unreadable, other = _skipped_counts(skipped)
     print(
         f"skipped {unreadable} unreadable lines, {other} JSON lines of other programs",
         file=sys.stderr,
@@ -430,8 +436,7 @@ def stats(args: argparse.Namespace) -> int:
         name, given = _attr_variant("span_percentiles", params)
         rows = reader.query(name, **given)
         skipped = reader.skipped()
-        unreadable = sum(row["unreadable"] for row in skipped)
-        other = sum(row["other_json"] for row in skipped)
+        unreadable, other = _skipped_counts(skipped)
         if args.json:
             _print_json(
                 {
@@ -467,7 +472,7 @@ def stats(args: argparse.Namespace) -> int:
         for line in table(columns, body):
             console.print(line)
         if args.verbose:
-            _report_skipped(reader)
+            _report_skipped(reader, skipped)
     return 0
 
 
