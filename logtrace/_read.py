@@ -195,8 +195,7 @@ class Reader:
         self.all_files: list[Path] = []
         # Files DuckDB could not read (a corrupt .zst); left out of every query.
         self.unreadable_files: list[Path] = []
-        # Compressed files cut short: read up to the cut, and reported (``--verbose``, stats).
-        self.truncated_files: list[Path] = []
+        # What _complete found per .jsonl.zst file: (size, mtime_ns, complete).
         self._checked: dict[Path, tuple[int, int, bool]] = {}
         # The files the last trace() answered from (fewer than all_files when pruned).
         self.trace_files: list[Path] = []
@@ -218,7 +217,6 @@ class Reader:
         parquet = [p for p in find_compacted(self.path) if p not in bad]
         compacted = self._compacted_sources(jsonl, parquet)
         jsonl = [p for p in jsonl if (p.parent, source_name(p)) not in compacted]
-        self.truncated_files = [p for p in jsonl if not self._complete(p)]
         self.all_files = sorted(jsonl + parquet)
         files = self.all_files
         if self.pruning and (self.since is not None or self.until is not None):
@@ -226,6 +224,14 @@ class Reader:
             until = None if self.until is None else self.until + LONG_TRACE
             files = prune(files, since, until)
         self._point(files)
+
+    @property
+    def truncated_files(self) -> list[Path]:
+        """Compressed files cut short: read up to the cut, and reported (``--verbose``, stats).
+
+        Checked when asked, not on opening: a lookup of one trace need not walk every file.
+        """
+        return [p for p in self.all_files if not self._complete(p)]
 
     def _complete(self, path: Path) -> bool:
         """False for a ``.jsonl.zst`` file cut short; checked once per size and mtime."""
