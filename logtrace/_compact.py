@@ -225,13 +225,10 @@ def _listed_sources(root: Path) -> set[tuple[Path, str]]:
         return set()
     import duckdb
 
+    from ._read import listed_sources
+
     with duckdb.connect() as con:
-        rows = con.execute(
-            "SELECT file_name, decode(value) FROM parquet_kv_metadata($files) "
-            "WHERE decode(key) = $key",
-            {"files": [str(p) for p in found], "key": f.COMPACTED_SOURCES},
-        ).fetchall()
-    return {(Path(name).parent, str(s)) for name, value in rows for s in orjson.loads(value)}
+        return listed_sources(con, found)
 
 
 def _batches(paths: list[Path], limit: int) -> Iterator[list[Path]]:

@@ -292,19 +292,7 @@ class Reader:
         files next to JSONL files are read: after a completed compaction, none.
         """
         folders = {p.parent for p in jsonl}
-        candidates = [str(p) for p in parquet if p.parent in folders]
-        if not candidates:
-            return set()
-        rows = self._con.execute(
-            "SELECT file_name, decode(value) FROM parquet_kv_metadata($files) "
-            "WHERE decode(key) = $key",
-            {"files": candidates, "key": f.COMPACTED_SOURCES},
-        ).fetchall()
-        return {
-            (Path(name).parent, str(source))
-            for name, value in rows
-            for source in orjson.loads(value)
-        }
+        return listed_sources(self._con, [p for p in parquet if p.parent in folders])
 
     # -- running SQL -----------------------------------------------------------------------------
 
@@ -511,6 +499,20 @@ class Reader:
                 if path.exists():
                     self.unreadable_files.append(path)
         self.refresh()
+
+
+def listed_sources(con: duckdb.DuckDBPyConnection, compacted: list[Path]) -> set[tuple[Path, str]]:
+    """(folder, source name) of the JSONL files that these compacted files hold, from the list
+    each keeps in its Parquet metadata (read from the footers only)."""
+    if not compacted:
+        return set()
+    rows = con.execute(
+        "SELECT file_name, decode(value) FROM parquet_kv_metadata($files) WHERE decode(key) = $key",
+        {"files": [str(p) for p in compacted], "key": f.COMPACTED_SOURCES},
+    ).fetchall()
+    return {
+        (Path(name).parent, str(source)) for name, value in rows for source in orjson.loads(value)
+    }
 
 
 def open(
