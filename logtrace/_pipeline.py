@@ -74,9 +74,10 @@ def format_ts(ns: int) -> str:
     sec, rem = divmod(ns, 1_000_000_000)
     cached = _ts_cache
     if cached[0] != sec:
-        cached = (sec, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sec)))
+        cached = (sec, time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(sec)))
         _ts_cache = cached
-    return f"{cached[1]}.{rem // 1000:06d}Z"
+    # 1000000 + µs, less its leading 1: six digits, zero-padded, cheaper than a format spec.
+    return cached[1] + str(1_000_000 + rem // 1000)[1:] + "Z"
 
 
 def qualified_name(cls: type) -> str:
@@ -111,6 +112,8 @@ def _exception_of(exc_info: Any) -> BaseException | None:
 # Bound once: the hot path reads module globals, not attributes of the fields module.
 _TS, _LEVEL, _EVENT, _LOGGER, _SERVICE, _PID = f.TS, f.LEVEL, f.EVENT, f.LOGGER, f.SERVICE, f.PID
 _TRACE_ID, _SPAN_ID, _TRACE_FLAGS, _NAME = f.TRACE_ID, f.SPAN_ID, f.TRACE_FLAGS, f.NAME
+_SPAN, _SPAN_START, _SPAN_END, _PARENT_ID = f.SPAN, f.SPAN_START, f.SPAN_END, f.PARENT_ID
+_DURATION_MS, _STATUS, _STATUS_OK = f.DURATION_MS, f.STATUS, f.STATUS_OK
 _RESERVED = f.RESERVED
 _ERROR_TEXT_FIELDS = (f.ERROR_MESSAGE, f.EXCEPTION)
 
@@ -141,47 +144,72 @@ class Stamper:
 
     def __call__(self, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
         origin: Origin | None = event_dict.get(ORIGIN_KEY)
-        span_fields = None
         if origin is None:
             ts_ns = self.clock()
             logger_name = getattr(logger, "name", None) or "structlog"
             ctx = get_current()
+        elif origin.span_fields is not None:
+            return self._span_event(method_name, origin, event_dict)
         else:
             ts_ns = origin.ts_ns
             logger_name = origin.logger
-            span_fields = origin.span_fields
-            ctx = origin.ctx if span_fields is not None else get_current()
-        if (
-            self.sample_logs
-            and span_fields is None
-            and ctx is not None
-            and not ctx.sampled
-            and not (ctx.tail is not None and ctx.tail.keep)
-        ):
+            ctx = get_current()
+        if self.sample_logs and self.drops(ctx):
             raise _drop_event()
+        return self.log_line(
+            ts_ns,
+            _LEVEL_OF_METHOD.get(method_name, method_name),
+            event_dict.get(_EVENT),
+            ctx,
+            logger_name,
+            event_dict,
+            event_dict.get("exc_info"),
+        )
+
+    def drops(self, ctx: SpanContext | None) -> bool:
+        """Whether ``sample_logs`` drops a log line in ``ctx``: an unsampled trace, not kept."""
+        return ctx is not None and not ctx.sampled and not (ctx.tail is not None and ctx.tail.keep)
+
+    def log_line(
+        self,
+        ts_ns: int,
+        level: str,
+        event: Any,
+        ctx: SpanContext | None,
+        logger_name: str,
+        fields: Mapping[str, Any] | None,
+        exc_info: Any = None,
+    ) -> EventDict:
+        """The fields of a log line: logtrace's, in order, then the user's, scrubbed."""
         scrubber = self.scrubber
-        event = event_dict.get(_EVENT)
         if type(event) is str:
             if len(event) >= 8:
                 event = scrubber.text(event)
         elif event is not None:  # structlog takes any object as the message: a dict, say
             event = scrubber.value(event)
-        out: EventDict = {
-            _TS: format_ts(ts_ns),
-            _LEVEL: _LEVEL_OF_METHOD.get(method_name, method_name),
-            _EVENT: event,
-        }
-        if ctx is not None:
-            out[_TRACE_ID] = ctx.trace_id
-            out[_SPAN_ID] = ctx.span_id
-            out[_TRACE_FLAGS] = "01" if ctx.sampled else "00"
-        if span_fields is not None:
-            self._add_span_fields(out, span_fields, event)
-        out[_LOGGER] = logger_name
-        out[_SERVICE] = self.service
-        out[_PID] = self.pid
-        scrubber.copy_fields(out, event_dict, rename=True)
-        exc_info = event_dict.get("exc_info")
+        if ctx is None:
+            out: EventDict = {
+                _TS: format_ts(ts_ns),
+                _LEVEL: level,
+                _EVENT: event,
+                _LOGGER: logger_name,
+                _SERVICE: self.service,
+                _PID: self.pid,
+            }
+        else:
+            out = {
+                _TS: format_ts(ts_ns),
+                _LEVEL: level,
+                _EVENT: event,
+                _TRACE_ID: ctx.trace_id,
+                _SPAN_ID: ctx.span_id,
+                _TRACE_FLAGS: "01" if ctx.sampled else "00",
+                _LOGGER: logger_name,
+                _SERVICE: self.service,
+                _PID: self.pid,
+            }
+        if fields:
+            scrubber.copy_fields(out, fields, rename=True)
         if exc_info:
             exc = _exception_of(exc_info)
             if exc is not None:
@@ -189,16 +217,28 @@ class Stamper:
                     out[key] = value if key == f.ERROR_TYPE else scrubber.text(value)
         return out
 
+    def _span_event(self, level: str, origin: Origin, event_dict: EventDict) -> EventDict:
+        """A span line that went through the generic chain (structlog-bound fields, say)."""
+        name = event_dict.get(_EVENT)
+        return self.span_line(
+            level,
+            origin.ctx,  # type: ignore[arg-type]
+            origin.ts_ns,
+            origin.span_fields,  # type: ignore[arg-type]
+            name if type(name) is str else str(name),
+            event_dict,
+        )
+
     def span_line(
         self,
         level: str,
         ctx: SpanContext,
         ts_ns: int,
-        span_fields: dict[str, Any],
+        span_fields: Mapping[str, Any],
         name: str,
         attributes: Mapping[str, Any],
     ) -> EventDict:
-        """The fields of a span line: what ``__call__`` makes of it, without the detours."""
+        """The fields of a span line: the context's ids, ``span_fields``, then the attributes."""
         scrubber = self.scrubber
         event = scrubber.text(name) if len(name) >= 8 else name
         out: EventDict = {
@@ -223,13 +263,66 @@ class Stamper:
             scrubber.copy_fields(out, attributes, rename=True)
         return out
 
-    def _add_span_fields(self, out: EventDict, span_fields: Mapping[str, Any], event: Any) -> None:
-        out.update(span_fields)
-        if _NAME in span_fields:
-            out[_NAME] = event  # the span name, as scrubbed in ``event``
-        for key in _ERROR_TEXT_FIELDS:
-            if key in span_fields:
-                out[key] = self.scrubber.text(span_fields[key])
+    def start_line(
+        self,
+        ctx: SpanContext,
+        ts_ns: int,
+        name: str,
+        parent_id: str | None,
+        attributes: Mapping[str, Any],
+    ) -> EventDict:
+        """A span's start line; the same fields as ``span_line`` makes, built in one go."""
+        scrubber = self.scrubber
+        event = scrubber.text(name) if len(name) >= 8 else name
+        out: EventDict = {
+            _TS: format_ts(ts_ns),
+            _LEVEL: "info",
+            _EVENT: event,
+            _TRACE_ID: ctx.trace_id,
+            _SPAN_ID: ctx.span_id,
+            _TRACE_FLAGS: "01" if ctx.sampled else "00",
+            _SPAN: _SPAN_START,
+            _NAME: event,
+            _PARENT_ID: parent_id,
+            _LOGGER: "logtrace",
+            _SERVICE: self.service,
+            _PID: self.pid,
+        }
+        if attributes:
+            scrubber.copy_fields(out, attributes, rename=True)
+        return out
+
+    def end_line(
+        self,
+        ctx: SpanContext,
+        ts_ns: int,
+        name: str,
+        parent_id: str | None,
+        duration_ms: float,
+        attributes: Mapping[str, Any],
+    ) -> EventDict:
+        """A successful span's end line; the same fields as ``span_line`` makes."""
+        scrubber = self.scrubber
+        event = scrubber.text(name) if len(name) >= 8 else name
+        out: EventDict = {
+            _TS: format_ts(ts_ns),
+            _LEVEL: "info",
+            _EVENT: event,
+            _TRACE_ID: ctx.trace_id,
+            _SPAN_ID: ctx.span_id,
+            _TRACE_FLAGS: "01" if ctx.sampled else "00",
+            _SPAN: _SPAN_END,
+            _NAME: event,
+            _PARENT_ID: parent_id,
+            _DURATION_MS: duration_ms,
+            _STATUS: _STATUS_OK,
+            _LOGGER: "logtrace",
+            _SERVICE: self.service,
+            _PID: self.pid,
+        }
+        if attributes:
+            scrubber.copy_fields(out, attributes, rename=True)
+        return out
 
 
 class BoundFieldsMerger:
@@ -251,9 +344,17 @@ class BoundFieldsMerger:
             structlog.contextvars, "_CONTEXT_VARS", None
         )
 
-    def has_bound(self) -> bool:
-        """Whether structlog may have fields bound (always, if we cannot tell)."""
-        return self._bound is None or bool(self._bound)
+    def registry(self) -> Mapping[str, Any] | tuple[bool]:
+        """structlog's registry of bound keys: empty while nothing was ever bound (never, if
+        we cannot tell: then a non-empty stand-in)."""
+        return (True,) if self._bound is None else self._bound
+
+    def nothing_bound(self) -> bool:
+        """Whether no key has a value now (structlog's unbound value is ``...``)."""
+        if self._bound is None:
+            return False
+        # A copy: another thread may bind a new key while we look.
+        return all(var.get() is ... for var in list(self._bound.values()))
 
     def __call__(self, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
         if self._bound is not None and not self._bound:
@@ -322,6 +423,11 @@ def _int_text(value: int) -> str:
 
 def render(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> bytes:
     """The last processor: one JSON line as bytes, whatever the values are, within max_line."""
+    return to_line(event_dict)
+
+
+def to_line(event_dict: EventDict) -> bytes:
+    """One JSON line as bytes, whatever the values are, within ``max_line``."""
     try:
         line = orjson.dumps(event_dict, default=_default, option=_DUMPS_OPTIONS)
     except Exception:
@@ -369,6 +475,7 @@ class _State:
     """What the chain is and where its lines go; rebuilt by ``configure()``."""
 
     __slots__ = (
+        "bound",
         "errors",
         "lines_cut",
         "max_line",
@@ -376,7 +483,7 @@ class _State:
         "processors",
         "render_fallbacks",
         "stamper",
-        "standard_chain",
+        "standard_length",
         "write",
     )
 
@@ -385,9 +492,12 @@ class _State:
         # configure() puts structlog's bound fields first when it sets structlog up.
         self.merger: BoundFieldsMerger | None = None
         self.processors: list[Callable[..., Any]] = [self.stamper, render]
-        # True while processors are exactly [merger?, stamper, render]: span lines may then
-        # skip the generic chain (emit_span).
-        self.standard_chain = True
+        # The length of [merger?, stamper, render]: while the chain has it, nobody has added a
+        # processor, and span lines and stdlib records may skip the generic chain (``direct``).
+        self.standard_length = 2
+        # structlog's registry of bound fields (``BoundFieldsMerger``): lines skip the chain
+        # while it is empty.
+        self.bound: Mapping[str, Any] | tuple[bool] = {}
         self.write: Callable[[bytes], None] = _drop_line
         self.max_line = 256 * 1024
         self.errors = 0
@@ -402,7 +512,8 @@ def use_chain(merger: BoundFieldsMerger | None) -> None:
     """Make the chain [merger?, stamper, render], in place (structlog's cached loggers hold it)."""
     state.merger = merger
     state.processors[:] = [p for p in (merger, state.stamper, render) if p is not None]
-    state.standard_chain = True
+    state.standard_length = len(state.processors)
+    state.bound = {} if merger is None else merger.registry()
 
 
 def emit(method_name: str, event_dict: EventDict) -> None:
@@ -420,6 +531,13 @@ def emit(method_name: str, event_dict: EventDict) -> None:
             raise
 
 
+def direct() -> bool:
+    """Whether lines may skip the generic chain: it is the standard one, nothing is bound."""
+    if len(state.processors) != state.standard_length:
+        return False
+    return not state.bound or state.merger is None or state.merger.nothing_bound()
+
+
 def emit_span(
     level: str,
     ctx: SpanContext,
@@ -434,20 +552,56 @@ def emit_span(
     directly; otherwise it goes through ``emit`` like any event. Both write the same line.
     """
     try:
-        merger = state.merger
-        if state.standard_chain and (merger is None or not merger.has_bound()):
+        if direct():
             state.write(
-                render(
-                    None,
-                    level,
-                    state.stamper.span_line(level, ctx, ts_ns, span_fields, name, attributes),
-                )
+                to_line(state.stamper.span_line(level, ctx, ts_ns, span_fields, name, attributes))
             )
             return
         event_dict = dict(attributes)
         event_dict[_EVENT] = name
         event_dict[ORIGIN_KEY] = Origin(ts_ns, "logtrace", ctx, span_fields)
         emit(level, event_dict)
+    except Exception:
+        state.errors += 1
+
+
+def emit_span_start(
+    ctx: SpanContext, ts_ns: int, name: str, parent_id: str | None, attributes: Mapping[str, Any]
+) -> None:
+    """Write a span's start line (``emit_span``'s line, made in fewer steps); never raises."""
+    try:
+        if direct():
+            state.write(to_line(state.stamper.start_line(ctx, ts_ns, name, parent_id, attributes)))
+        else:
+            span_fields = {_SPAN: _SPAN_START, _NAME: name, _PARENT_ID: parent_id}
+            emit_span("info", ctx, ts_ns, span_fields, name, attributes)
+    except Exception:
+        state.errors += 1
+
+
+def emit_span_end(
+    ctx: SpanContext,
+    ts_ns: int,
+    name: str,
+    parent_id: str | None,
+    duration_ms: float,
+    attributes: Mapping[str, Any],
+) -> None:
+    """Write a successful span's end line (``emit_span``'s line, in fewer steps); never raises."""
+    try:
+        if direct():
+            stamper = state.stamper
+            line = stamper.end_line(ctx, ts_ns, name, parent_id, duration_ms, attributes)
+            state.write(to_line(line))
+        else:
+            span_fields = {
+                _SPAN: _SPAN_END,
+                _NAME: name,
+                _PARENT_ID: parent_id,
+                _DURATION_MS: duration_ms,
+                _STATUS: _STATUS_OK,
+            }
+            emit_span("info", ctx, ts_ns, span_fields, name, attributes)
     except Exception:
         state.errors += 1
 
@@ -518,16 +672,27 @@ def _level_of_record(levelno: int) -> str:
     return "critical"
 
 
+def _message(record: logging.LogRecord) -> str:
+    try:
+        return record.getMessage()
+    except Exception as exc:
+        return _unformattable(record, exc)
+
+
+def _extra_fields(record: logging.LogRecord) -> dict[str, Any] | None:
+    """The record's ``extra=`` fields, in order; ``None`` when there are none (most calls)."""
+    attrs = record.__dict__
+    if not (attrs.keys() - _RECORD_ATTRS):
+        return None
+    return {key: value for key, value in attrs.items() if key not in _RECORD_ATTRS}
+
+
 def record_to_event(record: logging.LogRecord) -> tuple[str, EventDict]:
     """The level and event dict of a stdlib record, ``extra=`` fields included."""
-    try:
-        message = record.getMessage()
-    except Exception as exc:
-        message = _unformattable(record, exc)
-    event_dict: EventDict = {f.EVENT: message}
-    for key, value in record.__dict__.items():
-        if key not in _RECORD_ATTRS:
-            event_dict[key] = value
+    event_dict: EventDict = {f.EVENT: _message(record)}
+    extra = _extra_fields(record)
+    if extra:
+        event_dict.update(extra)
     if record.exc_info:
         event_dict["exc_info"] = record.exc_info
     event_dict[ORIGIN_KEY] = Origin(int(record.created * 1e9), record.name)
@@ -561,13 +726,32 @@ class StdlibHandler(logging.Handler):
         return False
 
     def emit(self, record: logging.LogRecord) -> None:
-        """Write ``record`` as one JSON line; never raises."""
+        """Write ``record`` as one JSON line; never raises.
+
+        With the standard chain and nothing bound, the stamper makes the line at once: the
+        same line ``emit`` would, without the event dict in between.
+        """
         try:
-            level, event_dict = record_to_event(record)
+            if not direct():
+                level, event_dict = record_to_event(record)
+                emit(level, event_dict)
+                return
+            stamper = state.stamper
+            ctx = get_current()
+            if stamper.sample_logs and stamper.drops(ctx):
+                return
+            line = stamper.log_line(
+                int(record.created * 1e9),
+                _level_of_record(record.levelno),
+                _message(record),
+                ctx,
+                record.name,
+                _extra_fields(record),
+                record.exc_info,
+            )
+            state.write(to_line(line))
         except Exception:
             state.errors += 1
-            return
-        emit(level, event_dict)
 
 
 def add_trace_context(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:

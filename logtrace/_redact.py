@@ -115,6 +115,15 @@ def _may_hold_a_secret(value: str) -> bool:
     return "bearer" in lowered or "basic" in lowered or "token" in lowered
 
 
+# The cache of strings found clean: at most this many, of at most this many characters each.
+_CLEAN_MAX_ENTRIES = 4096
+_CLEAN_MAX_CHARS = 256
+
+# What a key is (``Scrubber._flags``): sensitive or a payload (its value is hidden), named like
+# one of logtrace's fields (renamed on lines), or not a user field at all (skipped).
+_SENSITIVE, _PAYLOAD, _RESERVED_KEY, _SKIP = 1, 2, 4, 8
+_HIDDEN = _SENSITIVE | _PAYLOAD
+
 # Keys of an event dict that are not user fields: the message, the span/record origin and
 # structlog's exception marker (the stamper turns it into error fields, which it scrubs).
 _SKIPPED_AND_EVENT = ("event", "_logtrace_origin", "exc_info")
@@ -142,8 +151,9 @@ class Scrubber:
     """
 
     __slots__ = (
+        "_clean",
         "_extra",
-        "_key_verdicts",
+        "_key_flags",
         "_payload_keys",
         "_rules",
         "_sensitive",
@@ -178,25 +188,35 @@ class Scrubber:
         self._payload_keys = frozenset(_normal(k) for k in payload_keys)
         self._rules = tuple((re.compile(p), r, detect) for p, r, detect in _VALUE_RULES)
         self._extra = tuple(re.compile(p) if isinstance(p, str) else p for p in patterns)
-        self._key_verdicts: dict[str, int] = {}
+        self._key_flags: dict[Any, int] = {}
+        # Strings ``text`` found nothing to change in (secrets are never added).
+        self._clean: set[str] = set()
 
-    # 0: ordinary key, 1: sensitive, 2: payload
-    def _verdict(self, key: str) -> int:
-        verdict = self._key_verdicts.get(key)
-        if verdict is None:
-            normal = _normal(key)
-            if self.redact and any(fragment in normal for fragment in self._sensitive):
-                verdict = 1
-            elif normal in self._payload_keys and not self.include_payloads:
-                verdict = 2
-            else:
-                verdict = 0
-            if len(self._key_verdicts) < 4096:
-                self._key_verdicts[key] = verdict
-        return verdict
+    def _flags(self, key: Any) -> int:
+        """What a key is, as ``_SENSITIVE | _PAYLOAD | _RESERVED_KEY | _SKIP`` bits; cached."""
+        flags = self._key_flags.get(key)
+        if flags is None:
+            flags = 0
+            if type(key) is str:
+                normal = _normal(key)
+                if self.redact and any(fragment in normal for fragment in self._sensitive):
+                    flags = _SENSITIVE
+                elif normal in self._payload_keys and not self.include_payloads:
+                    flags = _PAYLOAD
+                if key in _RESERVED:
+                    flags |= _RESERVED_KEY
+                if key in _SKIPPED:
+                    flags |= _SKIP
+            if len(self._key_flags) < 4096:
+                self._key_flags[key] = flags
+        return flags
 
     def text(self, value: str) -> str:
         """``value`` with secrets replaced (if redacting) and cut to ``max_string``."""
+        clean = self._clean
+        if value in clean:
+            return value
+        original = value
         if self.redact and len(value) >= 8:
             if _may_hold_a_secret(value):
                 lowered = value.lower()
@@ -209,6 +229,11 @@ class Scrubber:
         if len(value) > self.max_string:
             cut = len(value) - self.max_string
             value = f"{value[: self.max_string]}…[truncated {cut} chars]"
+        elif value is original and self.redact and len(value) <= _CLEAN_MAX_CHARS:
+            # Messages and values repeat: the next time, one set lookup instead of the rules.
+            if len(clean) >= _CLEAN_MAX_ENTRIES:
+                clean.clear()
+            clean.add(value)
         return value
 
     def value(self, value: Any, depth: int = 0) -> Any:
@@ -228,12 +253,12 @@ class Scrubber:
             if isinstance(value, Mapping):
                 out: dict[Any, Any] = {}
                 for key, item in value.items():
-                    verdict = self._verdict(key) if isinstance(key, str) else 0
+                    flags = self._flags(key) if isinstance(key, str) else 0
                     out[key] = (
                         REDACTED
-                        if verdict == 1
+                        if flags & _SENSITIVE
                         else PAYLOAD_OMITTED
-                        if verdict == 2
+                        if flags & _PAYLOAD
                         else self.value(item, depth + 1)
                     )
                 return out
@@ -262,32 +287,29 @@ class Scrubber:
         named like one of logtrace's own gets a trailing underscore. Fields past
         ``max_attributes`` are left out and counted in ``attributes_dropped``.
         """
-        verdicts = self._key_verdicts
+        known = self._key_flags
         redactor = self.redactor
         limit = self.max_attributes
         count = dropped = 0
         for key, value in fields.items():
-            if key in _SKIPPED:
+            flags = known.get(key)
+            if flags is None:
+                flags = self._flags(key)
+            if flags & _SKIP:
                 continue
             count += 1
             if count > limit:
                 dropped += 1
                 continue
-            if type(key) is str:
-                verdict = verdicts.get(key)
-                if verdict is None:
-                    verdict = self._verdict(key)
-                if rename and key in _RESERVED:
-                    key = key + "_"
-            else:
-                verdict = 0
-            if verdict:
-                value = REDACTED if verdict == 1 else PAYLOAD_OMITTED
+            if flags & _HIDDEN:
+                value = REDACTED if flags & _SENSITIVE else PAYLOAD_OMITTED
             elif type(value) is str:
                 if len(value) >= 8:
                     value = self.text(value)
             elif not isinstance(value, _PLAIN):
                 value = self.value(value)
+            if flags & _RESERVED_KEY and rename:
+                key = key + "_"
             if redactor is not None:
                 try:
                     value = redactor(key, value)

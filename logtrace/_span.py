@@ -11,7 +11,6 @@ is written and the rest of the trace's spans in this process are written as they
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import time
 from collections.abc import Callable
@@ -21,7 +20,15 @@ from typing import Any
 from . import _fields as f
 from . import _ids
 from ._context import SpanContext, current_context, get_current
-from ._pipeline import ORIGIN_KEY, Origin, emit, emit_span, error_fields
+from ._pipeline import (
+    ORIGIN_KEY,
+    Origin,
+    emit,
+    emit_span,
+    emit_span_end,
+    emit_span_start,
+    error_fields,
+)
 from .sampling import ParentBased, Sampler, always
 
 
@@ -112,9 +119,9 @@ class Span:
         self._recording = False
         self._written = False
         self._local_root = False
-        self._start_mono = self._start_wall = self._end_wall = 0
-        self._duration_ms = 0.0
         self._depth_dropped_at_start = -1
+        # _start_mono and _start_wall are set when the span starts recording, _end_wall and
+        # _duration_ms when it stops: never read before.
 
     @property
     def trace_id(self) -> str | None:
@@ -175,7 +182,9 @@ class Span:
 
     def open(self) -> None:
         """Write the start line without making the span current (generators do that per step)."""
-        parent = self._parent if self._parent is not None else get_current()
+        parent = self._parent
+        if parent is None:
+            parent = get_current()
         if parent is None or parent.remote:
             self._local_root = True
             trace_id = _ids.new_trace_id() if parent is None else parent.trace_id
@@ -183,12 +192,10 @@ class Span:
             tail = TailBuffer() if not sampled and tracer.keep_errors else None
             depth = 0
         else:
-            trace_id, sampled, tail, depth = (
-                parent.trace_id,
-                parent.sampled,
-                parent.tail,
-                parent.depth + 1,
-            )
+            trace_id = parent.trace_id
+            sampled = parent.sampled
+            tail = parent.tail
+            depth = parent.depth + 1
         if parent is not None:
             self.parent_id = parent.span_id
             ctx = SpanContext(
@@ -219,26 +226,7 @@ class Span:
 
     def end(self, exc: BaseException | None = None) -> None:
         """Close the span: write its end line and restore the previous current span."""
-        ctx = self.context
-        if ctx is None:
-            return
-        if exc is not None and not _is_normal_exit(exc):
-            self.record_exception(exc)
-        if self._recording:
-            self._recording = False
-            self._duration_ms = round((tracer.monotonic_ns() - self._start_mono) / 1e6, 3)
-            self._end_wall = tracer.wall_ns()
-            if self._written:
-                self._write_end()
-            elif ctx.tail is not None:
-                self._end_unsampled(ctx.tail)
-        elif self._depth_dropped_at_start >= 0:
-            _report_dropped(tracer.depth_dropped - self._depth_dropped_at_start, "max_depth")
-        token, self._token = self._token, None
-        if token is not None:
-            # Ended in another context (a generator finalised elsewhere): nothing to restore.
-            with contextlib.suppress(ValueError):
-                current_context.reset(token)
+        self.__exit__(None, exc, None)
 
     def _end_unsampled(self, tail: TailBuffer) -> None:
         slow = tracer.slow_ms is not None and self._duration_ms >= tracer.slow_ms
@@ -264,36 +252,52 @@ class Span:
 
     def _write_start(self) -> None:
         self._written = True
-        _emit_span_line(
-            "info",
+        meter = tracer.cost_meter
+        started = 0 if meter is None else time.perf_counter_ns()
+        emit_span_start(
             self.context,  # type: ignore[arg-type]
             self._start_wall,
-            {f.SPAN: f.SPAN_START, f.NAME: self.name, f.PARENT_ID: self.parent_id},
             self.name,
+            self.parent_id,
             self._start_attributes,
         )
+        if meter is not None:
+            meter(time.perf_counter_ns() - started)
 
     def _write_end(self) -> None:
-        span_fields: dict[str, Any] = {
-            f.SPAN: f.SPAN_END,
-            f.NAME: self.name,
-            f.PARENT_ID: self.parent_id,
-            f.DURATION_MS: self._duration_ms,
-            f.STATUS: self.status,
-        }
-        if self._error is not None:
-            span_fields.update(self._error)
-        _emit_span_line(
-            "error" if self.status == f.STATUS_ERROR else "info",
-            self.context,  # type: ignore[arg-type]
-            self._end_wall,
-            span_fields,
-            self.name,
-            self._end_attributes or _NO_ATTRIBUTES,
-        )
+        meter = tracer.cost_meter
+        started = 0 if meter is None else time.perf_counter_ns()
+        if self.status == f.STATUS_OK:
+            emit_span_end(
+                self.context,  # type: ignore[arg-type]
+                self._end_wall,
+                self.name,
+                self.parent_id,
+                self._duration_ms,
+                self._end_attributes or _NO_ATTRIBUTES,
+            )
+        else:
+            span_fields: dict[str, Any] = {
+                f.SPAN: f.SPAN_END,
+                f.NAME: self.name,
+                f.PARENT_ID: self.parent_id,
+                f.DURATION_MS: self._duration_ms,
+                f.STATUS: self.status,
+            }
+            if self._error is not None:
+                span_fields.update(self._error)
+            emit_span(
+                "error",
+                self.context,  # type: ignore[arg-type]
+                self._end_wall,
+                span_fields,
+                self.name,
+                self._end_attributes or _NO_ATTRIBUTES,
+            )
+        if meter is not None:
+            meter(time.perf_counter_ns() - started)
 
-    def __enter__(self) -> Span:
-        return self.start()
+    __enter__ = start
 
     def __exit__(
         self,
@@ -301,7 +305,29 @@ class Span:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.end(exc)
+        ctx = self.context
+        if ctx is None:
+            return
+        if exc is not None and not _is_normal_exit(exc):
+            self.record_exception(exc)
+        if self._recording:
+            self._recording = False
+            self._duration_ms = round((tracer.monotonic_ns() - self._start_mono) / 1e6, 3)
+            self._end_wall = tracer.wall_ns()
+            if self._written:
+                self._write_end()
+            elif ctx.tail is not None:
+                self._end_unsampled(ctx.tail)
+        elif self._depth_dropped_at_start >= 0:
+            _report_dropped(tracer.depth_dropped - self._depth_dropped_at_start, "max_depth")
+        token = self._token
+        if token is not None:
+            self._token = None
+            # contextlib.suppress would cost ~0.5 µs a span.
+            try:  # noqa: SIM105
+                current_context.reset(token)
+            except ValueError:
+                pass  # ended in another context (a generator finalised elsewhere)
 
     async def __aenter__(self) -> Span:
         return self.start()
@@ -365,7 +391,7 @@ def span(name: str, /, *, parent: Any = None, **attributes: Any) -> Span:
             a ``Span``, or a carrier dict with a ``traceparent`` (see ``logtrace.extract``).
         attributes: fields written on the start line, reachable as ``jq '.task_id'``.
     """
-    return Span(name, attributes, _as_context(parent))
+    return Span(name, attributes, None if parent is None else _as_context(parent))
 
 
 def _as_context(parent: Any) -> SpanContext | None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import orjson
@@ -225,10 +226,15 @@ def test_structlog_bound_fields_reach_log_and_span_lines(tmp_path: Path) -> None
         bind_contextvars(request_id="r-1")
         with testing.capture_events() as events, logtrace.span("handle"):
             structlog.get_logger("app").info("inside", request_id_given=True)
+            logging.getLogger("app").warning("stdlib inside")
+        clear_contextvars()
+        with testing.capture_events() as after, logtrace.span("next"):
+            structlog.get_logger("app").info("after clearing")
     finally:
         clear_contextvars()
         logtrace.shutdown()
-    assert [e.get("request_id") for e in events] == ["r-1", "r-1", "r-1"]
+    assert [e.get("request_id") for e in events] == ["r-1", "r-1", "r-1", "r-1"]
+    assert [e.get("request_id") for e in after] == [None, None, None]
 
 
 _KEYS = st.sampled_from(
@@ -247,6 +253,29 @@ _VALUES = st.recursive(
 )
 
 
+def _through_both_paths(write: Callable[[], None]) -> list[list[dict[str, object]]]:
+    """The lines ``write`` makes on the direct path, then through the generic chain (forced by
+    a processor that changes nothing)."""
+    from logtrace._pipeline import direct, state
+
+    def unchanged(logger: object, method: str, event_dict: dict[str, object]) -> object:
+        return event_dict
+
+    lines = []
+    for generic in (False, True):
+        if generic:
+            state.processors.insert(0, unchanged)
+        try:
+            assert direct() is not generic
+            with testing.capture_events() as events:
+                write()
+        finally:
+            if generic:
+                state.processors.remove(unchanged)
+        lines.append(events)
+    return lines
+
+
 @given(
     attributes=st.dictionaries(_KEYS, _VALUES, max_size=6),
     name=st.text(min_size=1, max_size=20) | st.just("login token=abcdefgh12"),
@@ -255,11 +284,12 @@ _VALUES = st.recursive(
 def test_span_fast_path_writes_what_the_generic_chain_writes(
     attributes: dict[str, object], name: str, level: str
 ) -> None:
-    """emit_span's direct path and the generic chain produce identical lines."""
+    """Span lines made directly (start, end, failed end) equal those of the generic chain."""
     from logtrace._context import SpanContext
-    from logtrace._pipeline import emit_span, state
+    from logtrace._pipeline import emit_span, emit_span_end, emit_span_start
 
     ctx = SpanContext("0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331")
+    ts = 1_767_225_600_000_000_000
     span_fields = {
         "span": "end",
         "name": name,
@@ -268,13 +298,38 @@ def test_span_fast_path_writes_what_the_generic_chain_writes(
         "status": "error",
         "error_message": "bad password=hunter2hunter2",
     }
-    lines = []
-    for standard in (True, False):
-        state.standard_chain = standard
+
+    def write() -> None:
+        emit_span(level, ctx, ts, span_fields, name, attributes)
+        emit_span_start(ctx, ts, name, "b7ad6b7169203330", attributes)
+        emit_span_end(ctx, ts, name, None, 2.5, attributes)
+
+    direct, generic = _through_both_paths(write)
+    assert direct == generic and len(direct) == 3
+    assert [line["span"] for line in direct] == ["end", "start", "end"]
+
+
+@given(
+    extra=st.dictionaries(_KEYS.filter(lambda k: k not in ("name", "exc_info")), _VALUES),
+    message=st.text(max_size=20) | st.just("login token=abcdefgh12"),
+    failed=st.booleans(),
+)
+def test_stdlib_fast_path_writes_what_the_generic_chain_writes(
+    extra: dict[str, object], message: str, failed: bool
+) -> None:
+    """A stdlib record made into a line directly equals the generic chain's line."""
+    handler = StdlibHandler()
+    record = logging.LogRecord("app", logging.WARNING, __file__, 1, message, (), None)
+    record.__dict__.update(extra)
+    if failed:
         try:
-            with testing.capture_events() as events:
-                emit_span(level, ctx, 1_767_225_600_000_000_000, span_fields, name, attributes)
-        finally:
-            state.standard_chain = True
-        lines.append(events)
-    assert lines[0] == lines[1] and len(lines[0]) == 1
+            raise ValueError("bad token=abcdefgh12345")
+        except ValueError:
+            record.exc_info = sys.exc_info()
+    with logtrace.span("outer"):
+        direct, generic = _through_both_paths(lambda: handler.emit(record))
+    assert direct == generic and len(direct) == 1
+    line = direct[0]
+    assert line["level"] == "warning" and line["logger"] == "app"
+    assert line.get("error_type") == ("ValueError" if failed else None)
+    assert "abcdefgh12" not in orjson.dumps(line).decode()
