@@ -7,13 +7,15 @@ loop of operations after a warm-up, up to the lines being in the file. The table
 of the repetitions in µs per operation, the ratio to the comparison, the target and whether it
 is met, and the peak memory of each case. Results go to ``bench-results/`` (a timestamped JSON
 and Markdown file, plus ``latest.json`` and ``latest.md``; ``latest-quick.*`` for --quick);
-notes/bench.md says what each row measures.
+the README's "Benchmarks" section says what each row measures. Each case's process is
+pinned to one CPU (thread cases excepted; see ``pinned_cpu``).
 
     python benchmarks/run.py                  # the full run (≈ 3 minutes on 2 cores)
     python benchmarks/run.py --quick          # tiny sizes, one repetition: a smoke test
     python benchmarks/run.py --only lt_span_d1,otel_span_d1 --reps 9
     python benchmarks/run.py --profile lt_span_d1   # cProfile of one case's timed loop
     python benchmarks/run.py --sink           # also run benchmarks/bench_sink.py
+    python benchmarks/run.py --no-pin         # leave every case to the scheduler
 """
 
 from __future__ import annotations
@@ -200,14 +202,34 @@ def clean_env(work_iterations: int) -> dict[str, str]:
     return env
 
 
-def run_case(case: str, ops: int, env: dict[str, str], profile: int = 0) -> dict[str, Any] | str:
+def pinned_cpu(case: str, cpu: int | None) -> int | None:
+    """The CPU a case runs on: ``cpu`` for all but the thread cases, which get the machine.
+
+    On the 2-vCPU VM these numbers come from, a process left to the scheduler took 1x or 2x
+    the time from one run to the next, competitors included (eliot 16.5-30.5 µs/action),
+    while pinned to either CPU it was steady. A case's own threads (logtrace's writer) share
+    its CPU: nothing runs for free in the background.
+    """
+    return None if cpu is None or "_threads_" in case else cpu
+
+
+def run_case(
+    case: str, ops: int, env: dict[str, str], profile: int = 0, cpu: int | None = None
+) -> dict[str, Any] | str:
     """One repetition of one case in a fresh process: its result, or the error text."""
     with tempfile.TemporaryDirectory(prefix=f"bench-{case}-") as folder:
         command = [sys.executable, str(CASES_SCRIPT), case, "--ops", str(ops), "--dir", folder]
         if profile:
             command += ["--profile", str(profile)]
+        pin = pinned_cpu(case, cpu)
         done = subprocess.run(
-            command, cwd=folder, env=env, capture_output=True, text=True, timeout=600
+            command,
+            cwd=folder,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            preexec_fn=None if pin is None else lambda: os.sched_setaffinity(0, {pin}),
         )
     if profile:
         sys.stderr.write(done.stderr)
@@ -326,7 +348,12 @@ def markdown(result: dict[str, Any]) -> str:
     lines = [
         f"Run {meta['date']} · {m['nproc']} CPUs, {m['cpu']} · Python {m['python']} · "
         f"{meta['reps']} reps{QUICK_NOTE if meta['quick'] else ''}"
-        f" · load average {meta['load_before']} → {meta['load_after']}",
+        f" · load average {meta['load_before']} → {meta['load_after']}"
+        + (
+            ""
+            if meta.get("pinned_cpu") is None
+            else f" · each case pinned to CPU {meta['pinned_cpu']}, thread cases not"
+        ),
         "",
         "| what | logtrace µs/op | compared with | their µs/op | ratio | target | met |",
         "|---|---:|---|---:|---:|---|---|",
@@ -386,7 +413,15 @@ def main() -> int:
     parser.add_argument("--profile", metavar="CASE", help="cProfile one case's timed loop")
     parser.add_argument("--profile-top", type=int, default=30)
     parser.add_argument("--sink", action="store_true", help="also run benchmarks/bench_sink.py")
+    parser.add_argument(
+        "--cpu",
+        type=int,
+        default=min(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        help="pin each case (but the thread cases) to this CPU (default: the first allowed)",
+    )
+    parser.add_argument("--no-pin", action="store_true", help="leave cases to the scheduler")
     args = parser.parse_args()
+    cpu = None if args.no_pin else args.cpu
 
     sys.path.insert(0, str(HERE))
     from _cases import calibrate
@@ -395,7 +430,7 @@ def main() -> int:
     env = clean_env(work_iterations)
     size = 1 if args.quick else 0
     if args.profile:
-        result = run_case(args.profile, OPS[args.profile][size], env, args.profile_top)
+        result = run_case(args.profile, OPS[args.profile][size], env, args.profile_top, cpu)
         print(json.dumps(result))
         return 0 if isinstance(result, dict) else 1
 
@@ -413,7 +448,7 @@ def main() -> int:
         for case in cases:
             if case in errors or case in skipped:
                 continue
-            outcome = run_case(case, OPS[case][size], env)
+            outcome = run_case(case, OPS[case][size], env, cpu=cpu)
             if isinstance(outcome, str):
                 errors[case] = outcome
             else:
@@ -438,6 +473,7 @@ def main() -> int:
             "quick": args.quick,
             "seconds": round(time.monotonic() - started, 1),
             "work_iterations_per_ms": work_iterations,
+            "pinned_cpu": cpu,
             "load_before": load_before,
             "load_after": "/".join(f"{x:.1f}" for x in os.getloadavg()),
         },

@@ -655,9 +655,10 @@ def _caller_module() -> str:
     return "structlog"
 
 
-_RECORD_ATTRS = frozenset(
-    vars(logging.LogRecord("", 0, "", 0, "", (), None)).keys() | {"message", "asctime", "taskName"}
-)
+_PLAIN_RECORD = vars(logging.LogRecord("", 0, "", 0, "", (), None))
+_RECORD_ATTRS = frozenset(_PLAIN_RECORD.keys() | {"message", "asctime", "taskName"})
+# The number of attributes a record has when nobody added any.
+_PLAIN_RECORD_SIZE = len(_PLAIN_RECORD)
 
 
 def _level_of_record(levelno: int) -> str:
@@ -682,7 +683,9 @@ def _message(record: logging.LogRecord) -> str:
 def _extra_fields(record: logging.LogRecord) -> dict[str, Any] | None:
     """The record's ``extra=`` fields, in order; ``None`` when there are none (most calls)."""
     attrs = record.__dict__
-    if not (attrs.keys() - _RECORD_ATTRS):
+    # Most records are plain: same size, nothing to look for (a record whose size is that of
+    # a plain one but which lost an attribute and gained an extra is taken as plain).
+    if len(attrs) == _PLAIN_RECORD_SIZE or not (attrs.keys() - _RECORD_ATTRS):
         return None
     return {key: value for key, value in attrs.items() if key not in _RECORD_ATTRS}
 

@@ -211,7 +211,6 @@ class Span:
         else:
             ctx = SpanContext(trace_id, _ids.new_span_id(), sampled, None, False, 0, None, tail)
         self.context = ctx
-        self._start_mono = tracer.monotonic_ns()
         if not tracer.write_spans:
             return
         if depth >= tracer.max_depth:
@@ -219,6 +218,9 @@ class Span:
             if depth == tracer.max_depth:
                 self._depth_dropped_at_start = tracer.depth_dropped - 1
             return
+        if not sampled and tail is None:
+            return  # unsampled, and no keep-errors buffer: nothing of it will be written
+        self._start_mono = tracer.monotonic_ns()
         self._recording = True
         self._start_wall = tracer.wall_ns()
         if sampled or (tail is not None and tail.keep):

@@ -14,11 +14,17 @@ from typing import Any
 import orjson
 import pytest
 import zstandard
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import logtrace
 from logtrace import testing
 from logtrace._pipeline import Stamper, render
-from logtrace._redact import REDACTED, Scrubber
+from logtrace._redact import _VALUE_RULES, REDACTED, Scrubber, _may_hold_a_secret
+
+RULES = [
+    (re.compile(pattern), replacement, detect) for pattern, replacement, detect in _VALUE_RULES
+]
 
 NON_HEX = "ghijklmnopqrstuvwxyzGHIJKLMNOPQRSTUVWXYZ"
 
@@ -82,6 +88,25 @@ def test_credential_shaped_values_are_redacted(text: str, secret: str) -> None:
     assert secret not in str(out["note"]) and REDACTED in str(out["note"])
     line = Scrubber()(None, "info", {"event": text})
     assert secret not in str(line["event"])
+
+
+_SECRET_PIECES = st.sampled_from(
+    [
+        "Bearer ", "basic ", "TOKEN ", "eyJ", "AKIA", "ASIA", "sk_", "sk-live-", "xoxb-", "ghp_",
+        "://", "db://u:", "pw@h", "@", ":", "=", "password", "Session", "api-key",
+        "-----BEGIN RSA PRIVATE KEY-----",
+        "task", "disk", "a", "Z", "0", " ", ".", "_", "-", "abcdefghijklmnopqrstuvwxyz0123",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=2000)
+@given(st.lists(_SECRET_PIECES, max_size=8).map("".join))
+def test_the_cheap_precheck_never_hides_a_secret_from_the_rules(text: str) -> None:
+    """Whatever a redaction rule would change, the cheap check sends through the rules."""
+    changed = any(pattern.sub(replacement, text) != text for pattern, replacement, _ in RULES)
+    if changed:
+        assert _may_hold_a_secret(text)
 
 
 def test_redaction_extends_with_keys_patterns_and_a_callable() -> None:
