@@ -20,9 +20,10 @@ from ._context import (
     current_trace_id,
     wrap,
 )
-from ._pipeline import TraceContextFilter, add_trace_context
+from ._pipeline import add_trace_context
 from ._propagation import child_env, extract, inject
 from ._span import Span, span
+from ._stdlib import TraceContextFilter
 from ._traced import traced
 
 if TYPE_CHECKING:

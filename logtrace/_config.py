@@ -21,7 +21,6 @@ from . import _fields as f
 from ._env import EnvReader
 from ._pipeline import (
     BoundFieldsMerger,
-    StdlibHandler,
     report,
     sink_logger_factory,
     state,
@@ -30,6 +29,7 @@ from ._pipeline import (
 from ._propagation import extract_env
 from ._redact import Scrubber
 from ._span import tracer
+from ._stdlib import StdlibHandler
 from .sampling import Sampler
 
 if TYPE_CHECKING:

@@ -2,23 +2,19 @@
 
 structlog calls, stdlib ``logging`` records and span lines all run the same chain:
 ``merge_contextvars`` (fields bound with structlog's contextvars; added by ``configure()``,
-because importing structlog imports rich, and importing logtrace must stay light), ``Stamper``
-(the reserved fields, in a fixed order, and the trace context), then ``render`` (one JSON line
-as bytes). The bytes go to ``state.write``: the file sink once configured, a no-op before, a
-list in tests.
+because importing structlog imports rich, and importing logtrace must stay light), the
+``Stamper`` (``_stamper``: the reserved fields, in a fixed order, and the trace context), then
+``render`` (one JSON line as bytes). The bytes go to ``state.write``: the file sink once
+configured, a no-op before, a list in tests.
 
-Span lines and stdlib records reach the chain with an ``Origin`` under ``ORIGIN_KEY``: the
-fields they fix themselves (their own ids, the record's time and logger). Everything else in an
-event dict is the user's, so user fields named like ours are renamed, never trusted.
+While the chain is the standard one and no structlog field is bound, span lines and stdlib
+records skip it (``direct``): the stamper makes the same line without the event dict between.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
-import time
-import traceback
 from collections.abc import Callable, Mapping
 from types import FrameType
 from typing import TYPE_CHECKING, Any
@@ -27,302 +23,10 @@ import orjson
 
 from . import _fields as f
 from ._context import SpanContext, get_current
-from ._redact import Scrubber
+from ._stamper import ORIGIN_KEY, Origin, Stamper, format_ts, qualified_name
 
 if TYPE_CHECKING:
     from structlog.types import EventDict, WrappedLogger
-
-ORIGIN_KEY = "_logtrace_origin"
-
-_LEVEL_OF_METHOD = {
-    "debug": "debug",
-    "info": "info",
-    "msg": "info",
-    "warning": "warning",
-    "warn": "warning",
-    "error": "error",
-    "exception": "error",
-    "critical": "critical",
-    "fatal": "critical",
-}
-
-
-class Origin:
-    """Fields a line fixes itself instead of taking them from the current context."""
-
-    __slots__ = ("ctx", "logger", "span_fields", "ts_ns")
-
-    def __init__(
-        self,
-        ts_ns: int,
-        logger: str,
-        ctx: SpanContext | None = None,
-        span_fields: dict[str, Any] | None = None,
-    ) -> None:
-        self.ts_ns = ts_ns
-        self.logger = logger
-        self.ctx = ctx
-        self.span_fields = span_fields
-
-
-_ts_cache: tuple[int, str] = (-1, "")
-
-
-def format_ts(ns: int) -> str:
-    """Format nanoseconds since the epoch as RFC 3339 UTC with microseconds."""
-    global _ts_cache
-    sec, rem = divmod(ns, 1_000_000_000)
-    cached = _ts_cache
-    if cached[0] != sec:
-        cached = (sec, time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(sec)))
-        _ts_cache = cached
-    # 1000000 + µs, less its leading 1: six digits, zero-padded, cheaper than a format spec.
-    return cached[1] + str(1_000_000 + rem // 1000)[1:] + "Z"
-
-
-def qualified_name(cls: type) -> str:
-    """``ValueError`` for builtins, ``package.module.Error`` otherwise."""
-    module = cls.__module__
-    if module == "builtins":
-        return cls.__qualname__
-    return f"{module}.{cls.__qualname__}"
-
-
-def error_fields(exc: BaseException) -> dict[str, str]:
-    """The error fields of a line for ``exc``: type, message and formatted traceback."""
-    try:
-        message = str(exc)
-    except Exception:
-        message = f"<unprintable {type(exc).__name__}>"
-    return {
-        f.ERROR_TYPE: qualified_name(type(exc)),
-        f.ERROR_MESSAGE: message,
-        f.EXCEPTION: "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
-    }
-
-
-def _exception_of(exc_info: Any) -> BaseException | None:
-    if isinstance(exc_info, BaseException):
-        return exc_info
-    if isinstance(exc_info, tuple):
-        return exc_info[1] if len(exc_info) > 1 else None
-    return sys.exc_info()[1]
-
-
-# Bound once: the hot path reads module globals, not attributes of the fields module.
-_TS, _LEVEL, _EVENT, _LOGGER, _SERVICE, _PID = f.TS, f.LEVEL, f.EVENT, f.LOGGER, f.SERVICE, f.PID
-_TRACE_ID, _SPAN_ID, _TRACE_FLAGS, _NAME = f.TRACE_ID, f.SPAN_ID, f.TRACE_FLAGS, f.NAME
-_SPAN, _SPAN_START, _SPAN_END, _PARENT_ID = f.SPAN, f.SPAN_START, f.SPAN_END, f.PARENT_ID
-_DURATION_MS, _STATUS, _STATUS_OK = f.DURATION_MS, f.STATUS, f.STATUS_OK
-_RESERVED = f.RESERVED
-_ERROR_TEXT_FIELDS = (f.ERROR_MESSAGE, f.EXCEPTION)
-
-
-class Stamper:
-    """The processor that writes a line's fields: logtrace's, in order, then the user's, scrubbed.
-
-    Args:
-        service: the ``service`` of every line.
-        clock: nanoseconds since the epoch, for lines that do not bring their own time.
-        scrubber: redaction and limits, applied to the user's fields, the message and the
-            error texts.
-    """
-
-    __slots__ = ("clock", "pid", "sample_logs", "scrubber", "service")
-
-    def __init__(
-        self,
-        service: str,
-        clock: Callable[[], int] = time.time_ns,
-        scrubber: Scrubber | None = None,
-    ) -> None:
-        self.service = service
-        self.clock = clock
-        self.scrubber = scrubber if scrubber is not None else Scrubber()
-        self.pid = os.getpid()
-        self.sample_logs = False
-
-    def __call__(self, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
-        origin: Origin | None = event_dict.get(ORIGIN_KEY)
-        if origin is None:
-            ts_ns = self.clock()
-            logger_name = getattr(logger, "name", None) or "structlog"
-            ctx = get_current()
-        elif origin.span_fields is not None:
-            return self._span_event(method_name, origin, event_dict)
-        else:
-            ts_ns = origin.ts_ns
-            logger_name = origin.logger
-            ctx = get_current()
-        if self.sample_logs and self.drops(ctx):
-            raise _drop_event()
-        return self.log_line(
-            ts_ns,
-            _LEVEL_OF_METHOD.get(method_name, method_name),
-            event_dict.get(_EVENT),
-            ctx,
-            logger_name,
-            event_dict,
-            event_dict.get("exc_info"),
-        )
-
-    def drops(self, ctx: SpanContext | None) -> bool:
-        """Whether ``sample_logs`` drops a log line in ``ctx``: an unsampled trace, not kept."""
-        return ctx is not None and not ctx.sampled and not (ctx.tail is not None and ctx.tail.keep)
-
-    def log_line(
-        self,
-        ts_ns: int,
-        level: str,
-        event: Any,
-        ctx: SpanContext | None,
-        logger_name: str,
-        fields: Mapping[str, Any] | None,
-        exc_info: Any = None,
-    ) -> EventDict:
-        """The fields of a log line: logtrace's, in order, then the user's, scrubbed."""
-        scrubber = self.scrubber
-        if type(event) is str:
-            if len(event) >= 8:
-                event = scrubber.text(event)
-        elif event is not None:  # structlog takes any object as the message: a dict, say
-            event = scrubber.value(event)
-        if ctx is None:
-            out: EventDict = {
-                _TS: format_ts(ts_ns),
-                _LEVEL: level,
-                _EVENT: event,
-                _LOGGER: logger_name,
-                _SERVICE: self.service,
-                _PID: self.pid,
-            }
-        else:
-            out = {
-                _TS: format_ts(ts_ns),
-                _LEVEL: level,
-                _EVENT: event,
-                _TRACE_ID: ctx.trace_id,
-                _SPAN_ID: ctx.span_id,
-                _TRACE_FLAGS: "01" if ctx.sampled else "00",
-                _LOGGER: logger_name,
-                _SERVICE: self.service,
-                _PID: self.pid,
-            }
-        if fields:
-            scrubber.copy_fields(out, fields, rename=True)
-        if exc_info:
-            exc = _exception_of(exc_info)
-            if exc is not None:
-                for key, value in error_fields(exc).items():
-                    out[key] = value if key == f.ERROR_TYPE else scrubber.text(value)
-        return out
-
-    def _span_event(self, level: str, origin: Origin, event_dict: EventDict) -> EventDict:
-        """A span line that went through the generic chain (structlog-bound fields, say)."""
-        name = event_dict.get(_EVENT)
-        return self.span_line(
-            level,
-            origin.ctx,  # type: ignore[arg-type]
-            origin.ts_ns,
-            origin.span_fields,  # type: ignore[arg-type]
-            name if type(name) is str else str(name),
-            event_dict,
-        )
-
-    def span_line(
-        self,
-        level: str,
-        ctx: SpanContext,
-        ts_ns: int,
-        span_fields: Mapping[str, Any],
-        name: str,
-        attributes: Mapping[str, Any],
-    ) -> EventDict:
-        """The fields of a span line: the context's ids, ``span_fields``, then the attributes."""
-        scrubber = self.scrubber
-        event = scrubber.text(name) if len(name) >= 8 else name
-        out: EventDict = {
-            _TS: format_ts(ts_ns),
-            _LEVEL: level,
-            _EVENT: event,
-            _TRACE_ID: ctx.trace_id,
-            _SPAN_ID: ctx.span_id,
-            _TRACE_FLAGS: "01" if ctx.sampled else "00",
-        }
-        out.update(span_fields)
-        if _NAME in span_fields:
-            out[_NAME] = event
-        if len(span_fields) > 5:  # only failed end lines carry error texts
-            for key in _ERROR_TEXT_FIELDS:
-                if key in span_fields:
-                    out[key] = scrubber.text(span_fields[key])
-        out[_LOGGER] = "logtrace"
-        out[_SERVICE] = self.service
-        out[_PID] = self.pid
-        if attributes:
-            scrubber.copy_fields(out, attributes, rename=True)
-        return out
-
-    def start_line(
-        self,
-        ctx: SpanContext,
-        ts_ns: int,
-        name: str,
-        parent_id: str | None,
-        attributes: Mapping[str, Any],
-    ) -> EventDict:
-        """A span's start line; the same fields as ``span_line`` makes, built in one go."""
-        scrubber = self.scrubber
-        event = scrubber.text(name) if len(name) >= 8 else name
-        out: EventDict = {
-            _TS: format_ts(ts_ns),
-            _LEVEL: "info",
-            _EVENT: event,
-            _TRACE_ID: ctx.trace_id,
-            _SPAN_ID: ctx.span_id,
-            _TRACE_FLAGS: "01" if ctx.sampled else "00",
-            _SPAN: _SPAN_START,
-            _NAME: event,
-            _PARENT_ID: parent_id,
-            _LOGGER: "logtrace",
-            _SERVICE: self.service,
-            _PID: self.pid,
-        }
-        if attributes:
-            scrubber.copy_fields(out, attributes, rename=True)
-        return out
-
-    def end_line(
-        self,
-        ctx: SpanContext,
-        ts_ns: int,
-        name: str,
-        parent_id: str | None,
-        duration_ms: float,
-        attributes: Mapping[str, Any],
-    ) -> EventDict:
-        """A successful span's end line; the same fields as ``span_line`` makes."""
-        scrubber = self.scrubber
-        event = scrubber.text(name) if len(name) >= 8 else name
-        out: EventDict = {
-            _TS: format_ts(ts_ns),
-            _LEVEL: "info",
-            _EVENT: event,
-            _TRACE_ID: ctx.trace_id,
-            _SPAN_ID: ctx.span_id,
-            _TRACE_FLAGS: "01" if ctx.sampled else "00",
-            _SPAN: _SPAN_END,
-            _NAME: event,
-            _PARENT_ID: parent_id,
-            _DURATION_MS: duration_ms,
-            _STATUS: _STATUS_OK,
-            _LOGGER: "logtrace",
-            _SERVICE: self.service,
-            _PID: self.pid,
-        }
-        if attributes:
-            scrubber.copy_fields(out, attributes, rename=True)
-        return out
 
 
 class BoundFieldsMerger:
@@ -360,14 +64,6 @@ class BoundFieldsMerger:
         if self._bound is not None and not self._bound:
             return event_dict
         return self._merge(logger, method_name, event_dict)
-
-
-def _drop_event() -> BaseException:
-    # structlog's own exception, so that structlog's loggers drop the line quietly too; only
-    # reached when sample_logs is on, after configure() has imported structlog.
-    import structlog
-
-    return structlog.DropEvent()
 
 
 def _default(value: Any) -> Any:
@@ -429,13 +125,23 @@ def render(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> by
 def to_line(event_dict: EventDict) -> bytes:
     """One JSON line as bytes, whatever the values are, within ``max_line``."""
     try:
-        line = orjson.dumps(event_dict, default=_default, option=_DUMPS_OPTIONS)
+        # No options first: the scrubber has made almost every value JSON already, and
+        # ``default=`` and OPT_NON_STR_KEYS cost orjson about 0.3 µs a line.
+        line = orjson.dumps(event_dict)
     except Exception:
-        state.render_fallbacks += 1
-        line = _render_sanitized(event_dict)
+        line = _render_any(event_dict)
     if len(line) > state.max_line:
         line = _render_cut(event_dict, len(line))
     return line
+
+
+def _render_any(event_dict: EventDict) -> bytes:
+    """A line of keys that are not strings or of values orjson does not know."""
+    try:
+        return orjson.dumps(event_dict, default=_default, option=_DUMPS_OPTIONS)
+    except Exception:
+        state.render_fallbacks += 1
+        return _render_sanitized(event_dict)
 
 
 def _render_sanitized(event_dict: EventDict) -> bytes:
@@ -558,7 +264,7 @@ def emit_span(
             )
             return
         event_dict = dict(attributes)
-        event_dict[_EVENT] = name
+        event_dict[f.EVENT] = name
         event_dict[ORIGIN_KEY] = Origin(ts_ns, "logtrace", ctx, span_fields)
         emit(level, event_dict)
     except Exception:
@@ -573,7 +279,7 @@ def emit_span_start(
         if direct():
             state.write(to_line(state.stamper.start_line(ctx, ts_ns, name, parent_id, attributes)))
         else:
-            span_fields = {_SPAN: _SPAN_START, _NAME: name, _PARENT_ID: parent_id}
+            span_fields = {f.SPAN: f.SPAN_START, f.NAME: name, f.PARENT_ID: parent_id}
             emit_span("info", ctx, ts_ns, span_fields, name, attributes)
     except Exception:
         state.errors += 1
@@ -595,11 +301,11 @@ def emit_span_end(
             state.write(to_line(line))
         else:
             span_fields = {
-                _SPAN: _SPAN_END,
-                _NAME: name,
-                _PARENT_ID: parent_id,
-                _DURATION_MS: duration_ms,
-                _STATUS: _STATUS_OK,
+                f.SPAN: f.SPAN_END,
+                f.NAME: name,
+                f.PARENT_ID: parent_id,
+                f.DURATION_MS: duration_ms,
+                f.STATUS: f.STATUS_OK,
             }
             emit_span("info", ctx, ts_ns, span_fields, name, attributes)
     except Exception:
@@ -655,108 +361,6 @@ def _caller_module() -> str:
     return "structlog"
 
 
-_PLAIN_RECORD = vars(logging.LogRecord("", 0, "", 0, "", (), None))
-_RECORD_ATTRS = frozenset(_PLAIN_RECORD.keys() | {"message", "asctime", "taskName"})
-# The number of attributes a record has when nobody added any.
-_PLAIN_RECORD_SIZE = len(_PLAIN_RECORD)
-
-
-def _level_of_record(levelno: int) -> str:
-    if levelno <= logging.DEBUG:
-        return "debug"
-    if levelno <= logging.INFO:
-        return "info"
-    if levelno <= logging.WARNING:
-        return "warning"
-    if levelno <= logging.ERROR:
-        return "error"
-    return "critical"
-
-
-def _message(record: logging.LogRecord) -> str:
-    try:
-        return record.getMessage()
-    except Exception as exc:
-        return _unformattable(record, exc)
-
-
-def _extra_fields(record: logging.LogRecord) -> dict[str, Any] | None:
-    """The record's ``extra=`` fields, in order; ``None`` when there are none (most calls)."""
-    attrs = record.__dict__
-    # Most records are plain: same size, nothing to look for (a record whose size is that of
-    # a plain one but which lost an attribute and gained an extra is taken as plain).
-    if len(attrs) == _PLAIN_RECORD_SIZE or not (attrs.keys() - _RECORD_ATTRS):
-        return None
-    return {key: value for key, value in attrs.items() if key not in _RECORD_ATTRS}
-
-
-def record_to_event(record: logging.LogRecord) -> tuple[str, EventDict]:
-    """The level and event dict of a stdlib record, ``extra=`` fields included."""
-    event_dict: EventDict = {f.EVENT: _message(record)}
-    extra = _extra_fields(record)
-    if extra:
-        event_dict.update(extra)
-    if record.exc_info:
-        event_dict["exc_info"] = record.exc_info
-    event_dict[ORIGIN_KEY] = Origin(int(record.created * 1e9), record.name)
-    return _level_of_record(record.levelno), event_dict
-
-
-def _unformattable(record: logging.LogRecord, exc: Exception) -> str:
-    """For a record whose ``getMessage()`` raised ``exc``: the best text there is, and what
-    failed (never dropped: the line still tells that something was logged, where, when)."""
-    failed = qualified_name(type(exc))
-    msg = record.msg
-    try:
-        return f"{msg!r} % {record.args!r}"
-    except Exception:
-        pass
-    if type(msg) is str:
-        return f"{msg} [logtrace: formatting its arguments raised {failed}]"
-    if type(msg) is int:
-        return _int_text(msg)  # past str()'s digit limit
-    return f"[logtrace: the message, a {qualified_name(type(msg))}, raised {failed} in str()]"
-
-
-class StdlibHandler(logging.Handler):
-    """Sends stdlib log records through logtrace's chain into its files."""
-
-    def handle(self, record: logging.LogRecord) -> bool:
-        """Emit without the handler lock: the chain and the sink are thread-safe."""
-        if record.levelno >= self.level and self.filter(record):
-            self.emit(record)
-            return True
-        return False
-
-    def emit(self, record: logging.LogRecord) -> None:
-        """Write ``record`` as one JSON line; never raises.
-
-        With the standard chain and nothing bound, the stamper makes the line at once: the
-        same line ``emit`` would, without the event dict in between.
-        """
-        try:
-            if not direct():
-                level, event_dict = record_to_event(record)
-                emit(level, event_dict)
-                return
-            stamper = state.stamper
-            ctx = get_current()
-            if stamper.sample_logs and stamper.drops(ctx):
-                return
-            line = stamper.log_line(
-                int(record.created * 1e9),
-                _level_of_record(record.levelno),
-                _message(record),
-                ctx,
-                record.name,
-                _extra_fields(record),
-                record.exc_info,
-            )
-            state.write(to_line(line))
-        except Exception:
-            state.errors += 1
-
-
 def add_trace_context(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
     """A structlog processor that adds ``trace_id``, ``span_id`` and ``trace_flags``.
 
@@ -768,19 +372,3 @@ def add_trace_context(logger: WrappedLogger, method_name: str, event_dict: Event
         event_dict.setdefault(f.SPAN_ID, ctx.span_id)
         event_dict.setdefault(f.TRACE_FLAGS, ctx.trace_flags)
     return event_dict
-
-
-class TraceContextFilter(logging.Filter):
-    """A ``logging.Filter`` that sets ``trace_id``, ``span_id`` and ``trace_flags`` on records.
-
-    For stdlib setups of your own: add it to a handler and use ``%(trace_id)s`` in the format.
-    Outside a span the attributes are empty strings, so formats never fail.
-    """
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Annotate ``record``; always lets it through."""
-        ctx = get_current()
-        record.trace_id = ctx.trace_id if ctx is not None else ""
-        record.span_id = ctx.span_id if ctx is not None else ""
-        record.trace_flags = ctx.trace_flags if ctx is not None else ""
-        return True

@@ -21,7 +21,8 @@ from typing import Any
 from . import _fields as f
 from ._context import SpanContext, get_current
 from ._ids import is_valid_span_id, is_valid_trace_id
-from ._pipeline import ORIGIN_KEY, Origin, emit
+from ._pipeline import emit
+from ._stamper import ORIGIN_KEY, Origin
 
 TRACEPARENT = "traceparent"
 TRACESTATE = "tracestate"

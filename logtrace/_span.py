@@ -20,15 +20,8 @@ from typing import Any
 from . import _fields as f
 from . import _ids
 from ._context import SpanContext, current_context, get_current
-from ._pipeline import (
-    ORIGIN_KEY,
-    Origin,
-    emit,
-    emit_span,
-    emit_span_end,
-    emit_span_start,
-    error_fields,
-)
+from ._pipeline import emit, emit_span, emit_span_end, emit_span_start
+from ._stamper import ORIGIN_KEY, Origin, error_fields
 from .sampling import ParentBased, Sampler, always
 
 

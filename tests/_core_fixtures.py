@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+from hypothesis import strategies as st
 
 import logtrace
+from logtrace import testing
 from logtrace._pipeline import state
 
 
@@ -42,3 +44,42 @@ def traced_dir(tmp_path: Path) -> Iterator[Path]:
 def _no_leftover_configuration() -> Iterator[None]:
     yield
     logtrace.shutdown()
+
+
+KEYS = st.sampled_from(
+    ["task_id", "name", "level", "password", "payload", "note", "trace_id", "n", "exc_info"]
+)
+VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False)
+    | st.text(max_size=30)
+    | st.just("Bearer abcdefghijklmnop")
+    | st.just("postgres://u:pw12345678@h/db"),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(KEYS, inner, max_size=3),
+    max_leaves=8,
+)
+
+
+def through_both_paths(write: Callable[[], None]) -> list[list[dict[str, object]]]:
+    """The lines ``write`` makes on the direct path, then through the generic chain (forced by
+    a processor that changes nothing)."""
+    from logtrace._pipeline import direct, state
+
+    def unchanged(logger: object, method: str, event_dict: dict[str, object]) -> object:
+        return event_dict
+
+    lines = []
+    for generic in (False, True):
+        if generic:
+            state.processors.insert(0, unchanged)
+        try:
+            assert direct() is not generic
+            with testing.capture_events() as events:
+                write()
+        finally:
+            if generic:
+                state.processors.remove(unchanged)
+        lines.append(events)
+    return lines

@@ -19,8 +19,9 @@ from hypothesis import strategies as st
 
 import logtrace
 from logtrace import testing
-from logtrace._pipeline import Stamper, render
+from logtrace._pipeline import render
 from logtrace._redact import _VALUE_RULES, REDACTED, Scrubber, _may_hold_a_secret
+from logtrace._stamper import Stamper
 
 RULES = [
     (re.compile(pattern), replacement, detect) for pattern, replacement, detect in _VALUE_RULES

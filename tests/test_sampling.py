@@ -131,7 +131,7 @@ def test_logs_of_unsampled_traces_stay_logs(configured_tracer: object) -> None:
     """Log lines inside an unsampled trace are written with its ids and trace_flags 00."""
     import logging
 
-    from logtrace._pipeline import StdlibHandler
+    from logtrace._stdlib import StdlibHandler
 
     tracer.sampler = sampling.never
     logger = logging.getLogger("unsampled")

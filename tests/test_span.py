@@ -149,7 +149,7 @@ def test_async_with_and_concurrent_tasks_keep_separate_spans() -> None:
         with logtrace.span("root"):
             await asyncio.gather(*(task(f"t{i}") for i in range(5)))
 
-    from logtrace._pipeline import StdlibHandler
+    from logtrace._stdlib import StdlibHandler
 
     handler = StdlibHandler()
     logging.getLogger("t").addHandler(handler)
