@@ -238,6 +238,8 @@ class Span:
             self._write_end()
             if tail.dropped:
                 _report_dropped(tail.dropped, "keep_errors_buffer_full")
+        elif self._local_root:
+            pass  # the trace ends here in this process, and nothing in it failed
         elif len(tail.spans) < tracer.tail_limit:
             tail.spans.append(self)
         else:

@@ -36,6 +36,10 @@ def _level_of_record(levelno: int) -> str:
     return "critical"
 
 
+# The levels of the stdlib's named levels, looked up; others are placed between them.
+_LEVELS = {n: _level_of_record(n) for n in (10, 20, 30, 40, 50)}
+
+
 def _message(record: logging.LogRecord) -> str:
     try:
         return record.getMessage()
@@ -86,7 +90,7 @@ class StdlibHandler(logging.Handler):
 
     def handle(self, record: logging.LogRecord) -> bool:
         """Emit without the handler lock: the chain and the sink are thread-safe."""
-        if record.levelno >= self.level and self.filter(record):
+        if record.levelno >= self.level and (not self.filters or self.filter(record)):
             self.emit(record)
             return True
         return False
@@ -108,7 +112,7 @@ class StdlibHandler(logging.Handler):
                 return
             line = stamper.log_line(
                 int(record.created * 1e9),
-                _level_of_record(record.levelno),
+                _LEVELS.get(record.levelno) or _level_of_record(record.levelno),
                 _message(record),
                 ctx,
                 record.name,
