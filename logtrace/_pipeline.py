@@ -271,43 +271,31 @@ def emit_span(
         state.errors += 1
 
 
-def emit_span_start(
-    ctx: SpanContext, ts_ns: int, name: str, parent_id: str | None, attributes: Mapping[str, Any]
-) -> None:
-    """Write a span's start line (``emit_span``'s line, made in fewer steps); never raises."""
-    try:
-        if direct():
-            state.write(to_line(state.stamper.start_line(ctx, ts_ns, name, parent_id, attributes)))
-        else:
-            span_fields = {f.SPAN: f.SPAN_START, f.NAME: name, f.PARENT_ID: parent_id}
-            emit_span("info", ctx, ts_ns, span_fields, name, attributes)
-    except Exception:
-        state.errors += 1
-
-
-def emit_span_end(
+def emit_span_boundary(
     ctx: SpanContext,
     ts_ns: int,
     name: str,
     parent_id: str | None,
-    duration_ms: float,
+    duration_ms: float | None,
     attributes: Mapping[str, Any],
 ) -> None:
-    """Write a successful span's end line (``emit_span``'s line, in fewer steps); never raises."""
+    """Write a span's start line (``duration_ms`` None) or successful end line: ``emit_span``'s
+    line, made in fewer steps; never raises."""
     try:
         if direct():
             stamper = state.stamper
-            line = stamper.end_line(ctx, ts_ns, name, parent_id, duration_ms, attributes)
+            line = stamper.boundary_line(ctx, ts_ns, name, parent_id, duration_ms, attributes)
             state.write(to_line(line))
-        else:
-            span_fields = {
-                f.SPAN: f.SPAN_END,
-                f.NAME: name,
-                f.PARENT_ID: parent_id,
-                f.DURATION_MS: duration_ms,
-                f.STATUS: f.STATUS_OK,
-            }
-            emit_span("info", ctx, ts_ns, span_fields, name, attributes)
+            return
+        span_fields: dict[str, Any] = {
+            f.SPAN: f.SPAN_START if duration_ms is None else f.SPAN_END,
+            f.NAME: name,
+            f.PARENT_ID: parent_id,
+        }
+        if duration_ms is not None:
+            span_fields[f.DURATION_MS] = duration_ms
+            span_fields[f.STATUS] = f.STATUS_OK
+        emit_span("info", ctx, ts_ns, span_fields, name, attributes)
     except Exception:
         state.errors += 1
 

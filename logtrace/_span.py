@@ -20,7 +20,7 @@ from typing import Any
 from . import _fields as f
 from . import _ids
 from ._context import SpanContext, current_context, get_current
-from ._pipeline import emit, emit_span, emit_span_end, emit_span_start
+from ._pipeline import emit, emit_span, emit_span_boundary
 from ._stamper import ORIGIN_KEY, Origin, error_fields
 from .sampling import ParentBased, Sampler, always
 
@@ -251,11 +251,12 @@ class Span:
         self._written = True
         meter = tracer.cost_meter
         started = 0 if meter is None else time.perf_counter_ns()
-        emit_span_start(
+        emit_span_boundary(
             self.context,  # type: ignore[arg-type]
             self._start_wall,
             self.name,
             self.parent_id,
+            None,
             self._start_attributes,
         )
         if meter is not None:
@@ -265,7 +266,7 @@ class Span:
         meter = tracer.cost_meter
         started = 0 if meter is None else time.perf_counter_ns()
         if self.status == f.STATUS_OK:
-            emit_span_end(
+            emit_span_boundary(
                 self.context,  # type: ignore[arg-type]
                 self._end_wall,
                 self.name,

@@ -254,15 +254,17 @@ class Stamper:
             scrubber.copy_fields(out, attributes, rename=True)
         return out
 
-    def start_line(
+    def boundary_line(
         self,
         ctx: SpanContext,
         ts_ns: int,
         name: str,
         parent_id: str | None,
+        duration_ms: float | None,
         attributes: Mapping[str, Any],
     ) -> EventDict:
-        """A span's start line; the same fields as ``span_line`` makes, built in one go."""
+        """A span's start line (no ``duration_ms``) or successful end line: the fields
+        ``span_line`` makes of it, built in one go."""
         scrubber = self.scrubber
         event = scrubber.text(name) if len(name) >= 8 else name
         out: EventDict = {
@@ -272,45 +274,16 @@ class Stamper:
             _TRACE_ID: ctx.trace_id,
             _SPAN_ID: ctx.span_id,
             _TRACE_FLAGS: "01" if ctx.sampled else "00",
-            _SPAN: _SPAN_START,
+            _SPAN: _SPAN_START if duration_ms is None else _SPAN_END,
             _NAME: event,
             _PARENT_ID: parent_id,
-            _LOGGER: "logtrace",
-            _SERVICE: self.service,
-            _PID: self.pid,
         }
-        if attributes:
-            scrubber.copy_fields(out, attributes, rename=True)
-        return out
-
-    def end_line(
-        self,
-        ctx: SpanContext,
-        ts_ns: int,
-        name: str,
-        parent_id: str | None,
-        duration_ms: float,
-        attributes: Mapping[str, Any],
-    ) -> EventDict:
-        """A successful span's end line; the same fields as ``span_line`` makes."""
-        scrubber = self.scrubber
-        event = scrubber.text(name) if len(name) >= 8 else name
-        out: EventDict = {
-            _TS: format_ts(ts_ns),
-            _LEVEL: "info",
-            _EVENT: event,
-            _TRACE_ID: ctx.trace_id,
-            _SPAN_ID: ctx.span_id,
-            _TRACE_FLAGS: "01" if ctx.sampled else "00",
-            _SPAN: _SPAN_END,
-            _NAME: event,
-            _PARENT_ID: parent_id,
-            _DURATION_MS: duration_ms,
-            _STATUS: _STATUS_OK,
-            _LOGGER: "logtrace",
-            _SERVICE: self.service,
-            _PID: self.pid,
-        }
+        if duration_ms is not None:
+            out[_DURATION_MS] = duration_ms
+            out[_STATUS] = _STATUS_OK
+        out[_LOGGER] = "logtrace"
+        out[_SERVICE] = self.service
+        out[_PID] = self.pid
         if attributes:
             scrubber.copy_fields(out, attributes, rename=True)
         return out

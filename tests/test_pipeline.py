@@ -142,7 +142,7 @@ def test_span_fast_path_writes_what_the_generic_chain_writes(
 ) -> None:
     """Span lines made directly (start, end, failed end) are, byte for byte, the generic chain's."""
     from logtrace._context import SpanContext
-    from logtrace._pipeline import emit_span, emit_span_end, emit_span_start
+    from logtrace._pipeline import emit_span, emit_span_boundary
 
     ctx = SpanContext("0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331")
     ts = 1_767_225_600_000_000_000
@@ -157,8 +157,8 @@ def test_span_fast_path_writes_what_the_generic_chain_writes(
 
     def write() -> None:
         emit_span(level, ctx, ts, span_fields, name, attributes)
-        emit_span_start(ctx, ts, name, "b7ad6b7169203330", attributes)
-        emit_span_end(ctx, ts, name, None, 2.5, attributes)
+        emit_span_boundary(ctx, ts, name, "b7ad6b7169203330", None, attributes)
+        emit_span_boundary(ctx, ts, name, None, 2.5, attributes)
 
     direct, generic = through_both_paths(write)
     assert direct == generic and len(direct) == 3

@@ -16,8 +16,8 @@ def test_span_lines_keep_the_documented_field_order() -> None:
     """Start and end lines list logtrace's fields in one fixed order, then the attributes."""
     ctx = SpanContext("0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331")
     stamper = Stamper("svc")
-    start = stamper.start_line(ctx, 0, "load", None, {"rows": 3})
-    end = stamper.end_line(ctx, 0, "load", None, 1.5, {"done": True})
+    start = stamper.boundary_line(ctx, 0, "load", None, None, {"rows": 3})
+    end = stamper.boundary_line(ctx, 0, "load", None, 1.5, {"done": True})
     ids = ["ts", "level", "event", "trace_id", "span_id", "trace_flags", "span", "name"]
     tail = ["logger", "service", "pid"]
     assert list(start) == [*ids, "parent_id", *tail, "rows"]
