@@ -171,7 +171,7 @@ def main() -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     latest = "history-latest-quick" if args.quick else "history-latest"
-    data = {"header": header, "medians_s": med, "runs_s": timings, "rss_mib": rss}
+    data = {"header": header, "rows": rows, "medians_s": med, "runs_s": timings, "rss_mib": rss}
     for name in ([f"history-{stamp}"] if not args.quick else []) + [latest]:
         (args.out / f"{name}.md").write_text(text)
         (args.out / f"{name}.json").write_text(json.dumps(data, indent=2))

@@ -16,6 +16,7 @@ pinned to one CPU (thread cases excepted; see ``pinned_cpu``).
     python benchmarks/run.py --profile lt_span_d1   # cProfile of one case's timed loop
     python benchmarks/run.py --sink           # also run benchmarks/bench_sink.py
     python benchmarks/run.py --no-pin         # leave every case to the scheduler
+    python benchmarks/run.py --history        # first the read side (bench_history.py), one table
 """
 
 from __future__ import annotations
@@ -342,6 +343,17 @@ def _fmt(us: float | None) -> str:
 QUICK_NOTE = " (QUICK: sizes too small for real numbers)"
 
 
+def run_history(out: Path, quick: bool, env: dict[str, str]) -> dict[str, Any]:
+    """Run ``bench_history.py`` (the read side, a gigabyte of history; ~50 MB with ``quick``)
+    and return its run header and its table's rows."""
+    command = [sys.executable, str(HERE / "bench_history.py"), "--out", str(out)]
+    if quick:
+        command += ["--quick", "--reps", "1", "--jq-reps", "1"]
+    subprocess.run(command, env=env, check=True)
+    data = json.loads((out / f"history-latest{'-quick' if quick else ''}.json").read_text())
+    return {"header": data["header"], "rows": data["rows"][2:]}  # without its table head
+
+
 def markdown(result: dict[str, Any]) -> str:
     meta = result["meta"]
     m = meta["machine"]
@@ -371,6 +383,13 @@ def markdown(result: dict[str, Any]) -> str:
             f"| {j['what'] or '〃'} | {ours} | {SHORT.get(j['theirs'], j['theirs'])} | "
             f"{_fmt(j['theirs_us'])} | {ratio} | {j['target']} | {met} |"
         )
+    history = result.get("history")
+    if history:
+        lines.append(
+            "| **read side** (`benchmarks/bench_history.py`, run first; its header is below the "
+            "table) | s | | s | | | |"
+        )
+        lines += history["rows"]
     lines += [
         "",
         f"| case | µs/op median | min{DASH}max | hot path µs/op | CPU µs/op | peak RSS MiB "
@@ -398,6 +417,8 @@ def markdown(result: dict[str, Any]) -> str:
         "Peak RSS: VmHWM of the case's process (ru_maxrss would include run.py's own peak, "
         "inherited over fork/exec); growth: during the timed loop.",
     ]
+    if history:
+        lines += ["", f"Read side: {history['header']}"]
     if result.get("sink"):
         lines += ["", "File sink throughput (`benchmarks/bench_sink.py`):", "", "```"]
         lines += [result["sink"].rstrip(), "```"]
@@ -420,6 +441,11 @@ def main() -> int:
         help="pin each case (but the thread cases) to this CPU (default: the first allowed)",
     )
     parser.add_argument("--no-pin", action="store_true", help="leave cases to the scheduler")
+    parser.add_argument(
+        "--history",
+        action="store_true",
+        help="first run benchmarks/bench_history.py (the read side) and put its rows in the table",
+    )
     args = parser.parse_args()
     cpu = None if args.no_pin else args.cpu
 
@@ -439,6 +465,7 @@ def main() -> int:
     if unknown:
         parser.error(f"unknown cases: {', '.join(sorted(unknown))}")
     reps = args.reps or (1 if args.quick else 7)
+    history = run_history(args.out, args.quick, env) if args.history else None
     load_before = "/".join(f"{x:.1f}" for x in os.getloadavg())
     started = time.monotonic()
     runs: dict[str, list[dict[str, Any]]] = {case: [] for case in cases}
@@ -483,6 +510,7 @@ def main() -> int:
             **{case: {"skipped": why} for case, why in skipped.items()},
         },
         "targets": [judge(row, stats) for row in ROWS if row.ours in runs or row.theirs in runs],
+        "history": history,
         "raw": runs,
         "sink": sink_text,
     }

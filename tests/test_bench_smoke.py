@@ -32,6 +32,25 @@ def test_quick_run_prints_the_table_and_writes_results(tmp_path: Path) -> None:
     assert list(tmp_path.glob("bench-*-quick.json"))
 
 
+def test_history_rows_join_the_same_table(tmp_path: Path) -> None:
+    """`run.py --history` runs the read side first and puts its rows in the one table."""
+    done = subprocess.run(
+        [
+            *(sys.executable, str(RUN), "--quick", "--only", "lt_span_d1", "--history"),
+            *("--out", str(tmp_path)),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    table = (tmp_path / "latest-quick.md").read_text()
+    head, _, cases = table.partition("| case |")
+    assert "| **read side**" in head and "| show, compacted |" in head
+    assert "| percentiles per span name, raw |" in head and "Read side: Run " in cases
+    assert json.loads((tmp_path / "latest-quick.json").read_text())["history"]["rows"]
+
+
 def test_quick_history_run_prints_every_row_and_writes_results(tmp_path: Path) -> None:
     """`bench_history.py --quick` generates history, runs logtrace, grep, jq and compaction on
     it, prints the table with every target's row and writes it (needs the jq command)."""
