@@ -207,21 +207,28 @@ class Scrubber:
         self._clean: set[str] = set()
 
     def _flags(self, key: Any) -> int:
-        """What a key is, as ``_SENSITIVE | _PAYLOAD | _RESERVED_KEY | _SKIP`` bits; cached."""
-        flags = self._key_flags.get(key)
-        if flags is None:
-            flags = 0
-            if type(key) is str:
-                normal = _normal(key)
-                if self.redact and any(fragment in normal for fragment in self._sensitive):
-                    flags = _SENSITIVE
-                elif normal in self._payload_keys and not self.include_payloads:
-                    flags = _PAYLOAD
-                if key in _RESERVED:
-                    flags |= _RESERVED_KEY
-                if key in _SKIPPED:
-                    flags |= _SKIP
-            if len(self._key_flags) < 4096:
+        """What a key is, as ``_SENSITIVE | _PAYLOAD | _RESERVED_KEY | _SKIP`` bits.
+
+        Judged on the key's text, so a ``StrEnum`` member is what its value is. Cached for
+        plain ``str`` keys only: anything else may compare equal to a string while judged
+        otherwise, and the cache would then answer for that string.
+        """
+        flags = self._key_flags.get(key) if type(key) is str else None
+        if flags is not None:
+            return flags
+        flags = 0
+        if isinstance(key, str):
+            text = str.__str__(key)
+            normal = _normal(text)
+            if self.redact and any(fragment in normal for fragment in self._sensitive):
+                flags = _SENSITIVE
+            elif normal in self._payload_keys and not self.include_payloads:
+                flags = _PAYLOAD
+            if text in _RESERVED:
+                flags |= _RESERVED_KEY
+            if text in _SKIPPED:
+                flags |= _SKIP
+            if type(key) is str and len(self._key_flags) < 4096:
                 self._key_flags[key] = flags
         return flags
 
@@ -306,7 +313,7 @@ class Scrubber:
         limit = self.max_attributes
         count = dropped = 0
         for key, value in fields.items():
-            flags = known.get(key)
+            flags = known.get(key) if type(key) is str else None
             if flags is None:
                 flags = self._flags(key)
             if flags & _SKIP:
@@ -323,7 +330,7 @@ class Scrubber:
             elif not isinstance(value, _PLAIN):
                 value = self.value(value)
             if flags & _RESERVED_KEY and rename:
-                key = key + "_"
+                key = str.__str__(key) + "_"
             if redactor is not None:
                 try:
                     value = redactor(key, value)

@@ -54,7 +54,12 @@ def _extra_fields(record: logging.LogRecord) -> dict[str, Any] | None:
     # a plain one but which lost an attribute and gained an extra is taken as plain).
     if len(attrs) == _PLAIN_RECORD_SIZE or not (attrs.keys() - _RECORD_ATTRS):
         return None
-    return {key: value for key, value in attrs.items() if key not in _RECORD_ATTRS}
+    # ``event`` is the record's message: an extra of that name is written as ``event_``.
+    return {
+        key if key != f.EVENT else f.EVENT + "_": value
+        for key, value in attrs.items()
+        if key not in _RECORD_ATTRS
+    }
 
 
 def record_to_event(record: logging.LogRecord) -> tuple[str, EventDict]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import enum
 import random
 import re
 import subprocess
@@ -108,6 +109,26 @@ def test_the_cheap_precheck_never_hides_a_secret_from_the_rules(text: str) -> No
     changed = any(pattern.sub(replacement, text) != text for pattern, replacement, _ in RULES)
     if changed:
         assert _may_hold_a_secret(text)
+
+
+def test_keys_that_are_str_subclasses_are_judged_by_their_text() -> None:
+    """A StrEnum key is redacted or renamed like its value, and never changes how the plain
+    string key is judged afterwards."""
+
+    class Field(enum.StrEnum):
+        password = enum.auto()
+        trace_id = enum.auto()
+
+    scrubber = Scrubber()
+    first = scrubber(
+        None, "info", {"event": "x", Field.password: "a", "form": {Field.password: "b"}}
+    )
+    out: dict[str, object] = {}
+    scrubber.copy_fields(out, {Field.trace_id: "t"}, rename=True)
+    later = scrubber(None, "info", {"event": "x", "password": "c", "form": {"password": "d"}})
+    assert first["password"] == REDACTED and first["form"] == {"password": REDACTED}
+    assert out == {"trace_id_": "t"}
+    assert later["password"] == REDACTED and later["form"] == {"password": REDACTED}
 
 
 def test_redaction_extends_with_keys_patterns_and_a_callable() -> None:

@@ -59,6 +59,17 @@ def test_stdlib_exception_fields(stdlib_logger: logging.Logger) -> None:
     assert "ZeroDivisionError" in line["exception"]
 
 
+def test_an_extra_named_event_is_kept_beside_the_message() -> None:
+    """extra={"event": ...} does not replace the message: it is written as ``event_``, the same
+    on the direct path and through the generic chain."""
+    record = logging.LogRecord("app", logging.INFO, __file__, 1, "the message", (), None)
+    record.event = "user-event"
+    direct, generic = through_both_paths(lambda: StdlibHandler().emit(record))
+    assert direct == generic
+    line = orjson.loads(direct[0])
+    assert line["event"] == "the message" and line["event_"] == "user-event"
+
+
 def test_broken_format_arguments_never_raise() -> None:
     """A log record whose %-arguments don't match still produces a line, not an exception."""
     record = logging.LogRecord("lib", logging.INFO, __file__, 1, "%d items", ("many",), None)
