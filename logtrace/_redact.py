@@ -232,8 +232,12 @@ class Scrubber:
                 self._key_flags[key] = flags
         return flags
 
-    def text(self, value: str) -> str:
-        """``value`` with secrets replaced (if redacting) and cut to ``max_string``."""
+    def text(self, value: str, remember: bool = True) -> str:
+        """``value`` with secrets replaced (if redacting) and cut to ``max_string``.
+
+        A string found clean is remembered (the next time costs one set lookup) unless
+        ``remember`` is false: for text made anew each time, a formatted message say.
+        """
         clean = self._clean
         if value in clean:
             return value
@@ -250,7 +254,7 @@ class Scrubber:
         if len(value) > self.max_string:
             cut = len(value) - self.max_string
             value = f"{value[: self.max_string]}…[truncated {cut} chars]"
-        elif value is original and self.redact and len(value) <= _CLEAN_MAX_CHARS:
+        elif remember and value is original and self.redact and len(value) <= _CLEAN_MAX_CHARS:
             # Messages and values repeat: the next time, one set lookup instead of the rules.
             if len(clean) >= _CLEAN_MAX_ENTRIES:
                 clean.clear()

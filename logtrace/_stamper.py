@@ -170,12 +170,17 @@ class Stamper:
         logger_name: str,
         fields: Mapping[str, Any] | None,
         exc_info: Any = None,
+        formatted: bool = False,
     ) -> EventDict:
-        """The fields of a log line: logtrace's, in order, then the user's, scrubbed."""
+        """The fields of a log line: logtrace's, in order, then the user's, scrubbed.
+
+        ``formatted``: the message was made from a format and arguments (a stdlib record's),
+        so the scrubber need not remember it.
+        """
         scrubber = self.scrubber
         if type(event) is str:
             if len(event) >= 8:
-                event = scrubber.text(event)
+                event = scrubber.text(event, not formatted)
         elif event is not None:  # structlog takes any object as the message: a dict, say
             event = scrubber.value(event)
         if ctx is None:

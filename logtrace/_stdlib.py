@@ -123,6 +123,7 @@ class StdlibHandler(logging.Handler):
                 record.name,
                 _extra_fields(record),
                 record.exc_info,
+                bool(record.args),
             )
             state.write(to_line(line))
         except Exception:
