@@ -70,6 +70,18 @@ def test_an_extra_named_event_is_kept_beside_the_message() -> None:
     assert line["event"] == "the message" and line["event_"] == "user-event"
 
 
+def test_a_secret_in_the_arguments_is_redacted_every_time(stdlib_logger: logging.Logger) -> None:
+    """A secret that reaches the message through %-arguments is redacted, call after call."""
+    with testing.capture_events() as events:
+        for _ in range(3):
+            stdlib_logger.info("calling with %s", "Bearer abcdefghijklmnop")
+            stdlib_logger.info("calling with %s", "nothing secret")
+    assert [e["event"] for e in events] == [
+        "calling with Bearer [REDACTED]",
+        "calling with nothing secret",
+    ] * 3
+
+
 def test_broken_format_arguments_never_raise() -> None:
     """A log record whose %-arguments don't match still produces a line, not an exception."""
     record = logging.LogRecord("lib", logging.INFO, __file__, 1, "%d items", ("many",), None)
