@@ -359,7 +359,9 @@ def show(trace_id: str, directory: Path) -> None:
 def one_liners(trace_id: str, directory: Path) -> str:
     """The commands to explore the trace further, with its id and directory filled in."""
     d = shlex.quote(str(directory))
-    files = f"{d}/*/*.jsonl"
+    # Plain and compressed files alike: a process that starts after another has exited
+    # compresses the dead one's file, and zstd -dcf passes plain files through.
+    files = f"{d}/*/*.jsonl*"
     sql = (
         "SELECT service, pid, name, status, duration_ms FROM spans "
         f"WHERE trace_id = '{trace_id}' ORDER BY start_ts"
@@ -368,12 +370,12 @@ def one_liners(trace_id: str, directory: Path) -> str:
         [
             "Explore further:",
             f"  logtrace show {trace_id} --dir {d}",
-            f"  grep -rh {trace_id} {d} | head",
-            f'  grep -rh \'"status":"error"\' {d} | grep {trace_id}',
-            f'  jq -c \'select(.trace_id == "{trace_id}" and .span == "end")'
-            f" | {{service, name, status, duration_ms}}' {files}",
-            f'  jq -c \'select(.trace_id == "{trace_id}" and .level == "error")'
-            f" | {{service, event, task, error, error_type}}' {files}",
+            f"  zstd -dcf {files} | grep -F {trace_id} | head",
+            f'  zstd -dcf {files} | grep -F \'"status":"error"\' | grep -F {trace_id}',
+            f'  zstd -dcf {files} | jq -c \'select(.trace_id == "{trace_id}" and .span == "end")'
+            " | {service, name, status, duration_ms}'",
+            f'  zstd -dcf {files} | jq -c \'select(.trace_id == "{trace_id}" and .level == "error")'
+            " | {service, event, task, error, error_type}'",
             f"  logtrace sql {_shell_quote(sql)} --dir {d}",
         ]
     )
