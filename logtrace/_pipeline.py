@@ -271,6 +271,17 @@ def emit_span(
         state.errors += 1
 
 
+def end_fields(name: str, parent_id: str | None, duration_ms: float, status: str) -> dict[str, Any]:
+    """The span fields of an end line, for ``emit_span`` (errors are added by the caller)."""
+    return {
+        f.SPAN: f.SPAN_END,
+        f.NAME: name,
+        f.PARENT_ID: parent_id,
+        f.DURATION_MS: duration_ms,
+        f.STATUS: status,
+    }
+
+
 def emit_span_boundary(
     ctx: SpanContext,
     ts_ns: int,
@@ -287,14 +298,10 @@ def emit_span_boundary(
             line = stamper.boundary_line(ctx, ts_ns, name, parent_id, duration_ms, attributes)
             state.write(to_line(line))
             return
-        span_fields: dict[str, Any] = {
-            f.SPAN: f.SPAN_START if duration_ms is None else f.SPAN_END,
-            f.NAME: name,
-            f.PARENT_ID: parent_id,
-        }
-        if duration_ms is not None:
-            span_fields[f.DURATION_MS] = duration_ms
-            span_fields[f.STATUS] = f.STATUS_OK
+        if duration_ms is None:
+            span_fields = {f.SPAN: f.SPAN_START, f.NAME: name, f.PARENT_ID: parent_id}
+        else:
+            span_fields = end_fields(name, parent_id, duration_ms, f.STATUS_OK)
         emit_span("info", ctx, ts_ns, span_fields, name, attributes)
     except Exception:
         state.errors += 1

@@ -20,7 +20,7 @@ from typing import Any
 from . import _fields as f
 from . import _ids
 from ._context import SpanContext, current_context, get_current
-from ._pipeline import emit, emit_span, emit_span_boundary
+from ._pipeline import emit, emit_span, emit_span_boundary, end_fields
 from ._stamper import ORIGIN_KEY, Origin, error_fields
 from .sampling import ParentBased, Sampler, always
 
@@ -148,7 +148,7 @@ class Span:
         ctx = self.context
         if ctx is None or not self._written:
             return
-        _emit_span_line("info", ctx, tracer.wall_ns(), {f.SPAN: f.SPAN_EVENT}, name, attributes)
+        _metered(emit_span, "info", ctx, tracer.wall_ns(), {f.SPAN: f.SPAN_EVENT}, name, attributes)
 
     def set_status(self, status: str, message: str | None = None) -> None:
         """Set ``"ok"`` or ``"error"``; an error may carry a message."""
@@ -249,51 +249,34 @@ class Span:
 
     def _write_start(self) -> None:
         self._written = True
-        meter = tracer.cost_meter
-        started = 0 if meter is None else time.perf_counter_ns()
-        emit_span_boundary(
-            self.context,  # type: ignore[arg-type]
+        _metered(
+            emit_span_boundary,
+            self.context,
             self._start_wall,
             self.name,
             self.parent_id,
             None,
             self._start_attributes,
         )
-        if meter is not None:
-            meter(time.perf_counter_ns() - started)
 
     def _write_end(self) -> None:
-        meter = tracer.cost_meter
-        started = 0 if meter is None else time.perf_counter_ns()
+        attributes = self._end_attributes or _NO_ATTRIBUTES
         if self.status == f.STATUS_OK:
-            emit_span_boundary(
-                self.context,  # type: ignore[arg-type]
+            _metered(
+                emit_span_boundary,
+                self.context,
                 self._end_wall,
                 self.name,
                 self.parent_id,
                 self._duration_ms,
-                self._end_attributes or _NO_ATTRIBUTES,
+                attributes,
             )
-        else:
-            span_fields: dict[str, Any] = {
-                f.SPAN: f.SPAN_END,
-                f.NAME: self.name,
-                f.PARENT_ID: self.parent_id,
-                f.DURATION_MS: self._duration_ms,
-                f.STATUS: self.status,
-            }
-            if self._error is not None:
-                span_fields.update(self._error)
-            emit_span(
-                "error",
-                self.context,  # type: ignore[arg-type]
-                self._end_wall,
-                span_fields,
-                self.name,
-                self._end_attributes or _NO_ATTRIBUTES,
-            )
-        if meter is not None:
-            meter(time.perf_counter_ns() - started)
+            return
+        span_fields = end_fields(self.name, self.parent_id, self._duration_ms, self.status)
+        if self._error is not None:
+            span_fields.update(self._error)
+        ctx = self.context
+        _metered(emit_span, "error", ctx, self._end_wall, span_fields, self.name, attributes)
 
     __enter__ = start
 
@@ -345,19 +328,14 @@ class Span:
 _NO_ATTRIBUTES: dict[str, Any] = {}
 
 
-def _emit_span_line(
-    level: str,
-    ctx: SpanContext,
-    ts_ns: int,
-    span_fields: dict[str, Any],
-    name: str,
-    attributes: dict[str, Any],
-) -> None:
+def _metered(write: Callable[..., None], *args: Any) -> None:
+    """``write(*args)``: a span line; timed for the adaptive sampler when it asks for costs."""
     meter = tracer.cost_meter
     if meter is None:
-        return emit_span(level, ctx, ts_ns, span_fields, name, attributes)
+        write(*args)
+        return
     started = time.perf_counter_ns()
-    emit_span(level, ctx, ts_ns, span_fields, name, attributes)
+    write(*args)
     meter(time.perf_counter_ns() - started)
 
 
