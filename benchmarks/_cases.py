@@ -339,7 +339,7 @@ def logtrace_span(
 
     def setup(directory: Path, ops: int) -> Plan:
         if unsampled:
-            from logtrace import sampling
+            from logtrace.write import sampling
 
             settings["sampler"] = sampling.never
         logtrace = _configure(directory, **settings)

@@ -25,7 +25,7 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from logtrace._sink import FileSink, SinkSettings
+from logtrace.write.sink.filesink import FileSink, SinkSettings
 
 
 def make_events(count: int) -> list[dict[str, Any]]:

@@ -12,22 +12,23 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._config import configure, current_file, flush, shutdown
-from ._context import (
+from logtrace import sampling as sampling
+from logtrace.write.config import configure, current_file, flush, shutdown
+from logtrace.write.context import (
     SpanContext,
     ThreadPoolExecutor,
     current_span_id,
     current_trace_id,
     wrap,
 )
-from ._pipeline import add_trace_context
-from ._propagation import child_env, extract, inject
-from ._span import Span, span
-from ._stdlib import TraceContextFilter
-from ._traced import traced
+from logtrace.write.pipeline import add_trace_context
+from logtrace.write.propagation import child_env, extract, inject
+from logtrace.write.span import Span, span
+from logtrace.write.stdlib import TraceContextFilter
+from logtrace.write.traced import traced
 
 if TYPE_CHECKING:
-    from ._http import (
+    from logtrace.integrations.http import (
         ASGIMiddleware,
         WSGIMiddleware,
         httpx_async_transport,
@@ -35,9 +36,9 @@ if TYPE_CHECKING:
         requests_adapter,
         requests_session,
     )
-    from ._otel import otel_context as otel_context
-    from ._process import ProcessPoolExecutor, wrap_for_process
-    from ._read import open
+    from logtrace.integrations.otel import otel_context as otel_context
+    from logtrace.integrations.process import ProcessPoolExecutor, wrap_for_process
+    from logtrace.read.reader import open
 
 __version__ = "0.1.0"
 
@@ -75,16 +76,16 @@ __all__ = [
 # Imported on first use: the read side needs DuckDB, the process helpers multiprocessing, the
 # integrations their libraries; a traced program pays only for what it touches.
 _LAZY = {
-    "open": "._read",
-    "ProcessPoolExecutor": "._process",
-    "wrap_for_process": "._process",
-    "ASGIMiddleware": "._http",
-    "WSGIMiddleware": "._http",
-    "httpx_transport": "._http",
-    "httpx_async_transport": "._http",
-    "requests_adapter": "._http",
-    "requests_session": "._http",
-    "otel_context": "._otel",
+    "open": "logtrace.read.reader",
+    "ProcessPoolExecutor": "logtrace.integrations.process",
+    "wrap_for_process": "logtrace.integrations.process",
+    "ASGIMiddleware": "logtrace.integrations.http",
+    "WSGIMiddleware": "logtrace.integrations.http",
+    "httpx_transport": "logtrace.integrations.http",
+    "httpx_async_transport": "logtrace.integrations.http",
+    "requests_adapter": "logtrace.integrations.http",
+    "requests_session": "logtrace.integrations.http",
+    "otel_context": "logtrace.integrations.otel",
 }
 
 
@@ -94,4 +95,4 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module 'logtrace' has no attribute {name!r}")
     import importlib
 
-    return getattr(importlib.import_module(module, __name__), name)
+    return getattr(importlib.import_module(module), name)

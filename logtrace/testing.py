@@ -15,9 +15,9 @@ from typing import Any
 
 import orjson
 
-from . import _ids
-from ._pipeline import state
-from ._span import tracer
+from logtrace.write import ids as _ids
+from logtrace.write.pipeline import state
+from logtrace.write.span import tracer
 
 
 @contextmanager

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import logtrace
 from logtrace import testing
-from logtrace._pipeline import state
+from logtrace.write.pipeline import state
 
 
 def read_lines(directory: Path) -> list[dict[str, Any]]:
@@ -65,7 +65,7 @@ VALUES = st.recursive(
 def through_both_paths(write: Callable[[], None]) -> list[list[bytes]]:
     """The lines ``write`` makes, as written, on the direct path and then through the generic
     chain (forced by a processor that changes nothing)."""
-    from logtrace._pipeline import direct, state
+    from logtrace.write.pipeline import direct, state
 
     def unchanged(logger: object, method: str, event_dict: dict[str, object]) -> object:
         return event_dict

@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 import zstandard
 
-from logtrace._sink import SinkSettings
+from logtrace.write.sink.filesink import SinkSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -85,7 +85,7 @@ CHILD_PRELUDE = (
     + """
 import sys, threading, time
 from pathlib import Path
-from logtrace._sink import FileSink, SinkSettings
+from logtrace.write.sink.filesink import FileSink, SinkSettings
 directory = Path(sys.argv[1])
 """
 )

@@ -22,7 +22,7 @@ from typing import Any
 import orjson
 import pytest
 
-from logtrace import _fields as f
+from logtrace.format import fields as f
 
 # Run by every process of the `written` fixture: argv = role, directory, manifest dir, task.
 WRITER = r"""

@@ -14,7 +14,7 @@ import pytest
 import zstandard
 from conftest import Written
 
-from logtrace._read import queries_dir
+from logtrace.read.reader import queries_dir
 
 WHOLE_TRACE = 'zstd -dcf logtrace/*/*.jsonl* | grep -F "$TRACE"'
 ERRORS = (

@@ -1,0 +1,2 @@
+from .._render import *  # noqa
+from .._render import duration, table  # noqa

@@ -1,0 +1,114 @@
+"""``logtrace compact``, over :func:`logtrace.read.compact.compact` (DuckDB imported when run)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from logtrace.cli.main import print_json, register
+from logtrace.read.files import ReadError
+
+
+def _arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--keep-errors",
+        action="store_true",
+        help="trace-aware retention: keep traces with a failed span whole, drop the others "
+        "(but for --sample and --slow-ms)",
+    )
+    parser.add_argument(
+        "--sample",
+        type=float,
+        metavar="FRACTION",
+        help="with retention: also keep this fraction (0 to 1) of the other traces",
+    )
+    parser.add_argument(
+        "--slow-ms",
+        type=float,
+        metavar="MS",
+        help="with retention: also keep every trace with a span at least this long",
+    )
+    parser.add_argument("--memory-limit", default="1GB", help="DuckDB's memory limit (default 1GB)")
+
+
+def compact(args: argparse.Namespace) -> int:
+    """Compact closed log files into Parquet (zstd), one file per batch of a day folder.
+
+    Takes rotated .jsonl.zst files and plain .jsonl files whose process is gone (never a
+    live file), writes <day>/compacted_<first>_<last>_<digest>.parquet and only then deletes
+    them. A crash at any point loses and duplicates nothing; running it again finishes the
+    job, and running it twice changes nothing. Every command reads JSONL and Parquet together.
+
+    Trace-aware retention (any of --keep-errors, --sample, --slow-ms): keep every trace with a
+    failed span, or a span of at least --slow-ms, whole (across all processes' files), and a
+    --sample fraction of the other traces (by the low 64 bits of the trace id, as
+    OpenTelemetry's ratio sampler); lines outside traces are kept. Example:
+      logtrace compact --keep-errors --sample 0.1 --slow-ms 500
+    """
+    from logtrace.read.compact import Retention
+    from logtrace.read.compact import compact as run
+
+    retention = None
+    if args.keep_errors or args.sample is not None or args.slow_ms is not None:
+        try:
+            retention = Retention(sample=args.sample or 0.0, slow_ms=args.slow_ms)
+        except ValueError as error:
+            raise ReadError(f"logtrace compact: {error}") from None
+    progress, stop = _progress_bar(enabled=not args.json and sys.stderr.isatty())
+    try:
+        result = run(
+            args.dir, retention=retention, memory_limit=args.memory_limit, progress=progress
+        )
+    finally:
+        stop()
+    if args.json:
+        print_json(result.as_dict())
+        return 0
+    if not result.sources:
+        print(
+            f"nothing to compact: no closed JSONL file; {result.live} live files left alone"
+            + (f"; {len(result.finished)} already compacted, removed" if result.finished else "")
+        )
+        return 0
+    ratio = result.bytes_in / result.bytes_out if result.bytes_out else 0.0
+    print(
+        f"compacted {len(result.sources)} files ({result.bytes_in / 1e6:.1f} MB) into "
+        f"{len(result.written)} Parquet files ({result.bytes_out / 1e6:.1f} MB, {ratio:.1f}x "
+        f"smaller), {result.lines} lines, in {result.seconds:.1f} s; "
+        f"{result.live} live files left alone"
+        + (f"; {result.kept_traces} failed or slow traces kept" if retention else "")
+    )
+    if args.verbose:
+        for path in result.finished:
+            print(f"  {path}: already compacted, removed", file=sys.stderr)
+        for path in result.written:
+            print(f"  wrote {path}", file=sys.stderr)
+    return 0
+
+
+def _progress_bar(enabled: bool) -> tuple[Any, Any]:
+    """A rich progress bar on stderr (a terminal only): (callback, stop)."""
+    if not enabled:
+        return None, lambda: None
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+    bar = Progress(
+        "compacting",
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=Console(file=sys.stderr),
+        transient=True,
+    )
+    task = bar.add_task("compact", total=None)
+    bar.start()
+
+    def update(done: int, total: int) -> None:
+        bar.update(task, completed=done, total=total)
+
+    return update, bar.stop
+
+
+register("compact", compact, _arguments)

@@ -1,0 +1,287 @@
+"""The ``logtrace`` command: its parser, its entry point, and what its commands share.
+
+The commands themselves (``ls``, ``show``, ``stats``, ``sql``, ``tail``) are in ``_commands``:
+each a few lines over ``logtrace.open`` and the files of ``queries/``, its handler's docstring
+its help. Modules add commands with :func:`register` (those of ``EXTENSION_MODULES`` are
+imported, when they exist, before the arguments are parsed)::
+
+    from logtrace.cli.main import register
+
+    def demo(args: argparse.Namespace) -> int:
+        \"\"\"Write a small demo trace into --dir.\"\"\"
+        ...
+        return 0
+
+    register("demo", demo, lambda parser: parser.add_argument("--traces", type=int, default=3))
+
+Exit codes: 0 done, 1 nothing found (an unknown trace id), 2 bad input (a malformed id, a bad
+argument, failing SQL, an unreadable directory): one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import IO, Any, NoReturn
+
+from logtrace.format import fields as f
+from logtrace.read.files import ReadError
+from logtrace.read.filters import filter_params
+
+Handler = Callable[[argparse.Namespace], int]
+AddArguments = Callable[[argparse.ArgumentParser], None]
+
+# Modules that add commands, imported when the parser is built; a missing one is skipped. Such a
+# module either calls register() below when imported, or has a function
+# ``register(subparsers)`` that adds its parser to argparse's subparsers and sets a ``run`` (or
+# ``handler``) default: ``parser.set_defaults(run=fn)``, fn(args) -> exit code.
+EXTENSION_MODULES = ("logtrace.cli.traces", "logtrace.cli.demo", "logtrace.cli.compact")
+
+
+@dataclass(frozen=True)
+class Command:
+    """A subcommand: its name, its handler (whose docstring is its help), its own arguments."""
+
+    name: str
+    run: Handler
+    add_arguments: AddArguments | None = None
+
+
+_commands: dict[str, Command] = {}
+
+
+def register(name: str, run: Handler, add_arguments: AddArguments | None = None) -> None:
+    """Add ``logtrace <name>``: ``run(args)`` returns the exit code; its docstring is the help.
+
+    Every command also gets ``--dir``, ``--json`` and ``--verbose`` (``args.dir``,
+    ``args.json``, ``args.verbose``). Raise ``logtrace.read.files.ReadError`` for a one-line error.
+    """
+    _commands[name] = Command(name, run, add_arguments)
+
+
+# -- arguments -------------------------------------------------------------------------------
+
+
+class _UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad argument is one line (and exit 2) instead of usage plus message."""
+
+    def error(self, message: str) -> NoReturn:
+        raise _UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
+def _default_dir() -> str:
+    return os.environ.get(f.ENV_DIR) or f.DEFAULT_DIR
+
+
+def _common() -> _Parser:
+    common = _Parser(add_help=False)
+    common.add_argument(
+        "--dir",
+        default=None,
+        help=f"the log directory, a file or a glob (default: ${f.ENV_DIR} or ./{f.DEFAULT_DIR})",
+    )
+    common.add_argument("--json", action="store_true", help="print JSON for scripts")
+    common.add_argument(
+        "-v", "--verbose", action="store_true", help="report files read and lines skipped"
+    )
+    return common
+
+
+def add_filters(parser: argparse.ArgumentParser, *, spans: bool) -> None:
+    what = "spans" if spans else "traces"
+    parser.add_argument(
+        "--since", metavar="WHEN", help="from this long ago (30s, 15m, 1h, 2d, 1w) or a UTC time"
+    )
+    parser.add_argument("--until", metavar="WHEN", help="before then (same forms as --since)")
+    parser.add_argument("--service", help=f"only {what} of this service")
+    parser.add_argument(
+        "--name", help="only spans of this name" if spans else "only traces with a span named so"
+    )
+    parser.add_argument(
+        "--status", choices=("ok", "error", "unfinished"), help=f"only {what} with this status"
+    )
+    parser.add_argument("--errors", action="store_true", help="same as --status error")
+    parser.add_argument(
+        "--min-duration", metavar="TIME", help=f"only {what} this long or longer (250ms, 1.5s, 2m)"
+    )
+    parser.add_argument(
+        "--attr",
+        metavar="KEY=VALUE",
+        help="only "
+        + ("spans" if spans else "traces with a span")
+        + " whose attribute KEY is VALUE (as text)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``logtrace``, with every registered command."""
+    hooks = []
+    for name in EXTENSION_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as error:
+            if error.name != name:
+                raise
+            continue
+        hook = getattr(module, "register", None)
+        if callable(hook) and hook is not register:
+            hooks.append(hook)
+    parser = _Parser(
+        prog="logtrace",
+        description="Tracing you can grep: read the traces and logs that logtrace wrote.",
+    )
+    parser.add_argument("--version", action="version", version=f"logtrace {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    common = _common()
+    for command in _commands.values():
+        doc = (command.run.__doc__ or command.name).strip()
+        summary = doc.splitlines()[0]
+        child = sub.add_parser(
+            command.name,
+            parents=[common],
+            help=summary,
+            description=doc,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        if command.add_arguments is not None:
+            command.add_arguments(child)
+        child.set_defaults(run=command.run)
+    for hook in hooks:
+        hook(sub)
+    return parser
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("logtrace")
+    except Exception:
+        return "unknown"
+
+
+# -- running ---------------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``logtrace`` with ``argv`` (default: the command line); return the exit code."""
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        run = getattr(args, "run", None) or getattr(args, "handler", None)
+        if run is None:
+            parser.print_help()
+            return 0
+        if getattr(args, "dir", None) is None:
+            args.dir = _default_dir()
+        code: int = run(args)
+        return code
+    except SystemExit as done:  # --help, --version
+        return done.code if isinstance(done.code, int) else 0
+    except _UsageError as error:
+        print(error, file=sys.stderr)
+        return 2
+    except ReadError as error:
+        print(error, file=sys.stderr)
+        return error.exit_code
+    except BrokenPipeError:
+        # The reader went away (| head): not an error. Keep Python from complaining at exit.
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:  # DuckDB and OS errors not caught nearer: still one line
+        print(f"logtrace: {type(error).__name__}: {_first_line(error)}", file=sys.stderr)
+        return 2
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else ""
+
+
+def make_console(stream: IO[str] | None = None) -> Any:
+    from rich.console import Console
+
+    # Rich colours a terminal only; NO_COLOR (https://no-color.org) turns all styling off.
+    if os.environ.get("NO_COLOR"):
+        return Console(
+            file=stream or sys.stdout, highlight=False, soft_wrap=True, color_system=None
+        )
+    return Console(file=stream or sys.stdout, highlight=False, soft_wrap=True)
+
+
+def print_json(value: Any) -> None:
+    import orjson
+
+    option = orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS
+    sys.stdout.write(orjson.dumps(value, option=option, default=str).decode() + "\n")
+    sys.stdout.flush()
+
+
+def open_reader(
+    args: argparse.Namespace, since: datetime | None = None, until: datetime | None = None
+) -> Any:
+    from logtrace.read.reader import open as open_logs
+
+    reader = open_logs(args.dir, since=since, until=until)
+    if args.verbose:
+        print(f"reading {reader.describe()}", file=sys.stderr)
+    return reader
+
+
+def truncated_note(reader: Any) -> str:
+    count = len(reader.truncated_files)
+    if not count:
+        return ""
+    return f"; {count} compressed {'file' if count == 1 else 'files'} cut short (see --verbose)"
+
+
+def skipped_counts(skipped: list[dict[str, Any]]) -> tuple[int, int]:
+    """(unreadable, other programs' JSON) lines over the rows of skipped_lines.sql."""
+    return sum(row["unreadable"] for row in skipped), sum(row["other_json"] for row in skipped)
+
+
+def report_skipped(reader: Any, skipped: list[dict[str, Any]] | None = None) -> None:
+    """On stderr: the lines skipped, per file (``skipped``: the rows, when already read)."""
+    if skipped is None:
+        skipped = reader.skipped()
+    unreadable, other = skipped_counts(skipped)
+    print(
+        f"skipped {unreadable} unreadable lines, {other} JSON lines of other programs",
+        file=sys.stderr,
+    )
+    for row in skipped:
+        print(
+            f"  {row['filename']}: {row['unreadable']} unreadable, {row['other_json']} other",
+            file=sys.stderr,
+        )
+    for path in reader.unreadable_files:
+        print(f"  {path}: could not be decoded, left out", file=sys.stderr)
+    for path in reader.truncated_files:
+        print(f"  {path}: cut short (incomplete zstd frame), read up to the cut", file=sys.stderr)
+
+
+def filter_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The queries' ``$parameters`` from the filter options ``add_filters`` added."""
+    return filter_params(
+        since=args.since,
+        until=args.until,
+        service=args.service,
+        name=args.name,
+        status=args.status,
+        errors=args.errors,
+        min_duration=args.min_duration,
+        attr=args.attr,
+    )

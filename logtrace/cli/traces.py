@@ -1,0 +1,272 @@
+"""The commands ``logtrace ls``, ``show``, ``stats``, ``sql`` and ``tail``.
+
+Each is a few lines over ``logtrace.open`` and the files of ``queries/``; its handler's
+docstring is its help. They register themselves on import; ``_cli`` imports this module when it
+builds the parser.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import re
+import sys
+import time
+from typing import Any
+
+from logtrace.cli.main import (
+    add_filters,
+    filter_options,
+    make_console,
+    open_reader,
+    print_json,
+    register,
+    report_skipped,
+    skipped_counts,
+    truncated_note,
+)
+from logtrace.format import fields as f
+from logtrace.read.files import ReadError
+from logtrace.read.filters import attr_variant
+
+
+def _ls_arguments(parser: argparse.ArgumentParser) -> None:
+    add_filters(parser, spans=False)
+    parser.add_argument(
+        "-n", "--limit", type=int, default=20, help="at most this many traces (default 20)"
+    )
+
+
+def ls(args: argparse.Namespace) -> int:
+    """List recent traces, newest first, one line each.
+
+    Each line: start time (UTC), trace id, status, duration, span counts, root span, services.
+    Filters combine (all must hold). Example: logtrace ls --since 1h --errors
+    """
+    from logtrace.cli.render import trace_line
+
+    params = filter_options(args)
+    with open_reader(args, params["since"], params["until"]) as reader:
+        name, given = attr_variant("recent_traces", params)
+        rows = reader.query(name, limit=args.limit, **given)
+        if args.json:
+            print_json(rows)
+        else:
+            console = make_console()
+            for row in rows:
+                console.print(trace_line(row))
+        if args.verbose:
+            report_skipped(reader)
+    return 0
+
+
+def _show_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("trace_id", help="a trace id, or its first 8 or more hex digits")
+    parser.add_argument(
+        "--width", type=int, default=40, help="width of the duration bars (default 40)"
+    )
+
+
+def show(args: argparse.Namespace) -> int:
+    """Show one trace as a waterfall: its span tree, bars to scale, errors, its logs in place.
+
+    Spans are indented under their parent (from parent ids, not clocks) and ordered by start
+    time; each shows its service[pid], duration and a bar on the trace's time scale. Failed
+    spans are red with their error, unfinished ones marked; log lines sit under their span in
+    time order. The id may be abbreviated to a unique prefix of 8+ hex digits, as with git.
+    """
+    from logtrace.cli.render import waterfall
+
+    with open_reader(args) as reader:
+        trace = reader.trace(args.trace_id)
+        if args.json:
+            print_json({"trace": trace.summary, "spans": trace.spans, "logs": trace.logs})
+        else:
+            console = make_console()
+            for line in waterfall(trace, bar_width=max(5, args.width)):
+                console.print(line)
+        if args.verbose:
+            report_skipped(reader)
+    return 0
+
+
+def _stats_arguments(parser: argparse.ArgumentParser) -> None:
+    add_filters(parser, spans=True)
+
+
+def stats(args: argparse.Namespace) -> int:
+    """Count, error rate and p50/p95/p99 durations per span name; lines skipped.
+
+    Filters apply to spans. Example: logtrace stats --since 1d --service worker
+    """
+    from logtrace.cli.render import duration, table
+
+    params = filter_options(args)
+    with open_reader(args, params["since"], params["until"]) as reader:
+        name, given = attr_variant("span_percentiles", params)
+        rows = reader.query(name, **given)
+        skipped = reader.skipped()
+        unreadable, other = skipped_counts(skipped)
+        if args.json:
+            print_json(
+                {
+                    "files": len(reader.files),
+                    "skipped_lines": {"unreadable": unreadable, "other_json": other},
+                    "truncated_files": [str(p) for p in reader.truncated_files],
+                    "spans": rows,
+                }
+            )
+            return 0
+        console = make_console()
+        spans = sum(row["count"] for row in rows)
+        errors = sum(row["errors"] for row in rows)
+        console.print(
+            f"{spans} spans, {errors} failed, in {reader.describe()}; "
+            f"skipped {unreadable} unreadable lines, {other} JSON lines of other programs"
+            + truncated_note(reader)
+        )
+        columns = ["name", "count", "errors", "error rate", "p50", "p95", "p99", "max"]
+        body = [
+            [
+                row["name"],
+                row["count"],
+                row["errors"],
+                f"{row['error_rate']:.1%}",
+                duration(row["p50_ms"]),
+                duration(row["p95_ms"]),
+                duration(row["p99_ms"]),
+                duration(row["max_ms"]),
+            ]
+            for row in rows
+        ]
+        for line in table(columns, body):
+            console.print(line)
+        if args.verbose:
+            report_skipped(reader, skipped)
+    return 0
+
+
+def _sql_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "query", help="SQL text, or the name of a file of queries/ (slowest_traces)"
+    )
+    parser.add_argument(
+        "-p",
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a $NAME parameter of the query (repeatable); unset ones are NULL",
+    )
+
+
+def sql(args: argparse.Namespace) -> int:
+    """Run SQL over the views events, spans, traces, logs (and lines, the raw lines).
+
+    QUERY is SQL text, or the name of a file of queries/ such as slowest_traces, error_traces,
+    unfinished_spans, span_percentiles, trace_tree. Parameters ($name in the SQL) are given as
+    -p name=value and passed to DuckDB as values, never pasted into the SQL; numbers are
+    numbers, "null" is NULL, times are text DuckDB casts. Example:
+      logtrace sql "select name, count(*) from spans group by 1 order by 2 desc"
+      logtrace sql slowest_traces -p limit=5
+    """
+    from logtrace.cli.render import table
+    from logtrace.read.reader import parameters, query_names, query_text
+
+    text = args.query
+    if re.fullmatch(r"[a-z_]+", text.strip()) and text.strip() in query_names():
+        text = query_text(text.strip())
+    params: dict[str, Any] = {}
+    for item in args.param:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise ReadError(f"-p {item!r}: give NAME=VALUE")
+        params[name] = _param_value(value)
+    for name in parameters(text):
+        params.setdefault(name, None)
+    with open_reader(args) as reader:
+        rows = reader.execute(text, params)
+        if args.json:
+            print_json(rows)
+        else:
+            columns = list(rows[0]) if rows else []
+            console = make_console()
+            for line in table(columns, [list(row.values()) for row in rows]):
+                console.print(line)
+        if args.verbose:
+            report_skipped(reader)
+    return 0
+
+
+def _param_value(text: str) -> Any:
+    if text.lower() == "null":
+        return None
+    for kind in (int, float):
+        with contextlib.suppress(ValueError):
+            return kind(text)
+    return text
+
+
+def _tail_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--service", help="only lines of this service")
+    parser.add_argument("--trace", metavar="ID", help="only lines of this trace (8+ hex digits)")
+    parser.add_argument("--for", dest="seconds", type=float, help="stop after this many seconds")
+    parser.add_argument("--count", type=int, help="stop after printing this many lines")
+    parser.add_argument(
+        "--from-start", action="store_true", help="print what the files hold already, then follow"
+    )
+    parser.add_argument(
+        "--interval", type=float, default=0.25, help="seconds between looks (default 0.25)"
+    )
+
+
+def tail(args: argparse.Namespace) -> int:
+    """Print spans and log lines as they are written, by every process, until interrupted.
+
+    Follows files as they grow, new files as they appear and live files through rotation.
+    Span starts show as ▶, ends as ■ with the duration, log lines with their level. --json
+    prints the lines as written.
+    """
+    from logtrace.cli.render import tail_line
+    from logtrace.read.tail import Follower
+    from logtrace.read.trace import normalize_trace_id
+
+    trace = None if args.trace is None else normalize_trace_id(args.trace)
+    follower = Follower(args.dir, from_start=args.from_start)
+    if args.verbose:
+        print(f"following {follower.file_count} files in {args.dir}", file=sys.stderr, flush=True)
+    console = None if args.json else make_console()
+    deadline = None if args.seconds is None else time.monotonic() + args.seconds
+    printed = 0
+    import orjson
+
+    try:
+        while True:
+            for line in follower.poll():
+                if line.get(f.EVENT) == f.FILE_EVENT and line.get(f.LOGGER) == "logtrace":
+                    continue
+                if args.service is not None and line.get(f.SERVICE) != args.service:
+                    continue
+                if trace is not None and not str(line.get(f.TRACE_ID) or "").startswith(trace):
+                    continue
+                if console is None:
+                    sys.stdout.write(orjson.dumps(line).decode() + "\n")
+                    sys.stdout.flush()
+                else:
+                    console.print(tail_line(line))
+                    console.file.flush()
+                printed += 1
+                if args.count is not None and printed >= args.count:
+                    return 0
+            if deadline is not None and time.monotonic() >= deadline:
+                return 0
+            time.sleep(args.interval)
+    finally:
+        follower.close()
+
+
+register("ls", ls, _ls_arguments)
+register("show", show, _show_arguments)
+register("stats", stats, _stats_arguments)
+register("sql", sql, _sql_arguments)
+register("tail", tail, _tail_arguments)

@@ -1,0 +1,1 @@
+"""Exports of traces to other formats and backends (OTLP, Chrome/Perfetto, Jaeger, Zipkin)."""

@@ -1,0 +1,337 @@
+"""HTTP: context into outgoing requests (httpx, requests), out of incoming ones (WSGI, ASGI).
+
+Clients: each request gets a client span (``GET /path``; ``http_method``, ``http_url`` without
+query or credentials, ``http_status``) and carries its ``traceparent``, so the server's span is
+its child. The span is an error when the request fails or the status is 4xx/5xx.
+
+Servers: the middleware extracts ``traceparent``/``tracestate``/``baggage`` and runs the
+request inside a server span (``GET /path``; ``http_method``, ``http_path``, ``http_status``,
+``http_route`` when the framework names one), an error when the app raises or answers 5xx.
+A malformed ``traceparent`` starts a new trace and writes a ``logtrace.bad_traceparent`` line.
+
+httpx and requests are imported when a client helper is first called; the middleware needs
+neither. Without any helper, ``headers=logtrace.inject({})`` works with every client.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from collections.abc import Awaitable, Callable, Iterable, Iterator, MutableMapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
+
+from logtrace.format import fields as f
+from logtrace.write.context import SpanContext, current_context
+from logtrace.write.propagation import BAGGAGE, TRACEPARENT, TRACESTATE, inject
+from logtrace.write.span import Span, span
+
+if TYPE_CHECKING:
+    import httpx
+    import requests
+    from requests.adapters import HTTPAdapter
+
+SpanName = Callable[[str, str], str]
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+_HEADERS = (TRACEPARENT, TRACESTATE, BAGGAGE)
+_HEADER_BYTES = frozenset(h.encode() for h in _HEADERS)
+_WSGI_KEYS = {"HTTP_" + h.upper(): h for h in _HEADERS}
+
+
+def _default_name(method: str, path: str) -> str:
+    return f"{method} {path}"
+
+
+def _safe_url(url: str) -> tuple[str, str]:
+    """The URL without query, fragment and credentials (they may hold secrets), and its path."""
+    try:
+        parts = urlsplit(url)
+        netloc = parts.hostname or ""
+        if parts.port is not None:
+            netloc = f"{netloc}:{parts.port}"
+        path = parts.path or "/"
+        return urlunsplit((parts.scheme, netloc, path, "", "")), path
+    except Exception:
+        return "<unparsable url>", "/"
+
+
+def _client_span(method: str, url: str) -> Span:
+    safe, path = _safe_url(url)
+    return span(f"{method} {path}", http_method=method, http_url=safe)
+
+
+def _client_status(s: Span, status: int) -> None:
+    s.set(http_status=status)
+    if status >= 400:
+        s.set_status(f.STATUS_ERROR, f"HTTP {status}")
+
+
+def _server_status(s: Span, status: int) -> None:
+    s.set(http_status=status)
+    if status >= 500:
+        s.set_status(f.STATUS_ERROR, f"HTTP {status}")
+
+
+# -- clients ----------------------------------------------------------------------------------
+
+
+@functools.cache
+def _httpx_transports() -> tuple[type[httpx.BaseTransport], type[httpx.AsyncBaseTransport]]:
+    import httpx
+
+    class TracingTransport(httpx.BaseTransport):
+        """Wraps a transport: a client span per request, its ``traceparent`` in the headers."""
+
+        def __init__(self, transport: httpx.BaseTransport, spans: bool) -> None:
+            self.transport = transport
+            self.spans = spans
+
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            if not self.spans:
+                inject(request.headers)
+                return self.transport.handle_request(request)
+            with _client_span(request.method, str(request.url)) as s:
+                inject(request.headers)
+                response = self.transport.handle_request(request)
+                _client_status(s, response.status_code)
+                return response
+
+        def close(self) -> None:
+            self.transport.close()
+
+    class AsyncTracingTransport(httpx.AsyncBaseTransport):
+        """Wraps an async transport: a client span per request, its ``traceparent`` sent."""
+
+        def __init__(self, transport: httpx.AsyncBaseTransport, spans: bool) -> None:
+            self.transport = transport
+            self.spans = spans
+
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            if not self.spans:
+                inject(request.headers)
+                return await self.transport.handle_async_request(request)
+            async with _client_span(request.method, str(request.url)) as s:
+                inject(request.headers)
+                response = await self.transport.handle_async_request(request)
+                _client_status(s, response.status_code)
+                return response
+
+        async def aclose(self) -> None:
+            await self.transport.aclose()
+
+    return TracingTransport, AsyncTracingTransport
+
+
+def httpx_transport(
+    transport: httpx.BaseTransport | None = None, *, spans: bool = True
+) -> httpx.BaseTransport:
+    """An httpx transport that traces each request: ``httpx.Client(transport=...)``.
+
+    Args:
+        transport: the transport to wrap (default ``httpx.HTTPTransport()``).
+        spans: open a client span per request; ``False`` only injects the current context.
+    """
+    import httpx
+
+    cls = _httpx_transports()[0]
+    return cls(transport if transport is not None else httpx.HTTPTransport(), spans)  # type: ignore[call-arg]
+
+
+def httpx_async_transport(
+    transport: httpx.AsyncBaseTransport | None = None, *, spans: bool = True
+) -> httpx.AsyncBaseTransport:
+    """An async httpx transport that traces each request: ``httpx.AsyncClient(transport=...)``.
+
+    Args:
+        transport: the transport to wrap (default ``httpx.AsyncHTTPTransport()``).
+        spans: open a client span per request; ``False`` only injects the current context.
+    """
+    import httpx
+
+    cls = _httpx_transports()[1]
+    return cls(transport if transport is not None else httpx.AsyncHTTPTransport(), spans)  # type: ignore[call-arg]
+
+
+@functools.cache
+def _requests_adapter_class() -> type[HTTPAdapter]:
+    from requests.adapters import HTTPAdapter
+
+    class TracingAdapter(HTTPAdapter):
+        """A requests adapter: a client span per request, its ``traceparent`` in the headers."""
+
+        def __init__(self, *args: Any, spans: bool = True, **kwargs: Any) -> None:
+            self.spans = spans
+            super().__init__(*args, **kwargs)
+
+        def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+            if not self.spans:
+                inject(request.headers)
+                return super().send(request, *args, **kwargs)
+            with _client_span(str(request.method), str(request.url)) as s:
+                inject(request.headers)
+                response = super().send(request, *args, **kwargs)
+                _client_status(s, int(response.status_code))
+                return response
+
+    return TracingAdapter
+
+
+def requests_adapter(*, spans: bool = True, **kwargs: Any) -> HTTPAdapter:
+    """A ``requests`` adapter that traces each request (``HTTPAdapter`` arguments pass through).
+
+    ``session.mount("https://", logtrace.requests_adapter(max_retries=3))``.
+    """
+    return _requests_adapter_class()(spans=spans, **kwargs)  # type: ignore[call-arg]
+
+
+def requests_session(
+    session: requests.Session | None = None, *, spans: bool = True
+) -> requests.Session:
+    """``session`` (a new ``requests.Session`` by default) tracing every http(s) request."""
+    if session is None:
+        import requests
+
+        session = requests.Session()
+    session.mount("http://", requests_adapter(spans=spans))
+    session.mount("https://", requests_adapter(spans=spans))
+    return session
+
+
+# -- servers ----------------------------------------------------------------------------------
+
+
+class WSGIMiddleware:
+    """WSGI middleware: each request runs in a server span continuing the caller's trace.
+
+    ``app = logtrace.WSGIMiddleware(app)``. The span ends when the server closes the response
+    body, so streamed bodies are inside it.
+
+    Args:
+        app: the WSGI application.
+        span_name: ``(method, path) -> name`` of the span; default ``"GET /path"``. Give one
+            that maps paths to routes when paths hold ids (``/items/{id}``).
+    """
+
+    def __init__(self, app: WSGIApp, *, span_name: SpanName | None = None) -> None:
+        self.app = app
+        self.span_name = span_name or _default_name
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        carrier = {h: environ[k] for k, h in _WSGI_KEYS.items() if k in environ}
+        method = str(environ.get("REQUEST_METHOD", "GET"))
+        path = str(environ.get("SCRIPT_NAME", "")) + str(environ.get("PATH_INFO", "")) or "/"
+        s = span(
+            self.span_name(method, path),
+            parent=carrier or None,
+            http_method=method,
+            http_path=path,
+        )
+        s.open()
+        ctx = s.context
+
+        def traced_start_response(status: str, headers: Any, *exc_info: Any) -> Any:
+            with contextlib.suppress(ValueError, TypeError):
+                _server_status(s, int(str(status).split(" ", 1)[0]))
+            return start_response(status, headers, *exc_info)
+
+        token = current_context.set(ctx)
+        try:
+            body = self.app(environ, traced_start_response)
+        except BaseException as exc:
+            s.end(exc)
+            raise
+        finally:
+            current_context.reset(token)
+        return _TracedBody(body, s, ctx)
+
+
+class _TracedBody:
+    """A WSGI response body that runs in its request's context and ends its span on close."""
+
+    def __init__(self, body: Iterable[bytes], span: Span, ctx: SpanContext | None) -> None:
+        self.body = body
+        self.span = span
+        self.ctx = ctx
+
+    def __iter__(self) -> Iterator[bytes]:
+        token = current_context.set(self.ctx)
+        try:
+            chunks = iter(self.body)
+        finally:
+            current_context.reset(token)
+        while True:
+            token = current_context.set(self.ctx)
+            try:
+                chunk = next(chunks)
+            except StopIteration:
+                return
+            except BaseException as exc:
+                self.span.record_exception(exc)
+                raise
+            finally:
+                current_context.reset(token)
+            yield chunk
+
+    def close(self) -> None:
+        token = current_context.set(self.ctx)
+        try:
+            close = getattr(self.body, "close", None)
+            if close is not None:
+                close()
+        finally:
+            current_context.reset(token)
+            self.span.end()
+
+
+class ASGIMiddleware:
+    """ASGI middleware: each HTTP request runs in a server span continuing the caller's trace.
+
+    ``app = logtrace.ASGIMiddleware(app)``; other scopes (lifespan, websocket) pass through.
+    ``http_route`` is set when the framework leaves a route with a ``path`` in the scope
+    (Starlette, FastAPI).
+
+    Args:
+        app: the ASGI application.
+        span_name: ``(method, path) -> name`` of the span; default ``"GET /path"``.
+    """
+
+    def __init__(self, app: ASGIApp, *, span_name: SpanName | None = None) -> None:
+        self.app = app
+        self.span_name = span_name or _default_name
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope.get("type") != "http":
+            await self.app(scope, receive, send)
+            return
+        carrier: dict[str, list[bytes]] = {}
+        for name, value in scope.get("headers") or ():
+            key = bytes(name).lower()
+            if key in _HEADER_BYTES:
+                carrier.setdefault(key.decode(), []).append(bytes(value))
+        method = str(scope.get("method", "GET"))
+        path = str(scope.get("path", "")) or "/"
+        async with span(
+            self.span_name(method, path),
+            parent=carrier or None,
+            http_method=method,
+            http_path=path,
+        ) as s:
+
+            async def traced_send(message: Message) -> None:
+                if message.get("type") == "http.response.start":
+                    with contextlib.suppress(KeyError, ValueError, TypeError):
+                        _server_status(s, int(message["status"]))
+                await send(message)
+
+            await self.app(scope, receive, traced_send)
+            route = getattr(scope.get("route"), "path", None)
+            if isinstance(route, str):
+                s.set(http_route=route)

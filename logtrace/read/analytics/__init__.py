@@ -1,0 +1,1 @@
+"""Analytics over traces: critical path, self time, comparison, alert checks, time series."""

@@ -1,0 +1,365 @@
+"""Compaction: closed JSONL files become Parquet (zstd), one file per batch of a day folder.
+
+``compact(directory)`` takes the closed files (rotated ``.jsonl.zst``, and plain ``.jsonl``
+files whose process is gone: nobody holds their ``flock``), converts them with DuckDB into
+``<day>/compacted_<first>_<last>_<digest>.parquet`` sorted by trace id, and deletes them. The
+Parquet file lists its sources in its key-value metadata, and the order of the steps makes a
+crash at any point harmless:
+
+1. write the Parquet file under a hidden temporary name in the day folder, ``fsync`` it;
+2. rename it into place, ``fsync`` the folder: from now on, readers leave out the JSONL files
+   it lists (``logtrace.read.reader``), so each line is counted once whether they exist or not;
+3. delete the sources, ``fsync`` the folder.
+
+A crash before 2 leaves a hidden temporary file (removed by the next run) and the sources; a
+crash after 2 leaves sources that the next run deletes without compacting them again. Running
+it twice changes nothing: the second run finds no closed file that is not already compacted.
+One compaction runs at a time per directory (an ``flock`` on ``<dir>/.compact.lock``).
+
+Trace-aware retention (``Retention``) keeps every trace that has a failed span (or one slower
+than ``slow_ms``) in any file of the directory, of any process, already compacted or still
+live, and a ``sample`` fraction of the other traces, chosen on the low 64 bits of the trace id
+as OpenTelemetry's ratio sampler does; lines outside any trace are always kept.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from logtrace.format import fields as f
+from logtrace.read.files import (
+    ReadError,
+    file_range,
+    find_compacted,
+    find_files,
+    is_live,
+    source_name,
+)
+
+# Sources are compacted in batches of about this many bytes on disk: one Parquet file each.
+BATCH_BYTES = 256 * 2**20
+# DuckDB's memory limit while compacting; bigger work spills to a hidden folder of the
+# directory. Compacting a gigabyte stays well under 2 GiB resident.
+MEMORY_LIMIT = "1GB"
+LOCK_NAME = ".compact.lock"
+TEMP_PREFIX = ".compacted-"
+SPILL_NAME = ".compact-spill"
+# Parquet row groups: small enough that a lookup by trace id reads little.
+ROW_GROUP_SIZE = 32_768
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Retention:
+    """Trace-aware retention: keep failed (and slow) traces whole, and a sample of the rest.
+
+    Args:
+        sample: the fraction (0 to 1) of the other traces to keep.
+        slow_ms: also keep every trace with a span at least this long (None: errors only).
+    """
+
+    sample: float = 0.0
+    slow_ms: float | None = None
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.sample <= 1.0:
+            raise ValueError(f"sample must be between 0 and 1, not {self.sample}")
+        if self.slow_ms is not None and self.slow_ms < 0:
+            raise ValueError(f"slow_ms must not be negative, not {self.slow_ms}")
+
+
+@dataclass
+class CompactResult:
+    """What a compaction did."""
+
+    sources: list[Path] = field(default_factory=list)  # JSONL files compacted and deleted
+    written: list[Path] = field(default_factory=list)  # Parquet files written
+    finished: list[Path] = field(default_factory=list)  # sources of an interrupted run, deleted
+    live: int = 0  # JSONL files left alone: a process still writes them
+    bytes_in: int = 0
+    bytes_out: int = 0
+    lines: int = 0  # rows written
+    kept_traces: int | None = None  # with retention: traces kept whole (failed or slow)
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        """The result as plain data (for ``--json``)."""
+        return {
+            "sources": [str(p) for p in self.sources],
+            "written": [str(p) for p in self.written],
+            "finished": [str(p) for p in self.finished],
+            "live": self.live,
+            "bytes_in": self.bytes_in,
+            "bytes_out": self.bytes_out,
+            "lines": self.lines,
+            "kept_traces": self.kept_traces,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def compact(
+    directory: str | os.PathLike[str],
+    *,
+    retention: Retention | None = None,
+    memory_limit: str = MEMORY_LIMIT,
+    batch_bytes: int = BATCH_BYTES,
+    progress: Progress | None = None,
+) -> CompactResult:
+    """Compact the closed JSONL files under ``directory`` into Parquet; delete them after.
+
+    Args:
+        directory: the log directory (``<dir>/<day>/<files>``).
+        retention: trace-aware retention, or None to keep every line.
+        memory_limit: DuckDB's memory limit.
+        batch_bytes: about how many bytes of JSONL go into one Parquet file.
+        progress: called with (bytes done, bytes in all) as batches finish.
+
+    Raises:
+        ReadError: the directory cannot be read, or another compaction is running in it.
+    """
+    started = time.perf_counter()
+    root = Path(directory)
+    if not root.is_dir():
+        raise ReadError(f"cannot compact {root}: no such directory")
+    result = CompactResult()
+    with _locked(root):
+        _remove_leftovers(root)
+        closed, result.live = _closed_files(root)
+        listed = _listed_sources(root)
+        todo: list[Path] = []
+        for path in closed:
+            if (path.parent, source_name(path)) in listed:
+                if _unlink(path):
+                    result.finished.append(path)
+            else:
+                todo.append(path)
+        _sync_folders({p.parent for p in result.finished})
+        batches = list(_batches(todo, batch_bytes))
+        total = sum(_size(p) for p in todo)
+        if progress is not None:
+            progress(0, total)
+        if batches:
+            import duckdb
+
+            spill = root / SPILL_NAME
+            config: dict[str, str | bool | int | float | list[str]] = {
+                "memory_limit": memory_limit,
+                "temp_directory": str(spill),
+            }
+            with duckdb.connect(config=config) as con:
+                con.execute("SET enable_progress_bar = false")
+                result.kept_traces = _prepare(con, root, retention)
+                done = 0
+                for batch in batches:
+                    size = sum(_size(p) for p in batch)
+                    written, lines = _compact_batch(con, batch)
+                    result.written.append(written)
+                    result.sources.extend(batch)
+                    result.lines += lines
+                    result.bytes_in += size
+                    result.bytes_out += _size(written)
+                    done += size
+                    if progress is not None:
+                        progress(done, total)
+            shutil.rmtree(spill, ignore_errors=True)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+# -- steps ---------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _locked(root: Path) -> Iterator[None]:
+    fd = os.open(root / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ReadError(f"another compaction is running in {root}") from None
+        yield
+    finally:
+        os.close(fd)
+
+
+def _remove_leftovers(root: Path) -> None:
+    """Temporary Parquet files of a compaction that died before renaming them: never counted."""
+    for folder in [root, *(p for p in root.iterdir() if p.is_dir())]:
+        for path in folder.glob(f"{TEMP_PREFIX}*"):
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+
+def _closed_files(root: Path) -> tuple[list[Path], int]:
+    """The JSONL files no process writes any more, named like logtrace's; and how many are live."""
+    closed, live = [], 0
+    for path in find_files(root):
+        if not _named_like_ours(path):
+            continue
+        state = is_live(path)
+        if state is None:
+            continue
+        if state:
+            live += 1
+        else:
+            closed.append(path)
+    return closed, live
+
+
+def _named_like_ours(path: Path) -> bool:
+    from logtrace.read.files import opened_at
+
+    return opened_at(path) is not None
+
+
+def _listed_sources(root: Path) -> set[tuple[Path, str]]:
+    """(folder, source name) of every JSONL file that a compacted file already holds."""
+    found = find_compacted(root)
+    if not found:
+        return set()
+    import duckdb
+
+    from logtrace.read.views import listed_sources
+
+    with duckdb.connect() as con:
+        return listed_sources(con, found)
+
+
+def _batches(paths: list[Path], limit: int) -> Iterator[list[Path]]:
+    """The sources grouped by folder (a day), in name order, cut at about ``limit`` bytes."""
+    by_folder: dict[Path, list[Path]] = {}
+    for path in sorted(paths):
+        by_folder.setdefault(path.parent, []).append(path)
+    for folder in sorted(by_folder):
+        batch: list[Path] = []
+        size = 0
+        for path in by_folder[folder]:
+            if batch and size + _size(path) > limit:
+                yield batch
+                batch, size = [], 0
+            batch.append(path)
+            size += _size(path)
+        if batch:
+            yield batch
+
+
+def _prepare(con: Any, root: Path, retention: Retention | None) -> int | None:
+    """Set the retention variables and fill ``keep_traces``; return how many traces it holds."""
+    from logtrace.read.reader import open as open_logs
+
+    con.execute("CREATE OR REPLACE TEMP TABLE keep_traces (trace_id VARCHAR PRIMARY KEY)")
+    if retention is None or retention.sample >= 1.0:
+        con.execute("SET VARIABLE compact_threshold = NULL")
+        return None
+    threshold = int(retention.sample * 2**64)
+    con.execute("SET VARIABLE compact_threshold = CAST(? AS UBIGINT)", [threshold])
+    # Decided over every file of the directory: all processes, live and compacted too.
+    with open_logs(root, pruning=False) as reader:
+        rows = reader.query("compact_keep", slow_ms=retention.slow_ms)
+    keep = [row["trace_id"] for row in rows]
+    if keep:
+        con.execute("INSERT INTO keep_traces SELECT unnest(?)", [keep])
+    return len(keep)
+
+
+def _compact_batch(con: Any, batch: list[Path]) -> tuple[Path, int]:
+    """Write one Parquet file from ``batch``, put it in place durably, delete the sources."""
+    from logtrace.read.reader import query_text
+
+    folder = batch[0].parent
+    sources = sorted({source_name(p) for p in batch})
+    digest = hashlib.sha1("\n".join(sources).encode()).hexdigest()[:12]
+    work = folder / f"{TEMP_PREFIX}{digest}{f.COMPACTED_SUFFIX}"
+    con.execute("SET VARIABLE compact_files = ?", [[str(p) for p in batch]])
+    select = query_text("compact_lines").rstrip().rstrip(";")
+    metadata = {f.COMPACTED_SOURCES: orjson.dumps(sources).decode(), f.COMPACTED_FORMAT: "1"}
+    options = ", ".join(f"{key}: {_literal(value)}" for key, value in metadata.items())
+    row = con.execute(
+        f"COPY ({select}) TO {_literal(str(work))} (FORMAT parquet, COMPRESSION zstd, "
+        f"ROW_GROUP_SIZE {ROW_GROUP_SIZE}, KV_METADATA {{{options}}})"
+    ).fetchone()
+    lines = int(row[0]) if row else 0
+    first, last = _time_span(con, work, batch)
+    name = (
+        f"{f.COMPACTED_PREFIX}{first.strftime(f.FILE_TIME_FORMAT)}_"
+        f"{last.strftime(f.FILE_TIME_FORMAT)}_{digest}{f.COMPACTED_SUFFIX}"
+    )
+    target = folder / name
+    _fsync(work)
+    os.replace(work, target)
+    _sync_folders({folder})
+    for path in batch:
+        _unlink(path)
+        # A plain file caught mid-rotation next to its .zst: the same lines, listed too.
+        plain = path.with_name(source_name(path))
+        if plain != path and is_live(plain) is False:
+            _unlink(plain)
+    _sync_folders({folder})
+    return target, lines
+
+
+def _time_span(con: Any, work: Path, batch: list[Path]) -> tuple[datetime, datetime]:
+    """The times the lines of a compacted file have: its rows' (else its sources') range.
+
+    The rows' times, not the sources' modification times, which a copy may have changed.
+    """
+    row = con.execute("SELECT min(ts), max(ts) FROM read_parquet($f)", {"f": str(work)}).fetchone()
+    times: list[datetime] = [t for t in (row or ()) if t is not None]
+    if not times:
+        for path in batch:
+            times.extend(t for t in file_range(path) if t is not None)
+    if not times:
+        now = datetime(1970, 1, 1)
+        return now, now
+    # Whole seconds: a reader takes the last one as running to the end of that second.
+    return min(times).replace(microsecond=0), max(times).replace(microsecond=0)
+
+
+# -- small helpers ---------------------------------------------------------------------------
+
+
+def _literal(text: str) -> str:
+    """An SQL string literal (COPY takes its target and options as literals only)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _unlink(path: Path) -> bool:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _sync_folders(folders: set[Path]) -> None:
+    for folder in folders:
+        with contextlib.suppress(OSError):
+            _fsync(folder)

@@ -1,0 +1,239 @@
+"""Finding the files of a log directory, for the read side (no DuckDB here: ``tail`` uses it too).
+
+A directory holds ``<day>/<service>_<host>_<pid>_<opened>.jsonl`` (live) and ``….jsonl.zst``
+(rotated), and ``<day>/compacted_<first>_<last>_<digest>.parquet`` (``logtrace compact``).
+While a file is being rotated both names exist for a moment; the compressed one is complete (it
+is renamed into place), so it wins. Hidden names (``.…``) are work files of the sink and of
+compaction.
+
+Every file covers a time range known from its name (and, for a JSONL file, its modification
+time: the sink's last write), so a question about a time window opens only the files that can
+hold it: :func:`prune`.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+from collections.abc import Iterable
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import BinaryIO
+
+from logtrace.format import fields as f
+from logtrace.format.naming import (
+    COMPACTED_NAME,
+    FILE_NAME,
+    is_compacted_file,
+    is_locked,
+    is_log_file,
+)
+
+# How far clocks of processes (and hosts sharing a folder) may disagree: a file's range is
+# widened by this much on both sides before it is ruled out.
+CLOCK_SKEW = timedelta(minutes=5)
+# How long after its creation a trace may still write lines, for time pruning: a lookup reads
+# the files of [created - CLOCK_SKEW, created + LONG_TRACE]. A trace that looks cut short there
+# (an unfinished span, no root) is looked up again in every file, so a longer trace costs time,
+# never correctness. ``ls``/``stats`` widen --since/--until by it too.
+LONG_TRACE = timedelta(minutes=15)
+_GLOB_MAGIC = re.compile(r"[*?[]")
+
+
+class ReadError(Exception):
+    """A question that cannot be answered: a bad argument, unreadable files, failing SQL.
+
+    ``exit_code`` is what the CLI exits with: 2 for bad input, 1 for "not found".
+    """
+
+    exit_code = 2
+
+
+def source_name(path: Path) -> str:
+    """A JSONL file's identity in a compacted file's list of sources: its name without ``.zst``.
+
+    Rotation turns ``x.jsonl`` into ``x.jsonl.zst``: the same lines, so the same source.
+    """
+    name = path.name
+    return name[: -len(".zst")] if name.endswith(f.ROTATED_SUFFIX) else name
+
+
+def is_live(path: Path) -> bool | None:
+    """True if a process still writes ``path`` (it holds the file's ``flock``), None if gone.
+
+    The sink's convention, tested here without importing the write side: a rotated
+    ``.jsonl.zst`` is never live; a plain file is live while its process runs.
+    """
+    if path.name.endswith(f.ROTATED_SUFFIX):
+        return False if path.exists() else None
+    return is_locked(path)
+
+
+def find_files(path: str | os.PathLike[str]) -> list[Path]:
+    """The log files under ``path``: a directory (searched recursively), one file, or a glob.
+
+    Sorted by name. Of ``x.jsonl`` and ``x.jsonl.zst`` (a rotation in progress) only the
+    compressed one is kept.
+
+    Raises:
+        ReadError: ``path`` does not exist or cannot be read.
+    """
+    found = [p for p in _list(path) if not is_compacted_file(p.name)]
+    names = {str(p) for p in found}
+    kept = [p for p in found if not (str(p).endswith(f.LIVE_SUFFIX) and f"{p}.zst" in names)]
+    return sorted(kept)
+
+
+def find_compacted(path: str | os.PathLike[str]) -> list[Path]:
+    """The compacted Parquet files under ``path`` (a directory, one file or a glob), sorted.
+
+    Raises:
+        ReadError: ``path`` does not exist or cannot be read.
+    """
+    return sorted(p for p in _list(path) if is_compacted_file(p.name))
+
+
+def _list(path: str | os.PathLike[str]) -> list[Path]:
+    text = os.fspath(path)
+    if _GLOB_MAGIC.search(text):
+        return [Path(p) for p in glob.glob(text, recursive=True) if os.path.isfile(p)]
+    if os.path.isdir(text):
+        return _walk(text)
+    if os.path.isfile(text):
+        return [Path(text)]
+    if os.path.exists(text):
+        raise ReadError(f"cannot read {text}: not a directory or a file")
+    raise ReadError(f"cannot read {text}: no such directory")
+
+
+def _walk(directory: str) -> list[Path]:
+    found: list[Path] = []
+
+    def fail(error: OSError) -> None:
+        raise ReadError(f"cannot read {error.filename or directory}: {error.strerror}")
+
+    for root, dirs, files in os.walk(directory, onerror=fail):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        found.extend(
+            Path(root, name) for name in files if is_log_file(name) or is_compacted_file(name)
+        )
+    return found
+
+
+def opened_at(path: Path) -> datetime | None:
+    """When the file was opened (UTC, naive), from its name; ``None`` for a foreign name."""
+    match = FILE_NAME.fullmatch(path.name)
+    if match is None:
+        return None
+    return datetime.strptime(match["opened"], f.FILE_TIME_FORMAT + ".%fZ")
+
+
+def file_range(path: Path) -> tuple[datetime | None, datetime | None]:
+    """The times a file's lines can have (UTC, naive; None: unknown, unbounded).
+
+    A compacted file: the two times of its name (widened to whole seconds). A JSONL file: from
+    its opening (its name) to its last write (its modification time; None if it is gone).
+    """
+    match = COMPACTED_NAME.fullmatch(path.name)
+    if match is not None:
+        first = datetime.strptime(match["first"], f.FILE_TIME_FORMAT)
+        last = datetime.strptime(match["last"], f.FILE_TIME_FORMAT) + timedelta(seconds=1)
+        return first, last
+    try:
+        modified = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).replace(tzinfo=None)
+    except OSError:
+        modified = None
+    return opened_at(path), modified
+
+
+def prune(files: Iterable[Path], since: datetime | None, until: datetime | None) -> list[Path]:
+    """The files whose lines can fall in ``[since, until]`` (UTC, naive; None: unbounded).
+
+    A file is kept unless its range, widened by CLOCK_SKEW, ends before ``since`` or starts
+    after ``until``. A file of unknown range (a foreign name) is always kept.
+    """
+    kept = []
+    for path in files:
+        first, last = file_range(path)
+        if since is not None and last is not None and last + CLOCK_SKEW < since:
+            continue
+        if until is not None and first is not None and first - CLOCK_SKEW > until:
+            continue
+        kept.append(path)
+    return kept
+
+
+def time_range(files: list[Path]) -> tuple[datetime, datetime] | None:
+    """The earliest opening and the latest write among ``files`` (UTC, naive), if any."""
+    first: datetime | None = None
+    last: datetime | None = None
+    for path in files:
+        opened, modified = file_range(path)
+        if modified is None:
+            continue
+        opened = opened or modified
+        first = opened if first is None else min(first, opened)
+        last = modified if last is None else max(last, modified)
+    if first is None or last is None:
+        return None
+    return first, last
+
+
+_ZSTD_MAGIC = 0xFD2FB528
+_SKIPPABLE_MAGIC = 0x184D2A50  # the low 4 bits are free
+_BLOCK_RLE, _BLOCK_RESERVED = 1, 3
+
+
+def zstd_complete(path: Path) -> bool:
+    """Tell whether a ``.jsonl.zst`` file holds whole zstd frames, up to its last byte.
+
+    A file cut short (a crash while copying, a full disk) decodes up to the cut, so DuckDB reads
+    its first lines without a word. This walks the frame and block headers (RFC 8878), seeking
+    over the blocks: a few bytes read per 128 KiB block, nothing decompressed. An empty file or
+    one that does not start with a frame is not complete either.
+    """
+    try:
+        with path.open("rb") as file:
+            size = os.fstat(file.fileno()).st_size
+            at = 0
+            while at < size:
+                end = _frame_end(file, at)
+                if end is None or end > size:
+                    return False
+                at = end
+            return size > 0
+    except OSError:
+        return False
+
+
+def _frame_end(file: BinaryIO, at: int) -> int | None:
+    """The offset after the frame starting at ``at``, or None when it is not a frame."""
+    file.seek(at)
+    head = file.read(14)  # magic, descriptor and the longest frame header that follows
+    if len(head) < 5:
+        return None
+    magic = int.from_bytes(head[:4], "little")
+    if magic & 0xFFFFFFF0 == _SKIPPABLE_MAGIC:
+        if len(head) < 8:
+            return None
+        return at + 8 + int.from_bytes(head[4:8], "little")
+    if magic != _ZSTD_MAGIC:
+        return None
+    descriptor = head[4]
+    single_segment = bool(descriptor & 0x20)
+    content_size_bytes = (1 if single_segment else 0, 2, 4, 8)[descriptor >> 6]
+    header = 5 + (0 if single_segment else 1) + (0, 1, 2, 4)[descriptor & 0x03]
+    at += header + content_size_bytes
+    while True:
+        file.seek(at)
+        block = file.read(3)
+        if len(block) < 3:
+            return None
+        value = int.from_bytes(block, "little")
+        last, kind, block_size = value & 1, (value >> 1) & 3, value >> 3
+        if kind == _BLOCK_RESERVED:
+            return None
+        at += 3 + (1 if kind == _BLOCK_RLE else block_size)
+        if last:
+            return at + (4 if descriptor & 0x04 else 0)

@@ -1,0 +1,113 @@
+"""Filters of the read side, CLI-independent: durations, points in time, the filter options of
+``ls``/``stats`` turned into the ``$parameters`` of the queries.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from logtrace.read.files import ReadError
+
+_DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*(us|µs|ms|s|m|h|d|w)?")
+_UNIT_MS = {
+    "us": 0.001,
+    "µs": 0.001,
+    "ms": 1.0,
+    "s": 1000.0,
+    "m": 60_000.0,
+    "h": 3_600_000.0,
+    "d": 86_400_000.0,
+    "w": 604_800_000.0,
+}
+
+
+def parse_duration_ms(text: str, default_unit: str = "ms") -> float:
+    """``250ms``, ``1.5s``, ``2m``, ``1h``, ``2d``, ``1w`` (a bare number is ``default_unit``)."""
+    match = _DURATION.fullmatch(text.strip())
+    if match is None:
+        raise ValueError(text)
+    return float(match[1]) * _UNIT_MS[match[2] or default_unit]
+
+
+def parse_when(text: str, now: datetime) -> datetime:
+    """A point in time (UTC, naive): ``1h`` ago from ``now``, or an ISO time (UTC if unzoned)."""
+    value = text.strip()
+    with contextlib.suppress(ValueError):
+        return now - timedelta(milliseconds=parse_duration_ms(value, default_unit="s"))
+    try:
+        when = datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
+    except ValueError:
+        raise ValueError(text) from None
+    if when.tzinfo is not None:
+        when = when.astimezone(timezone.utc).replace(tzinfo=None)
+    return when
+
+
+def now_utc() -> datetime:
+    """Now, in UTC, naive (as the views' timestamps are)."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def filter_params(
+    *,
+    since: str | None = None,
+    until: str | None = None,
+    service: str | None = None,
+    name: str | None = None,
+    status: str | None = None,
+    errors: bool = False,
+    min_duration: str | None = None,
+    attr: str | None = None,
+) -> dict[str, Any]:
+    """The ``$parameters`` of recent_traces.sql / span_percentiles.sql from filter options.
+
+    Args:
+        since: a duration ago (``1h``) or a UTC time; ``until`` likewise.
+        errors: only error traces (the same as ``status="error"``).
+        min_duration: a time such as ``250ms``.
+        attr: ``KEY=VALUE``: spans with that attribute.
+
+    Raises:
+        ReadError: an option that does not parse, with what to give instead.
+    """
+    now = now_utc()
+    params: dict[str, Any] = {}
+    for option, text in (("since", since), ("until", until)):
+        try:
+            params[option] = None if text is None else parse_when(text, now)
+        except ValueError:
+            raise ReadError(
+                f"--{option} {text!r}: give a duration (30s, 15m, 1h, 2d, 1w) "
+                "or a UTC time (2026-11-24T13:00)"
+            ) from None
+    if errors:
+        if status not in (None, "error"):
+            raise ReadError(f"--errors and --status {status} contradict each other")
+        status = "error"
+    params.update(service=service, name=name, status=status)
+    try:
+        params["min_duration_ms"] = (
+            None if min_duration is None else parse_duration_ms(min_duration)
+        )
+    except ValueError:
+        raise ReadError(
+            f"--min-duration {min_duration!r}: give a time such as 250ms, 1.5s, 2m"
+        ) from None
+    key = value = None
+    if attr is not None:
+        key, sep, value = attr.partition("=")
+        if not sep or not key:
+            raise ReadError(f"--attr {attr!r}: give KEY=VALUE")
+    params.update(attr_key=key, attr_value=value)
+    return params
+
+
+def attr_variant(name: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The query to run for ``params``: ``<name>_no_attr`` when no --attr is given (faster)."""
+    if params.get("attr_key") is None:
+        rest = {k: v for k, v in params.items() if k not in ("attr_key", "attr_value")}
+        return f"{name}_no_attr", rest
+    return name, params

@@ -1,0 +1,79 @@
+"""The SQL files of ``queries/``: where they are, which are views and which are questions.
+
+Each ``.sql`` file holds one query, named by its stem, with a comment header saying what it
+returns and which ``$parameters`` it takes. The view files are run by ``logtrace.open`` in the
+order below; every other file is a question (``Reader.query(name, **params)``, ``logtrace sql
+NAME``). This module does not import DuckDB.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from logtrace.read.files import ReadError
+
+# The views that read JSONL files, with the columns of the empty stand-in used when there is
+# none (DuckDB's readers refuse an empty list). The view of compacted files is compacted.sql,
+# and no_compacted.sql its stand-in.
+SOURCE_VIEWS: dict[str, tuple[tuple[str, str], ...]] = {
+    "jsonl_lines": (("filename", "VARCHAR"), ("json", "JSON")),
+    "jsonl_span_lines": (
+        ("ts", "TIMESTAMP"),
+        ("trace_id", "VARCHAR"),
+        ("span_id", "VARCHAR"),
+        ("span", "VARCHAR"),
+        ("name", "VARCHAR"),
+        ("parent_id", "VARCHAR"),
+        ("duration_ms", "DOUBLE"),
+        ("status", "VARCHAR"),
+        ("error_type", "VARCHAR"),
+        ("error_message", "VARCHAR"),
+        ("exception", "VARCHAR"),
+        ("service", "VARCHAR"),
+        ("pid", "BIGINT"),
+        ("filename", "VARCHAR"),
+    ),
+}
+# The views over those, in the order they are created (each reads the ones before it).
+VIEWS = ("lines", "events", "span_lines", "span_attributes", "spans", "traces", "logs")
+# Files of queries/ that define views (not questions): the above, and the stand-in of
+# jsonl_span_lines over lines already copied out for one trace.
+VIEW_FILES = (*SOURCE_VIEWS, "compacted", "no_compacted", *VIEWS, "copied_span_lines")
+# Files of queries/ that only compaction runs (they need its variables and tables).
+COMPACTION_FILES = ("compact_lines",)
+# The variables the views read the file names from: JSONL files, compacted files.
+FILES_VARIABLE = "logtrace_files"
+PARQUET_VARIABLE = "logtrace_parquet"
+
+
+def queries_dir() -> Path:
+    """Where the SQL files are: ``logtrace/queries`` in a wheel, ``queries/`` in a checkout."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "queries", here.parent.parent / "queries"):
+        if (candidate / "events.sql").is_file():
+            return candidate
+    raise ReadError("the SQL files of logtrace are missing (queries/events.sql)")
+
+
+def query_names() -> list[str]:
+    """The names of the questions in ``queries/`` (the views excluded), sorted."""
+    internal = (*VIEW_FILES, *COMPACTION_FILES)
+    return sorted(p.stem for p in queries_dir().glob("*.sql") if p.stem not in internal)
+
+
+def query_text(name: str) -> str:
+    """The SQL of ``queries/<name>.sql``."""
+    path = queries_dir() / f"{name}.sql"
+    if not re.fullmatch(r"[a-z_]+", name) or not path.is_file():
+        raise ReadError(f"no query named {name!r} (known: {', '.join(query_names())})")
+    return path.read_text(encoding="utf-8")
+
+
+_PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def parameters(sql: str) -> list[str]:
+    """The ``$name`` parameters an SQL text uses (outside ``--`` comments), in order, once each."""
+    code = "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
+    return list(dict.fromkeys(_PARAMETER.findall(code)))

@@ -1,0 +1,460 @@
+"""Reading traces back: DuckDB views over the files, and the questions of ``queries/``.
+
+``open(path)`` lists the files (plain ``.jsonl``, rotated ``.jsonl.zst`` and compacted
+``.parquet``), hands their names to DuckDB as values (``SET VARIABLE logtrace_files`` and
+``logtrace_parquet``, never pasted into SQL) and runs the view files of ``queries/``: first the
+views that read the files (``jsonl_lines``, ``jsonl_span_lines``, ``compacted``), then
+``lines``, ``events``, ``span_lines``, ``span_attributes``, ``spans``, ``traces``, ``logs``.
+Every other ``.sql`` file there is a named question, run with ``Reader.query(name, **params)``.
+The same files run unchanged in the ``duckdb`` shell.
+
+A JSONL file that a compacted file lists as one of its sources (a compaction interrupted
+before it deleted them) is left out, so no line counts twice. A time window (``since``,
+``until``) and a trace id's creation time open only the files whose time range can hold them.
+
+This module imports DuckDB; ``import logtrace`` does not import it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+
+import duckdb
+
+from logtrace.format import fields as f
+from logtrace.read.files import (
+    CLOCK_SKEW,
+    LONG_TRACE,
+    ReadError,
+    find_compacted,
+    find_files,
+    prune,
+    source_name,
+    time_range,
+    zstd_complete,
+)
+from logtrace.read.queries import (
+    COMPACTION_FILES,
+    FILES_VARIABLE,
+    PARQUET_VARIABLE,
+    SOURCE_VIEWS,
+    VIEW_FILES,
+    VIEWS,
+    parameters,
+    queries_dir,
+    query_names,
+    query_text,
+)
+from logtrace.read.trace import (
+    AmbiguousTrace,
+    Row,
+    Trace,
+    TraceNotFound,
+    created_between,
+    is_complete,
+    normalize_trace_id,
+)
+from logtrace.read.views import as_rows, empty_select, empty_view, first_line, listed_sources
+
+__all__ = [
+    "COMPACTION_FILES",
+    "VIEWS",
+    "VIEW_FILES",
+    "AmbiguousTrace",
+    "ReadError",
+    "Reader",
+    "Trace",
+    "TraceNotFound",
+    "open",
+    "parameters",
+    "queries_dir",
+    "query_names",
+    "query_text",
+]
+
+# DuckDB's memory limit for queries: a gigabyte of history stays well under 2 GiB resident.
+MEMORY_LIMIT = "1GB"
+# The schema a single trace's lines are copied into by Reader.trace().
+_TRACE_SCHEMA = "one_trace"
+# Retries of a query whose files changed under it (rotated, removed, corrupt).
+_ATTEMPTS = 3
+_T = TypeVar("_T")
+
+
+class Reader:
+    """A DuckDB connection with the views of logtrace over a set of files.
+
+    ``reader.sql("select * from traces")`` gives a DuckDB relation (``.show()``,
+    ``.fetchall()``); ``reader.query("slowest_traces", since=None, limit=5)`` runs a file of
+    ``queries/``; ``reader.trace("0194f3a2")`` reads one trace. ``reader.connection`` is the
+    connection itself.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        connection: duckdb.DuckDBPyConnection,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        pruning: bool = True,
+    ):
+        self.path = os.fspath(path)
+        self._con = connection
+        self.since, self.until, self.pruning = since, until, pruning
+        # The files the views read: JSONL (live and rotated) and compacted Parquet.
+        self.files: list[Path] = []
+        # Every file of the directory (before the time window), for lookups of one trace.
+        self.all_files: list[Path] = []
+        # Files DuckDB could not read (a corrupt .zst); left out of every query.
+        self.unreadable_files: list[Path] = []
+        # What _complete found per .jsonl.zst file: (size, mtime_ns, complete).
+        self._checked: dict[Path, tuple[int, int, bool]] = {}
+        # The files the last trace() answered from (fewer than all_files when pruned).
+        self.trace_files: list[Path] = []
+        # Which kinds of file (JSONL, Parquet) the views were created for, and are needed for.
+        self._kinds: tuple[bool, bool] | None = None
+        self._wanted: tuple[bool, bool] = (False, False)
+        self.refresh()
+
+    # -- setup -------------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """List the files again (new, rotated, compacted ones) and point the views at them.
+
+        JSONL files listed as sources by a compacted file are left out; with a time window
+        (``since``/``until``, widened by LONG_TRACE), so is every file that cannot hold it.
+        """
+        bad = set(self.unreadable_files)
+        jsonl = [p for p in find_files(self.path) if p not in bad]
+        parquet = [p for p in find_compacted(self.path) if p not in bad]
+        compacted = self._compacted_sources(jsonl, parquet)
+        jsonl = [p for p in jsonl if (p.parent, source_name(p)) not in compacted]
+        self.all_files = sorted(jsonl + parquet)
+        files = self.all_files
+        if self.pruning and (self.since is not None or self.until is not None):
+            since = None if self.since is None else self.since - LONG_TRACE
+            until = None if self.until is None else self.until + LONG_TRACE
+            files = prune(files, since, until)
+        self._point(files)
+
+    @property
+    def truncated_files(self) -> list[Path]:
+        """Compressed files cut short: read up to the cut, and reported (``--verbose``, stats).
+
+        Checked when asked, not on opening: a lookup of one trace need not walk every file.
+        """
+        return [p for p in self.all_files if not self._complete(p)]
+
+    def _complete(self, path: Path) -> bool:
+        """False for a ``.jsonl.zst`` file cut short; checked once per size and mtime."""
+        if not path.name.endswith(f.ROTATED_SUFFIX):
+            return True
+        try:
+            stat = path.stat()
+        except OSError:
+            return True  # gone: the next listing will not have it
+        known = self._checked.get(path)
+        if known is not None and known[:2] == (stat.st_size, stat.st_mtime_ns):
+            return known[2]
+        complete = zstd_complete(path)
+        self._checked[path] = (stat.st_size, stat.st_mtime_ns, complete)
+        return complete
+
+    def _point(self, files: list[Path]) -> None:
+        """Point the views at ``files``: set the variables the views read when queried.
+
+        The views themselves are created on first use (:meth:`_views`), and again only when a
+        kind of file appears or disappears (an empty list needs the empty stand-in instead):
+        binding them opens the files, which a lookup of one trace does not need.
+        """
+        self.files = files
+        jsonl, parquet = self._set_variables(files)
+        self._wanted = (bool(jsonl), bool(parquet))
+
+    def _views(self) -> None:
+        """Create the views for the kinds of file listed, unless they exist already."""
+        if self._wanted == self._kinds:
+            return
+        jsonl, parquet = self._wanted
+        con = self._con
+        for view in SOURCE_VIEWS:
+            con.execute(query_text(view) if jsonl else empty_view(view))
+        con.execute(query_text("compacted" if parquet else "no_compacted"))
+        for view in VIEWS:
+            con.execute(query_text(view))
+        self._kinds = self._wanted
+
+    @property
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """The DuckDB connection, with the views."""
+        self._views()
+        return self._con
+
+    def _set_variables(self, files: list[Path]) -> tuple[list[str], list[str]]:
+        jsonl = [str(p) for p in files if not p.name.endswith(f.COMPACTED_SUFFIX)]
+        parquet = [str(p) for p in files if p.name.endswith(f.COMPACTED_SUFFIX)]
+        self._con.execute(f"SET VARIABLE {FILES_VARIABLE} = ?", [jsonl])
+        self._con.execute(f"SET VARIABLE {PARQUET_VARIABLE} = ?", [parquet])
+        return jsonl, parquet
+
+    def _compacted_sources(self, jsonl: list[Path], parquet: list[Path]) -> set[tuple[Path, str]]:
+        """(folder, source name) of the JSONL files that compacted files already hold.
+
+        A compacted file's sources are in its own folder, so only the footers of compacted
+        files next to JSONL files are read: after a completed compaction, none.
+        """
+        folders = {p.parent for p in jsonl}
+        return listed_sources(self._con, [p for p in parquet if p.parent in folders])
+
+    # -- running SQL -----------------------------------------------------------------------------
+
+    def sql(self, query: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> Any:
+        """Run SQL over the views and return a DuckDB relation (lazy: fetching runs it)."""
+        return self.connection.sql(query, params=params)
+
+    def execute(
+        self, query: str, params: Sequence[Any] | Mapping[str, Any] | None = None
+    ) -> list[Row]:
+        """Run SQL over the views; return its rows as dicts (JSON columns parsed).
+
+        Files that vanish while being read (rotation, retention) are listed again and the
+        query retried; a file DuckDB cannot decode is left out (see ``unreadable_files``).
+
+        Raises:
+            ReadError: the SQL fails (message: DuckDB's first line).
+        """
+        return self._run(query, params, views=True)
+
+    def _run(
+        self,
+        query: str,
+        params: Sequence[Any] | Mapping[str, Any] | None = None,
+        *,
+        views: bool = False,
+    ) -> list[Row]:
+        """``execute``; ``views=False`` within a trace's own schema, which has its own."""
+
+        def fetch() -> list[Row]:
+            if views:
+                self._views()  # binding them opens the files: it may fail like a query
+            cursor = self._con.execute(query, params or {})
+            return as_rows(cursor.description or [], cursor.fetchall())
+
+        return self._with_retries(fetch)
+
+    def query(self, name: str, /, **params: Any) -> list[Row]:
+        """Run ``queries/<name>.sql`` with its ``$parameters`` as keywords (missing ones NULL)."""
+        return self._query(name, views=True, **params)
+
+    def _query(self, name: str, /, *, views: bool = False, **params: Any) -> list[Row]:
+        text = query_text(name)
+        return self._run(text, {**dict.fromkeys(parameters(text)), **params}, views=views)
+
+    # -- questions -------------------------------------------------------------------------------
+
+    def resolve(self, trace_id: str) -> str:
+        """The full trace id that ``trace_id`` (a full id or a prefix of 8+ hex digits) names.
+
+        Raises:
+            ReadError: malformed id; AmbiguousTrace: several match; TraceNotFound: none.
+        """
+        prefix = normalize_trace_id(trace_id)
+        return self._resolve_in(prefix, views=True)
+
+    def trace(self, trace_id: str) -> Trace:
+        """Read one trace: the lines holding ``trace_id`` are copied out once, then queried.
+
+        Only the files whose time range can hold the trace are opened: a logtrace trace id
+        begins with its creation time, so the files of [created - CLOCK_SKEW, created +
+        LONG_TRACE]. The trace is read again from every file when it is not found there, or
+        looks cut short (an unfinished span, no root span), or the id is not a time (another
+        tracer's): pruning changes how long a lookup takes, never what it finds.
+
+        Args:
+            trace_id: a full trace id or a unique prefix of at least 8 hex digits.
+
+        Raises:
+            ReadError: malformed id; AmbiguousTrace: several match; TraceNotFound: none.
+        """
+        prefix = normalize_trace_id(trace_id)
+        window = created_between(prefix) if self.pruning else None
+        if window is not None:
+            files = prune(self.all_files, window[0] - CLOCK_SKEW, window[1] + LONG_TRACE)
+            if len(files) < len(self.all_files):
+                try:
+                    found = self._trace_in(prefix, files)
+                except TraceNotFound:
+                    found = None
+                if found is not None and is_complete(found):
+                    return found
+        return self._trace_in(prefix, self.all_files)
+
+    def _trace_in(self, prefix: str, files: list[Path]) -> Trace:
+        con = self._con
+        if not files:
+            raise TraceNotFound(f"no trace {prefix} in {self.describe()}")
+        self.trace_files = files
+        try:
+            self._with_retries(lambda: self._copy_trace(prefix, files))
+        finally:
+            self._set_variables(self.files)
+        con.execute(f"SET schema = '{_TRACE_SCHEMA}'")
+        try:
+            con.execute(query_text("copied_span_lines"))
+            for view in VIEWS:
+                con.execute(query_text(view))
+            full = self._resolve_in(prefix)
+            summary = self._run("SELECT * FROM traces WHERE trace_id = $t", {"t": full})
+            spans = self._query("trace_tree", trace_id=full)
+            logs = self._query("trace_logs", trace_id=full)
+        finally:
+            con.execute("SET schema = 'main'")
+        return Trace(trace_id=full, summary=summary[0] if summary else {}, spans=spans, logs=logs)
+
+    def _copy_trace(self, prefix: str, files: list[Path]) -> None:
+        """Copy the lines and compacted rows of ``files`` that hold ``prefix`` into one_trace.
+
+        Only the variables change (the views read them when queried): no view is created.
+        """
+        con = self._con
+        jsonl, parquet = self._set_variables(files)
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {_TRACE_SCHEMA}")
+        lines = f"{_TRACE_SCHEMA}.jsonl_lines"
+        if jsonl:
+            text = query_text("trace_lines").rstrip().rstrip(";")
+            con.execute(f"CREATE OR REPLACE TABLE {lines} AS {text}", {"text": prefix})
+        else:
+            con.execute(f"CREATE OR REPLACE TABLE {lines} AS {empty_select('jsonl_lines')}")
+        table = f"CREATE OR REPLACE TABLE {_TRACE_SCHEMA}.compacted AS"
+        if parquet:
+            # The view over these files alone (the other views are not needed here); the
+            # views of the whole set are made again on their next use.
+            con.execute(query_text("compacted"))
+            self._kinds = None
+            text = query_text("trace_compacted").rstrip().rstrip(";")
+            con.execute(f"{table} {text}", {"prefix": prefix})
+        else:  # the empty stand-in's columns, as a table
+            con.execute(
+                query_text("no_compacted").replace("CREATE OR REPLACE VIEW compacted AS", table)
+            )
+
+    def skipped(self) -> list[Row]:
+        """Per file, the lines that were skipped: ``queries/skipped_lines.sql``."""
+        return self.query("skipped_lines")
+
+    def describe(self) -> str:
+        """``./logtrace (3 files, 2026-11-24 13:11:34 to 2026-11-24 14:02:10)``."""
+        shown = display_path(self.path)
+        count = len(self.all_files)
+        noun = "file" if count == 1 else "files"
+        span = time_range(self.all_files)
+        if span is None:
+            return f"{shown} ({count} {noun})"
+        first, last = (t.strftime("%Y-%m-%d %H:%M:%S") for t in span)
+        return f"{shown} ({count} {noun}, {first} to {last})"
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the DuckDB connection."""
+        self._con.close()
+
+    def __enter__(self) -> Reader:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- internals -------------------------------------------------------------------------------
+
+    def _resolve_in(self, prefix: str, *, views: bool = False) -> str:
+        found = [row["trace_id"] for row in self._query("trace_ids", views=views, prefix=prefix)]
+        if not found:
+            raise TraceNotFound(f"no trace {prefix} in {self.describe()}")
+        if len(found) > 1:
+            shown = ", ".join(found[:2]) + (", …" if len(found) > 2 else "")
+            raise AmbiguousTrace(f"trace id {prefix} is ambiguous: {shown} (give more digits)")
+        return str(found[0])
+
+    def _with_retries(self, action: Callable[[], _T]) -> _T:
+        """Run ``action``; after an IO error (a file gone, one that does not decode), list the
+        files again and retry; any DuckDB error in the end is a ReadError (its first line)."""
+        for attempt in range(_ATTEMPTS):
+            try:
+                return action()
+            except duckdb.IOException as error:
+                if attempt == _ATTEMPTS - 1:
+                    raise ReadError(first_line(error)) from None
+                self._recover()
+            except duckdb.Error as error:
+                raise ReadError(first_line(error)) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _recover(self) -> None:
+        """After an IO error: list the files again and leave out the ones DuckDB cannot read."""
+        self._con.execute("SET schema = 'main'")
+        for path in find_files(self.path):
+            if path in self.unreadable_files:
+                continue
+            try:
+                self._con.execute(
+                    "SELECT count(*) FROM read_json_objects($f, format = 'newline_delimited', "
+                    "ignore_errors = true)",
+                    {"f": str(path)},
+                ).fetchall()
+            except duckdb.Error:
+                if path.exists():
+                    self.unreadable_files.append(path)
+        self.refresh()
+
+
+def open(
+    path: str | os.PathLike[str] = "logtrace",
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    pruning: bool = True,
+    memory_limit: str = MEMORY_LIMIT,
+) -> Reader:
+    """Open the logs under ``path`` for questions: a directory, one file, or a glob.
+
+    Returns a :class:`Reader`: a DuckDB connection on which the views ``events``, ``spans``,
+    ``traces`` and ``logs`` (and ``lines``, the raw lines) exist, over the JSONL files and the
+    compacted Parquet files alike::
+
+        db = logtrace.open("./logtrace")
+        db.sql("select name, count(*) from spans group by 1").show()
+        db.query("slowest_traces", since=None, limit=5)
+        db.trace("0194f3a2").spans
+
+    Args:
+        since, until: only questions about this window (UTC, naive) will be asked: the views
+            read only the files that can hold it (with a margin of LONG_TRACE), not the rest.
+        pruning: False reads every file, always (for comparisons).
+        memory_limit: DuckDB's memory limit; bigger work spills to a temporary directory.
+
+    Raises:
+        ReadError: ``path`` does not exist or cannot be read.
+    """
+    connection = duckdb.connect(config={"memory_limit": memory_limit})
+    # DuckDB draws a progress bar on the terminal for long queries: not in a CLI's output.
+    connection.execute("SET enable_progress_bar = false")
+    return Reader(path, connection, since=since, until=until, pruning=pruning)
+
+
+def display_path(path: str) -> str:
+    """``logtrace`` as ``./logtrace``: a relative path shown as one."""
+    if os.path.isabs(path) or path.startswith(".") or any(c in path for c in "*?["):
+        return path
+    return f".{os.sep}{path}"

@@ -1,0 +1,143 @@
+"""Following the files of a directory as they grow, across processes (``logtrace tail``).
+
+Each poll lists the files again. A live file known from the start is read from its end on, a
+file that appears later from its beginning. A live file stays open until its name is gone
+(rotated: compressed, then removed), and is read to its end first, so nothing written before
+the rotation is missed. A compressed file that appears without its live file ever having been
+seen (a short-lived process) is read whole. No DuckDB here: lines are parsed one by one.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import orjson
+
+from logtrace.format import fields as f
+from logtrace.read.files import ReadError, find_files
+
+
+class Follower:
+    """The new lines of the log files under ``path``, poll after poll.
+
+    Args:
+        path: a directory, file or glob, as for ``logtrace.open``.
+        from_start: read existing files from their beginning instead of their end.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], from_start: bool = False) -> None:
+        self.path = os.fspath(path)
+        self._open: dict[Path, _Followed] = {}
+        self._seen: set[Path] = set()
+        self._pending_whole: list[Path] = []
+        files = self._list()
+        for file in files:
+            self._seen.add(file)
+            if file.name.endswith(f.LIVE_SUFFIX):
+                self._follow(file, at_end=not from_start)
+            elif from_start:
+                self._pending_whole.append(file)
+
+    @property
+    def file_count(self) -> int:
+        """How many files are known (followed or seen)."""
+        return len(self._seen)
+
+    def poll(self) -> Iterator[dict[str, Any]]:
+        """The lines written since the last poll, parsed; lines that are not JSON are skipped."""
+        for raw in self._poll_raw():
+            try:
+                value = orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                continue
+            if isinstance(value, dict):
+                yield value
+
+    def close(self) -> None:
+        """Close the files still open."""
+        for followed in self._open.values():
+            followed.file.close()
+        self._open.clear()
+
+    def _list(self) -> list[Path]:
+        try:
+            return find_files(self.path)
+        except ReadError:
+            if os.path.isdir(self.path):
+                return []  # a directory being changed under us: try again next time
+            raise
+
+    def _follow(self, path: Path, at_end: bool) -> None:
+        try:
+            file = path.open("rb")
+        except OSError:
+            return
+        if at_end:
+            file.seek(0, io.SEEK_END)
+        self._open[path] = _Followed(file)
+
+    def _poll_raw(self) -> Iterator[bytes]:
+        for path in self._pending_whole:
+            yield from _whole(path)
+        self._pending_whole = []
+        current = set(self._list())
+        # Files already followed first: a rotated file's last lines come before its successor's.
+        for path, followed in list(self._open.items()):
+            yield from followed.read()
+            if path not in current:
+                # Rotated away (or removed): what it held is read; its .zst is not read again.
+                yield from followed.rest()
+                followed.file.close()
+                del self._open[path]
+        # Then new files, oldest first (a name ends with the time the file was opened).
+        for path in sorted(current - self._seen):
+            self._seen.add(path)
+            if path.name.endswith(f.LIVE_SUFFIX):
+                self._follow(path, at_end=False)
+                if path in self._open:
+                    yield from self._open[path].read()
+                else:
+                    # Rotated between listing and opening: its compressed copy holds the lines
+                    # (it is in place before the plain file goes).
+                    compressed = Path(f"{path}.zst")
+                    self._seen.update((path, compressed))
+                    yield from _whole(compressed)
+            elif Path(str(path)[: -len(".zst")]) not in self._seen:
+                yield from _whole(path)
+
+
+class _Followed:
+    __slots__ = ("file", "partial")
+
+    def __init__(self, file: BinaryIO) -> None:
+        self.file = file
+        self.partial = b""
+
+    def read(self) -> Iterator[bytes]:
+        data = self.file.read()
+        if not data:
+            return
+        data = self.partial + data
+        *complete, self.partial = data.split(b"\n")
+        yield from (line for line in complete if line.strip())
+
+    def rest(self) -> Iterator[bytes]:
+        if self.partial.strip():
+            yield self.partial
+        self.partial = b""
+
+
+def _whole(path: Path) -> Iterator[bytes]:
+    try:
+        data = path.read_bytes()
+        if path.name.endswith(".zst"):
+            import zstandard
+
+            data = zstandard.ZstdDecompressor().decompressobj().decompress(data)
+    except Exception:  # a file that vanished or does not decode: nothing to show
+        return
+    yield from (line for line in data.split(b"\n") if line.strip())

@@ -1,0 +1,369 @@
+"""The processor chain every line goes through, and where its output goes.
+
+structlog calls, stdlib ``logging`` records and span lines all run the same chain:
+``merge_contextvars`` (fields bound with structlog's contextvars; added by ``configure()``,
+because importing structlog imports rich, and importing logtrace must stay light), the
+``Stamper`` (``_stamper``: the reserved fields, in a fixed order, and the trace context), then
+``render`` (one JSON line as bytes). The bytes go to ``state.write``: the file sink once
+configured, a no-op before, a list in tests.
+
+While the chain is the standard one and no structlog field is bound, span lines and stdlib
+records skip it (``direct``): the stamper makes the same line without the event dict between.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Mapping
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from logtrace.format import fields as f
+from logtrace.write.context import SpanContext, get_current
+from logtrace.write.stamper import ORIGIN_KEY, Origin, Stamper, format_ts, qualified_name
+
+if TYPE_CHECKING:
+    from structlog.types import EventDict, WrappedLogger
+
+
+class BoundFieldsMerger:
+    """structlog's ``merge_contextvars``, skipped while nothing was ever bound.
+
+    structlog's processor copies and walks the whole context on every line; its registry of
+    bound keys tells us when there is nothing to find. Built by ``configure()``, which has
+    imported structlog by then.
+    """
+
+    __slots__ = ("_bound", "_merge")
+
+    def __init__(self) -> None:
+        import structlog.contextvars
+
+        self._merge = structlog.contextvars.merge_contextvars
+        # Private to structlog: without it, always merge.
+        self._bound: Mapping[str, Any] | None = getattr(
+            structlog.contextvars, "_CONTEXT_VARS", None
+        )
+
+    def registry(self) -> Mapping[str, Any] | tuple[bool]:
+        """structlog's registry of bound keys: empty while nothing was ever bound (never, if
+        we cannot tell: then a non-empty stand-in)."""
+        return (True,) if self._bound is None else self._bound
+
+    def nothing_bound(self) -> bool:
+        """Whether no key has a value now (structlog's unbound value is ``...``)."""
+        if self._bound is None:
+            return False
+        # A copy: another thread may bind a new key while we look.
+        return all(var.get() is ... for var in list(self._bound.values()))
+
+    def __call__(self, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
+        if self._bound is not None and not self._bound:
+            return event_dict
+        return self._merge(logger, method_name, event_dict)
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, (set, frozenset)):
+        return list(value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value).decode("utf-8", "backslashreplace")
+    if isinstance(value, BaseException):
+        return f"{qualified_name(type(value))}: {value}"
+    return repr(value)
+
+
+_DUMPS_OPTIONS = orjson.OPT_NON_STR_KEYS
+
+
+def _sanitize(value: Any, depth: int = 0) -> Any:
+    """A JSON-safe copy: strings made valid UTF-8, huge ints and the unknown as text."""
+    if depth > 32:
+        return "<nested too deep>"
+    try:
+        if isinstance(value, str):
+            return value.encode("utf-8", "backslashreplace").decode("utf-8")
+        if isinstance(value, bool) or value is None or isinstance(value, float):
+            return value
+        if isinstance(value, int):
+            return value if -(2**63) <= value < 2**64 else _int_text(value)
+        if isinstance(value, Mapping):
+            return {str(_sanitize(k, depth + 1)): _sanitize(v, depth + 1) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [_sanitize(v, depth + 1) for v in value]
+        return _sanitize(_default(value), depth + 1)
+    except Exception:
+        return f"<unrepresentable {type(value).__name__}>"
+
+
+def _int_text(value: int) -> str:
+    """``str(value)``; past Python's limit on the digits ``str()`` makes (4300 by default),
+    the value rounded to 20 significant digits, in E notation, with a note saying so."""
+    try:
+        return str(value)
+    except ValueError:
+        pass
+    import decimal  # rarely needed: not on import
+
+    context = decimal.Context(prec=20, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
+    # From the top 96 bits and a power of two: all the digits would take quadratic time.
+    size = abs(value)
+    shift = max(0, size.bit_length() - 96)
+    rounded = context.multiply(decimal.Decimal(size >> shift), context.power(2, shift))
+    sign = "-" if value < 0 else ""
+    return f"{sign}{rounded:E} (rounded: too many digits for str)"
+
+
+def render(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> bytes:
+    """The last processor: one JSON line as bytes, whatever the values are, within max_line."""
+    return to_line(event_dict)
+
+
+def to_line(event_dict: EventDict) -> bytes:
+    """One JSON line as bytes, whatever the values are, within ``max_line``."""
+    try:
+        # No options first: the scrubber has made almost every value JSON already, and
+        # ``default=`` and OPT_NON_STR_KEYS cost orjson about 0.3 µs a line.
+        line = orjson.dumps(event_dict)
+    except Exception:
+        line = _render_any(event_dict)
+    if len(line) > state.max_line:
+        line = _render_cut(event_dict, len(line))
+    return line
+
+
+def _render_any(event_dict: EventDict) -> bytes:
+    """A line of keys that are not strings or of values orjson does not know."""
+    try:
+        return orjson.dumps(event_dict, default=_default, option=_DUMPS_OPTIONS)
+    except Exception:
+        state.render_fallbacks += 1
+        return _render_sanitized(event_dict)
+
+
+def _render_sanitized(event_dict: EventDict) -> bytes:
+    try:
+        return orjson.dumps(_sanitize(event_dict), option=_DUMPS_OPTIONS)
+    except Exception:
+        return orjson.dumps(
+            {
+                f.TS: event_dict.get(f.TS),
+                f.LEVEL: "error",
+                f.EVENT: "logtrace.render_error",
+                f.LOGGER: "logtrace",
+            }
+        )
+
+
+_KEPT_WHEN_CUT = frozenset(f.RESERVED - {f.EXCEPTION, f.ERROR_MESSAGE}) | {f.EVENT}
+
+
+def _render_cut(event_dict: EventDict, size: int) -> bytes:
+    """A line over ``max_line``: logtrace's fields kept, user fields dropped, the size noted."""
+    state.lines_cut += 1
+    kept = {k: v for k, v in event_dict.items() if k in _KEPT_WHEN_CUT}
+    for key in (f.EVENT, f.NAME, f.ERROR_MESSAGE):
+        value = event_dict.get(key)
+        if isinstance(value, str):
+            kept[key] = value[:1024]
+    kept[f.LINE_TRUNCATED] = size
+    return _render_sanitized(kept)
+
+
+def _drop_line(line: bytes) -> None:
+    """Where lines go before ``configure()``: nowhere."""
+
+
+class _State:
+    """What the chain is and where its lines go; rebuilt by ``configure()``."""
+
+    __slots__ = (
+        "bound",
+        "errors",
+        "lines_cut",
+        "max_line",
+        "merger",
+        "processors",
+        "render_fallbacks",
+        "stamper",
+        "standard_length",
+        "write",
+    )
+
+    def __init__(self) -> None:
+        self.stamper = Stamper(service="unknown")
+        # configure() puts structlog's bound fields first when it sets structlog up.
+        self.merger: BoundFieldsMerger | None = None
+        self.processors: list[Callable[..., Any]] = [self.stamper, render]
+        # The length of [merger?, stamper, render]: while the chain has it, nobody has added a
+        # processor, and span lines and stdlib records may skip the generic chain (``direct``).
+        self.standard_length = 2
+        # structlog's registry of bound fields (``BoundFieldsMerger``): lines skip the chain
+        # while it is empty.
+        self.bound: Mapping[str, Any] | tuple[bool] = {}
+        self.write: Callable[[bytes], None] = _drop_line
+        self.max_line = 256 * 1024
+        self.errors = 0
+        self.render_fallbacks = 0
+        self.lines_cut = 0
+
+
+state = _State()
+
+
+def use_chain(merger: BoundFieldsMerger | None) -> None:
+    """Make the chain [merger?, stamper, render], in place (structlog's cached loggers hold it)."""
+    state.merger = merger
+    state.processors[:] = [p for p in (merger, state.stamper, render) if p is not None]
+    state.standard_length = len(state.processors)
+    state.bound = {} if merger is None else merger.registry()
+
+
+def emit(method_name: str, event_dict: EventDict) -> None:
+    """Run ``event_dict`` through the chain and hand the line to the sink; never raises."""
+    try:
+        line: Any = event_dict
+        for processor in state.processors:
+            line = processor(None, method_name, line)
+        state.write(line)
+    except Exception:
+        state.errors += 1
+    except BaseException as exc:
+        # structlog.DropEvent (a BaseException) from a processor of the user's: not an error.
+        if type(exc).__name__ != "DropEvent":
+            raise
+
+
+def direct() -> bool:
+    """Whether lines may skip the generic chain: it is the standard one, nothing is bound."""
+    if len(state.processors) != state.standard_length:
+        return False
+    return not state.bound or state.merger is None or state.merger.nothing_bound()
+
+
+def emit_span(
+    level: str,
+    ctx: SpanContext,
+    ts_ns: int,
+    span_fields: dict[str, Any],
+    name: str,
+    attributes: Mapping[str, Any],
+) -> None:
+    """Write a span line; never raises.
+
+    With the standard chain and no structlog-bound fields, the stamper builds the line
+    directly; otherwise it goes through ``emit`` like any event. Both write the same line.
+    """
+    try:
+        if direct():
+            state.write(
+                to_line(state.stamper.span_line(level, ctx, ts_ns, span_fields, name, attributes))
+            )
+            return
+        event_dict = dict(attributes)
+        event_dict[f.EVENT] = name
+        event_dict[ORIGIN_KEY] = Origin(ts_ns, "logtrace", ctx, span_fields)
+        emit(level, event_dict)
+    except Exception:
+        state.errors += 1
+
+
+def end_fields(name: str, parent_id: str | None, duration_ms: float, status: str) -> dict[str, Any]:
+    """The span fields of an end line, for ``emit_span`` (errors are added by the caller)."""
+    return {
+        f.SPAN: f.SPAN_END,
+        f.NAME: name,
+        f.PARENT_ID: parent_id,
+        f.DURATION_MS: duration_ms,
+        f.STATUS: status,
+    }
+
+
+def emit_span_boundary(
+    ctx: SpanContext,
+    ts_ns: int,
+    name: str,
+    parent_id: str | None,
+    duration_ms: float | None,
+    attributes: Mapping[str, Any],
+) -> None:
+    """Write a span's start line (``duration_ms`` None) or successful end line: ``emit_span``'s
+    line, made in fewer steps; never raises."""
+    try:
+        if direct():
+            stamper = state.stamper
+            line = stamper.boundary_line(ctx, ts_ns, name, parent_id, duration_ms, attributes)
+            state.write(to_line(line))
+            return
+        if duration_ms is None:
+            span_fields = {f.SPAN: f.SPAN_START, f.NAME: name, f.PARENT_ID: parent_id}
+        else:
+            span_fields = end_fields(name, parent_id, duration_ms, f.STATUS_OK)
+        emit_span("info", ctx, ts_ns, span_fields, name, attributes)
+    except Exception:
+        state.errors += 1
+
+
+def report(level: str, event: str, fields: Mapping[str, Any]) -> bytes:
+    """Render a line logtrace writes about itself (drops, write errors, file headers)."""
+    stamper = state.stamper
+    out: dict[str, Any] = {
+        f.TS: format_ts(stamper.clock()),
+        f.LEVEL: level,
+        f.EVENT: event,
+        f.LOGGER: "logtrace",
+        f.SERVICE: stamper.service,
+        f.PID: os.getpid(),
+    }
+    # Through the scrubber: a file header's argv, say, may hold a secret.
+    stamper.scrubber.copy_fields(out, fields, rename=False)
+    return render(None, level, out)
+
+
+class SinkLogger:
+    """The logger structlog hands rendered lines to; every level method writes the line."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def msg(self, line: bytes) -> None:
+        """Hand a rendered line to the sink."""
+        state.write(line)
+
+    debug = info = warning = warn = error = critical = exception = fatal = log = msg
+
+
+def sink_logger_factory(*args: Any) -> SinkLogger:
+    """structlog's logger factory: ``structlog.get_logger("name")`` names the logger."""
+    if args and isinstance(args[0], str):
+        return SinkLogger(args[0])
+    return SinkLogger(_caller_module())
+
+
+def _caller_module() -> str:
+    # Runs once per logger (structlog caches it), so walking the stack here is affordable.
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None:
+        module = frame.f_globals.get("__name__", "")
+        if not module.startswith(("structlog", "logtrace.")) and module != "logtrace":
+            return str(module)
+        frame = frame.f_back
+    return "structlog"
+
+
+def add_trace_context(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
+    """A structlog processor that adds ``trace_id``, ``span_id`` and ``trace_flags``.
+
+    For structlog setups of your own: put it in your processor chain, before the renderer.
+    """
+    ctx = get_current()
+    if ctx is not None:
+        event_dict.setdefault(f.TRACE_ID, ctx.trace_id)
+        event_dict.setdefault(f.SPAN_ID, ctx.span_id)
+        event_dict.setdefault(f.TRACE_FLAGS, ctx.trace_flags)
+    return event_dict

@@ -1,0 +1,362 @@
+"""Redaction and limits: one pass over each line before it is rendered.
+
+Secrets are found two ways: by key (a field or nested key whose name contains ``password``,
+``token``, ``secret``… — case-insensitive, at any depth of dicts and lists) and by value
+(bearer tokens, JWTs, AWS access key ids, PEM private keys, passwords inside URLs,
+``password=…`` pairs in free text). Either way the secret is replaced by ``[REDACTED]``, which
+holds no part of it. The message is searched by value too, and so are error messages and
+tracebacks (by the stamper, through ``text``, when it adds them).
+
+Limits bound what one line can cost: strings are truncated with a marker, fields past
+``max_attributes`` are dropped and counted on the line, structures deeper than ``max_depth``
+are cut. Nothing here raises: a failure replaces the user's fields instead of leaking them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import enum
+import re
+import uuid
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
+from typing import Any
+
+from logtrace.format import fields as f
+
+REDACTED = "[REDACTED]"
+PAYLOAD_OMITTED = "[payload omitted]"
+TOO_DEEP = "[nested too deep]"
+
+DEFAULT_KEYS = (
+    "password",
+    "passwd",
+    "pwd",
+    "secret",
+    "token",
+    "api_key",
+    "apikey",
+    "authorization",
+    "cookie",
+    "session",
+    "private_key",
+    "privatekey",
+    "credential",
+    "access_key",
+    "signature",
+)
+DEFAULT_PAYLOAD_KEYS = ("payload", "body", "request_body", "response_body")
+
+_KV_WORDS = ("pass", "pwd", "secret", "token", "key", "auth", "session", "cookie")
+
+
+# (pattern, replacement, detect): a rule runs only on strings its cheap ``detect(value,
+# lowered)`` accepts, because a case-insensitive alternation costs microseconds per string.
+_VALUE_RULES: tuple[tuple[str, str, Callable[[str, str], bool]], ...] = (
+    (
+        r"-----BEGIN[A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END[A-Z ]*PRIVATE KEY-----|\Z)",
+        REDACTED,
+        lambda v, low: "-----BEGIN" in v,
+    ),
+    (
+        r"(?i:\b([a-z][a-z0-9+.\-]*://[^:/@\s]*):[^@/\s]+@)",
+        r"\1:" + REDACTED + "@",
+        lambda v, low: "://" in v and "@" in v,
+    ),
+    (
+        r"(?i:\b(bearer|basic|token)\s+[A-Za-z0-9\-._~+/]{8,}=*)",
+        r"\1 " + REDACTED,
+        lambda v, low: "bearer" in low or "basic" in low or "token" in low,
+    ),
+    (
+        r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*",
+        REDACTED,
+        lambda v, low: "eyJ" in v,
+    ),
+    (
+        r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b",
+        REDACTED,
+        lambda v, low: any(tail in v for tail in ("IA", "PA", "DA", "OA", "VA")),
+    ),
+    (r"\bgh[pousr]_[A-Za-z0-9]{20,}", REDACTED, lambda v, low: "_" in v and "gh" in v),
+    (r"\bxox[abprs]-[A-Za-z0-9-]{10,}", REDACTED, lambda v, low: "xox" in v),
+    (
+        r"\bsk[_-](?:live[_-]|test[_-])?[A-Za-z0-9]{16,}",
+        REDACTED,
+        lambda v, low: "sk_" in v or "sk-" in v,
+    ),
+    (
+        r"(?i:\b(password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key"
+        r"|client[_-]?secret|authorization|session(?:[_-]?id)?|cookie)"
+        r"(\"?'?\s*[=:]\s*[\"']?)([^\s\"',;&]+))",
+        r"\1\2" + REDACTED,
+        lambda v, low: ("=" in v or ":" in v) and any(word in low for word in _KV_WORDS),
+    ),
+)
+
+
+def _may_hold_a_secret(value: str) -> bool:
+    """False for almost every ordinary string, cheaply; True sends it through the rules.
+
+    True whenever one of the rules' ``detect`` is (a test checks that); not for a mere ``:``
+    or ``=``, which half of all messages have.
+    """
+    if (
+        "-----" in value
+        or "eyJ" in value
+        or "sk_" in value  # not "sk": task, disk, risk and ask would all take the slow way
+        or "sk-" in value
+        or "xox" in value
+        or (
+            "A" in value
+            and ("IA" in value or "PA" in value or "DA" in value or "OA" in value or "VA" in value)
+        )
+        or ("gh" in value and "_" in value)
+        or ("://" in value and "@" in value)
+    ):
+        return True
+    lowered = value.lower()
+    if "bearer" in lowered or "basic" in lowered or "token" in lowered:
+        return True
+    return ("=" in value or ":" in value) and (
+        "pass" in lowered
+        or "pwd" in lowered
+        or "secret" in lowered
+        or "key" in lowered
+        or "auth" in lowered
+        or "session" in lowered
+        or "cookie" in lowered
+    )
+
+
+# The cache of strings found clean: at most this many, of at most this many characters each.
+_CLEAN_MAX_ENTRIES = 4096
+_CLEAN_MAX_CHARS = 256
+
+# What a key is (``Scrubber._flags``): sensitive or a payload (its value is hidden), named like
+# one of logtrace's fields (renamed on lines), or not a user field at all (skipped).
+_SENSITIVE, _PAYLOAD, _RESERVED_KEY, _SKIP = 1, 2, 4, 8
+_HIDDEN = _SENSITIVE | _PAYLOAD
+
+# Keys of an event dict that are not user fields: the message, the span/record origin and
+# structlog's exception marker (the stamper turns it into error fields, which it scrubs).
+_SKIPPED_AND_EVENT = ("event", "_logtrace_origin", "exc_info")
+_SKIPPED = frozenset(_SKIPPED_AND_EVENT)
+_RESERVED = f.RESERVED
+_EVENT = f.EVENT
+_PLAIN = (int, float, bool, type(None))
+# Objects that carry no free text: orjson writes them as they are.
+_KEPT_AS_IS = (*_PLAIN, datetime.datetime, datetime.date, datetime.time, uuid.UUID, enum.Enum)
+
+
+class Scrubber:
+    """Redaction and limits: used by logtrace's stamper, or as a processor of your own chain.
+
+    Args:
+        redact: replace secrets (on by default in ``configure()``).
+        keys: extra key fragments to treat as sensitive.
+        patterns: extra regular expressions; each match is replaced by ``[REDACTED]``.
+        redactor: called as ``redactor(key, value)`` for each top-level user field after the
+            built-in rules; its return value is written instead.
+        include_payloads: keep fields named like payloads (``payload``, ``body``…).
+        max_string: longest string kept whole, in characters.
+        max_attributes: most user fields on one line.
+        max_depth: deepest nesting of dicts and lists kept.
+    """
+
+    __slots__ = (
+        "_clean",
+        "_extra",
+        "_key_flags",
+        "_payload_keys",
+        "_rules",
+        "_sensitive",
+        "include_payloads",
+        "max_attributes",
+        "max_depth",
+        "max_string",
+        "redact",
+        "redactor",
+    )
+
+    def __init__(
+        self,
+        *,
+        redact: bool = True,
+        keys: Iterable[str] = (),
+        patterns: Iterable[str | re.Pattern[str]] = (),
+        redactor: Callable[[str, Any], Any] | None = None,
+        include_payloads: bool = False,
+        payload_keys: Iterable[str] = DEFAULT_PAYLOAD_KEYS,
+        max_string: int = 16_384,
+        max_attributes: int = 128,
+        max_depth: int = 16,
+    ) -> None:
+        self.redact = redact
+        self.redactor = redactor
+        self.include_payloads = include_payloads
+        self.max_string = max_string
+        self.max_attributes = max_attributes
+        self.max_depth = max_depth
+        self._sensitive = tuple(_normal(k) for k in (*DEFAULT_KEYS, *keys))
+        self._payload_keys = frozenset(_normal(k) for k in payload_keys)
+        self._rules = tuple((re.compile(p), r, detect) for p, r, detect in _VALUE_RULES)
+        self._extra = tuple(re.compile(p) if isinstance(p, str) else p for p in patterns)
+        self._key_flags: dict[Any, int] = {}
+        # Strings ``text`` found nothing to change in (secrets are never added).
+        self._clean: set[str] = set()
+
+    def _flags(self, key: Any) -> int:
+        """What a key is, as ``_SENSITIVE | _PAYLOAD | _RESERVED_KEY | _SKIP`` bits.
+
+        Judged on the key's text, so a ``StrEnum`` member is what its value is. Cached for
+        plain ``str`` keys only: anything else may compare equal to a string while judged
+        otherwise, and the cache would then answer for that string.
+        """
+        flags = self._key_flags.get(key) if type(key) is str else None
+        if flags is not None:
+            return flags
+        flags = 0
+        if isinstance(key, str):
+            text = str.__str__(key)
+            normal = _normal(text)
+            if self.redact and any(fragment in normal for fragment in self._sensitive):
+                flags = _SENSITIVE
+            elif normal in self._payload_keys and not self.include_payloads:
+                flags = _PAYLOAD
+            if text in _RESERVED:
+                flags |= _RESERVED_KEY
+            if text in _SKIPPED:
+                flags |= _SKIP
+            if type(key) is str and len(self._key_flags) < 4096:
+                self._key_flags[key] = flags
+        return flags
+
+    def text(self, value: str, remember: bool = True) -> str:
+        """``value`` with secrets replaced (if redacting) and cut to ``max_string``.
+
+        A string found clean is remembered (the next time costs one set lookup) unless
+        ``remember`` is false: for text made anew each time, a formatted message say.
+        """
+        clean = self._clean
+        if value in clean:
+            return value
+        original = value
+        if self.redact and len(value) >= 8:
+            if _may_hold_a_secret(value):
+                lowered = value.lower()
+                for rule, replacement, detect in self._rules:
+                    if detect(value, lowered):
+                        value = rule.sub(replacement, value)
+                        lowered = value.lower()
+            for pattern in self._extra:
+                value = pattern.sub(REDACTED, value)
+        if len(value) > self.max_string:
+            cut = len(value) - self.max_string
+            value = f"{value[: self.max_string]}…[truncated {cut} chars]"
+        elif remember and value is original and self.redact and len(value) <= _CLEAN_MAX_CHARS:
+            # Messages and values repeat: the next time, one set lookup instead of the rules.
+            if len(clean) >= _CLEAN_MAX_ENTRIES:
+                clean.clear()
+            clean.add(value)
+        return value
+
+    def value(self, value: Any, depth: int = 0) -> Any:
+        """A copy of ``value`` safe to write (containers are copied, never modified).
+
+        Never raises: a value that fails while being walked (its ``__iter__`` or ``items``
+        raise, say) is written as a marker naming its type and the error. Not as its repr,
+        which could show what key-based redaction would have hidden.
+        """
+        try:
+            if isinstance(value, str):
+                return self.text(value)
+            if isinstance(value, _KEPT_AS_IS):
+                return value
+            if depth >= self.max_depth:
+                return TOO_DEEP
+            if isinstance(value, Mapping):
+                out: dict[Any, Any] = {}
+                for key, item in value.items():
+                    flags = self._flags(key) if isinstance(key, str) else 0
+                    out[key] = (
+                        REDACTED
+                        if flags & _SENSITIVE
+                        else PAYLOAD_OMITTED
+                        if flags & _PAYLOAD
+                        else self.value(item, depth + 1)
+                    )
+                return out
+            if isinstance(value, (list, tuple, set, frozenset)):
+                return [self.value(item, depth + 1) for item in value]
+            if isinstance(value, (bytes, bytearray)):
+                return self.text(bytes(value).decode("utf-8", "backslashreplace"))
+            if dataclasses.is_dataclass(value) and not isinstance(value, type):
+                return self.value(
+                    {field.name: getattr(value, field.name) for field in dataclasses.fields(value)},
+                    depth,
+                )
+        except Exception as exc:
+            return f"<unwalkable {type(value).__name__}: {type(exc).__name__}>"
+        try:
+            return self.text(repr(value))
+        except Exception:
+            return f"<unrepresentable {type(value).__name__}>"
+
+    def copy_fields(
+        self, out: MutableMapping[Any, Any], fields: Mapping[Any, Any], rename: bool
+    ) -> None:
+        """Copy the user fields of ``fields`` into ``out``, scrubbed and within the limits.
+
+        ``event`` and the event dict's internal keys are left out. With ``rename``, a field
+        named like one of logtrace's own gets a trailing underscore. Fields past
+        ``max_attributes`` are left out and counted in ``attributes_dropped``.
+        """
+        known = self._key_flags
+        redactor = self.redactor
+        limit = self.max_attributes
+        count = dropped = 0
+        for key, value in fields.items():
+            flags = known.get(key) if type(key) is str else None
+            if flags is None:
+                flags = self._flags(key)
+            if flags & _SKIP:
+                continue
+            count += 1
+            if count > limit:
+                dropped += 1
+                continue
+            if flags & _HIDDEN:
+                value = REDACTED if flags & _SENSITIVE else PAYLOAD_OMITTED
+            elif type(value) is str:
+                if len(value) >= 8:
+                    value = self.text(value)
+            elif not isinstance(value, _PLAIN):
+                value = self.value(value)
+            if flags & _RESERVED_KEY and rename:
+                key = str.__str__(key) + "_"
+            if redactor is not None:
+                try:
+                    value = redactor(key, value)
+                except Exception:
+                    value = REDACTED  # it may have been meant to hide this value: hide it
+            out[key] = value
+        if dropped:
+            out[f.ATTRIBUTES_DROPPED] = dropped
+
+    def __call__(self, logger: Any, method_name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+        """For structlog chains of your own: a scrubbed copy of ``event_dict``."""
+        try:
+            out = {key: event_dict[key] for key in _SKIPPED_AND_EVENT if key in event_dict}
+            event = out.get(_EVENT)
+            if isinstance(event, str):
+                out[_EVENT] = self.text(event)
+            self.copy_fields(out, event_dict, rename=False)
+            return out
+        except Exception:
+            # Never let a failure here write the unscrubbed fields.
+            return {_EVENT: "logtrace.redaction_error"}
+
+
+def _normal(key: str) -> str:
+    return key.lower().replace("-", "_")

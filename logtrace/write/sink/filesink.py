@@ -1,0 +1,517 @@
+"""The file sink: per-process rotating JSONL files, written off the hot path.
+
+CONTRACT (used by ``_config.configure``; keep these names):
+
+    settings = SinkSettings(directory=Path("logtrace"), service="svc", ...)
+    sink = FileSink(settings, report)   # report(level, event, fields) -> bytes: a rendered line
+    sink.start()                        # opens the file, starts the writer thread
+    sink.write(line)                    # hot path: bytes without "\\n"; never raises, never waits
+    sink.flush(timeout)                 # everything written so far reaches the file
+    sink.close()                        # flush and stop; later writes are dropped and counted
+    sink.path                           # the live file
+
+``write`` appends to a bounded deque and returns. A daemon writer thread joins what is queued and
+hands it to ``os.write`` on a raw descriptor (no Python buffer, so a fork copies nothing
+unwritten) every ``flush_interval``, and sooner when the queue passes a high-water mark. All
+file work happens under one io lock that the hot path never takes. Failures are counted, said
+once on stderr per episode, and written into the stream as soon as writing works again.
+Process events (exit, SIGTERM, fork) are in ``hooks``, files in ``livefile``/``rotation``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import platform
+import socket
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from logtrace.format.fields import (
+    ARGV,
+    DROPPED,
+    DROPPED_EVENT,
+    ERROR_MESSAGE,
+    ERROR_TYPE,
+    FILE_EVENT,
+    FORMAT,
+    FORMAT_VERSION,
+    HOST,
+    PATH,
+    PYTHON,
+    REASON,
+    REASON_QUEUE_FULL,
+    REASON_WRITE_ERROR,
+    WRITE_ERROR_EVENT,
+)
+from logtrace.write.sink import hooks
+from logtrace.write.sink.livefile import LiveFile
+from logtrace.write.sink.retention import apply_retention
+from logtrace.write.sink.rotation import compress, compress_orphans, hold, release
+from logtrace.write.sink.settings import SinkSettings
+
+__all__ = ["FileSink", "Report", "SinkSettings"]
+
+Report = Callable[[str, str, Mapping[str, Any]], bytes]
+
+# Lines joined into one buffer: small enough for malloc to reuse (a fresh multi-megabyte
+# buffer costs more in page faults than the copy), many of them go out in one writev.
+_CHUNK_LINES = 2048
+
+
+class FileSink:
+    """Writes rendered lines to this process's rotating JSONL file, off the caller's thread."""
+
+    def __init__(self, settings: SinkSettings, report: Report) -> None:
+        self._settings = settings
+        self._report = report
+        self._host = socket.gethostname()
+        self._block = settings.overflow == "block"
+        self._high_water = max(1, settings.queue_size // 8)
+        self._through = settings.flush == "always"
+        self._started = False
+        self._closed = False
+        self._fresh_state()
+
+    def _fresh_state(self) -> None:
+        """Set up everything a forked child must not share with its parent."""
+        self._queue: deque[bytes] = deque()
+        # write() queues while the queue is shorter than this; -1 sends every line down the
+        # slow path (write-through, closed).
+        self._limit = -1 if self._through else self._settings.queue_size
+        self._waking = False
+        self._wake = threading.Event()
+        self._room = threading.Condition()
+        self._io_lock = threading.Lock()
+        self._count_lock = threading.Lock()
+        self._writer: threading.Thread | None = None
+        self._stopping = False
+        self._jobs: list[threading.Thread] = []
+        self._file: LiveFile | None = None
+        self._last_path = self._settings.directory
+        self._name_ms = 0
+        self._rotate_failing = self._report_queue_drops = False
+        self._failure: OSError | None = None  # the error of the current failure episode
+        self._failure_at = ""
+        self._lost = 0  # lines lost to write errors, not yet reported in the stream
+        self._reported_queue = 0
+        self._written = self._dropped_queue = self._dropped_write = self._dropped_closed = 0
+        self._files_opened = self._files_rotated = self._files_compressed = 0
+        self._write_errors = 0
+
+    @property
+    def path(self) -> Path | None:
+        """The file being written; None while no file could be opened or after ``close()``."""
+        return None if self._file is None else self._file.path
+
+    def write(self, line: bytes) -> None:
+        """Queue one rendered line (bytes without a newline) for the file; never raises.
+
+        Returns at once, except with ``overflow="block"`` when the queue is full (then waits up
+        to ``block_timeout``) and with ``flush="always"`` (then writes the line itself).
+        """
+        queue = self._queue
+        size = len(queue)
+        if size < self._limit:
+            # A new, right-sized object: orjson's result keeps a ~4 KiB buffer, and a queue of
+            # those costs page faults and memory.
+            queue.append(line + b"\n")
+            if size >= self._high_water and not self._waking:
+                self._waking = True
+                self._wake.set()
+            return
+        self._write_slow(line)
+
+    def _write_slow(self, line: bytes) -> None:
+        try:
+            if self._closed:
+                with self._count_lock:
+                    self._dropped_closed += 1
+            elif self._through and self._started:
+                with self._io_lock:
+                    self._queue.append(line + b"\n")
+                    self._cycle(check=False)
+            elif len(self._queue) < self._settings.queue_size or (
+                self._block and self._wait_for_room()
+            ):
+                self._queue.append(line + b"\n")
+            else:
+                with self._count_lock:
+                    self._dropped_queue += 1
+        except Exception:
+            with self._count_lock:
+                self._dropped_write += 1
+
+    def _wait_for_room(self) -> bool:
+        if self._writer is None or self._stopping:
+            return False
+        deadline = time.monotonic() + self._settings.block_timeout
+        while len(self._queue) >= self._settings.queue_size:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            self._wake.set()
+            with self._room:
+                self._room.wait(min(remaining, 0.01))
+        return True
+
+    def start(self) -> None:
+        """Open the first file and start the writer; in the background, compress the files of
+        dead processes and apply retention."""
+        if self._started or self._closed:
+            return
+        self._started = True
+        with self._io_lock:
+            self._use(self._new_file())
+            self._cycle(check=False)
+        self._start_writer()
+        self._spawn(self._tidy, "logtrace-tidy")
+        hooks.register(self)
+
+    def flush(self, timeout: float | None = 5.0) -> bool:
+        """Write everything queued so far to the file; True if it all got there in time."""
+        if not self._started or self._closed:
+            return self._closed and not self._queue
+        if not self._io_lock.acquire(timeout=-1 if timeout is None else timeout):
+            return False
+        try:
+            written = self._cycle(check=True)
+        finally:
+            self._io_lock.release()
+        self._notify_room()
+        return written and self._failure is None
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Flush, stop the writer, close the file and wait (up to ``timeout`` in all) for
+        compression; later writes are dropped and counted."""
+        if self._closed:
+            return
+        self._closed = True
+        self._limit = -1
+        deadline = time.monotonic() + timeout
+        self._stop_writer(timeout)
+        # Background work first: once closed, the file is fair game for a start-up scan.
+        self._join_jobs(deadline)
+        if self._io_lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            try:
+                if self._started:
+                    self._cycle(check=True)
+                if self._file is not None:
+                    self._file.close()
+                    self._file = None
+                with self._count_lock:
+                    self._dropped_closed += len(self._queue)
+                self._queue.clear()
+            finally:
+                self._io_lock.release()
+        self._notify_room()
+        self._join_jobs(deadline)
+        hooks.unregister(self)
+
+    def stats(self) -> dict[str, int]:
+        """Counters: lines written and dropped (by reason), files opened/rotated/compressed,
+        failure episodes (``write_errors``) and lines waiting in the queue."""
+        return {
+            "written": self._written,
+            "queued": len(self._queue),
+            "dropped_queue": self._dropped_queue,
+            "dropped_write": self._dropped_write,
+            "dropped_closed": self._dropped_closed,
+            "files_opened": self._files_opened,
+            "files_rotated": self._files_rotated,
+            "files_compressed": self._files_compressed,
+            "write_errors": self._write_errors,
+        }
+
+    # -- process events (called by hooks) --------------------------------------------------
+
+    def flush_at_exit(self, timeout: float) -> None:
+        """Write out the queue and switch to write-through: the process is ending (atexit,
+        SIGTERM, a multiprocessing child's exit), and later lines must not wait for a writer."""
+        if self._closed or not self._started:
+            return
+        self._through = True
+        self._limit = -1
+        deadline = time.monotonic() + timeout
+        self._stop_writer(timeout)
+        if self._io_lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            try:
+                self._cycle(check=False)
+            finally:
+                self._io_lock.release()
+        self._join_jobs(deadline)
+
+    def after_fork_in_child(self) -> None:
+        """In a forked child: forget the parent's queue and file (the parent writes those) and
+        start this process's own file and writer."""
+        inherited = self._file
+        self._fresh_state()
+        if inherited is not None:
+            inherited.close()  # the parent's descriptor still holds the lock
+        if self._started and not self._closed:
+            with self._io_lock:
+                self._use(self._new_file())
+            self._start_writer()
+
+    # -- the writer -----------------------------------------------------------------------------
+
+    def _start_writer(self) -> None:
+        self._stopping = False
+        self._writer = threading.Thread(target=self._run, name="logtrace-writer", daemon=True)
+        self._writer.start()
+
+    def _stop_writer(self, timeout: float) -> None:
+        self._stopping = True
+        self._wake.set()
+        writer = self._writer
+        if writer is not None and writer is not threading.current_thread():
+            writer.join(timeout)
+
+    def _run(self) -> None:
+        interval = self._settings.flush_interval
+        next_check = time.monotonic() + interval
+        while not self._stopping:
+            self._wake.wait(max(0.0, next_check - time.monotonic()))
+            self._wake.clear()
+            self._waking = False
+            if self._stopping:
+                return
+            now = time.monotonic()
+            check = now >= next_check
+            if check:
+                next_check = now + interval
+            with self._io_lock:
+                # Woken by the high-water mark between checks: lines written into a deleted
+                # file would be lost uncounted, so look now (one fstat, on this thread only).
+                live = self._file
+                self._cycle(check or (live is not None and live.deleted()))
+            self._notify_room()
+
+    def _notify_room(self) -> None:
+        if self._block:
+            with self._room:
+                self._room.notify_all()
+
+    def _cycle(self, check: bool) -> bool:
+        """Under the io lock: if ``check``, look after the file (reopen, rotate by age) and
+        report queue drops; then write out the queue. True if every line reached the file."""
+        try:
+            self._report_queue_drops = check
+            if check:
+                self._check_file()
+            ok = True
+            # All that is queued in one go: each write lets go of the GIL, and under load
+            # getting it back can take a whole switch interval.
+            queue, pop = self._queue, self._queue.popleft
+            while queue:
+                ok = self._write_lines([pop() for _ in range(len(queue))]) and ok
+            if self._failure or self._lost or check:
+                ok = self._write_lines([]) and ok  # notices owed, even without lines to carry
+            return ok
+        except Exception as exc:  # the writer must outlive anything
+            self._fail("unexpected error in the writer", OSError(errno.EIO, repr(exc)))
+            return False
+
+    def _write_lines(self, lines: list[bytes]) -> bool:
+        live = self._file
+        if live is None:
+            self._lose(len(lines))
+            return not lines
+        notices, settled = self._notices()
+        if not notices and not lines:
+            return True
+        data = _chunks(notices + lines if notices else lines)
+        size = sum(map(len, data))
+        if live.has_lines and live.size + size > self._settings.rotate_bytes:
+            live = self._rotate() or live
+        try:
+            live.append(data)
+        except OSError as exc:
+            # EFBIG: this file cannot grow (RLIMIT_FSIZE, filesystem limit); go on in the next.
+            full = self._rotate() if exc.errno == errno.EFBIG and live.has_lines else None
+            if full is None:
+                return self._write_failed(live, len(lines), exc)
+            live = full
+            try:
+                live.append(data)
+            except OSError as again:
+                return self._write_failed(live, len(lines), again)
+        self._written += len(lines)
+        if notices:
+            self._failure = None
+            self._lost -= settled[0]
+            self._reported_queue += settled[1]
+        if live.size >= self._settings.rotate_bytes:
+            self._rotate()
+        return True
+
+    def _write_failed(self, live: LiveFile, count: int, exc: OSError) -> bool:
+        self._lose(count)
+        self._fail(f"cannot write {live.path}", exc)
+        return False
+
+    def _notices(self) -> tuple[list[bytes], tuple[int, int]]:
+        """The in-band lines owed (write error, drop counts) and the counts they settle."""
+        notices: list[bytes] = []
+        if self._failure is not None:
+            exc = self._failure
+            fields = {ERROR_TYPE: type(exc).__name__, ERROR_MESSAGE: str(exc)}
+            fields[PATH] = self._failure_at
+            notices.append(self._render("error", WRITE_ERROR_EVENT, fields))
+        lost = self._lost
+        if lost:
+            drops = {DROPPED: lost, REASON: REASON_WRITE_ERROR}
+            notices.append(self._render("warning", DROPPED_EVENT, drops))
+        queued = self._dropped_queue - self._reported_queue if self._report_queue_drops else 0
+        if queued:
+            drops = {DROPPED: queued, REASON: REASON_QUEUE_FULL}
+            notices.append(self._render("warning", DROPPED_EVENT, drops))
+        return [n for n in notices if n], (lost, queued)
+
+    def _lose(self, count: int) -> None:
+        self._lost += count
+        self._dropped_write += count
+
+    def _fail(self, what: str, exc: OSError) -> None:
+        """Note a failure; the first of an episode is said once on stderr."""
+        self._failure_at = str(exc.filename or self._last_path)
+        if self._failure is None:
+            self._write_errors += 1
+            _say(
+                f"logtrace: {what}: {exc}; counting the lines lost, retrying every "
+                f"{self._settings.flush_interval:g}s; a {DROPPED_EVENT} event will give the"
+                " count when writing works again"
+            )
+        self._failure = exc
+
+    # -- files ----------------------------------------------------------------------------------
+
+    def _check_file(self) -> None:
+        live = self._file
+        if live is None:
+            self._use(self._new_file())
+        elif live.gone():
+            gone = FileNotFoundError(errno.ENOENT, "deleted or moved while open", str(live.path))
+            self._fail("the live file went away; opening a new one", gone)
+            live.close()
+            self._file = None
+            self._use(self._new_file())
+        elif live.has_lines and live.age() >= self._settings.rotate_seconds:
+            self._rotate()
+
+    def _new_file(self, quiet: bool = False) -> LiveFile | None:
+        """Open, lock and head a new file; None if that fails (noted unless ``quiet``)."""
+        s = self._settings
+        fields = {
+            FORMAT: FORMAT_VERSION,
+            HOST: self._host,
+            ARGV: list(sys.argv),
+            PYTHON: platform.python_version(),
+        }
+        header = self._render("info", FILE_EVENT, fields)
+        try:
+            return LiveFile.create(
+                s.directory,
+                s.service,
+                self._host,
+                self._name_ms + 1,
+                (s.file_mode, s.dir_mode),
+                header,
+            )
+        except OSError as exc:
+            if not quiet:
+                self._fail(f"cannot open a new file in {s.directory}", exc)
+            return None
+
+    def _use(self, live: LiveFile | None) -> None:
+        if live is not None:
+            self._file, self._last_path, self._name_ms = live, live.path, live.opened_ms
+            self._files_opened += 1
+
+    def _rotate(self) -> LiveFile | None:
+        """Switch to a new file and return it, then compress the old one in the background;
+        None if no new file can be opened (writing then goes on into the old one)."""
+        old = self._file
+        new = self._new_file(quiet=True)
+        if old is None or new is None:
+            if not self._rotate_failing:
+                self._rotate_failing = True
+                _say(f"logtrace: cannot open a new file to rotate {self._last_path}; writing on")
+            return None
+        self._rotate_failing = False
+        self._use(new)
+        self._files_rotated += 1
+        # The compressor takes over the old descriptor, and with it the lock, until it is done.
+        fd = hold(old.fd)
+        if not self._spawn(self._finish, "logtrace-compress", fd, old.path):
+            release(fd)
+        return new
+
+    def _finish(self, fd: int, path: Path) -> None:
+        """Background: compress a rotated file (still locked by ``fd``), then apply retention."""
+        try:
+            compress(fd, path)
+            with self._count_lock:
+                self._files_compressed += 1
+        except Exception as exc:
+            _say(f"logtrace: cannot compress {path}: {exc}; leaving it uncompressed")
+        finally:
+            release(fd)
+        self._retain()
+
+    def _tidy(self) -> None:
+        """Background, at start: compress the files of dead processes, then apply retention."""
+        try:
+            done = compress_orphans(self._settings.directory)
+            with self._count_lock:
+                self._files_compressed += len(done)
+        except Exception as exc:
+            _say(f"logtrace: cannot compress old files in {self._settings.directory}: {exc}")
+        self._retain()
+
+    def _retain(self) -> None:
+        s = self._settings
+        try:
+            apply_retention(s.directory, s.retention_days, s.retention_bytes)
+        except Exception as exc:
+            _say(f"logtrace: retention failed in {s.directory}: {exc}")
+
+    def _spawn(self, target: Callable[..., None], name: str, *args: Any) -> bool:
+        thread = threading.Thread(target=target, args=args, name=name, daemon=True)
+        self._jobs = [job for job in self._jobs if job.is_alive()]
+        try:
+            thread.start()
+        except RuntimeError:  # interpreter shutting down: the next start picks the file up
+            return False
+        self._jobs.append(thread)
+        return True
+
+    def _join_jobs(self, deadline: float) -> None:
+        for job in list(self._jobs):
+            job.join(max(0.0, deadline - time.monotonic()))
+
+    def _render(self, level: str, event: str, fields: Mapping[str, Any]) -> bytes:
+        try:
+            return self._report(level, event, fields) + b"\n"
+        except Exception:
+            return b""
+
+
+def _say(message: str) -> None:
+    # Straight to fd 2: sys.stderr may be routed into logging, and so back into the sink.
+    with contextlib.suppress(OSError):
+        os.write(2, (message + "\n").encode("utf-8", "replace"))
+
+
+def _chunks(lines: list[bytes]) -> list[bytes]:
+    """The (newline-terminated) lines as buffers of up to ``_CHUNK_LINES`` lines each."""
+    step = _CHUNK_LINES
+    if len(lines) <= step:
+        return [b"".join(lines)]
+    return [b"".join(lines[start : start + step]) for start in range(0, len(lines), step)]

@@ -1,0 +1,380 @@
+"""Spans: a start line when a span opens, an end line when it closes, the context in between.
+
+A span that is open is visible on disk (its start line), so a crash leaves evidence of what was
+in flight. The end line carries the duration (monotonic clock), the status and the error. Span
+lines go through the same processor chain as every log line (``_pipeline.emit``).
+
+An unsampled trace writes no span lines, but with ``keep_errors`` on, its spans are held in a
+bounded buffer owned by the local root; if one fails (or is slower than ``slow_ms``) the buffer
+is written and the rest of the trace's spans in this process are written as they end.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import time
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
+
+from logtrace.format import fields as f
+from logtrace.write import ids as _ids
+from logtrace.write.context import SpanContext, current_context, get_current
+from logtrace.write.pipeline import emit, emit_span, emit_span_boundary, end_fields
+from logtrace.write.sampling import ParentBased, Sampler, always
+from logtrace.write.stamper import ORIGIN_KEY, Origin, error_fields
+
+
+class Tracer:
+    """Span settings decided at configure time, read by every span."""
+
+    __slots__ = (
+        "cost_meter",
+        "depth_dropped",
+        "keep_errors",
+        "max_depth",
+        "monotonic_ns",
+        "sampler",
+        "slow_ms",
+        "tail_limit",
+        "wall_ns",
+        "write_spans",
+    )
+
+    def __init__(self) -> None:
+        self.write_spans = True
+        self.sampler: Sampler = ParentBased(always)
+        self.keep_errors = True
+        self.slow_ms: float | None = None
+        self.tail_limit = 1000
+        self.max_depth = 50
+        self.depth_dropped = 0
+        self.cost_meter: Callable[[int], None] | None = None
+        self.wall_ns: Callable[[], int] = time.time_ns
+        self.monotonic_ns: Callable[[], int] = time.perf_counter_ns
+
+
+tracer = Tracer()
+
+
+class TailBuffer:
+    """Ended spans of an unsampled trace's local root, written only if one of them fails."""
+
+    __slots__ = ("dropped", "keep", "spans")
+
+    def __init__(self) -> None:
+        self.spans: list[Span] = []
+        self.keep = False
+        self.dropped = 0
+
+
+class Span:
+    """One unit of work: ``with logtrace.span("name", key=value) as span: ...``.
+
+    Use it as a context manager (``with`` or ``async with``). Inside, log lines carry its ids.
+    An exception leaving the block marks the span as an error and is re-raised unchanged.
+    """
+
+    __slots__ = (
+        "_depth_dropped_at_start",
+        "_duration_ms",
+        "_end_attributes",
+        "_end_wall",
+        "_error",
+        "_local_root",
+        "_parent",
+        "_recording",
+        "_start_attributes",
+        "_start_mono",
+        "_start_wall",
+        "_token",
+        "_written",
+        "attributes",
+        "context",
+        "name",
+        "parent_id",
+        "status",
+    )
+
+    def __init__(
+        self, name: str, attributes: dict[str, Any], parent: SpanContext | None = None
+    ) -> None:
+        self.name = name
+        self.attributes = attributes
+        self._parent = parent
+        self.context: SpanContext | None = None
+        self.parent_id: str | None = None
+        self.status = f.STATUS_OK
+        self._error: dict[str, str] | None = None
+        self._end_attributes: dict[str, Any] | None = None
+        self._start_attributes = attributes
+        self._token: contextvars.Token[SpanContext | None] | None = None
+        self._recording = False
+        self._written = False
+        self._local_root = False
+        self._depth_dropped_at_start = -1
+        # _start_mono and _start_wall are set when the span starts recording, _end_wall and
+        # _duration_ms when it stops: never read before.
+
+    @property
+    def trace_id(self) -> str | None:
+        """The trace id, once the span has started."""
+        return None if self.context is None else self.context.trace_id
+
+    @property
+    def span_id(self) -> str | None:
+        """This span's id, once it has started."""
+        return None if self.context is None else self.context.span_id
+
+    # -- recording -------------------------------------------------------------------------
+
+    def set(self, /, **attributes: Any) -> None:
+        """Add attributes; those set after the span started go on its end line."""
+        if self.context is None:
+            self.attributes.update(attributes)
+            return
+        # Rebind rather than update: the start line (maybe written later) keeps its own dict.
+        self.attributes = {**self.attributes, **attributes}
+        if self._end_attributes is None:
+            self._end_attributes = {}
+        self._end_attributes.update(attributes)
+
+    def event(self, name: str, /, **attributes: Any) -> None:
+        """Write a point-in-time event of this span (a line with ``span: "event"``).
+
+        Positional-only ``name``: an attribute may be called ``name`` too (written as
+        ``name_``, like every attribute named after one of logtrace's fields).
+        """
+        ctx = self.context
+        if ctx is None or not self._written:
+            return
+        _metered(emit_span, "info", ctx, tracer.wall_ns(), {f.SPAN: f.SPAN_EVENT}, name, attributes)
+
+    def set_status(self, status: str, message: str | None = None) -> None:
+        """Set ``"ok"`` or ``"error"``; an error may carry a message."""
+        if status not in (f.STATUS_OK, f.STATUS_ERROR):
+            raise ValueError(f"span status must be 'ok' or 'error', not {status!r}")
+        self.status = status
+        if status == f.STATUS_ERROR and message is not None and self._error is None:
+            self._error = {f.ERROR_MESSAGE: message}
+        elif status == f.STATUS_OK:
+            self._error = None
+
+    def record_exception(self, exc: BaseException) -> None:
+        """Mark the span as failed by ``exc`` (type, message, traceback) without raising."""
+        self.status = f.STATUS_ERROR
+        self._error = error_fields(exc)
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> Span:
+        """Open the span: make it current and write its start line."""
+        self.open()
+        self._token = current_context.set(self.context)
+        return self
+
+    def open(self) -> None:
+        """Write the start line without making the span current (generators do that per step)."""
+        parent = self._parent
+        if parent is None:
+            parent = get_current()
+        if parent is None or parent.remote:
+            self._local_root = True
+            trace_id = _ids.new_trace_id() if parent is None else parent.trace_id
+            sampled = tracer.sampler(trace_id, parent)
+            tail = TailBuffer() if not sampled and tracer.keep_errors else None
+            depth = 0
+        else:
+            trace_id = parent.trace_id
+            sampled = parent.sampled
+            tail = parent.tail
+            depth = parent.depth + 1
+        if parent is not None:
+            self.parent_id = parent.span_id
+            ctx = SpanContext(
+                trace_id,
+                _ids.new_span_id(),
+                sampled,
+                parent.tracestate,
+                False,
+                depth,
+                parent.baggage,
+                tail,
+            )
+        else:
+            ctx = SpanContext(trace_id, _ids.new_span_id(), sampled, None, False, 0, None, tail)
+        self.context = ctx
+        if not tracer.write_spans:
+            return
+        if depth >= tracer.max_depth:
+            tracer.depth_dropped += 1
+            if depth == tracer.max_depth:
+                self._depth_dropped_at_start = tracer.depth_dropped - 1
+            return
+        if not sampled and tail is None:
+            return  # unsampled, and no keep-errors buffer: nothing of it will be written
+        self._start_mono = tracer.monotonic_ns()
+        self._recording = True
+        self._start_wall = tracer.wall_ns()
+        if sampled or (tail is not None and tail.keep):
+            self._write_start()
+
+    def end(self, exc: BaseException | None = None) -> None:
+        """Close the span: write its end line and restore the previous current span."""
+        self.__exit__(None, exc, None)
+
+    def _end_unsampled(self, tail: TailBuffer) -> None:
+        slow = tracer.slow_ms is not None and self._duration_ms >= tracer.slow_ms
+        if tail.keep:
+            self._write_start()
+            self._write_end()
+        elif self.status == f.STATUS_ERROR or slow:
+            tail.keep = True
+            kept, tail.spans = tail.spans, []
+            for span in kept:
+                span._write_start()
+                span._write_end()
+            self._write_start()
+            self._write_end()
+            if tail.dropped:
+                _report_dropped(tail.dropped, "keep_errors_buffer_full")
+        elif self._local_root:
+            pass  # the trace ends here in this process, and nothing in it failed
+        elif len(tail.spans) < tracer.tail_limit:
+            tail.spans.append(self)
+        else:
+            tail.dropped += 1
+        if self._local_root and not tail.keep:
+            tail.spans.clear()
+
+    def _write_start(self) -> None:
+        self._written = True
+        _metered(
+            emit_span_boundary,
+            self.context,
+            self._start_wall,
+            self.name,
+            self.parent_id,
+            None,
+            self._start_attributes,
+        )
+
+    def _write_end(self) -> None:
+        attributes = self._end_attributes or _NO_ATTRIBUTES
+        if self.status == f.STATUS_OK:
+            _metered(
+                emit_span_boundary,
+                self.context,
+                self._end_wall,
+                self.name,
+                self.parent_id,
+                self._duration_ms,
+                attributes,
+            )
+            return
+        span_fields = end_fields(self.name, self.parent_id, self._duration_ms, self.status)
+        if self._error is not None:
+            span_fields.update(self._error)
+        ctx = self.context
+        _metered(emit_span, "error", ctx, self._end_wall, span_fields, self.name, attributes)
+
+    __enter__ = start
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        ctx = self.context
+        if ctx is None:
+            return
+        if exc is not None and not _is_normal_exit(exc):
+            self.record_exception(exc)
+        if self._recording:
+            self._recording = False
+            self._duration_ms = round((tracer.monotonic_ns() - self._start_mono) / 1e6, 3)
+            self._end_wall = tracer.wall_ns()
+            if self._written:
+                self._write_end()
+            elif ctx.tail is not None:
+                self._end_unsampled(ctx.tail)
+        elif self._depth_dropped_at_start >= 0:
+            _report_dropped(tracer.depth_dropped - self._depth_dropped_at_start, "max_depth")
+        token = self._token
+        if token is not None:
+            self._token = None
+            # contextlib.suppress would cost ~0.5 µs a span.
+            try:  # noqa: SIM105
+                current_context.reset(token)
+            except ValueError:
+                pass  # ended in another context (a generator finalised elsewhere)
+
+    async def __aenter__(self) -> Span:
+        return self.start()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.end(exc)
+
+    def __repr__(self) -> str:
+        return f"<Span {self.name!r} trace_id={self.trace_id} span_id={self.span_id}>"
+
+
+_NO_ATTRIBUTES: dict[str, Any] = {}
+
+
+def _metered(write: Callable[..., None], *args: Any) -> None:
+    """``write(*args)``: a span line; timed for the adaptive sampler when it asks for costs."""
+    meter = tracer.cost_meter
+    if meter is None:
+        write(*args)
+        return
+    started = time.perf_counter_ns()
+    write(*args)
+    meter(time.perf_counter_ns() - started)
+
+
+def _report_dropped(count: int, reason: str) -> None:
+    if count > 0:
+        emit(
+            "warning",
+            {
+                f.EVENT: f.DROPPED_EVENT,
+                f.DROPPED: count,
+                f.REASON: reason,
+                ORIGIN_KEY: Origin(tracer.wall_ns(), "logtrace"),
+            },
+        )
+
+
+def _is_normal_exit(exc: BaseException) -> bool:
+    if isinstance(exc, GeneratorExit):
+        return True
+    return isinstance(exc, SystemExit) and exc.code in (0, None)
+
+
+def span(name: str, /, *, parent: Any = None, **attributes: Any) -> Span:
+    """Open a span: ``with logtrace.span("dispatch", task_id=42) as span: ...``.
+
+    Args:
+        name: what the span does, in a few words; ``event`` and ``name`` of its lines.
+        parent: continue another context instead of the current span: a ``SpanContext``,
+            a ``Span``, or a carrier dict with a ``traceparent`` (see ``logtrace.extract``).
+        attributes: fields written on the start line, reachable as ``jq '.task_id'``.
+    """
+    return Span(name, attributes, None if parent is None else _as_context(parent))
+
+
+def _as_context(parent: Any) -> SpanContext | None:
+    if parent is None or isinstance(parent, SpanContext):
+        return parent
+    if isinstance(parent, Span):
+        return parent.context
+    from logtrace.write.propagation import extract
+
+    return extract(parent)

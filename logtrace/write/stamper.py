@@ -1,0 +1,302 @@
+"""The stamper: the fields of every line, logtrace's in a fixed order, then the user's, scrubbed.
+
+Log lines (structlog calls, stdlib records) and span lines (start, end, events) are all made
+here. Span lines and stdlib records that go through the generic chain carry an ``Origin`` under
+``ORIGIN_KEY``: the fields they fix themselves (their own ids, the record's time and logger).
+Everything else in an event dict is the user's, so user fields named like ours are renamed,
+never trusted.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import traceback
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from logtrace.format import fields as f
+from logtrace.write.context import SpanContext, get_current
+from logtrace.write.redact import Scrubber
+
+if TYPE_CHECKING:
+    from structlog.types import EventDict, WrappedLogger
+
+ORIGIN_KEY = "_logtrace_origin"
+
+_LEVEL_OF_METHOD = {
+    "debug": "debug",
+    "info": "info",
+    "msg": "info",
+    "warning": "warning",
+    "warn": "warning",
+    "error": "error",
+    "exception": "error",
+    "critical": "critical",
+    "fatal": "critical",
+}
+
+
+class Origin:
+    """Fields a line fixes itself instead of taking them from the current context."""
+
+    __slots__ = ("ctx", "logger", "span_fields", "ts_ns")
+
+    def __init__(
+        self,
+        ts_ns: int,
+        logger: str,
+        ctx: SpanContext | None = None,
+        span_fields: dict[str, Any] | None = None,
+    ) -> None:
+        self.ts_ns = ts_ns
+        self.logger = logger
+        self.ctx = ctx
+        self.span_fields = span_fields
+
+
+_ts_cache: tuple[int, str] = (-1, "")
+
+
+def format_ts(ns: int) -> str:
+    """Format nanoseconds since the epoch as RFC 3339 UTC with microseconds."""
+    global _ts_cache
+    sec, rem = divmod(ns, 1_000_000_000)
+    cached = _ts_cache
+    if cached[0] != sec:
+        cached = (sec, time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(sec)))
+        _ts_cache = cached
+    # 1000000 + µs, less its leading 1: six digits, zero-padded, cheaper than a format spec.
+    return cached[1] + str(1_000_000 + rem // 1000)[1:] + "Z"
+
+
+def qualified_name(cls: type) -> str:
+    """``ValueError`` for builtins, ``package.module.Error`` otherwise."""
+    module = cls.__module__
+    if module == "builtins":
+        return cls.__qualname__
+    return f"{module}.{cls.__qualname__}"
+
+
+def error_fields(exc: BaseException) -> dict[str, str]:
+    """The error fields of a line for ``exc``: type, message and formatted traceback."""
+    try:
+        message = str(exc)
+    except Exception:
+        message = f"<unprintable {type(exc).__name__}>"
+    return {
+        f.ERROR_TYPE: qualified_name(type(exc)),
+        f.ERROR_MESSAGE: message,
+        f.EXCEPTION: "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
+    }
+
+
+def _exception_of(exc_info: Any) -> BaseException | None:
+    if isinstance(exc_info, BaseException):
+        return exc_info
+    if isinstance(exc_info, tuple):
+        return exc_info[1] if len(exc_info) > 1 else None
+    return sys.exc_info()[1]
+
+
+# Bound once: the hot path reads module globals, not attributes of the fields module.
+_TS, _LEVEL, _EVENT, _LOGGER, _SERVICE, _PID = f.TS, f.LEVEL, f.EVENT, f.LOGGER, f.SERVICE, f.PID
+_TRACE_ID, _SPAN_ID, _TRACE_FLAGS, _NAME = f.TRACE_ID, f.SPAN_ID, f.TRACE_FLAGS, f.NAME
+_SPAN, _SPAN_START, _SPAN_END, _PARENT_ID = f.SPAN, f.SPAN_START, f.SPAN_END, f.PARENT_ID
+_DURATION_MS, _STATUS, _STATUS_OK = f.DURATION_MS, f.STATUS, f.STATUS_OK
+_RESERVED = f.RESERVED
+_ERROR_TEXT_FIELDS = (f.ERROR_MESSAGE, f.EXCEPTION)
+
+
+class Stamper:
+    """The processor that writes a line's fields: logtrace's, in order, then the user's, scrubbed.
+
+    Args:
+        service: the ``service`` of every line.
+        clock: nanoseconds since the epoch, for lines that do not bring their own time.
+        scrubber: redaction and limits, applied to the user's fields, the message and the
+            error texts.
+    """
+
+    __slots__ = ("clock", "pid", "sample_logs", "scrubber", "service")
+
+    def __init__(
+        self,
+        service: str,
+        clock: Callable[[], int] = time.time_ns,
+        scrubber: Scrubber | None = None,
+    ) -> None:
+        self.service = service
+        self.clock = clock
+        self.scrubber = scrubber if scrubber is not None else Scrubber()
+        self.pid = os.getpid()
+        self.sample_logs = False
+
+    def __call__(self, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
+        origin: Origin | None = event_dict.get(ORIGIN_KEY)
+        if origin is None:
+            ts_ns = self.clock()
+            logger_name = getattr(logger, "name", None) or "structlog"
+            ctx = get_current()
+        elif origin.span_fields is not None:
+            return self._span_event(method_name, origin, event_dict)
+        else:
+            ts_ns = origin.ts_ns
+            logger_name = origin.logger
+            ctx = get_current()
+        if self.sample_logs and self.drops(ctx):
+            raise _drop_event()
+        return self.log_line(
+            ts_ns,
+            _LEVEL_OF_METHOD.get(method_name, method_name),
+            event_dict.get(_EVENT),
+            ctx,
+            logger_name,
+            event_dict,
+            event_dict.get("exc_info"),
+        )
+
+    def drops(self, ctx: SpanContext | None) -> bool:
+        """Whether ``sample_logs`` drops a log line in ``ctx``: an unsampled trace, not kept."""
+        return ctx is not None and not ctx.sampled and not (ctx.tail is not None and ctx.tail.keep)
+
+    def log_line(
+        self,
+        ts_ns: int,
+        level: str,
+        event: Any,
+        ctx: SpanContext | None,
+        logger_name: str,
+        fields: Mapping[str, Any] | None,
+        exc_info: Any = None,
+        formatted: bool = False,
+    ) -> EventDict:
+        """The fields of a log line: logtrace's, in order, then the user's, scrubbed.
+
+        ``formatted``: the message was made from a format and arguments (a stdlib record's),
+        so the scrubber need not remember it.
+        """
+        scrubber = self.scrubber
+        if type(event) is str:
+            if len(event) >= 8:
+                event = scrubber.text(event, not formatted)
+        elif event is not None:  # structlog takes any object as the message: a dict, say
+            event = scrubber.value(event)
+        if ctx is None:
+            out: EventDict = {
+                _TS: format_ts(ts_ns),
+                _LEVEL: level,
+                _EVENT: event,
+                _LOGGER: logger_name,
+                _SERVICE: self.service,
+                _PID: self.pid,
+            }
+        else:
+            out = {
+                _TS: format_ts(ts_ns),
+                _LEVEL: level,
+                _EVENT: event,
+                _TRACE_ID: ctx.trace_id,
+                _SPAN_ID: ctx.span_id,
+                _TRACE_FLAGS: "01" if ctx.sampled else "00",
+                _LOGGER: logger_name,
+                _SERVICE: self.service,
+                _PID: self.pid,
+            }
+        if fields:
+            scrubber.copy_fields(out, fields, rename=True)
+        if exc_info:
+            exc = _exception_of(exc_info)
+            if exc is not None:
+                for key, value in error_fields(exc).items():
+                    out[key] = value if key == f.ERROR_TYPE else scrubber.text(value)
+        return out
+
+    def _span_event(self, level: str, origin: Origin, event_dict: EventDict) -> EventDict:
+        """A span line that went through the generic chain (structlog-bound fields, say)."""
+        name = event_dict.get(_EVENT)
+        return self.span_line(
+            level,
+            origin.ctx,  # type: ignore[arg-type]
+            origin.ts_ns,
+            origin.span_fields,  # type: ignore[arg-type]
+            name if type(name) is str else str(name),
+            event_dict,
+        )
+
+    def span_line(
+        self,
+        level: str,
+        ctx: SpanContext,
+        ts_ns: int,
+        span_fields: Mapping[str, Any],
+        name: str,
+        attributes: Mapping[str, Any],
+    ) -> EventDict:
+        """The fields of a span line: the context's ids, ``span_fields``, then the attributes."""
+        scrubber = self.scrubber
+        event = scrubber.text(name) if len(name) >= 8 else name
+        out: EventDict = {
+            _TS: format_ts(ts_ns),
+            _LEVEL: level,
+            _EVENT: event,
+            _TRACE_ID: ctx.trace_id,
+            _SPAN_ID: ctx.span_id,
+            _TRACE_FLAGS: "01" if ctx.sampled else "00",
+        }
+        out.update(span_fields)
+        if _NAME in span_fields:
+            out[_NAME] = event
+        if len(span_fields) > 5:  # only failed end lines carry error texts
+            for key in _ERROR_TEXT_FIELDS:
+                if key in span_fields:
+                    out[key] = scrubber.text(span_fields[key])
+        out[_LOGGER] = "logtrace"
+        out[_SERVICE] = self.service
+        out[_PID] = self.pid
+        if attributes:
+            scrubber.copy_fields(out, attributes, rename=True)
+        return out
+
+    def boundary_line(
+        self,
+        ctx: SpanContext,
+        ts_ns: int,
+        name: str,
+        parent_id: str | None,
+        duration_ms: float | None,
+        attributes: Mapping[str, Any],
+    ) -> EventDict:
+        """A span's start line (no ``duration_ms``) or successful end line: the fields
+        ``span_line`` makes of it, built in one go."""
+        scrubber = self.scrubber
+        event = scrubber.text(name) if len(name) >= 8 else name
+        out: EventDict = {
+            _TS: format_ts(ts_ns),
+            _LEVEL: "info",
+            _EVENT: event,
+            _TRACE_ID: ctx.trace_id,
+            _SPAN_ID: ctx.span_id,
+            _TRACE_FLAGS: "01" if ctx.sampled else "00",
+            _SPAN: _SPAN_START if duration_ms is None else _SPAN_END,
+            _NAME: event,
+            _PARENT_ID: parent_id,
+        }
+        if duration_ms is not None:
+            out[_DURATION_MS] = duration_ms
+            out[_STATUS] = _STATUS_OK
+        out[_LOGGER] = "logtrace"
+        out[_SERVICE] = self.service
+        out[_PID] = self.pid
+        if attributes:
+            scrubber.copy_fields(out, attributes, rename=True)
+        return out
+
+
+def _drop_event() -> BaseException:
+    # structlog's own exception, so that structlog's loggers drop the line quietly too; only
+    # reached when sample_logs is on, after configure() has imported structlog.
+    import structlog
+
+    return structlog.DropEvent()

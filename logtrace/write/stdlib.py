@@ -1,0 +1,146 @@
+"""stdlib ``logging``: records into logtrace's chain, and trace ids onto records of your own setup.
+
+``StdlibHandler`` (installed on the root logger by ``configure()``) makes each record one JSON
+line: straight from the record when the chain is the standard one, else through ``emit`` as an
+event dict. ``TraceContextFilter`` is for programs that keep their own handlers and formats.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from logtrace.format import fields as f
+from logtrace.write.context import get_current
+from logtrace.write.pipeline import _int_text, direct, emit, state, to_line
+from logtrace.write.stamper import ORIGIN_KEY, Origin, qualified_name
+
+if TYPE_CHECKING:
+    from structlog.types import EventDict
+
+_PLAIN_RECORD = vars(logging.LogRecord("", 0, "", 0, "", (), None))
+_RECORD_ATTRS = frozenset(_PLAIN_RECORD.keys() | {"message", "asctime", "taskName"})
+# The number of attributes a record has when nobody added any.
+_PLAIN_RECORD_SIZE = len(_PLAIN_RECORD)
+
+
+def _level_of_record(levelno: int) -> str:
+    if levelno <= logging.DEBUG:
+        return "debug"
+    if levelno <= logging.INFO:
+        return "info"
+    if levelno <= logging.WARNING:
+        return "warning"
+    if levelno <= logging.ERROR:
+        return "error"
+    return "critical"
+
+
+# The levels of the stdlib's named levels, looked up; others are placed between them.
+_LEVELS = {n: _level_of_record(n) for n in (10, 20, 30, 40, 50)}
+
+
+def _message(record: logging.LogRecord) -> str:
+    try:
+        return record.getMessage()
+    except Exception as exc:
+        return _unformattable(record, exc)
+
+
+def _extra_fields(record: logging.LogRecord) -> dict[str, Any] | None:
+    """The record's ``extra=`` fields, in order; ``None`` when there are none (most calls)."""
+    attrs = record.__dict__
+    # Most records are plain: same size, nothing to look for (a record whose size is that of
+    # a plain one but which lost an attribute and gained an extra is taken as plain).
+    if len(attrs) == _PLAIN_RECORD_SIZE or not (attrs.keys() - _RECORD_ATTRS):
+        return None
+    # ``event`` is the record's message: an extra of that name is written as ``event_``.
+    return {
+        key if key != f.EVENT else f.EVENT + "_": value
+        for key, value in attrs.items()
+        if key not in _RECORD_ATTRS
+    }
+
+
+def record_to_event(record: logging.LogRecord) -> tuple[str, EventDict]:
+    """The level and event dict of a stdlib record, ``extra=`` fields included."""
+    event_dict: EventDict = {f.EVENT: _message(record)}
+    extra = _extra_fields(record)
+    if extra:
+        event_dict.update(extra)
+    if record.exc_info:
+        event_dict["exc_info"] = record.exc_info
+    event_dict[ORIGIN_KEY] = Origin(int(record.created * 1e9), record.name)
+    return _level_of_record(record.levelno), event_dict
+
+
+def _unformattable(record: logging.LogRecord, exc: Exception) -> str:
+    """For a record whose ``getMessage()`` raised ``exc``: the best text there is, and what
+    failed (never dropped: the line still tells that something was logged, where, when)."""
+    failed = qualified_name(type(exc))
+    msg = record.msg
+    try:
+        return f"{msg!r} % {record.args!r}"
+    except Exception:
+        pass
+    if type(msg) is str:
+        return f"{msg} [logtrace: formatting its arguments raised {failed}]"
+    if type(msg) is int:
+        return _int_text(msg)  # past str()'s digit limit
+    return f"[logtrace: the message, a {qualified_name(type(msg))}, raised {failed} in str()]"
+
+
+class StdlibHandler(logging.Handler):
+    """Sends stdlib log records through logtrace's chain into its files."""
+
+    def handle(self, record: logging.LogRecord) -> bool:
+        """Emit without the handler lock: the chain and the sink are thread-safe."""
+        if record.levelno >= self.level and (not self.filters or self.filter(record)):
+            self.emit(record)
+            return True
+        return False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Write ``record`` as one JSON line; never raises.
+
+        With the standard chain and nothing bound, the stamper makes the line at once: the
+        same line ``emit`` would, without the event dict in between.
+        """
+        try:
+            if not direct():
+                level, event_dict = record_to_event(record)
+                emit(level, event_dict)
+                return
+            stamper = state.stamper
+            ctx = get_current()
+            if stamper.sample_logs and stamper.drops(ctx):
+                return
+            line = stamper.log_line(
+                int(record.created * 1e9),
+                _LEVELS.get(record.levelno) or _level_of_record(record.levelno),
+                _message(record),
+                ctx,
+                record.name,
+                _extra_fields(record),
+                record.exc_info,
+                bool(record.args),
+            )
+            state.write(to_line(line))
+        except Exception:
+            state.errors += 1
+
+
+class TraceContextFilter(logging.Filter):
+    """A ``logging.Filter`` that sets ``trace_id``, ``span_id`` and ``trace_flags`` on records.
+
+    For stdlib setups of your own: add it to a handler and use ``%(trace_id)s`` in the format.
+    Outside a span the attributes are empty strings, so formats never fail.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Annotate ``record``; always lets it through."""
+        ctx = get_current()
+        record.trace_id = ctx.trace_id if ctx is not None else ""
+        record.span_id = ctx.span_id if ctx is not None else ""
+        record.trace_flags = ctx.trace_flags if ctx is not None else ""
+        return True

@@ -1,0 +1,141 @@
+"""``@traced``: a span around each call of a function, coroutine or generator.
+
+A generator's span is open from its first step to its end (exhausted, closed or failed); while
+the generator runs a step its span is current, and between steps the consumer's context is.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import AsyncGenerator, Callable, Generator
+from typing import Any, TypeVar, overload
+
+from logtrace.write.context import current_context
+from logtrace.write.span import Span
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@overload
+def traced(fn: F, /) -> F: ...
+
+
+@overload
+def traced(
+    fn: str | None = None, /, *, name: str | None = None, **attributes: Any
+) -> Callable[[F], F]: ...
+
+
+def traced(fn: Any = None, /, *, name: str | None = None, **attributes: Any) -> Any:
+    """Trace every call of the decorated function in a span named after it.
+
+    ``@traced``, ``@traced("fetch page")`` or ``@traced(name="fetch", kind="http")``; works on
+    functions, ``async def`` coroutines, generators and async generators.
+
+    Args:
+        name: the span name; the function's qualified name by default.
+        attributes: fields written on every call's start line.
+    """
+    if isinstance(fn, str):
+        return functools.partial(_decorate, name=fn, attributes=attributes)
+    if fn is None:
+        return functools.partial(_decorate, name=name, attributes=attributes)
+    return _decorate(fn, name=name, attributes=attributes)
+
+
+def _decorate(fn: F, *, name: str | None, attributes: dict[str, Any]) -> F:
+    span_name = name or fn.__qualname__
+    wrapper: Callable[..., Any]
+    if inspect.isasyncgenfunction(fn):
+        wrapper = _async_generator_wrapper(fn, span_name, attributes)
+    elif inspect.iscoroutinefunction(fn):
+
+        async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with Span(span_name, dict(attributes)):
+                return await fn(*args, **kwargs)
+
+    elif inspect.isgeneratorfunction(fn):
+        wrapper = _generator_wrapper(fn, span_name, attributes)
+    else:
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with Span(span_name, dict(attributes)):
+                return fn(*args, **kwargs)
+
+    return functools.wraps(fn)(wrapper)  # type: ignore[return-value]
+
+
+def _generator_wrapper(
+    fn: Callable[..., Generator[Any, Any, Any]], name: str, attributes: dict[str, Any]
+) -> Callable[..., Generator[Any, Any, Any]]:
+    def wrapper(*args: Any, **kwargs: Any) -> Generator[Any, Any, Any]:
+        gen = fn(*args, **kwargs)
+        span = Span(name, dict(attributes))
+        span.open()
+        step: Callable[[Any], Any] = gen.send
+        arg: Any = None
+        try:
+            while True:
+                token = current_context.set(span.context)
+                try:
+                    value = step(arg)
+                finally:
+                    current_context.reset(token)
+                try:
+                    arg = yield value
+                    step = gen.send
+                except GeneratorExit:
+                    token = current_context.set(span.context)
+                    try:
+                        gen.close()
+                    finally:
+                        current_context.reset(token)
+                    raise
+                except BaseException as exc:
+                    step, arg = gen.throw, exc
+        except StopIteration as stop:
+            span.end()
+            return stop.value
+        except BaseException as exc:
+            span.end(exc)
+            raise
+
+    return wrapper
+
+
+def _async_generator_wrapper(
+    fn: Callable[..., AsyncGenerator[Any, Any]], name: str, attributes: dict[str, Any]
+) -> Callable[..., AsyncGenerator[Any, Any]]:
+    async def wrapper(*args: Any, **kwargs: Any) -> AsyncGenerator[Any, Any]:
+        agen = fn(*args, **kwargs)
+        span = Span(name, dict(attributes))
+        span.open()
+        step: Callable[[Any], Any] = agen.asend
+        arg: Any = None
+        try:
+            while True:
+                token = current_context.set(span.context)
+                try:
+                    value = await step(arg)
+                finally:
+                    current_context.reset(token)
+                try:
+                    arg = yield value
+                    step = agen.asend
+                except GeneratorExit:
+                    token = current_context.set(span.context)
+                    try:
+                        await agen.aclose()
+                    finally:
+                        current_context.reset(token)
+                    raise
+                except BaseException as exc:
+                    step, arg = agen.athrow, exc
+        except StopAsyncIteration:
+            span.end()
+        except BaseException as exc:
+            span.end(exc)
+            raise
+
+    return wrapper

@@ -1,0 +1,63 @@
+"""The README's description of the event format matches what logtrace writes."""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+import pytest
+from _core_fixtures import read_lines, traced_dir
+
+import logtrace
+from logtrace.format import fields as _fields
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def documented_fields() -> list[str]:
+    """The field names of the README's format table, in table order."""
+    text = README.read_text()
+    section = text.split("<!-- EVENT-FORMAT -->")[1].split("<!-- /EVENT-FORMAT -->")[0]
+    table = section.split("| field |")[1].split("\n\n")[0]
+    return re.findall(r"^\| `([a-z_]+)` \|", table, flags=re.M)
+
+
+def test_every_reserved_field_is_documented_and_nothing_else() -> None:
+    """The README's table names exactly the reserved fields plus `event`."""
+    assert sorted(documented_fields()) == sorted(_fields.RESERVED | {_fields.EVENT})
+
+
+def test_written_lines_use_documented_fields_in_documented_order(traced_dir: Path) -> None:
+    """Real lines carry only documented fields (plus user fields) in the table's order."""
+    order = documented_fields()
+    with logtrace.span("work", task_id=7) as span:
+        span.event("tick", n=1)
+        logging.getLogger("app").warning("inside")
+        with pytest.raises(ValueError), logtrace.span("fails"):
+            raise ValueError("boom")
+    logtrace.flush()
+    lines = [x for x in read_lines(traced_dir) if x.get("trace_id") == span.trace_id]
+    assert {x.get("span") for x in lines} == {"start", "end", "event", None}
+    user_fields = {"task_id", "n"}
+    for line in lines:
+        ours = [k for k in line if k not in user_fields]
+        assert set(ours) <= set(order), ours
+        assert ours == sorted(ours, key=order.index), ours
+    for key in ("ts", "level", "event", "logger", "service", "pid", "trace_id", "span_id"):
+        assert all(key in line for line in lines)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", lines[0]["ts"])
+    header = read_lines(traced_dir)[0]
+    assert header["event"] == "logtrace.file" and header["format"] == _fields.FORMAT_VERSION
+
+
+def test_readme_documents_every_self_report_event() -> None:
+    """Each event logtrace writes about itself is in the README."""
+    text = README.read_text()
+    for name in (
+        _fields.FILE_EVENT,
+        _fields.DROPPED_EVENT,
+        _fields.WRITE_ERROR_EVENT,
+        _fields.BAD_TRACEPARENT_EVENT,
+    ):
+        assert f"`{name}`" in text

@@ -1,0 +1,171 @@
+"""Fork, multiprocessing children, SIGTERM and exit: nothing lost, nothing written twice."""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections import Counter
+from pathlib import Path
+
+import orjson
+from _sink_fixtures import read_files, run_child, start_child, user_lines
+
+from logtrace.format.fields import FILE_EVENT
+
+FORKING = """
+sink = FileSink(SinkSettings(directory=directory, service="fork", flush_interval=60), report)
+sink.start()
+def log(who, count):
+    for i in range(count):
+        sink.write(orjson.dumps({"event": who, "logger": "test", "pid": os.getpid(), "i": i}))
+log("before", 500)  # still queued at the fork: the parent's to write, not the child's
+pid = os.fork()
+if pid == 0:
+    log("child", 300)
+    sys.exit(0)  # atexit writes the child's queue
+os.waitpid(pid, 0)
+log("after", 200)
+sink.close()
+print(pid)
+"""
+
+
+def test_a_forked_child_writes_its_own_file_and_the_parents_is_complete(tmp_path: Path) -> None:
+    """After os.fork(), the child writes only its own lines to its own file; the parent's file
+    has all of the parent's lines, including those still queued at the fork; nothing twice."""
+    child_pid = int(run_child(FORKING, tmp_path).stdout)
+    files = read_files(tmp_path)
+    assert len(files) == 2
+    by_pid: dict[int, list[tuple[str, int]]] = {}
+    for lines in files.values():
+        assert lines[0]["event"] == FILE_EVENT
+        assert len({entry["pid"] for entry in lines}) == 1
+        for entry in lines[1:]:
+            by_pid.setdefault(entry["pid"], []).append((entry["event"], entry["i"]))
+    parent = [pid for pid in by_pid if pid != child_pid]
+    assert by_pid[child_pid] == [("child", i) for i in range(300)]
+    assert by_pid[parent[0]] == [("before", i) for i in range(500)] + [
+        ("after", i) for i in range(200)
+    ]
+
+
+MULTIPROCESSING = """
+sink = FileSink(SinkSettings(directory=directory, service="pool", flush_interval=60), report)
+sink.start()
+import multiprocessing  # after start: the fork hook still finds it
+
+def task(n):
+    sink.write(orjson.dumps({"event": "task", "logger": "test", "n": n, "pid": os.getpid()}))
+    return os.getpid()
+
+def process_main(n):
+    task(n)  # no flush: the child ends through multiprocessing's exit, not atexit
+
+if __name__ == "__main__":
+    context = multiprocessing.get_context("fork")
+    with context.Pool(2, maxtasksperchild=5) as pool:
+        workers = set(pool.map(task, range(40), chunksize=1))
+        pool.close()
+        pool.join()
+    process = context.Process(target=process_main, args=(100,))
+    process.start()
+    process.join()
+    sink.close()
+    print(len(workers))
+"""
+
+
+def test_multiprocessing_fork_children_flush_at_their_exit(tmp_path: Path) -> None:
+    """Pool workers (recycled by maxtasksperchild) and Process children started with fork
+    write every line, though multiprocessing ends them with os._exit."""
+    workers = int(run_child(MULTIPROCESSING, tmp_path).stdout)
+    lines = user_lines(tmp_path)
+    assert sorted(entry["n"] for entry in lines) == [*range(40), 100]
+    assert len({entry["pid"] for entry in lines}) >= workers > 2
+
+
+TERMINATED = """
+sink = FileSink(SinkSettings(directory=directory, service="term", flush_interval=3600), report)
+sink.start()
+for i in range(1000):
+    sink.write(orjson.dumps({"event": "queued", "logger": "test", "i": i}))
+print("ready", flush=True)
+time.sleep(120)
+"""
+
+
+def test_sigterm_writes_the_queue_then_ends_the_process_as_sigterm(tmp_path: Path) -> None:
+    """SIGTERM (default action before start) writes what is queued, then still terminates."""
+    child = start_child(TERMINATED, tmp_path)
+    assert child.stdout is not None
+    assert child.stdout.readline() == b"ready\n"
+    child.send_signal(signal.SIGTERM)
+    child.communicate(timeout=30)
+    assert child.returncode == -signal.SIGTERM
+    assert [entry["i"] for entry in user_lines(tmp_path)] == list(range(1000))
+
+
+BIG_QUEUE = """
+sink = FileSink(
+    SinkSettings(directory=directory, service="burst", flush_interval=3600, queue_size=400_000),
+    report,
+)
+sink.start()
+line = orjson.dumps({"event": "queued", "logger": "test", "pad": "x" * 200})
+for i in range(300_000):
+    sink.write(line)
+print("ready", flush=True)
+time.sleep(120)
+"""
+
+
+def test_a_burst_of_sigterms_still_ends_the_process(tmp_path: Path) -> None:
+    """SIGTERMs arriving while the first one flushes (Pool.terminate) never hang the process."""
+    child = start_child(BIG_QUEUE, tmp_path)
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline() == b"ready\n"
+        deadline = time.monotonic() + 20
+        while child.poll() is None and time.monotonic() < deadline:
+            child.send_signal(signal.SIGTERM)
+            time.sleep(0.0005)
+        assert child.poll() == -signal.SIGTERM, "the process hung in its SIGTERM handler"
+    finally:
+        child.kill()
+        child.communicate()
+
+
+EXITING = """
+import atexit, signal
+def late():
+    sink.write(orjson.dumps({"event": "late", "logger": "test", "i": -1}))
+atexit.register(late)  # runs after the sink's own exit hook (atexit is last in, first out)
+def mine(signum, frame):
+    pass
+signal.signal(signal.SIGTERM, mine)
+sink = FileSink(SinkSettings(directory=directory, service="exit", flush_interval=3600), report)
+sink.start()
+assert signal.getsignal(signal.SIGTERM) is mine
+for i in range(1000):
+    sink.write(orjson.dumps({"event": "queued", "logger": "test", "i": i}))
+"""
+
+
+def test_exit_writes_the_queue_and_lines_logged_later_in_shutdown(tmp_path: Path) -> None:
+    """A normal exit without close() writes the queue, and lines logged by atexit handlers
+    that run later still reach the file; a SIGTERM handler of the program's is left alone."""
+    run_child(EXITING, tmp_path)
+    assert [entry["i"] for entry in user_lines(tmp_path)] == [*range(1000), -1]
+
+
+def test_no_line_is_written_twice_across_files(tmp_path: Path) -> None:
+    """Fork, pool and exit together: no raw line appears in two files or twice in one."""
+    run_child(FORKING, tmp_path)
+    run_child(MULTIPROCESSING, tmp_path)
+    counts = Counter(
+        orjson.dumps(entry)
+        for lines in read_files(tmp_path).values()
+        for entry in lines
+        if entry["logger"] == "test"
+    )
+    assert counts and max(counts.values()) == 1

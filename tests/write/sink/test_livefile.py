@@ -1,0 +1,50 @@
+"""LiveFile: a batch lands whole or not at all; a file that went away is noticed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from _sink_fixtures import run_child
+
+from logtrace.write.sink.livefile import LiveFile
+
+CUT_BACK = """
+import resource
+from logtrace.write.sink.livefile import LiveFile
+resource.setrlimit(resource.RLIMIT_FSIZE, (1000, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+live = LiveFile.create(directory, "svc", "host", 0, (0o600, 0o700), b"header\\n")
+live.append([b"a" * 500, b"\\n"])
+try:
+    live.append([b"b" * 800, b"\\n"])  # half of it fits: it must not stay
+except OSError as exc:
+    print(exc.errno, live.size, live.path.stat().st_size)
+"""
+
+
+def test_a_batch_that_does_not_fit_is_cut_back_out(tmp_path: Path) -> None:
+    """When a write stops part way (file size limit), the file is cut back to the last batch."""
+    out = run_child(CUT_BACK, tmp_path).stdout.split()
+    assert out == [b"27", b"508", b"508"]  # EFBIG; header + first batch, nothing torn
+
+
+def test_gone_sees_deletion_and_replacement(tmp_path: Path) -> None:
+    """gone() is False for the file in place, True once deleted or replaced under its name."""
+    live = LiveFile.create(tmp_path, "svc", "host", 0, (0o600, 0o700), b"")
+    assert not live.gone() and not live.has_lines
+    live.path.unlink()
+    assert live.gone()
+    live.path.write_bytes(b"someone else's")
+    assert live.gone()
+    live.close()
+
+
+def test_deleted_sees_deletion_but_not_a_move(tmp_path: Path) -> None:
+    """deleted() is True once the file has no name left; a file moved away still has one."""
+    live = LiveFile.create(tmp_path, "svc", "host", 0, (0o600, 0o700), b"")
+    assert not live.deleted()
+    moved = live.path.rename(tmp_path / "moved.jsonl")
+    assert not live.deleted() and live.gone()
+    moved.unlink()
+    assert live.deleted()
+    live.close()
+    assert not live.deleted()  # closed: nothing to tell

@@ -1,0 +1,84 @@
+"""Settings from the environment: typed, and a bad value warns and falls back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from logtrace.write.env import EnvReader
+
+
+def test_sizes_and_durations_take_units() -> None:
+    """Sizes accept K/M/G and durations s/m/h/d suffixes."""
+    env = EnvReader({"A": "64M", "B": "1h", "C": "2048", "D": "1.5d"})
+    assert env.size("A", 0) == 64 * 2**20
+    assert env.duration("B", 0) == 3600
+    assert env.size("C", 0) == 2048
+    assert env.duration("D", 0) == 1.5 * 86400
+
+
+@pytest.mark.parametrize(
+    ("method", "value", "default"),
+    [
+        ("size", "lots", 5),
+        ("duration", "-3", 7.0),
+        ("number", "abc", 1.0),
+        ("mode", "999", 0o600),
+    ],
+)
+def test_bad_value_names_itself_and_uses_default(
+    method: str, value: str, default: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A bad value gives one stderr line naming the variable and value; the default is used."""
+    env = EnvReader({"LOGTRACE_X": value})
+    assert getattr(env, method)("LOGTRACE_X", default) == default
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"LOGTRACE_X={value!r}" in err and "using" in err
+
+
+def test_service_from_logtrace_then_otel_vars() -> None:
+    """LOGTRACE_SERVICE wins over OTEL_SERVICE_NAME, which wins over the resource attribute."""
+    assert EnvReader({"LOGTRACE_SERVICE": "a", "OTEL_SERVICE_NAME": "b"}).service() == "a"
+    assert EnvReader({"OTEL_SERVICE_NAME": "b"}).service() == "b"
+    resource = {"OTEL_RESOURCE_ATTRIBUTES": "deployment.environment=prod, service.name=c"}
+    assert EnvReader(resource).service() == "c"
+    assert EnvReader({}).service() is None
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({}, True),
+        ({"LOGTRACE_ENABLED": "0"}, False),
+        ({"LOGTRACE_ENABLED": "true"}, True),
+        ({"OTEL_SDK_DISABLED": "true"}, False),
+        ({"OTEL_SDK_DISABLED": "true", "LOGTRACE_ENABLED": "1"}, True),
+    ],
+)
+def test_enabled_from_logtrace_or_otel(environ: dict[str, str], expected: bool) -> None:
+    """LOGTRACE_ENABLED decides; otherwise OTEL_SDK_DISABLED=true turns tracing off."""
+    assert EnvReader(environ).enabled() is expected
+
+
+@pytest.mark.parametrize(
+    "variable",
+    [
+        "LOGTRACE_FLUSH_INTERVAL",
+        "LOGTRACE_QUEUE_SIZE",
+        "LOGTRACE_ROTATE_BYTES",
+        "LOGTRACE_ROTATE_SECONDS",
+        "LOGTRACE_RETENTION_DAYS",
+    ],
+)
+def test_zero_where_a_positive_value_is_needed_never_stops_configure(
+    variable: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A 0 for a setting that must be positive warns and uses the default; configure() runs."""
+    import logtrace
+
+    try:
+        logtrace.configure(directory=tmp_path, environ={variable: "0"})
+    finally:
+        logtrace.shutdown()
+    assert f"{variable}='0'" in capsys.readouterr().err

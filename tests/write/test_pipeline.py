@@ -1,0 +1,166 @@
+"""The processor chain: reserved fields, rendering anything, stdlib and structlog bridges."""
+
+from __future__ import annotations
+
+import logging
+import math
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import orjson
+import pytest
+import structlog
+from _core_fixtures import KEYS, VALUES, through_both_paths
+from hypothesis import given
+from hypothesis import strategies as st
+
+import logtrace
+from logtrace import testing
+from logtrace.format import fields as _fields
+from logtrace.write.pipeline import emit, render
+
+
+def test_an_int_too_long_for_str_is_written_rounded() -> None:
+    """An int past Python's digit limit for str() is written as rounded E-notation text; the
+    rest of the line is kept."""
+    line = orjson.loads(render(None, "info", {"event": "x", "n": -(10**5000) - 7, "k": 1}))
+    assert line["n"] == "-1.0000000000000000000E+5000 (rounded: too many digits for str)"
+    assert line["event"] == "x" and line["k"] == 1
+
+
+@pytest.mark.parametrize("name", sorted(_fields.RESERVED))
+def test_user_fields_cannot_clobber_reserved_names(name: str) -> None:
+    """A user field named like a reserved field is written with a trailing underscore."""
+    with testing.capture_events() as events, logtrace.span("s", **{name: "user"}) as span:
+        emit("info", {"event": "log", name: "user"})
+    for line in events[:2]:
+        assert line[name + "_"] == "user"
+        assert line.get(name) != "user"
+    assert events[0]["span_id"] == span.span_id
+
+
+def test_lines_are_one_json_object_whatever_the_values() -> None:
+    """Newlines, control characters, NaN, huge ints, bytes, sets, cycles: still one JSON line."""
+    cyclic: list[object] = []
+    cyclic.append(cyclic)
+
+    class Opaque:
+        def __repr__(self) -> str:
+            return "<opaque>"
+
+    with testing.capture_events() as events:
+        emit(
+            "info",
+            {
+                "event": "multi\nline\r\x00message",
+                "nan": math.nan,
+                "inf": math.inf,
+                "huge": 10**40,
+                "raw": b"\xff\xfe bytes",
+                "tags": {"a"},
+                "cyclic": cyclic,
+                "obj": Opaque(),
+                "surrogate": "\udcff",
+                7: "int key",
+            },
+        )
+    (line,) = events
+    assert line["event"] == "multi\nline\r\x00message"
+    assert line["huge"] == str(10**40) and line["obj"] == "<opaque>" and line["tags"] == ["a"]
+    rendered = render(None, "info", {"event": "x\ny"})
+    assert b"\n" not in rendered
+
+
+def test_render_never_raises_on_a_value_whose_repr_fails() -> None:
+    """A value whose repr() raises is replaced, not propagated."""
+
+    class Hostile:
+        def __repr__(self) -> str:
+            raise RuntimeError("no repr")
+
+    line = orjson.loads(render(None, "info", {"event": "x", "bad": Hostile()}))
+    assert line["event"] == "x" and "Hostile" in line["bad"]
+
+
+def test_add_trace_context_processor_for_own_structlog_setups() -> None:
+    """The standalone structlog processor adds the ids to any event dict inside a span."""
+    assert logtrace.add_trace_context(None, "info", {"event": "x"}) == {"event": "x"}
+    with logtrace.span("s") as span:
+        out = logtrace.add_trace_context(None, "info", {"event": "x"})
+    assert out == {
+        "event": "x",
+        "trace_id": span.trace_id,
+        "span_id": span.span_id,
+        "trace_flags": "01",
+    }
+
+
+def test_structlog_drop_event_from_a_user_processor_is_not_an_error() -> None:
+    """structlog.DropEvent raised by a processor drops the line quietly."""
+    from logtrace.write.pipeline import state
+
+    def dropper(logger: object, method: str, event_dict: dict[str, object]) -> dict[str, object]:
+        raise structlog.DropEvent
+
+    errors = state.errors
+    state.processors.insert(0, dropper)
+    try:
+        with testing.capture_events() as events:
+            emit("info", {"event": "dropped"})
+    finally:
+        state.processors.remove(dropper)
+    assert events == [] and state.errors == errors
+
+
+def test_structlog_bound_fields_reach_log_and_span_lines(tmp_path: Path) -> None:
+    """Fields bound with structlog.contextvars appear on log lines and span lines alike."""
+    from structlog.contextvars import bind_contextvars, clear_contextvars
+
+    try:
+        logtrace.configure(directory=tmp_path, environ={})
+        bind_contextvars(request_id="r-1")
+        with testing.capture_events() as events, logtrace.span("handle"):
+            structlog.get_logger("app").info("inside", request_id_given=True)
+            logging.getLogger("app").warning("stdlib inside")
+        clear_contextvars()
+        with testing.capture_events() as after, logtrace.span("next"):
+            structlog.get_logger("app").info("after clearing")
+    finally:
+        clear_contextvars()
+        logtrace.shutdown()
+    assert [e.get("request_id") for e in events] == ["r-1", "r-1", "r-1", "r-1"]
+    assert [e.get("request_id") for e in after] == [None, None, None]
+
+
+@given(
+    attributes=st.dictionaries(KEYS, VALUES, max_size=6),
+    name=st.text(min_size=1, max_size=20) | st.just("login token=abcdefgh12"),
+    level=st.sampled_from(["info", "error"]),
+)
+def test_span_fast_path_writes_what_the_generic_chain_writes(
+    attributes: dict[str, object], name: str, level: str
+) -> None:
+    """Span lines made directly (start, end, failed end) are, byte for byte, the generic chain's."""
+    from logtrace.write.context import SpanContext
+    from logtrace.write.pipeline import emit_span, emit_span_boundary
+
+    ctx = SpanContext("0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331")
+    ts = 1_767_225_600_000_000_000
+    span_fields = {
+        "span": "end",
+        "name": name,
+        "parent_id": None,
+        "duration_ms": 1.5,
+        "status": "error",
+        "error_message": "bad password=hunter2hunter2",
+    }
+
+    def write() -> None:
+        emit_span(level, ctx, ts, span_fields, name, attributes)
+        emit_span_boundary(ctx, ts, name, "b7ad6b7169203330", None, attributes)
+        emit_span_boundary(ctx, ts, name, None, 2.5, attributes)
+
+    direct, generic = through_both_paths(write)
+    assert direct == generic and len(direct) == 3
+    assert [orjson.loads(line)["span"] for line in direct] == ["end", "start", "end"]

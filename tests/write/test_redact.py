@@ -1,0 +1,335 @@
+"""Redaction and limits: secrets never reach disk, lines stay bounded."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import random
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+import zstandard
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import logtrace
+from logtrace import testing
+from logtrace.write.pipeline import render
+from logtrace.write.redact import _VALUE_RULES, REDACTED, Scrubber, _may_hold_a_secret
+from logtrace.write.stamper import Stamper
+
+RULES = [
+    (re.compile(pattern), replacement, detect) for pattern, replacement, detect in _VALUE_RULES
+]
+
+NON_HEX = "ghijklmnopqrstuvwxyzGHIJKLMNOPQRSTUVWXYZ"
+
+
+def scrub(**fields: object) -> dict[str, object]:
+    """Run the default scrubber over a line of user fields."""
+    return Scrubber()(None, "info", {"event": "x", **fields})
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "password",
+        "PASSWORD",
+        "db_password",
+        "Api-Key",
+        "apikey",
+        "x_auth_token",
+        "Authorization",
+        "cookie",
+        "session_id",
+        "private_key",
+        "credentials",
+        "client_secret",
+        "passwd",
+    ],
+)
+def test_sensitive_keys_are_redacted_case_insensitively(key: str) -> None:
+    """Fields whose names contain a sensitive word are replaced whatever their value."""
+    assert scrub(**{key: "hunter2hunter2"})[key] == REDACTED
+    assert scrub(**{key: {"nested": 1}})[key] == REDACTED
+
+
+def test_sensitive_keys_at_any_depth_of_dicts_and_lists() -> None:
+    """Nested dicts and lists are searched; the user's own objects are not modified."""
+    payload = {"user": {"name": "bob", "credentials": {"pin": "1234"}}, "items": [{"token": "t"}]}
+    out = scrub(request=payload)["request"]
+    assert out == {"user": {"name": "bob", "credentials": REDACTED}, "items": [{"token": REDACTED}]}
+    assert payload["items"] == [{"token": "t"}]
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("Authorization: Bearer qwertyuiopasdfghjkl", "qwertyuiopasdfghjkl"),
+        ("jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.SflKxwRJSMeKKF2QT4fwpM", "SflKxwRJSMeKKF"),
+        ("key AKIAIOSFODNN7EXAMPLE in use", "IOSFODNN7EXAMPLE"),
+        ("postgres://admin:s3cretpass@db:5432/x", "s3cretpass"),
+        ("login password=hunter2xyz ok", "hunter2xyz"),
+        ('{"api_key": "zzyyxxwwvv"}', "zzyyxxwwvv"),
+        (
+            "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----",
+            "MIIE",
+        ),
+        ("ghp_abcdefghijklmnopqrstuvwxyz0123456789", "abcdefghijklmnop"),
+    ],
+)
+def test_credential_shaped_values_are_redacted(text: str, secret: str) -> None:
+    """Bearer tokens, JWTs, AWS keys, URL passwords, key=value pairs and PEM keys are found."""
+    out = scrub(note=text)
+    assert secret not in str(out["note"]) and REDACTED in str(out["note"])
+    line = Scrubber()(None, "info", {"event": text})
+    assert secret not in str(line["event"])
+
+
+_SECRET_PIECES = st.sampled_from(
+    [
+        "Bearer ", "basic ", "TOKEN ", "eyJ", "AKIA", "ASIA", "sk_", "sk-live-", "xoxb-", "ghp_",
+        "://", "db://u:", "pw@h", "@", ":", "=", "password", "Session", "api-key",
+        "-----BEGIN RSA PRIVATE KEY-----",
+        "task", "disk", "a", "Z", "0", " ", ".", "_", "-", "abcdefghijklmnopqrstuvwxyz0123",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=2000)
+@given(st.lists(_SECRET_PIECES, max_size=8).map("".join))
+def test_the_cheap_precheck_never_hides_a_secret_from_the_rules(text: str) -> None:
+    """Whatever a redaction rule would change, the cheap check sends through the rules."""
+    changed = any(pattern.sub(replacement, text) != text for pattern, replacement, _ in RULES)
+    if changed:
+        assert _may_hold_a_secret(text)
+
+
+def test_keys_that_are_str_subclasses_are_judged_by_their_text() -> None:
+    """A StrEnum key is redacted or renamed like its value, and never changes how the plain
+    string key is judged afterwards."""
+
+    class Field(enum.StrEnum):
+        password = enum.auto()
+        trace_id = enum.auto()
+
+    scrubber = Scrubber()
+    first = scrubber(
+        None, "info", {"event": "x", Field.password: "a", "form": {Field.password: "b"}}
+    )
+    out: dict[str, object] = {}
+    scrubber.copy_fields(out, {Field.trace_id: "t"}, rename=True)
+    later = scrubber(None, "info", {"event": "x", "password": "c", "form": {"password": "d"}})
+    assert first["password"] == REDACTED and first["form"] == {"password": REDACTED}
+    assert out == {"trace_id_": "t"}
+    assert later["password"] == REDACTED and later["form"] == {"password": REDACTED}
+
+
+def test_redaction_extends_with_keys_patterns_and_a_callable() -> None:
+    """Extra key fragments, regular expressions and a callable all apply."""
+    scrubber = Scrubber(
+        keys=["ssn"],
+        patterns=[r"\bACCT-\d{6}\b"],
+        redactor=lambda key, value: "[hidden]" if key == "email" else value,
+    )
+    out = scrubber(
+        None, "info", {"event": "x", "user_ssn": "1", "ref": "ACCT-123456 ok", "email": "a@b"}
+    )
+    assert (
+        out["user_ssn"] == REDACTED
+        and out["ref"] == f"{REDACTED} ok"
+        and out["email"] == "[hidden]"
+    )
+
+
+def test_payloads_are_left_out_unless_included() -> None:
+    """Fields named like payloads are omitted by default and kept with include_payloads."""
+    assert scrub(payload={"a": 1})["payload"] == "[payload omitted]"
+    assert Scrubber(include_payloads=True)(None, "i", {"payload": {"a": 1}})["payload"] == {"a": 1}
+
+
+def test_dataclasses_and_objects_are_redacted_through_their_fields_and_repr() -> None:
+    """A dataclass is searched by field name; other objects through their repr."""
+
+    @dataclasses.dataclass
+    class Login:
+        user: str
+        password: str
+
+    class Conn:
+        def __repr__(self) -> str:
+            return "Conn(dsn='mysql://root:toor1234@h/db')"
+
+    out = scrub(login=Login("bob", "pw-secret-value"), conn=Conn())
+    assert out["login"] == {"user": "bob", "password": REDACTED}
+    assert "toor1234" not in str(out["conn"])
+
+
+class _BadIter(list):  # type: ignore[type-arg]
+    def __iter__(self) -> Any:
+        raise RuntimeError("no iter")
+
+
+def test_a_value_that_fails_while_walked_becomes_a_marker_not_an_exception() -> None:
+    """A list whose iteration raises, at the top or nested: the stamper (which structlog calls
+    in the user's thread) writes a marker for it and keeps the rest, and shows no repr."""
+    fields = {"event": "x", "bad": _BadIter(["password=hunter22"]), "d": {"ok": 1}}
+    fields["d"]["bad"] = _BadIter([1])  # type: ignore[index]
+    out = Stamper("svc")(None, "info", fields)
+    assert out["bad"] == "<unwalkable _BadIter: RuntimeError>"
+    assert out["d"] == {"ok": 1, "bad": "<unwalkable _BadIter: RuntimeError>"}
+
+
+def test_a_redactor_that_raises_hides_the_value_instead() -> None:
+    """A user's redactor that raises: the field is written as [REDACTED], nothing raises."""
+
+    def redactor(key: str, value: Any) -> Any:
+        raise RuntimeError("broken redactor")
+
+    out = Stamper("svc", scrubber=Scrubber(redactor=redactor))(None, "info", {"card": "4111"})
+    assert out["card"] == REDACTED
+
+
+def test_long_strings_are_truncated_with_a_marker() -> None:
+    """Strings past max_string are cut and say how much was cut."""
+    out = Scrubber(max_string=10)(None, "i", {"event": "e" * 25, "f": "x" * 30})
+    assert out["f"] == "x" * 10 + "…[truncated 20 chars]"
+    assert out["event"] == "e" * 10 + "…[truncated 15 chars]"
+
+
+def test_attributes_past_the_limit_are_dropped_and_counted() -> None:
+    """A line keeps max_attributes user fields and counts the rest in attributes_dropped."""
+    stamper = Stamper("svc", scrubber=Scrubber(max_attributes=3))
+    event_dict = {"event": "x", "attributes_dropped": "user's", **{f"k{i}": i for i in range(10)}}
+    out = orjson.loads(render(None, "info", stamper(None, "info", event_dict)))
+    assert [k for k in out if k.startswith("k")] == ["k0", "k1"]
+    assert out["attributes_dropped_"] == "user's" and out["attributes_dropped"] == 8
+
+
+def test_deep_and_cyclic_structures_are_cut() -> None:
+    """Nesting past max_depth is replaced by a marker; cycles cannot loop."""
+    cyclic: dict[str, object] = {}
+    cyclic["self"] = cyclic
+    out = orjson.dumps(Scrubber(max_depth=4)(None, "i", {"event": "x", "c": cyclic}))
+    assert b"[nested too deep]" in out
+
+
+def test_lines_over_max_line_keep_logtrace_fields_and_say_so() -> None:
+    """A line bigger than max_line keeps its ids and event and records its original size."""
+    from logtrace.write.pipeline import state
+
+    saved, state.max_line = state.max_line, 2000
+    try:
+        with testing.capture_events() as events, logtrace.span("big", blob=["y" * 900] * 5) as span:
+            pass
+    finally:
+        state.max_line = saved
+    start = events[0]
+    assert start["span_id"] == span.span_id and start["name"] == "big" and "blob" not in start
+    assert start["line_truncated"] > 2000
+
+
+CANARY_PROGRAM = """
+import json, logging, random, sys, structlog, logtrace
+secrets = json.load(open(sys.argv[1]))
+logtrace.configure(service="canary", directory="out", rotate_bytes=2048, environ={})
+log = logging.getLogger("app")
+slog = structlog.get_logger("app")
+s = secrets
+with logtrace.span("login", password=s["attr_password"], api_key=s["attr_api_key"],
+                   request={"user": {"credentials": {"secret": s["nested"]}},
+                            "items": [{"session": s["nested_list"]}]},
+                   url="https://bob:" + s["url_attr"] + "@db.example.com/x") as span:
+    slog.info("structlog call", token=s["log_token"])
+    log.info("stdlib call", extra={"authorization": "Bearer " + s["bearer"]})
+    log.info("connecting with password=" + s["message_password"])
+    log.info("fetching %s", "https://bob:" + s["url_message"] + "@db.example.com/x")
+    slog.info("note", jwt=s["jwt"], aws=s["aws"], pem=s["pem"])
+    slog.info({"password": s["dict_message"], "user": "bob"})  # a message that is not text
+    for n in range(60):
+        log.info("filler line %d to force rotation", n)
+    try:
+        raise ValueError("login failed for token=" + s["exception"])
+    except ValueError:
+        log.exception("handled")
+    try:
+        with logtrace.span("inner"):
+            raise PermissionError("denied, api_key=" + s["span_exception"])
+    except PermissionError:
+        pass
+logtrace.shutdown()
+"""
+
+
+def _random_secret(rng: random.Random, n: int = 24) -> str:
+    return "".join(rng.choice(NON_HEX) for _ in range(n))
+
+
+def test_canary_no_secret_nor_any_4_char_piece_reaches_any_file(tmp_path: Path) -> None:
+    """Secrets in attributes, fields, payloads, messages, exceptions, URLs, argv never hit disk."""
+    rng = random.Random(20261124)
+    secrets = {
+        name: _random_secret(rng)
+        for name in [
+            "attr_password",
+            "attr_api_key",
+            "nested",
+            "nested_list",
+            "url_attr",
+            "log_token",
+            "bearer",
+            "message_password",
+            "url_message",
+            "exception",
+            "span_exception",
+            "argv",
+            "dict_message",
+        ]
+    }
+    secrets["jwt"] = (
+        "eyJ" + _random_secret(rng, 20) + "." + _random_secret(rng) + "." + _random_secret(rng)
+    )
+    secrets["aws"] = "AKIA" + "".join(rng.choice("GHJKLMNPQRSTUVWXYZ") for _ in range(16))
+    pem_body = _random_secret(rng, 64)
+    secrets["pem"] = f"-----BEGIN PRIVATE KEY-----\n{pem_body}\n-----END PRIVATE KEY-----"
+    (tmp_path / "secrets.json").write_text(orjson.dumps(secrets).decode())
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(CANARY_PROGRAM),
+            "secrets.json",
+            "--token=" + secrets["argv"],
+        ],
+        cwd=tmp_path,
+        check=True,
+        timeout=60,
+    )
+    texts: list[str] = []
+    for path in (tmp_path / "out").rglob("*"):
+        if path.name.endswith(".jsonl"):
+            texts.append(path.read_text())
+        elif path.name.endswith(".jsonl.zst"):
+            texts.append(
+                zstandard.ZstdDecompressor().decompressobj().decompress(path.read_bytes()).decode()
+            )
+    assert any(p.name.endswith(".zst") for p in (tmp_path / "out").rglob("*")), "no rotated file"
+    everything = "\n".join(texts)
+    assert everything.count(REDACTED) >= 13 and "filler line 59" in everything
+    sensitive = {
+        name: value for name, value in secrets.items() if name not in ("pem", "aws", "jwt")
+    }
+    sensitive["pem"] = pem_body
+    sensitive["aws"] = secrets["aws"][4:]
+    sensitive["jwt"] = secrets["jwt"][3:]
+    for name, secret in sensitive.items():
+        for i in range(len(secret) - 3):
+            piece = secret[i : i + 4]
+            assert piece not in everything, f"piece {piece!r} of {name} found on disk"
+    assert not re.search(r"AKIA[G-Z]{16}", everything)

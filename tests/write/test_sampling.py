@@ -1,0 +1,223 @@
+"""Samplers, keep-errors buffering and the depth limit, on captured and real lines."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from _core_fixtures import read_lines
+
+import logtrace
+from logtrace import sampling, testing
+from logtrace.write import ids as _ids
+from logtrace.write.span import tracer
+
+
+@pytest.fixture
+def configured_tracer() -> object:
+    """Restore the tracer's sampling settings after a test changes them."""
+    saved = (tracer.sampler, tracer.keep_errors, tracer.slow_ms, tracer.tail_limit)
+    yield tracer
+    tracer.sampler, tracer.keep_errors, tracer.slow_ms, tracer.tail_limit = saved
+
+
+def test_ratio_matches_opentelemetry_trace_id_ratio_based() -> None:
+    """Ratio decides exactly like the OpenTelemetry SDK's TraceIdRatioBased for the same ids."""
+    from opentelemetry.sdk.trace.sampling import Decision, TraceIdRatioBased
+
+    for rate in (0.0, 0.001, 0.1, 0.5, 0.9, 1.0):
+        ours, theirs = sampling.Ratio(rate), TraceIdRatioBased(rate)
+        for _ in range(2000):
+            trace_id = _ids.new_trace_id()
+            decision = theirs.should_sample(None, int(trace_id, 16), "x").decision
+            assert ours(trace_id) is (decision == Decision.RECORD_AND_SAMPLE)
+
+
+PROCESS_DECISIONS = """
+import sys, logtrace
+from logtrace.write.span import tracer
+logtrace.configure(directory=sys.argv[2])
+out = []
+for trace_id in open(sys.argv[1]).read().split():
+    with logtrace.span("s", parent={"traceparent": f"00-{trace_id}-00f067aa0ba902b7-00"}) as s:
+        out.append("1" if s.context.sampled else "0")
+logtrace.shutdown()
+print("".join(out))
+"""
+
+
+def test_three_processes_decide_identically_for_the_same_trace_ids(tmp_path: Path) -> None:
+    """With OTEL_TRACES_SAMPLER=traceidratio, every process decides the same for each id."""
+    ids = [_ids.new_trace_id() for _ in range(10_000)]
+    (tmp_path / "ids").write_text("\n".join(ids))
+    env = {**os.environ, "OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0.25"}
+    runs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                PROCESS_DECISIONS,
+                str(tmp_path / "ids"),
+                str(tmp_path / str(n)),
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(3)
+    ]
+    decisions = [run.communicate(timeout=120)[0].strip() for run in runs]
+    assert all(run.returncode == 0 for run in runs)
+    assert decisions[0] == decisions[1] == decisions[2]
+    expected = "".join("1" if sampling.Ratio(0.25)(i) else "0" for i in ids)
+    assert decisions[0] == expected
+    assert 2000 < expected.count("1") < 3000
+
+
+def test_parent_based_follows_the_incoming_flag() -> None:
+    """The default sampler follows the remote parent's sampled flag."""
+    parent_on = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    parent_off = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00"
+    with testing.capture_events() as events:
+        with logtrace.span("on", parent={"traceparent": parent_on}):
+            pass
+        with logtrace.span("off", parent={"traceparent": parent_off}) as off:
+            assert off.context is not None and not off.context.sampled
+    assert {e["name"] for e in events} == {"on"}
+
+
+def test_head_sampling_zero_keeps_a_failing_trace_whole(configured_tracer: object) -> None:
+    """Unsampled at the head, a trace whose deepest span fails is still written, every span."""
+    tracer.sampler = sampling.never
+
+    def nest(depth: int, fail: bool) -> None:
+        with logtrace.span(f"level{depth}"):
+            if depth == 5:
+                if fail:
+                    raise RuntimeError("deep failure")
+                return
+            with logtrace.span(f"sibling{depth}"):
+                pass
+            nest(depth + 1, fail)
+
+    with testing.capture_events() as events:
+        nest(1, fail=False)
+        assert events == []
+        with pytest.raises(RuntimeError):
+            nest(1, fail=True)
+    names = sorted(e["name"] for e in events if e["span"] == "start")
+    assert names == sorted(
+        [f"level{i}" for i in range(1, 6)] + [f"sibling{i}" for i in range(1, 5)]
+    )
+    assert len([e for e in events if e["span"] == "end"]) == 9
+    assert {e["trace_flags"] for e in events} == {"00"}
+    failed = [e for e in events if e.get("status") == "error"]
+    assert [e["name"] for e in failed] == ["level5", "level4", "level3", "level2", "level1"]
+
+
+def test_slow_spans_keep_an_unsampled_trace(configured_tracer: object) -> None:
+    """With slow_ms set, an unsampled trace with a slow span is written."""
+    tracer.sampler, tracer.slow_ms = sampling.never, 5.0
+    with testing.frozen_clock(step_ns=10_000_000), testing.capture_events() as events:
+        with logtrace.span("root"), logtrace.span("slow"):
+            pass
+    assert sorted(e["name"] for e in events if e["span"] == "end") == ["root", "slow"]
+
+
+def test_logs_of_unsampled_traces_stay_logs(configured_tracer: object) -> None:
+    """Log lines inside an unsampled trace are written with its ids and trace_flags 00."""
+    import logging
+
+    from logtrace.write.stdlib import StdlibHandler
+
+    tracer.sampler = sampling.never
+    logger = logging.getLogger("unsampled")
+    handler = StdlibHandler()
+    logger.addHandler(handler)
+    try:
+        with testing.capture_events() as events, logtrace.span("quiet") as span:
+            logger.warning("still here")
+    finally:
+        logger.removeHandler(handler)
+    (line,) = events
+    assert line["span_id"] == span.span_id and line["trace_flags"] == "00"
+
+
+def test_keep_errors_buffer_is_bounded_and_drops_are_reported(configured_tracer: object) -> None:
+    """Past tail_limit buffered spans are dropped, and the count is written when kept."""
+    tracer.sampler, tracer.tail_limit = sampling.never, 3
+    with testing.capture_events() as events:
+        with pytest.raises(ValueError), logtrace.span("root"):
+            for n in range(10):
+                with logtrace.span(f"child{n}"):
+                    pass
+            raise ValueError("late failure")
+    kept_children = [e for e in events if e.get("span") == "end" and e["name"] != "root"]
+    assert len(kept_children) == 3
+    (report,) = [e for e in events if e["event"] == "logtrace.dropped"]
+    assert report["dropped"] == 7 and report["reason"] == "keep_errors_buffer_full"
+
+
+def test_rate_limited_allows_n_per_second() -> None:
+    """RateLimited records at most N new traces per second of its clock."""
+    now = [0.0]
+    limiter = sampling.RateLimited(5, clock=lambda: now[0])
+    assert sum(limiter("0" * 32) for _ in range(100)) == 5
+    now[0] += 0.4
+    assert sum(limiter("0" * 32) for _ in range(100)) == 2
+    now[0] += 10
+    assert sum(limiter("0" * 32) for _ in range(100)) == 5
+
+
+def test_adaptive_lowers_its_ratio_over_budget_and_recovers() -> None:
+    """Adaptive scales its ratio down when measured cost exceeds the budget, and back up."""
+    now = [0]
+    adaptive = sampling.Adaptive(budget=0.03, window=1.0, clock=lambda: now[0])
+    adaptive.record_cost(300_000_000)  # 30% of a one-second window
+    now[0] += 1_000_000_000
+    adaptive(_ids.new_trace_id())
+    assert adaptive.ratio == pytest.approx(0.1)
+    ids = [_ids.new_trace_id() for _ in range(5000)]
+    assert 300 < sum(adaptive(i) for i in ids) < 700
+    for _ in range(3):
+        now[0] += 1_000_000_000
+        adaptive(_ids.new_trace_id())
+    assert adaptive.ratio == 1.0
+
+
+def test_sampler_names_from_opentelemetry_environment() -> None:
+    """OTEL_TRACES_SAMPLER names build the matching samplers; bad names are errors."""
+    assert sampling.from_name("always_off", None)("f" * 32) is False
+    assert isinstance(sampling.from_name("parentbased_traceidratio", "0.5"), sampling.ParentBased)
+    with pytest.raises(ValueError, match="unknown sampler"):
+        sampling.from_name("sometimes", None)
+    with pytest.raises(ValueError, match="needs a number"):
+        sampling.from_name("traceidratio", "half")
+
+
+def test_recursion_1000_deep_neither_fails_nor_writes_past_the_limit(tmp_path: Path) -> None:
+    """1,000 nested spans: the program runs, 50 levels are written, the rest counted."""
+    code = textwrap.dedent(
+        """
+        import sys, logtrace
+        sys.setrecursionlimit(10_000)
+        logtrace.configure(directory="out", environ={})
+        def recurse(n):
+            with logtrace.span("level", n=n):
+                if n < 1000:
+                    recurse(n + 1)
+        recurse(1)
+        logtrace.shutdown()
+        """
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=tmp_path, check=True, timeout=60)
+    lines = read_lines(tmp_path / "out")
+    starts = [x for x in lines if x.get("span") == "start"]
+    assert sorted(x["n"] for x in starts) == list(range(1, 51))
+    assert len([x for x in lines if x.get("span") == "end"]) == 50
+    (report,) = [x for x in lines if x["event"] == "logtrace.dropped"]
+    assert report["dropped"] == 950 and report["reason"] == "max_depth"

@@ -1,0 +1,198 @@
+"""Spans: start and end lines, nesting, attributes, events, status and errors."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+import logtrace
+from logtrace import testing
+from logtrace.write.span import tracer
+
+
+def test_span_writes_start_then_end_with_duration() -> None:
+    """A span writes a start line when it opens and an end line with duration when it closes."""
+    with testing.capture_events() as events, logtrace.span("dispatch", task_id=42) as span:
+        assert [e["span"] for e in events] == ["start"]
+    start, end = events
+    assert start["event"] == start["name"] == "dispatch"
+    assert start["task_id"] == 42 and start["parent_id"] is None
+    assert end["span"] == "end" and end["status"] == "ok" and end["duration_ms"] >= 0
+    assert start["trace_id"] == end["trace_id"] == span.trace_id
+    assert start["span_id"] == end["span_id"] == span.span_id
+    assert start["logger"] == "logtrace" and start["level"] == "info"
+
+
+def test_nested_spans_link_to_their_parent() -> None:
+    """A span opened inside another has its parent's id and the same trace id."""
+    with testing.capture_events() as events:
+        with logtrace.span("outer") as outer, logtrace.span("middle") as middle:
+            with logtrace.span("inner") as inner:
+                pass
+    starts = {e["name"]: e for e in events if e["span"] == "start"}
+    assert starts["middle"]["parent_id"] == outer.span_id
+    assert starts["inner"]["parent_id"] == middle.span_id
+    assert {e["trace_id"] for e in events} == {outer.trace_id}
+    assert inner.span_id not in (outer.span_id, middle.span_id)
+
+
+def test_current_ids_follow_the_innermost_span() -> None:
+    """current_trace_id()/current_span_id() name the innermost open span, None outside."""
+    assert logtrace.current_span_id() is None and logtrace.current_trace_id() is None
+    with logtrace.span("a") as a:
+        assert logtrace.current_span_id() == a.span_id
+        with logtrace.span("b") as b:
+            assert logtrace.current_span_id() == b.span_id
+            assert logtrace.current_trace_id() == a.trace_id
+        assert logtrace.current_span_id() == a.span_id
+    assert logtrace.current_span_id() is None
+
+
+def test_set_after_start_goes_on_the_end_line() -> None:
+    """Attributes set after the start line appear on the end line."""
+    with testing.capture_events() as events, logtrace.span("work", a=1) as span:
+        span.set(attempt=2)
+    start, end = events
+    assert start["a"] == 1 and "attempt" not in start
+    assert end["attempt"] == 2 and "a" not in end
+    assert span.attributes == {"a": 1, "attempt": 2}
+
+
+def test_span_event_is_a_point_in_time_line_of_the_span() -> None:
+    """span.event() writes one line marked span=event with the span's ids."""
+    with testing.capture_events() as events, logtrace.span("work") as span:
+        span.event("retry", attempt=3)
+    (event,) = [e for e in events if e["span"] == "event"]
+    assert event["event"] == "retry" and event["attempt"] == 3
+    assert event["span_id"] == span.span_id and "name" not in event
+
+
+def test_attributes_called_name_or_self_are_taken_as_attributes() -> None:
+    """span.event("e", name=...) and span.set(name=..., self=...) never raise: they are
+    attributes, and ``name`` is written as ``name_`` like every reserved field name."""
+    with testing.capture_events() as events, logtrace.span("work") as span:
+        span.event("retry", name="x", self=1)
+        span.set(name="y", self=2)
+    _, event, end = events
+    assert event["event"] == "retry" and event["name_"] == "x" and event["self"] == 1
+    assert end["name"] == "work" and end["name_"] == "y" and end["self"] == 2
+
+
+def test_exception_marks_error_and_is_reraised_unchanged() -> None:
+    """An exception leaving a span marks it as an error and propagates as the same object."""
+    boom = KeyError("missing")
+    with testing.capture_events() as events:
+        with pytest.raises(KeyError) as caught, logtrace.span("lookup"):
+            raise boom
+    assert caught.value is boom
+    end = events[-1]
+    assert end["status"] == "error" and end["level"] == "error"
+    assert end["error_type"] == "KeyError" and end["error_message"] == "'missing'"
+    assert "Traceback" in end["exception"] and "KeyError" in end["exception"]
+
+
+def test_custom_exception_type_is_module_qualified() -> None:
+    """Non-builtin exception types are written with their module."""
+
+    class Timeout(Exception):
+        pass
+
+    with testing.capture_events() as events, pytest.raises(Timeout), logtrace.span("call"):
+        raise Timeout("slow")
+    assert (
+        events[-1]["error_type"]
+        == f"{__name__}.test_custom_exception_type_is_module_qualified.<locals>.Timeout"
+    )
+
+
+def test_set_status_error_with_message() -> None:
+    """set_status('error', message) marks the span failed without an exception."""
+    with testing.capture_events() as events, logtrace.span("check") as span:
+        span.set_status("error", "quota exceeded")
+    assert events[-1]["status"] == "error" and events[-1]["error_message"] == "quota exceeded"
+    with pytest.raises(ValueError, match="'ok' or 'error'"):
+        span.set_status("bad")
+
+
+def test_record_exception_keeps_running() -> None:
+    """record_exception() marks the span as failed by a handled exception."""
+    with testing.capture_events() as events, logtrace.span("retrying") as span:
+        try:
+            raise TimeoutError("first try")
+        except TimeoutError as exc:
+            span.record_exception(exc)
+    assert events[-1]["error_type"] == "TimeoutError"
+
+
+def test_system_exit_zero_is_not_an_error() -> None:
+    """A clean sys.exit() through a span leaves it ok."""
+    with testing.capture_events() as events, pytest.raises(SystemExit), logtrace.span("main"):
+        raise SystemExit(0)
+    assert events[-1]["status"] == "ok"
+
+
+def test_async_with_and_concurrent_tasks_keep_separate_spans() -> None:
+    """asyncio tasks running concurrently each see their own span; lines carry the right ids."""
+    import logging
+
+    seen: dict[str, tuple[str | None, str | None]] = {}
+
+    async def task(name: str) -> None:
+        async with logtrace.span(name) as span:
+            await asyncio.sleep(0.01)
+            logging.getLogger("t").warning("in %s", name)
+            await asyncio.sleep(0.01)
+            seen[name] = (logtrace.current_span_id(), span.span_id)
+
+    async def main() -> None:
+        with logtrace.span("root"):
+            await asyncio.gather(*(task(f"t{i}") for i in range(5)))
+
+    from logtrace.write.stdlib import StdlibHandler
+
+    handler = StdlibHandler()
+    logging.getLogger("t").addHandler(handler)
+    try:
+        with testing.capture_events() as events:
+            asyncio.run(main())
+    finally:
+        logging.getLogger("t").removeHandler(handler)
+    assert all(current == own for current, own in seen.values())
+    starts = {e["name"]: e for e in events if e.get("span") == "start"}
+    for e in events:
+        if e.get("span") is None:
+            assert e["span_id"] == starts[e["event"].split()[-1]]["span_id"]
+    assert {starts[f"t{i}"]["parent_id"] for i in range(5)} == {starts["root"]["span_id"]}
+
+
+def test_disabled_spans_carry_ids_but_write_nothing() -> None:
+    """With span writing off, ids still exist and reach log lines, but no span line is written."""
+    tracer.write_spans = False
+    try:
+        with testing.capture_events() as events, logtrace.span("quiet") as span:
+            assert logtrace.current_span_id() == span.span_id is not None
+        assert events == []
+    finally:
+        tracer.write_spans = True
+
+
+def test_spans_deeper_than_the_limit_keep_context_and_write_nothing() -> None:
+    """Past max_depth spans nest but write nothing; the count is reported in the stream."""
+    saved, tracer.max_depth = tracer.max_depth, 3
+    dropped_before = tracer.depth_dropped
+    try:
+        with testing.capture_events() as events:
+
+            def recurse(n: int) -> None:
+                if n:
+                    with logtrace.span(f"level{n}"):
+                        recurse(n - 1)
+
+            recurse(6)
+    finally:
+        tracer.max_depth = saved
+    assert sorted({e["name"] for e in events if "span" in e}) == ["level4", "level5", "level6"]
+    assert tracer.depth_dropped - dropped_before == 3
+    (report,) = [e for e in events if e["event"] == "logtrace.dropped"]
+    assert report["dropped"] == 3 and report["reason"] == "max_depth"

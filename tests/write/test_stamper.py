@@ -1,0 +1,24 @@
+"""The stamper: logtrace's fields in a fixed order, the time as RFC 3339."""
+
+from __future__ import annotations
+
+from logtrace.write.context import SpanContext
+from logtrace.write.stamper import Stamper, format_ts
+
+
+def test_format_ts_is_rfc3339_utc_microseconds() -> None:
+    """Timestamps are RFC 3339 in UTC with six fractional digits and a Z."""
+    assert format_ts(1_767_225_600_123_456_789) == "2026-01-01T00:00:00.123456Z"
+    assert format_ts(1_767_225_601_000_000_000) == "2026-01-01T00:00:01.000000Z"
+
+
+def test_span_lines_keep_the_documented_field_order() -> None:
+    """Start and end lines list logtrace's fields in one fixed order, then the attributes."""
+    ctx = SpanContext("0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331")
+    stamper = Stamper("svc")
+    start = stamper.boundary_line(ctx, 0, "load", None, None, {"rows": 3})
+    end = stamper.boundary_line(ctx, 0, "load", None, 1.5, {"done": True})
+    ids = ["ts", "level", "event", "trace_id", "span_id", "trace_flags", "span", "name"]
+    tail = ["logger", "service", "pid"]
+    assert list(start) == [*ids, "parent_id", *tail, "rows"]
+    assert list(end) == [*ids, "parent_id", "duration_ms", "status", *tail, "done"]

@@ -1,0 +1,166 @@
+"""stdlib logging: records become lines with trace ids; your own handlers get them too."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterator
+
+import orjson
+import pytest
+from _core_fixtures import KEYS, VALUES, through_both_paths
+from hypothesis import given
+from hypothesis import strategies as st
+
+import logtrace
+from logtrace import testing
+from logtrace.write.stdlib import StdlibHandler
+
+
+@pytest.fixture
+def stdlib_logger() -> Iterator[logging.Logger]:
+    """A 'third-party' stdlib logger whose records go through logtrace's handler."""
+    logger = logging.getLogger("thirdparty.module")
+    handler = StdlibHandler()
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield logger
+    finally:
+        logger.removeHandler(handler)
+
+
+def test_stdlib_record_inside_span_gains_ids(stdlib_logger: logging.Logger) -> None:
+    """A stdlib logging call inside a span carries trace_id and span_id."""
+    with testing.capture_events() as events, logtrace.span("dispatch") as span:
+        stdlib_logger.info("sending task %d", 42, extra={"task_id": 42})
+    line = events[1]
+    assert line["event"] == "sending task 42" and line["logger"] == "thirdparty.module"
+    assert (line["trace_id"], line["span_id"]) == (span.trace_id, span.span_id)
+    assert line["trace_flags"] == "01" and line["task_id"] == 42 and "span" not in line
+
+
+def test_stdlib_record_outside_span_has_no_ids(stdlib_logger: logging.Logger) -> None:
+    """Outside any span a log line carries no trace fields."""
+    with testing.capture_events() as events:
+        stdlib_logger.warning("alone")
+    assert "trace_id" not in events[0] and events[0]["level"] == "warning"
+
+
+def test_stdlib_exception_fields(stdlib_logger: logging.Logger) -> None:
+    """log.exception() writes error_type, error_message and the traceback."""
+    with testing.capture_events() as events:
+        try:
+            1 / 0  # noqa: B018
+        except ZeroDivisionError:
+            stdlib_logger.exception("failed")
+    line = events[0]
+    assert line["level"] == "error" and line["error_type"] == "ZeroDivisionError"
+    assert "ZeroDivisionError" in line["exception"]
+
+
+def test_an_extra_named_event_is_kept_beside_the_message() -> None:
+    """extra={"event": ...} does not replace the message: it is written as ``event_``, the same
+    on the direct path and through the generic chain."""
+    record = logging.LogRecord("app", logging.INFO, __file__, 1, "the message", (), None)
+    record.event = "user-event"
+    direct, generic = through_both_paths(lambda: StdlibHandler().emit(record))
+    assert direct == generic
+    line = orjson.loads(direct[0])
+    assert line["event"] == "the message" and line["event_"] == "user-event"
+
+
+def test_a_secret_in_the_arguments_is_redacted_every_time(stdlib_logger: logging.Logger) -> None:
+    """A secret that reaches the message through %-arguments is redacted, call after call."""
+    with testing.capture_events() as events:
+        for _ in range(3):
+            stdlib_logger.info("calling with %s", "Bearer abcdefghijklmnop")
+            stdlib_logger.info("calling with %s", "nothing secret")
+    assert [e["event"] for e in events] == [
+        "calling with Bearer [REDACTED]",
+        "calling with nothing secret",
+    ] * 3
+
+
+def test_broken_format_arguments_never_raise() -> None:
+    """A log record whose %-arguments don't match still produces a line, not an exception."""
+    record = logging.LogRecord("lib", logging.INFO, __file__, 1, "%d items", ("many",), None)
+    with testing.capture_events() as events:
+        StdlibHandler().handle(record)
+    assert "items" in events[0]["event"] and "many" in events[0]["event"]
+
+
+class _Unprintable:
+    def __str__(self) -> str:
+        raise RuntimeError("no str")
+
+    __repr__ = __str__
+
+
+@pytest.mark.parametrize(
+    ("msg", "args", "shown"),
+    [
+        (_Unprintable(), None, "[logtrace: the message, a test_stdlib._Unprintable, raised"),
+        ("%s items", (_Unprintable(),), "%s items [logtrace: formatting its arguments raised"),
+        (10**5000, None, "1.0000000000000000000E+5000 (rounded"),
+    ],
+    ids=["unprintable", "unprintable_argument", "huge_int"],
+)
+def test_a_message_whose_str_raises_is_written_saying_what_failed(
+    msg: object, args: tuple[object, ...] | None, shown: str
+) -> None:
+    """A stdlib record whose message cannot be made text still becomes a line: what text
+    there is, and what failed (never dropped)."""
+    record = logging.LogRecord("lib", logging.INFO, __file__, 1, msg, args, None)
+    with testing.capture_events() as events:
+        StdlibHandler().handle(record)
+    assert events[0]["event"].startswith(shown) and events[0]["logger"] == "lib"
+
+
+def test_trace_context_filter_for_own_logging_setups() -> None:
+    """The standalone logging.Filter puts the ids on records for %(trace_id)s formats."""
+    records: list[logging.LogRecord] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    logger = logging.getLogger("own.setup")
+    handler = Collect()
+    handler.addFilter(logtrace.TraceContextFilter())
+    handler.setFormatter(logging.Formatter("%(trace_id)s %(span_id)s %(message)s"))
+    logger.addHandler(handler)
+    try:
+        logger.warning("outside")
+        with logtrace.span("s") as span:
+            logger.warning("inside")
+    finally:
+        logger.removeHandler(handler)
+    assert handler.format(records[0]) == "  outside"
+    assert handler.format(records[1]) == f"{span.trace_id} {span.span_id} inside"
+
+
+@given(
+    extra=st.dictionaries(KEYS.filter(lambda k: k not in ("name", "exc_info")), VALUES),
+    message=st.text(max_size=20) | st.just("login token=abcdefgh12"),
+    failed=st.booleans(),
+)
+def test_stdlib_fast_path_writes_what_the_generic_chain_writes(
+    extra: dict[str, object], message: str, failed: bool
+) -> None:
+    """A stdlib record made into a line directly equals the generic chain's line."""
+    handler = StdlibHandler()
+    record = logging.LogRecord("app", logging.WARNING, __file__, 1, message, (), None)
+    record.__dict__.update(extra)
+    if failed:
+        try:
+            raise ValueError("bad token=abcdefgh12345")
+        except ValueError:
+            record.exc_info = sys.exc_info()
+    with logtrace.span("outer"):
+        direct, generic = through_both_paths(lambda: handler.emit(record))
+    assert direct == generic and len(direct) == 1
+    assert b"abcdefgh12" not in direct[0]
+    line = orjson.loads(direct[0])
+    assert line["level"] == "warning" and line["logger"] == "app"
+    assert line.get("error_type") == ("ValueError" if failed else None)
