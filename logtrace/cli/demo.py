@@ -153,96 +153,126 @@ def _inside(span: Any) -> Iterator[None]:
 
 def coordinate(tasks: int, workers: int, directory: Path, seed: int) -> dict[str, Any]:
     """Run the coordinator and its workers; returns the trace id and what failed."""
-    import multiprocessing
-
     import structlog
 
     import logtrace
 
     logtrace.configure(service="coordinator", directory=directory, level="info")
-    log = structlog.get_logger("demo.coordinator")
-    rng = random.Random(seed)
-    mp = multiprocessing.get_context("spawn")
-    names = [f"worker-{i + 1}" for i in range(workers)]
-    inboxes = {name: mp.Queue() for name in names}
-    results = mp.Queue()
-    failed: list[int] = []
-    retried: list[int] = []
     with logtrace.span("coordinate tasks", tasks=tasks, workers=workers, seed=seed) as root:
-        processes = [
-            mp.Process(
+        run = _Coordination(
+            root, workers, directory, seed, structlog.get_logger("demo.coordinator")
+        )
+        run.start_workers()
+        for task in range(1, tasks + 1):
+            run.dispatch(task)
+        run.collect()
+        run.stop_workers()
+        root.set(failed=sorted(run.failed), retried=run.retried)
+        if run.failed:
+            root.set_status("error", f"{len(run.failed)} of {tasks} tasks failed")
+    logtrace.shutdown()
+    return {"trace_id": root.trace_id, "failed": sorted(run.failed), "retried": run.retried}
+
+
+class _Coordination:
+    """The coordinator's side of one run: worker processes, their inboxes, the open task spans."""
+
+    def __init__(self, root: Any, workers: int, directory: Path, seed: int, log: Any) -> None:
+        import multiprocessing
+
+        self.root, self.directory, self.log = root, directory, log
+        self.rng = random.Random(seed)
+        self.mp = multiprocessing.get_context("spawn")
+        self.names = [f"worker-{i + 1}" for i in range(workers)]
+        self.inboxes = {name: self.mp.Queue() for name in self.names}
+        self.results = self.mp.Queue()
+        self.processes: list[Any] = []
+        self.pending: dict[int, Any] = {}
+        self.failed: list[int] = []
+        self.retried: list[int] = []
+
+    def start_workers(self) -> None:
+        """Start one process per worker name, each reading its own inbox."""
+        for name in self.names:
+            process = self.mp.Process(
                 target=worker_main,
-                args=(name, str(directory), inboxes[name], results),
+                args=(name, str(self.directory), self.inboxes[name], self.results),
                 name=name,
                 daemon=True,
             )
-            for name in names
-        ]
-        for process in processes:
             process.start()
-        log.info("workers started", workers=names)
-        pending: dict[int, logtrace.Span] = {}
+            self.processes.append(process)
+        self.log.info("workers started", workers=self.names)
 
-        def send(task: int, attempt: int, recipient: str) -> None:
-            task_span = pending[task]
-            payload = _payload(task, attempt, rng)
-            importance = "high" if payload["poison"] or task == RETRIED_TASK else "normal"
-            headers = dict(logtrace.inject({}, context=task_span.context))
-            inboxes[recipient].put(
-                message("task", "coordinator", recipient, payload, importance, headers)
-            )
-            with _inside(task_span):
-                log.info("task dispatched", task=task, attempt=attempt, recipient=recipient)
+    def dispatch(self, task: int) -> None:
+        """Open the task's span and send its first attempt, round-robin."""
+        import logtrace
 
-        for task in range(1, tasks + 1):
-            recipient = names[(task - 1) % workers]
-            task_span = logtrace.span("task", parent=root, task=task, recipient=recipient)
-            task_span.open()
-            pending[task] = task_span
-            send(task, 1, recipient)
+        recipient = self.names[(task - 1) % len(self.names)]
+        task_span = logtrace.span("task", parent=self.root, task=task, recipient=recipient)
+        task_span.open()
+        self.pending[task] = task_span
+        self.send(task, 1, recipient)
 
-        while pending:
+    def send(self, task: int, attempt: int, recipient: str) -> None:
+        """Put a task message, its span's context in the headers, into a worker's inbox."""
+        import logtrace
+
+        task_span = self.pending[task]
+        payload = _payload(task, attempt, self.rng)
+        importance = "high" if payload["poison"] or task == RETRIED_TASK else "normal"
+        headers = dict(logtrace.inject({}, context=task_span.context))
+        self.inboxes[recipient].put(
+            message("task", "coordinator", recipient, payload, importance, headers)
+        )
+        with _inside(task_span):
+            self.log.info("task dispatched", task=task, attempt=attempt, recipient=recipient)
+
+    def collect(self) -> None:
+        """Take results until every task span has ended (or the workers went quiet)."""
+        while self.pending:
             try:
-                reply = results.get(timeout=_RESULT_TIMEOUT)
+                reply = self.results.get(timeout=_RESULT_TIMEOUT)
             except queue.Empty:
-                log.error("no result in time", waiting_for=sorted(pending))
-                for task, task_span in pending.items():
+                self.log.error("no result in time", waiting_for=sorted(self.pending))
+                for task, task_span in self.pending.items():
                     task_span.set_status("error", "no result from the worker")
                     task_span.end()
-                    failed.append(task)
-                break
-            result = reply["payload"]
-            task, attempt = result["task"], result["attempt"]
-            task_span = pending[task]
-            with _inside(task_span):
-                if result["status"] == "ok":
-                    log.info("task done", task=task, worker=reply["sender"])
-                    task_span.set(attempts=attempt, worker=reply["sender"], digest=result["digest"])
-                elif result["retryable"] and attempt == 1:
-                    retry_on = names[(names.index(reply["sender"]) + 1) % workers]
-                    log.info("task retried", task=task, error=result["error"], recipient=retry_on)
-                    retried.append(task)
-                    send(task, attempt + 1, retry_on)
-                    continue
-                else:
-                    log.error("task failed", task=task, error=result["error"])
-                    task_span.set(attempts=attempt, worker=reply["sender"])
-                    task_span.set_status("error", result["error"])
-                    failed.append(task)
-            task_span.end()
-            del pending[task]
+                    self.failed.append(task)
+                return
+            self.settle(reply)
 
-        for name in names:
-            inboxes[name].put(message("shutdown", "coordinator", name, {}))
-        for process in processes:
+    def settle(self, reply: dict[str, Any]) -> None:
+        """One result: end the task's span, or retry a retryable first failure elsewhere."""
+        result = reply["payload"]
+        task, attempt, worker = result["task"], result["attempt"], reply["sender"]
+        task_span = self.pending[task]
+        with _inside(task_span):
+            if result["status"] == "ok":
+                self.log.info("task done", task=task, worker=worker)
+                task_span.set(attempts=attempt, worker=worker, digest=result["digest"])
+            elif result["retryable"] and attempt == 1:
+                retry_on = self.names[(self.names.index(worker) + 1) % len(self.names)]
+                self.log.info("task retried", task=task, error=result["error"], recipient=retry_on)
+                self.retried.append(task)
+                self.send(task, attempt + 1, retry_on)
+                return
+            else:
+                self.log.error("task failed", task=task, error=result["error"])
+                task_span.set(attempts=attempt, worker=worker)
+                task_span.set_status("error", result["error"])
+                self.failed.append(task)
+        task_span.end()
+        del self.pending[task]
+
+    def stop_workers(self) -> None:
+        """Tell every worker to stop; end the ones that do not within the join timeout."""
+        for name in self.names:
+            self.inboxes[name].put(message("shutdown", "coordinator", name, {}))
+        for process in self.processes:
             process.join(_JOIN_TIMEOUT)
             if process.is_alive():
                 process.terminate()
-        root.set(failed=sorted(failed), retried=retried)
-        if failed:
-            root.set_status("error", f"{len(failed)} of {tasks} tasks failed")
-    logtrace.shutdown()
-    return {"trace_id": root.trace_id, "failed": sorted(failed), "retried": retried}
 
 
 # -- a worker -----------------------------------------------------------------------------------
