@@ -17,7 +17,8 @@ SELECT
     f.exception,
     f.service,
     try_cast(f.pid AS BIGINT) AS pid,
-    filename
+    filename,
+    f.kind
 FROM (
     SELECT
         -- One parse per line for all its fields (->> would parse once per field).
@@ -26,7 +27,8 @@ FROM (
             '{"ts": "VARCHAR", "trace_id": "VARCHAR", "span_id": "VARCHAR", "span": "VARCHAR",
               "name": "VARCHAR", "parent_id": "VARCHAR", "duration_ms": "VARCHAR",
               "status": "VARCHAR", "error_type": "VARCHAR", "error_message": "VARCHAR",
-              "exception": "VARCHAR", "service": "VARCHAR", "pid": "VARCHAR"}'
+              "exception": "VARCHAR", "service": "VARCHAR", "pid": "VARCHAR",
+              "kind": "VARCHAR"}'
         ) AS f,
         filename
     FROM jsonl_lines

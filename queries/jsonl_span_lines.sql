@@ -1,7 +1,7 @@
 -- jsonl_span_lines: the span start and end lines of the JSONL files, as typed columns:
 --   ts TIMESTAMP (UTC), trace_id, span_id, span ('start' | 'end'), name, parent_id VARCHAR,
 --   duration_ms DOUBLE, status, error_type, error_message, exception, service VARCHAR,
---   pid BIGINT, filename VARCHAR
+--   pid BIGINT, filename VARCHAR, kind VARCHAR (NULL: internal)
 -- DuckDB's JSON reader extracts only the declared keys, and only those a query uses, in one
 -- pass: several times faster than extracting them from whole lines. A value of the wrong type is
 -- NULL (or its JSON text), never an error; lines that are not JSON objects are skipped.
@@ -21,7 +21,8 @@ SELECT
     exception,
     service,
     try_cast(pid AS BIGINT) AS pid,
-    filename
+    filename,
+    kind
 FROM read_json(
     getvariable('logtrace_files'),
     format = 'newline_delimited',
@@ -32,7 +33,7 @@ FROM read_json(
         ts: 'VARCHAR', trace_id: 'VARCHAR', span_id: 'VARCHAR', span: 'VARCHAR',
         name: 'VARCHAR', parent_id: 'VARCHAR', duration_ms: 'VARCHAR', status: 'VARCHAR',
         error_type: 'VARCHAR', error_message: 'VARCHAR', exception: 'VARCHAR',
-        service: 'VARCHAR', pid: 'VARCHAR'
+        service: 'VARCHAR', pid: 'VARCHAR', kind: 'VARCHAR'
     }
 )
 -- Not `IN ('start', 'end')`: DuckDB rewrites that as two tests.

@@ -2,7 +2,9 @@
 -- fields of the start line that are not logtrace's, then those of the end line, set by
 -- span.set(): an end value wins). One row per (trace_id, span_id), so that `spans` can join it
 -- and DuckDB can leave the join out of every query that does not ask for attributes.
--- Parameters: none. Needs the views `jsonl_lines` and `compacted`.
+-- Only for the spans joined from lines (loose_span_lines.sql): whole spans of the span files
+-- carry their own attributes, so compacted files with a span file are not read here.
+-- Parameters: none. Needs the views `jsonl_lines`, `compacted_span_lines` and `span_rows`.
 CREATE OR REPLACE VIEW span_attributes AS
 WITH user_fields AS (
     SELECT
@@ -21,9 +23,13 @@ WITH user_fields AS (
     FROM jsonl_lines
     WHERE list_contains(['start', 'end'], json ->> 'span')
     UNION ALL
-    SELECT trace_id, span_id, span, coalesce(attributes, '{}')
-    FROM compacted
-    WHERE list_contains(['start', 'end'], span)
+    SELECT trace_id, span_id, span, attributes
+    FROM compacted_span_lines
+    UNION ALL
+    -- A fragment's attributes are those of the line it stands for.
+    SELECT trace_id, span_id, CASE WHEN has_start THEN 'start' ELSE 'end' END, attributes
+    FROM span_rows
+    WHERE has_start <> has_end
 )
 SELECT
     trace_id,

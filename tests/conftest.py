@@ -272,3 +272,20 @@ def run_cli(
 def cli() -> Callable[..., subprocess.CompletedProcess[str]]:
     """Run the CLI in a subprocess: ``cli("ls", "--dir", d)``."""
     return run_cli
+
+
+# -- suites of their own -------------------------------------------------------------------------
+
+# Slow suites with their own tox env (`tox -e s3`, `tox -e spark`): their tests are marked and
+# run only when LOGTRACE_SUITES names them (comma-separated), as their tox env sets it.
+SUITES = ("s3", "spark")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip the tests of a suite of its own unless LOGTRACE_SUITES asks for it."""
+    wanted = set(os.environ.get("LOGTRACE_SUITES", "").split(","))
+    for item in items:
+        for suite in SUITES:
+            if suite in item.keywords and suite not in wanted:
+                reason = f"the {suite} suite: tox -e {suite} (LOGTRACE_SUITES={suite})"
+                item.add_marker(pytest.mark.skip(reason=reason))

@@ -127,4 +127,11 @@ COMPACTED_NAME_PATTERN = (
     r"\.parquet"
 )
 COMPACTED_SOURCES = "logtrace_sources"
+# Beside each compacted file, its span rows (one row per span, start and end joined; a contract
+# for other engines, versioned by SPANS_FORMAT in the key-value metadata): the same name with
+# SPANS_PREFIX. A span file counts only while its compacted file exists (that one is renamed
+# into place, or published, last).
+SPANS_PREFIX = "spans_"
+SPANS_FORMAT = "logtrace_spans_format"
+SPANS_FORMAT_VERSION = 1
 COMPACTED_FORMAT = "logtrace_format"

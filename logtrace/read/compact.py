@@ -44,9 +44,13 @@ from logtrace.read.files import (
     file_range,
     find_compacted,
     find_files,
+    find_span_files,
     is_live,
+    opened_at,
     source_name,
+    span_file_of,
 )
+from logtrace.read.spanrows import write_span_rows
 
 # Sources are compacted in batches of about this many bytes on disk: one Parquet file each.
 BATCH_BYTES = 256 * 2**20
@@ -170,7 +174,7 @@ def compact(
                     result.sources.extend(batch)
                     result.lines += lines
                     result.bytes_in += size
-                    result.bytes_out += _size(written)
+                    result.bytes_out += _size(written) + _size(span_file_of(written))
                     done += size
                     if progress is not None:
                         progress(done, total)
@@ -196,9 +200,15 @@ def _locked(root: Path) -> Iterator[None]:
 
 
 def _remove_leftovers(root: Path) -> None:
-    """Temporary Parquet files of a compaction that died before renaming them: never counted."""
+    """Temporary Parquet files of a compaction that died before renaming them, and span files
+    whose compacted file was never renamed into place: never counted."""
     for folder in [root, *(p for p in root.iterdir() if p.is_dir())]:
         for path in folder.glob(f"{TEMP_PREFIX}*"):
+            with contextlib.suppress(OSError):
+                path.unlink()
+    compacted = set(find_compacted(root))
+    for path in find_span_files(root):
+        if path.with_name(f.COMPACTED_PREFIX + path.name[len(f.SPANS_PREFIX) :]) not in compacted:
             with contextlib.suppress(OSError):
                 path.unlink()
 
@@ -220,8 +230,6 @@ def _closed_files(root: Path) -> tuple[list[Path], int]:
 
 
 def _named_like_ours(path: Path) -> bool:
-    from logtrace.read.files import opened_at
-
     return opened_at(path) is not None
 
 
@@ -239,9 +247,11 @@ def _listed_sources(root: Path) -> set[tuple[Path, str]]:
 
 
 def _batches(paths: list[Path], limit: int) -> Iterator[list[Path]]:
-    """The sources grouped by folder (a day), in name order, cut at about ``limit`` bytes."""
+    """The sources grouped by folder (a day), in order of opening (then name), cut at about
+    ``limit`` bytes: each batch holds a stretch of time of every process, so a question about
+    a time window opens only the batches of that window (the times in their names)."""
     by_folder: dict[Path, list[Path]] = {}
-    for path in sorted(paths):
+    for path in sorted(paths, key=lambda p: (opened_at(p) or datetime.min, p.name)):
         by_folder.setdefault(path.parent, []).append(path)
     for folder in sorted(by_folder):
         batch: list[Path] = []
@@ -299,6 +309,10 @@ def _compact_batch(con: Any, batch: list[Path]) -> tuple[Path, int]:
     )
     target = folder / name
     _fsync(work)
+    # The span rows first: the compacted file, renamed last, is what makes both count.
+    spans_work = folder / f"{TEMP_PREFIX}{digest}.spans{f.COMPACTED_SUFFIX}"
+    write_span_rows(con, work, spans_work, sources)
+    os.replace(spans_work, span_file_of(target))
     os.replace(work, target)
     _sync_folders({folder})
     for path in batch:

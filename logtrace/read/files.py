@@ -50,6 +50,18 @@ class ReadError(Exception):
     exit_code = 2
 
 
+def is_span_file(name: str) -> bool:
+    """Tell whether a file of this name holds span rows: ``spans_….parquet``."""
+    return name.startswith(f.SPANS_PREFIX) and is_compacted_file(
+        f.COMPACTED_PREFIX + name[len(f.SPANS_PREFIX) :]
+    )
+
+
+def span_file_of(path: Path) -> Path:
+    """The span file beside a compacted file: ``spans_<first>_<last>_<digest>.parquet``."""
+    return path.with_name(f.SPANS_PREFIX + path.name[len(f.COMPACTED_PREFIX) :])
+
+
 def source_name(path: Path) -> str:
     """A JSONL file's identity in a compacted file's list of sources: its name without ``.zst``.
 
@@ -79,7 +91,11 @@ def find_files(path: str | os.PathLike[str]) -> list[Path]:
     Raises:
         ReadError: ``path`` does not exist or cannot be read.
     """
-    found = [p for p in _list(path) if not is_compacted_file(p.name)]
+    return _log_files(_list(path))
+
+
+def _log_files(listed: list[Path]) -> list[Path]:
+    found = [p for p in listed if not (is_compacted_file(p.name) or is_span_file(p.name))]
     names = {str(p) for p in found}
     kept = [p for p in found if not (str(p).endswith(f.LIVE_SUFFIX) and f"{p}.zst" in names)]
     return sorted(kept)
@@ -92,6 +108,26 @@ def find_compacted(path: str | os.PathLike[str]) -> list[Path]:
         ReadError: ``path`` does not exist or cannot be read.
     """
     return sorted(p for p in _list(path) if is_compacted_file(p.name))
+
+
+def find_history(path: str | os.PathLike[str]) -> tuple[list[Path], list[Path], set[Path]]:
+    """In one listing: the log files, the compacted files and the span files under ``path``.
+
+    Raises:
+        ReadError: ``path`` does not exist or cannot be read.
+    """
+    listed = _list(path)
+    compacted = sorted(p for p in listed if is_compacted_file(p.name))
+    return _log_files(listed), compacted, {p for p in listed if is_span_file(p.name)}
+
+
+def find_span_files(path: str | os.PathLike[str]) -> set[Path]:
+    """The span files under ``path`` (a directory, one file or a glob).
+
+    Raises:
+        ReadError: ``path`` does not exist or cannot be read.
+    """
+    return {p for p in _list(path) if is_span_file(p.name)}
 
 
 def _list(path: str | os.PathLike[str]) -> list[Path]:
@@ -116,7 +152,9 @@ def _walk(directory: str) -> list[Path]:
     for root, dirs, files in os.walk(directory, onerror=fail):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         found.extend(
-            Path(root, name) for name in files if is_log_file(name) or is_compacted_file(name)
+            Path(root, name)
+            for name in files
+            if is_log_file(name) or is_compacted_file(name) or is_span_file(name)
         )
     return found
 

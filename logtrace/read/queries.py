@@ -35,13 +35,63 @@ SOURCE_VIEWS: dict[str, tuple[tuple[str, str], ...]] = {
         ("filename", "VARCHAR"),
     ),
 }
+_SPAN_LINE = SOURCE_VIEWS["jsonl_span_lines"]
+SOURCE_VIEWS["jsonl_span_lines"] = (*_SPAN_LINE, ("kind", "VARCHAR"))
+# The views that read span files and compacted files without a span file, each with the
+# variable that lists its files and the columns of its empty stand-in.
+SPAN_VIEWS: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
+    "span_rows": (
+        "logtrace_span_rows",
+        (
+            ("trace_id", "VARCHAR"),
+            ("span_id", "VARCHAR"),
+            ("parent_id", "VARCHAR"),
+            ("name", "VARCHAR"),
+            ("kind", "VARCHAR"),
+            ("service", "VARCHAR"),
+            ("host", "VARCHAR"),
+            ("pid", "BIGINT"),
+            ("start_ts", "TIMESTAMP"),
+            ("end_ts", "TIMESTAMP"),
+            ("duration_ms", "DOUBLE"),
+            ("status", "VARCHAR"),
+            ("error_type", "VARCHAR"),
+            ("error_message", "VARCHAR"),
+            ("exception", "VARCHAR"),
+            ("attributes", "JSON"),
+            ("has_start", "BOOLEAN"),
+            ("has_end", "BOOLEAN"),
+            ("filename", "VARCHAR"),
+        ),
+    ),
+    "compacted_span_lines": (
+        "logtrace_parquet_bare",
+        (*_SPAN_LINE, ("kind", "VARCHAR"), ("attributes", "JSON")),
+    ),
+}
 # The views over those, in the order they are created (each reads the ones before it).
-VIEWS = ("lines", "events", "span_lines", "span_attributes", "spans", "traces", "logs")
+VIEWS = (
+    "lines",
+    "events",
+    "span_lines",
+    "loose_span_lines",
+    "span_attributes",
+    "spans",
+    "traces",
+    "logs",
+)
 # Files of queries/ that define views (not questions): the above, and the stand-in of
 # jsonl_span_lines over lines already copied out for one trace.
-VIEW_FILES = (*SOURCE_VIEWS, "compacted", "no_compacted", *VIEWS, "copied_span_lines")
+VIEW_FILES = (
+    *SOURCE_VIEWS,
+    "compacted",
+    "no_compacted",
+    *SPAN_VIEWS,
+    *VIEWS,
+    "copied_span_lines",
+)
 # Files of queries/ that only compaction runs (they need its variables and tables).
-COMPACTION_FILES = ("compact_lines",)
+COMPACTION_FILES = ("compact_lines", "compact_spans")
 # The variables the views read the file names from: JSONL files, compacted files.
 FILES_VARIABLE = "logtrace_files"
 PARQUET_VARIABLE = "logtrace_parquet"

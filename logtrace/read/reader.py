@@ -31,10 +31,11 @@ from logtrace.read.files import (
     CLOCK_SKEW,
     LONG_TRACE,
     ReadError,
-    find_compacted,
     find_files,
+    find_history,
     prune,
     source_name,
+    span_file_of,
     time_range,
     zstd_complete,
 )
@@ -43,6 +44,7 @@ from logtrace.read.queries import (
     FILES_VARIABLE,
     PARQUET_VARIABLE,
     SOURCE_VIEWS,
+    SPAN_VIEWS,
     VIEW_FILES,
     VIEWS,
     parameters,
@@ -60,6 +62,7 @@ from logtrace.read.trace import (
     normalize_trace_id,
 )
 from logtrace.read.views import as_rows, empty_select, empty_view, first_line, listed_sources
+from logtrace.read.remote import attach, is_url, list_history
 
 __all__ = [
     "COMPACTION_FILES",
@@ -85,6 +88,8 @@ _TRACE_SCHEMA = "one_trace"
 _ATTEMPTS = 3
 _T = TypeVar("_T")
 
+Location = str | os.PathLike[str]
+
 
 class Reader:
     """A DuckDB connection with the views of logtrace over a set of files.
@@ -97,15 +102,22 @@ class Reader:
 
     def __init__(
         self,
-        path: str | os.PathLike[str],
+        path: Location | Sequence[Location],
         connection: duckdb.DuckDBPyConnection,
         *,
         since: datetime | None = None,
         until: datetime | None = None,
         pruning: bool = True,
     ):
-        self.path = os.fspath(path)
+        # Where the files are: local directories (files, globs) and URLs of shared history.
+        self.locations = [os.fspath(p) for p in _locations(path)]
+        if not self.locations:
+            raise ReadError("no directory to read")
+        self.path = ", ".join(self.locations)
         self._con = connection
+        urls = [u for u in self.locations if is_url(u)]
+        if urls:
+            attach(connection, urls)
         self.since, self.until, self.pruning = since, until, pruning
         # The files the views read: JSONL (live and rotated) and compacted Parquet.
         self.files: list[Path] = []
@@ -117,9 +129,12 @@ class Reader:
         self._checked: dict[Path, tuple[int, int, bool]] = {}
         # The files the last trace() answered from (fewer than all_files when pruned).
         self.trace_files: list[Path] = []
-        # Which kinds of file (JSONL, Parquet) the views were created for, and are needed for.
-        self._kinds: tuple[bool, bool] | None = None
-        self._wanted: tuple[bool, bool] = (False, False)
+        # The span files beside compacted files (they count only beside their compacted file).
+        self._span_files: set[Path] = set()
+        # Which kinds of file (JSONL, compacted, span files, compacted files without one) the
+        # views were created for, and are needed for.
+        self._kinds: tuple[bool, ...] | None = None
+        self._wanted: tuple[bool, ...] = (False, False, False, False)
         self.refresh()
 
     # -- setup -------------------------------------------------------------------------------
@@ -131,8 +146,9 @@ class Reader:
         (``since``/``until``, widened by LONG_TRACE), so is every file that cannot hold it.
         """
         bad = set(self.unreadable_files)
-        jsonl = [p for p in find_files(self.path) if p not in bad]
-        parquet = [p for p in find_compacted(self.path) if p not in bad]
+        listed_jsonl, listed_parquet, self._span_files = _find_all(self.locations)
+        jsonl = [p for p in listed_jsonl if p not in bad]
+        parquet = [p for p in listed_parquet if p not in bad]
         compacted = self._compacted_sources(jsonl, parquet)
         jsonl = [p for p in jsonl if (p.parent, source_name(p)) not in compacted]
         self.all_files = sorted(jsonl + parquet)
@@ -174,18 +190,19 @@ class Reader:
         binding them opens the files, which a lookup of one trace does not need.
         """
         self.files = files
-        jsonl, parquet = self._set_variables(files)
-        self._wanted = (bool(jsonl), bool(parquet))
+        self._wanted = tuple(bool(kind) for kind in self._set_variables(files))
 
     def _views(self) -> None:
         """Create the views for the kinds of file listed, unless they exist already."""
         if self._wanted == self._kinds:
             return
-        jsonl, parquet = self._wanted
+        jsonl, parquet, spans, bare = self._wanted
         con = self._con
         for view in SOURCE_VIEWS:
             con.execute(query_text(view) if jsonl else empty_view(view))
         con.execute(query_text("compacted" if parquet else "no_compacted"))
+        for view, present in zip(SPAN_VIEWS, (spans, bare), strict=True):
+            con.execute(query_text(view) if present else empty_view(view))
         for view in VIEWS:
             con.execute(query_text(view))
         self._kinds = self._wanted
@@ -196,12 +213,21 @@ class Reader:
         self._views()
         return self._con
 
-    def _set_variables(self, files: list[Path]) -> tuple[list[str], list[str]]:
+    def _set_variables(self, files: list[Path]) -> tuple[list[str], ...]:
+        """Set the variables that list the files of each kind; return the four lists.
+
+        A compacted file's span lines are read from its span file when it has one (whole
+        spans as rows), else from the compacted file itself.
+        """
         jsonl = [str(p) for p in files if not p.name.endswith(f.COMPACTED_SUFFIX)]
-        parquet = [str(p) for p in files if p.name.endswith(f.COMPACTED_SUFFIX)]
-        self._con.execute(f"SET VARIABLE {FILES_VARIABLE} = ?", [jsonl])
-        self._con.execute(f"SET VARIABLE {PARQUET_VARIABLE} = ?", [parquet])
-        return jsonl, parquet
+        compacted = [p for p in files if p.name.endswith(f.COMPACTED_SUFFIX)]
+        spans = [span_file_of(p) for p in compacted if span_file_of(p) in self._span_files]
+        bare = [str(p) for p in compacted if span_file_of(p) not in self._span_files]
+        lists = (jsonl, [str(p) for p in compacted], [str(p) for p in spans], bare)
+        variables = (FILES_VARIABLE, PARQUET_VARIABLE, *(v for v, _ in SPAN_VIEWS.values()))
+        for variable, values in zip(variables, lists, strict=True):
+            self._con.execute(f"SET VARIABLE {variable} = ?", [values])
+        return lists
 
     def _compacted_sources(self, jsonl: list[Path], parquet: list[Path]) -> set[tuple[Path, str]]:
         """(folder, source name) of the JSONL files that compacted files already hold.
@@ -323,7 +349,7 @@ class Reader:
         Only the variables change (the views read them when queried): no view is created.
         """
         con = self._con
-        jsonl, parquet = self._set_variables(files)
+        jsonl, parquet, spans, bare = self._set_variables(files)
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {_TRACE_SCHEMA}")
         lines = f"{_TRACE_SCHEMA}.jsonl_lines"
         if jsonl:
@@ -343,6 +369,15 @@ class Reader:
             con.execute(
                 query_text("no_compacted").replace("CREATE OR REPLACE VIEW compacted AS", table)
             )
+        for view, present in zip(SPAN_VIEWS, (spans, bare), strict=True):
+            table = f"CREATE OR REPLACE TABLE {_TRACE_SCHEMA}.{view} AS"
+            if present:
+                con.execute(query_text(view))
+                self._kinds = None
+                text = query_text(f"trace_{view}").rstrip().rstrip(";")
+                con.execute(f"{table} {text}", {"prefix": prefix})
+            else:
+                con.execute(f"{table} {empty_select(view)}")
 
     def skipped(self) -> list[Row]:
         """Per file, the lines that were skipped: ``queries/skipped_lines.sql``."""
@@ -350,7 +385,7 @@ class Reader:
 
     def describe(self) -> str:
         """``./logtrace (3 files, 2026-11-24 13:11:34 to 2026-11-24 14:02:10)``."""
-        shown = display_path(self.path)
+        shown = ", ".join(display_path(p) for p in self.locations)
         count = len(self.all_files)
         noun = "file" if count == 1 else "files"
         span = time_range(self.all_files)
@@ -404,7 +439,8 @@ class Reader:
     def _recover(self) -> None:
         """After an IO error: list the files again and leave out the ones DuckDB cannot read."""
         self._con.execute("SET schema = 'main'")
-        for path in find_files(self.path):
+        local = [p for p in self.locations if not is_url(p)]
+        for path in [p for location in local for p in find_files(location)]:
             if path in self.unreadable_files:
                 continue
             try:
@@ -419,15 +455,48 @@ class Reader:
         self.refresh()
 
 
+def _locations(path: Location | Sequence[Location]) -> list[Location]:
+    if isinstance(path, (str, os.PathLike)):
+        return [path]
+    return list(path)
+
+
+def _find_all(locations: list[str]) -> tuple[list[Path], list[Path], set[Path]]:
+    """The log, compacted and span files of every location, in one listing each.
+
+    A compacted file found in two locations (published to shared history, its local copy not
+    yet deleted) is one file: the first location's copy counts, with the span file beside it.
+    """
+    jsonl: list[Path] = []
+    compacted: list[Path] = []
+    spans: set[Path] = set()
+    names: set[str] = set()
+    for location in locations:
+        found: tuple[list[Path], list[Path], set[Path]]
+        if is_url(location):
+            remote, remote_spans = list_history(location)
+            found = ([], list(remote), set(remote_spans))
+        else:
+            found = find_history(location)
+        jsonl.extend(found[0])
+        for path in found[1]:
+            if path.name not in names:
+                names.add(path.name)
+                compacted.append(path)
+        spans |= found[2]
+    return sorted(set(jsonl)), sorted(compacted), spans
+
+
 def open(
-    path: str | os.PathLike[str] = "logtrace",
+    path: Location | Sequence[Location] = "logtrace",
     *,
     since: datetime | None = None,
     until: datetime | None = None,
     pruning: bool = True,
     memory_limit: str = MEMORY_LIMIT,
 ) -> Reader:
-    """Open the logs under ``path`` for questions: a directory, one file, or a glob.
+    """Open the logs under ``path`` for questions: a directory, one file, a glob, a URL of
+    shared history (``s3://bucket/prefix``, see ``logtrace compact --to``), or a list of them.
 
     Returns a :class:`Reader`: a DuckDB connection on which the views ``events``, ``spans``,
     ``traces`` and ``logs`` (and ``lines``, the raw lines) exist, over the JSONL files and the

@@ -12,7 +12,7 @@ import duckdb
 import orjson
 
 from logtrace.format import fields as f
-from logtrace.read.queries import SOURCE_VIEWS
+from logtrace.read.queries import SOURCE_VIEWS, SPAN_VIEWS
 from logtrace.read.trace import Row
 
 
@@ -36,8 +36,9 @@ def empty_view(name: str) -> str:
 
 
 def empty_select(name: str) -> str:
-    """A query with no rows and the columns of the view ``name`` of SOURCE_VIEWS."""
-    columns = ", ".join(f"CAST(NULL AS {kind}) AS {column}" for column, kind in SOURCE_VIEWS[name])
+    """A query with no rows and the columns of the view ``name`` of SOURCE_VIEWS/SPAN_VIEWS."""
+    shape = SOURCE_VIEWS[name] if name in SOURCE_VIEWS else SPAN_VIEWS[name][1]
+    columns = ", ".join(f"CAST(NULL AS {kind}) AS {column}" for column, kind in shape)
     return f"SELECT {columns} WHERE false"
 
 

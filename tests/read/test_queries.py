@@ -60,6 +60,8 @@ def params_for(name: str, written: Written) -> dict[str, Any]:
         "recent_traces_no_attr": {**NO_ATTR, "limit": 10},
         "span_percentiles_no_attr": NO_ATTR,
         "trace_compacted": {"prefix": failed[:16]},
+        "trace_span_rows": {"prefix": failed[:16]},
+        "trace_compacted_span_lines": {"prefix": failed[:16]},
     }[name]
 
 
@@ -78,6 +80,8 @@ def test_every_file_is_covered() -> None:
         "skipped_lines",
         "compact_keep",
         "trace_compacted",
+        "trace_span_rows",
+        "trace_compacted_span_lines",
         "recent_traces_no_attr",
         "span_percentiles_no_attr",
     }

@@ -1,0 +1,8 @@
+-- trace_span_rows: the span rows (span_rows.sql) of the traces whose id begins with a prefix
+-- (an abbreviated id), every column of `span_rows`. Span files are sorted by trace id, so DuckDB
+-- reads only the row groups whose min and max trace id can hold it.
+-- Parameters: $prefix VARCHAR, lowercase hex. Needs the view `span_rows`.
+SELECT *
+FROM span_rows
+-- A range, not starts_with(): a range is checked against each row group's min and max.
+WHERE trace_id >= $prefix AND trace_id < $prefix || 'g';

@@ -1,0 +1,169 @@
+"""Publishing compacted history to a shared directory: many hosts, crashes, one history."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from test_compact import history
+
+import logtrace
+from logtrace.read.compact import compact
+from logtrace.read.files import find_compacted, find_files, find_span_files
+from logtrace.read.publish import PublishError, publish
+
+PUBLISHER = """
+import sys
+from pathlib import Path
+from logtrace.read.compact import compact
+from logtrace.read.publish import publish
+print("ready", flush=True)
+compact(Path(sys.argv[1]), batch_bytes=int(sys.argv[3]))
+publish(Path(sys.argv[1]), sys.argv[2])
+"""
+
+
+def host_history(root: Path, host: str, seed: int, hours: int = 4) -> None:
+    """Hand-made history (test_compact.history) as written on ``host``."""
+    history(root, hours=hours, seed=seed)
+    for path in find_files(root):
+        path.rename(path.with_name(path.name.replace("_host_", f"_{host}_")))
+
+
+def view(locations: Any) -> dict[str, Any]:
+    """What the views say, without file names (a line's place changes when published)."""
+    with logtrace.open(locations, pruning=False) as reader:
+        events = reader.execute("SELECT * EXCLUDE (filename) FROM events")
+        spans = reader.execute("SELECT * EXCLUDE (filename) FROM spans")
+        traces = reader.execute("SELECT * FROM traces")
+    return {
+        "events": sorted(map(_text, events)),
+        "spans": sorted(map(_text, spans)),
+        "traces": sorted(map(_text, traces)),
+    }
+
+
+def _text(row: dict[str, Any]) -> str:
+    """A row as comparable text: keys sorted, numbers as floats (a compacted line is rebuilt
+    from typed columns: its keys in their order, ``40`` as ``40.0``)."""
+    return orjson.dumps(_floats(row), option=orjson.OPT_SORT_KEYS, default=str).decode()
+
+
+def _floats(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _floats(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_floats(v) for v in value]
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+def merged(*views: dict[str, Any]) -> dict[str, Any]:
+    """The views of several hosts' histories as one."""
+    return {key: sorted(x for v in views for x in v[key]) for key in views[0]}
+
+
+def env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("LOGTRACE_")}
+
+
+def test_two_hosts_publishing_at_once_make_one_history(tmp_path: Path) -> None:
+    """Two hosts compacting and publishing into one directory at once: every line, once."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    roots = [tmp_path / "a" / "logtrace", tmp_path / "b" / "logtrace"]
+    host_history(roots[0], "app-1", seed=1)
+    host_history(roots[1], "app-2", seed=2)
+    expected = merged(*(view(r) for r in roots))
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", PUBLISHER, str(r), str(shared), "1"],
+            env=env(),
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for r in roots
+    ]
+    for child in children:
+        assert child.wait(timeout=120) == 0
+    assert view(shared) == expected
+    for root in roots:
+        assert find_compacted(root) == [] and not find_span_files(root)
+    names = [p.name for p in shared.rglob("*.parquet")]
+    assert len(names) == len(set(names)) == 2 * 2 * 8  # per host 8 batches, 2 files each
+    assert all(p.parent.name == "day=2026-11-24" for p in shared.rglob("*.parquet"))
+
+
+def test_killed_mid_publish_loses_and_doubles_nothing(tmp_path: Path) -> None:
+    """Compact --to killed (SIGKILL) at random points: local plus shared history is whole."""
+    root = tmp_path / "logtrace"
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    host_history(root, "app-1", seed=3, hours=8)
+    before = view(root)
+    rng = random.Random(7)
+    kills = 0
+    for _ in range(10):
+        child = subprocess.Popen(
+            [sys.executable, "-c", PUBLISHER, str(root), str(shared), "1"],
+            env=env(),
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert child.stdout is not None and child.stdout.readline() == "ready\n"
+        time.sleep(rng.uniform(0.05, 1.5))
+        if child.poll() is None:
+            child.send_signal(signal.SIGKILL)
+            kills += 1
+        child.wait(timeout=120)
+        # Readers given both places count each batch once, wherever it is.
+        assert view([root, shared]) == before
+        if not find_files(root) and not find_compacted(root):
+            break
+    assert kills >= 1
+    compact(root)
+    publish(root, str(shared))
+    assert find_compacted(root) == [] and view(shared) == before
+    assert not [p for p in shared.rglob(".*") if p.is_file()]
+
+
+def test_a_different_file_under_the_same_name_is_never_replaced(tmp_path: Path) -> None:
+    """Publishing refuses to overwrite a different file, and keeps its local copy."""
+    root = tmp_path / "logtrace"
+    shared = tmp_path / "shared"
+    host_history(root, "app-1", seed=4)
+    compact(root)
+    (compacted,) = find_compacted(root)
+    target = shared / "day=2026-11-24" / compacted.name
+    target.parent.mkdir(parents=True)
+    target.write_bytes(b"another host's file")
+    with pytest.raises(PublishError, match="a different file has that name"):
+        publish(root, str(shared))
+    assert compacted.exists() and target.read_bytes() == b"another host's file"
+
+
+def test_publishing_twice_changes_nothing(tmp_path: Path) -> None:
+    """A batch found already published, byte for byte, counts as published; local copy removed."""
+    root = tmp_path / "logtrace"
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    host_history(root, "app-1", seed=5)
+    compact(root)
+    copy = tmp_path / "copy"
+    import shutil
+
+    shutil.copytree(root, copy)
+    first = publish(root, str(shared))
+    assert len(first.published) == 2 and first.already == []
+    again = publish(copy, str(shared))  # as if killed after the upload, before the deletes
+    assert again.published == [] and len(again.already) == 2
+    assert find_compacted(copy) == []
