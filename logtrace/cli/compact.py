@@ -30,6 +30,12 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
         help="with retention: also keep every trace with a span at least this long",
     )
     parser.add_argument("--memory-limit", default="1GB", help="DuckDB's memory limit (default 1GB)")
+    parser.add_argument(
+        "--to",
+        metavar="DEST",
+        help="then publish the compacted files to shared history: a shared directory or "
+        "s3://bucket/prefix (needs logtrace[s3]); local copies deleted once verified",
+    )
 
 
 def compact(args: argparse.Namespace) -> int:
@@ -45,9 +51,19 @@ def compact(args: argparse.Namespace) -> int:
     --sample fraction of the other traces (by the low 64 bits of the trace id, as
     OpenTelemetry's ratio sampler); lines outside traces are kept. Example:
       logtrace compact --keep-errors --sample 0.1 --slow-ms 500
+
+    With --to DEST, the compacted files (and their span files) then move to shared history,
+    DEST/day=<day>/, under names unique per host and batch; each is written whole or not at
+    all, never over another file, and the local copy is deleted only once the upload is
+    verified. Every command reads it back: logtrace ls --dir ./logtrace --dir DEST. Example:
+      logtrace compact --to s3://team-traces/history
     """
     from logtrace.read.compact import Retention
     from logtrace.read.compact import compact as run
+    from logtrace.read.remote import is_url
+
+    if len(args.dirs) > 1 or is_url(args.dir):
+        raise ReadError("logtrace compact: one local --dir (publish with --to DEST)")
 
     retention = None
     if args.keep_errors or args.sample is not None or args.slow_ms is not None:
@@ -62,29 +78,47 @@ def compact(args: argparse.Namespace) -> int:
         )
     finally:
         stop()
+    published = _publish(args) if args.to else None
     if args.json:
-        print_json(result.as_dict())
+        print_json({**result.as_dict(), "publish": published and published.as_dict()})
         return 0
+    _say(result, kept=retention is not None, verbose=args.verbose)
+    if published is not None:
+        print(
+            f"published {len(published.published)} files ({published.bytes / 1e6:.1f} MB) to "
+            f"{args.to}"
+            + (f"; {len(published.already)} already there" if published.already else "")
+        )
+    return 0
+
+
+def _say(result: Any, *, kept: bool, verbose: bool) -> None:
+    """What a compaction did, in a line (and the files, with --verbose)."""
     if not result.sources:
         print(
             f"nothing to compact: no closed JSONL file; {result.live} live files left alone"
             + (f"; {len(result.finished)} already compacted, removed" if result.finished else "")
         )
-        return 0
+        return
     ratio = result.bytes_in / result.bytes_out if result.bytes_out else 0.0
     print(
         f"compacted {len(result.sources)} files ({result.bytes_in / 1e6:.1f} MB) into "
         f"{len(result.written)} Parquet files ({result.bytes_out / 1e6:.1f} MB, {ratio:.1f}x "
         f"smaller), {result.lines} lines, in {result.seconds:.1f} s; "
         f"{result.live} live files left alone"
-        + (f"; {result.kept_traces} failed or slow traces kept" if retention else "")
+        + (f"; {result.kept_traces} failed or slow traces kept" if kept else "")
     )
-    if args.verbose:
+    if verbose:
         for path in result.finished:
             print(f"  {path}: already compacted, removed", file=sys.stderr)
         for path in result.written:
             print(f"  wrote {path}", file=sys.stderr)
-    return 0
+
+
+def _publish(args: argparse.Namespace) -> Any:
+    from logtrace.read.publish import publish
+
+    return publish(args.dir, args.to)
 
 
 def _progress_bar(enabled: bool) -> tuple[Any, Any]:

@@ -59,8 +59,9 @@ _commands: dict[str, Command] = {}
 def register(name: str, run: Handler, add_arguments: AddArguments | None = None) -> None:
     """Add ``logtrace <name>``: ``run(args)`` returns the exit code; its docstring is the help.
 
-    Every command also gets ``--dir``, ``--json`` and ``--verbose`` (``args.dir``,
-    ``args.json``, ``args.verbose``). Raise ``logtrace.read.files.ReadError`` for a one-line error.
+    Every command also gets ``--dir``, ``--json`` and ``--verbose`` (``args.dir``, the first
+    ``--dir``; ``args.dirs``, all of them; ``args.json``, ``args.verbose``). Raise
+    ``logtrace.read.files.ReadError`` for a one-line error.
     """
     _commands[name] = Command(name, run, add_arguments)
 
@@ -87,8 +88,11 @@ def _common() -> _Parser:
     common = _Parser(add_help=False)
     common.add_argument(
         "--dir",
-        default=None,
-        help=f"the log directory, a file or a glob (default: ${f.ENV_DIR} or ./{f.DEFAULT_DIR})",
+        dest="dirs",
+        action="append",
+        metavar="DIR",
+        help=f"the log directory, a file, a glob, or shared history (s3://bucket/prefix); "
+        f"repeat to read several together (default: ${f.ENV_DIR} or ./{f.DEFAULT_DIR})",
     )
     common.add_argument("--json", action="store_true", help="print JSON for scripts")
     common.add_argument(
@@ -182,8 +186,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if run is None:
             parser.print_help()
             return 0
-        if getattr(args, "dir", None) is None:
-            args.dir = _default_dir()
+        # args.dir: the first --dir (commands of one directory); args.dirs: all of them.
+        args.dirs = getattr(args, "dirs", None) or [_default_dir()]
+        args.dir = args.dirs[0]
         code: int = run(args)
         return code
     except SystemExit as done:  # --help, --version
@@ -235,7 +240,7 @@ def open_reader(
 ) -> Any:
     from logtrace.read.reader import open as open_logs
 
-    reader = open_logs(args.dir, since=since, until=until)
+    reader = open_logs(getattr(args, "dirs", None) or args.dir, since=since, until=until)
     if args.verbose:
         print(f"reading {reader.describe()}", file=sys.stderr)
     return reader

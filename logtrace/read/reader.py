@@ -52,6 +52,7 @@ from logtrace.read.queries import (
     query_names,
     query_text,
 )
+from logtrace.read.remote import attach, is_url, list_history
 from logtrace.read.trace import (
     AmbiguousTrace,
     Row,
@@ -62,7 +63,6 @@ from logtrace.read.trace import (
     normalize_trace_id,
 )
 from logtrace.read.views import as_rows, empty_select, empty_view, first_line, listed_sources
-from logtrace.read.remote import attach, is_url, list_history
 
 __all__ = [
     "COMPACTION_FILES",

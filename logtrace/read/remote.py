@@ -19,7 +19,8 @@ import re
 from pathlib import PosixPath
 from typing import Any
 
-from logtrace.read.files import ReadError, is_compacted_file, is_span_file
+from logtrace.format.naming import is_compacted_file
+from logtrace.read.files import ReadError, is_span_file
 
 _URL = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*)://(?P<rest>.*)")
 _CLASSES: dict[str, type[RemotePath]] = {}

@@ -167,3 +167,32 @@ def test_publishing_twice_changes_nothing(tmp_path: Path) -> None:
     again = publish(copy, str(shared))  # as if killed after the upload, before the deletes
     assert again.published == [] and len(again.already) == 2
     assert find_compacted(copy) == []
+
+
+def test_cli_compact_to_and_read_several_dirs(tmp_path: Path, cli: Any) -> None:
+    """compact --to publishes; ls, stats and show read local and shared history together."""
+    root = tmp_path / "logtrace"
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    host_history(root, "app-1", seed=8)
+    expected = view(root)
+    done = cli("compact", "--dir", str(root), "--to", str(shared), "--json")
+    assert done.returncode == 0, done.stderr
+    report = orjson.loads(done.stdout)
+    assert len(report["publish"]["published"]) == 2 and find_compacted(root) == []
+    assert view([root, shared]) == expected
+    listed = cli("ls", "--dir", str(root), "--dir", str(shared), "-n", "100", "--json")
+    assert listed.returncode == 0, listed.stderr
+    trace_id = orjson.loads(listed.stdout)[0]["trace_id"]
+    assert len(orjson.loads(listed.stdout)) == len(expected["traces"])
+    shown = cli("show", "--dir", str(shared), trace_id, "--json")
+    assert shown.returncode == 0 and trace_id in shown.stdout
+    stats = cli("stats", "--dir", str(root), "--dir", str(shared), "--json")
+    assert stats.returncode == 0, stats.stderr
+
+
+def test_cli_compact_refuses_a_url_or_several_dirs(tmp_path: Path, cli: Any) -> None:
+    """compact works on one local directory: a URL or two --dir are a one-line error."""
+    done = cli("compact", "--dir", "s3://bucket/x")
+    assert done.returncode == 2 and done.stderr.count("\n") == 1
+    assert "one local --dir" in done.stderr

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from test_compact import tree
 from test_publish import PUBLISHER, host_history, merged, view
@@ -157,3 +158,49 @@ def test_pruned_and_unpruned_answers_from_a_bucket_are_identical(
         assert pruned.query("recent_traces_no_attr", since=since, limit=100, **recent) == (
             full.query("recent_traces_no_attr", since=since, limit=100, **recent)
         )
+
+
+def test_cli_reads_a_bucket_and_never_prints_credentials(
+    tmp_path: Path, bucket: str, cli: Any
+) -> None:
+    """compact --to s3://, then ls/show/stats --dir s3://; no output ever holds the secret."""
+    root = tmp_path / "logtrace"
+    host_history(root, "app-1", seed=12)
+    outputs = []
+    done = cli("compact", "--dir", str(root), "--to", bucket, timeout=300)
+    outputs.append(done)
+    assert done.returncode == 0, done.stderr
+    listed = cli("ls", "--dir", bucket, "--json", "-v", timeout=300)
+    outputs.append(listed)
+    assert listed.returncode == 0, listed.stderr
+    trace_id = orjson.loads(listed.stdout)[0]["trace_id"]
+    outputs.append(cli("show", "--dir", bucket, trace_id, timeout=300))
+    outputs.append(cli("stats", "--dir", bucket, "--dir", str(root), timeout=300))
+    missing = cli("ls", "--dir", "s3://no-such-bucket-here/x", timeout=300)
+    outputs.append(missing)
+    assert all(o.returncode == 0 for o in outputs[:4]), [o.stderr for o in outputs]
+    assert missing.returncode == 2 and missing.stderr.count("\n") == 1
+    assert not any(SECRET in o.stdout + o.stderr for o in outputs)
+
+
+def test_dask_reads_the_bucket_and_counts_the_same(tmp_path: Path, bucket: str) -> None:
+    """A second engine (Dask, over s3fs) counts the spans per name as logtrace does."""
+    dd = need("dask.dataframe")
+    root = tmp_path / "logtrace"
+    host_history(root, "app-1", seed=13)
+    compact(root, batch_bytes=1)
+    publish(root, bucket)
+    frame = dd.read_parquet(
+        f"{bucket}/day=*/spans_*.parquet",
+        columns=["trace_id", "span_id", "name", "has_end", "duration_ms"],
+        storage_options={"endpoint_url": os.environ["AWS_ENDPOINT_URL_S3"]},
+    )
+    # Fragments of one span merge on (trace_id, span_id), as in queries/spark/spans.sql.
+    spans = frame.groupby(["trace_id", "span_id"]).agg({"name": "first", "has_end": "max"})
+    theirs = spans.groupby("name").size().compute().to_dict()
+    with logtrace.open(bucket) as reader:
+        ours = {
+            r["name"]: r["n"]
+            for r in reader.execute("SELECT name, count(*) AS n FROM spans GROUP BY name")
+        }
+    assert theirs == ours and ours

@@ -21,7 +21,7 @@ from logtrace.read.compact import compact
 from logtrace.read.files import find_compacted, find_span_files, span_file_of
 from logtrace.read.spanrows import COLUMNS
 
-DOCS = Path(__file__).resolve().parent.parent / "docs" / "scaling.md"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "scaling.md"
 TRACE = trace_id_at(T0, __import__("random").Random(3))
 ROOT, LONG, OPEN, LATE = "a" * 16, "b" * 16, "c" * 16, "d" * 16
 
