@@ -33,8 +33,9 @@ SLOWEST_OF_LAST_FILE = (
 )
 DUCKDB_SHELL = """duckdb -c "SET VARIABLE logtrace_files = 'logtrace/*/*.jsonl*'" \\
   -c ".read $Q/jsonl_lines.sql" -c ".read $Q/jsonl_span_lines.sql" -c ".read $Q/no_compacted.sql" \\
+  -c ".read $Q/no_span_rows.sql" -c ".read $Q/no_compacted_span_lines.sql" \\
   -c ".read $Q/lines.sql" -c ".read $Q/events.sql" -c ".read $Q/span_lines.sql" \\
-  -c ".read $Q/span_attributes.sql" -c ".read $Q/spans.sql" \\
+  -c ".read $Q/loose_span_lines.sql" -c ".read $Q/span_attributes.sql" -c ".read $Q/spans.sql" \\
   -c ".read $Q/traces.sql" -c ".read $Q/logs.sql" \\
   -c "SELECT trace_id, root_name, status, duration_ms FROM traces ORDER BY start_ts DESC LIMIT 5" \\
   -c "PREPARE slowest AS $(cat $Q/slowest_traces.sql)" \\

@@ -87,6 +87,7 @@ VIEW_FILES = (
     "compacted",
     "no_compacted",
     *SPAN_VIEWS,
+    *(f"no_{view}" for view in SPAN_VIEWS),
     *VIEWS,
     "copied_span_lines",
 )
