@@ -7,8 +7,8 @@ loop of operations after a warm-up, up to the lines being in the file. The table
 of the repetitions in µs per operation, the ratio to the comparison, the target and whether it
 is met, and the peak memory of each case. Results go to ``bench-results/`` (a timestamped JSON
 and Markdown file, plus ``latest.json`` and ``latest.md``; ``latest-quick.*`` for --quick);
-the README's "Benchmarks" section says what each row measures. Each case's process is
-pinned to one CPU (thread cases excepted; see ``pinned_cpu``).
+docs/benchmarks.md says what each row measures. Each case's process is pinned to one CPU
+(thread cases excepted; see ``pinned_cpu``).
 
     python benchmarks/run.py                  # the full run (≈ 3 minutes on 2 cores)
     python benchmarks/run.py --quick          # tiny sizes, one repetition: a smoke test

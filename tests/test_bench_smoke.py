@@ -1,4 +1,4 @@
-"""The benchmarks run end to end at tiny sizes; timings are not checked (README, Benchmarks)."""
+"""The benchmarks run end to end at tiny sizes; timings are not checked (docs/benchmarks.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The README's grep, jq and duckdb-shell recipes, run as written on real output."""
+"""The manual's grep, jq and duckdb-shell recipes (docs/shell.md), run as written on real output."""
 
 from __future__ import annotations
 
@@ -49,8 +49,9 @@ pytestmark = pytest.mark.skipif(
 
 
 def documented() -> str:
-    """The README, where the recipes are documented."""
-    return (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    """The page of the manual where the recipes are documented."""
+    page = Path(__file__).resolve().parent.parent / "docs" / "shell.md"
+    return page.read_text(encoding="utf-8")
 
 
 def run(recipe: str, written: Written, cwd: Path | None = None, **env: str) -> list[str]:
@@ -75,12 +76,12 @@ def all_lines(written: Written) -> list[bytes]:
 
 @pytest.mark.parametrize("recipe", [WHOLE_TRACE, ERRORS, SPAN_LOGS, SLOWEST_OF_LAST_FILE])
 def test_recipes_are_the_documented_ones(recipe: str) -> None:
-    """Each recipe run here is in the README text, character for character."""
+    """Each recipe run here is in docs/shell.md, character for character."""
     assert recipe in documented()
 
 
 def test_duckdb_recipe_is_the_documented_one() -> None:
-    """The duckdb-shell recipe run here is in the README text, character for character."""
+    """The duckdb-shell recipe run here is in docs/shell.md, character for character."""
     assert DUCKDB_SHELL in documented()
 
 

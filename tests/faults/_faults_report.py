@@ -1,17 +1,17 @@
-"""What the fault suite did, recorded by the tests themselves, and the README table made from it.
+"""What the fault suite did, recorded by the tests themselves, and the manual's table made from it.
 
-Each scenario test of ``tests/test_faults_*.py`` ends with :func:`record`: it writes its row
-(load held, faults survived, inputs tried, lines lost) to ``bench-results/faults/<mode>/<key>.json``
-and checks that the README's table says exactly that. One file per row, written by the test that
-owns the row, so ``pytest -n 2`` (tests spread over worker processes, in any order) needs no
-coordination. Rows hold only numbers the scenario fixes (sizes, fault counts, examples tried),
-never timings or counts that vary from run to run, so the table changes only when the suite does.
+Each scenario test of ``tests/test_faults_*.py`` ends with :func:`record`: it writes its row (load
+held, faults survived, inputs tried, lines lost) to ``bench-results/faults/<mode>/<key>.json`` and
+checks that the table in docs/faults.md says exactly that. One file per row, written by the test
+that owns the row, so ``pytest -n 2`` (tests spread over worker processes, in any order) needs no
+coordination. Rows hold only numbers the scenario fixes (sizes, fault counts, examples tried), never
+timings or counts that vary from run to run, so the table changes only when the suite does.
 
 The mode is ``normal`` (what ``tox`` runs) or ``soak`` (``LOGTRACE_SOAK=1``, ``tox -e soak``:
 the same scenarios, bigger). Run this file to print the table block from the latest records::
 
-    python tests/faults/_faults_report.py           # print the block to paste into README.md
-    python tests/faults/_faults_report.py --check   # exit 1 if README.md says something else
+    python tests/faults/_faults_report.py           # print the block to paste into docs/faults.md
+    python tests/faults/_faults_report.py --check   # exit 1 if docs/faults.md says something else
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def count(n: int) -> str:
 
 
 def record(row: Row) -> None:
-    """Save the row of the current mode, then fail unless the README's table shows it."""
+    """Save the row of the current mode, then fail unless the manual's table shows it."""
     if row.key not in ROWS:
         raise KeyError(f"no row {row.key!r} in ROWS")
     folder = RECORDS / MODE
@@ -98,8 +98,9 @@ def record(row: Row) -> None:
     wanted = _line(row.cells())
     shown = shown_rows(MODE).get(ROWS[row.key])
     assert shown == wanted, (
-        f"the README's fault table ({MODE}) says\n  {shown}\nbut this run produced\n  {wanted}\n"
-        "print the table with `python tests/faults/_faults_report.py` and paste it into README.md"
+        f"the fault table of docs/faults.md ({MODE}) says\n  {shown}\n"
+        f"but this run produced\n  {wanted}\n"
+        "print the table with `python tests/faults/_faults_report.py` and paste it into docs/faults.md"
     )
 
 
@@ -140,11 +141,8 @@ def _line(cells: list[str]) -> str:
 
 
 def table_document() -> Path:
-    """README.md when it has the markers, else notes/faults.md."""
-    readme = ROOT / "README.md"
-    if BEGIN in readme.read_text(encoding="utf-8"):
-        return readme
-    return ROOT / "notes" / "faults.md"
+    """The page of the manual that holds the table: docs/faults.md."""
+    return ROOT / "docs" / "faults.md"
 
 
 def shown_block() -> str:

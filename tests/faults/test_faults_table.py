@@ -1,4 +1,4 @@
-"""The README's fault table: one row per scenario, as the scenario tests recorded them.
+"""The fault table of docs/faults.md: one row per scenario, as the scenario tests recorded them.
 
 Each scenario test checks its own row when it records it (``_faults_report.record``), which
 works in any order and on any xdist worker; this module checks the table as a whole.

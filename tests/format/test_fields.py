@@ -1,4 +1,4 @@
-"""The README's description of the event format matches what logtrace writes."""
+"""The manual's description of the event format (docs/format.md) matches what logtrace writes."""
 
 from __future__ import annotations
 
@@ -12,19 +12,19 @@ from _core_fixtures import read_lines, traced_dir
 import logtrace
 from logtrace.format import fields as _fields
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+FORMAT_PAGE = Path(__file__).resolve().parents[2] / "docs" / "format.md"
 
 
 def documented_fields() -> list[str]:
-    """The field names of the README's format table, in table order."""
-    text = README.read_text()
+    """The field names of the format page's table, in table order."""
+    text = FORMAT_PAGE.read_text(encoding="utf-8")
     section = text.split("<!-- EVENT-FORMAT -->")[1].split("<!-- /EVENT-FORMAT -->")[0]
     table = section.split("| field |")[1].split("\n\n")[0]
     return re.findall(r"^\| `([a-z_]+)` \|", table, flags=re.M)
 
 
 def test_every_reserved_field_is_documented_and_nothing_else() -> None:
-    """The README's table names exactly the reserved fields plus `event`."""
+    """The format page's table names exactly the reserved fields plus `event`."""
     assert sorted(documented_fields()) == sorted(_fields.RESERVED | {_fields.EVENT})
 
 
@@ -51,9 +51,9 @@ def test_written_lines_use_documented_fields_in_documented_order(traced_dir: Pat
     assert header["event"] == "logtrace.file" and header["format"] == _fields.FORMAT_VERSION
 
 
-def test_readme_documents_every_self_report_event() -> None:
-    """Each event logtrace writes about itself is in the README."""
-    text = README.read_text()
+def test_format_page_documents_every_self_report_event() -> None:
+    """Each event logtrace writes about itself is on the format page."""
+    text = FORMAT_PAGE.read_text(encoding="utf-8")
     for name in (
         _fields.FILE_EVENT,
         _fields.DROPPED_EVENT,
