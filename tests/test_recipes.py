@@ -31,6 +31,7 @@ SLOWEST_OF_LAST_FILE = (
     " \"end\")' | jq -cs 'sort_by(-.duration_ms) | .[:5][] | {name, duration_ms, service,"
     " trace_id}'"
 )
+QUERIES_DIR = "Q=$(python -c 'import logtrace.read.queries as q; print(q.queries_dir())')"
 DUCKDB_SHELL = """duckdb -c "SET VARIABLE logtrace_files = 'logtrace/*/*.jsonl*'" \\
   -c ".read $Q/jsonl_lines.sql" -c ".read $Q/jsonl_span_lines.sql" -c ".read $Q/no_compacted.sql" \\
   -c ".read $Q/no_span_rows.sql" -c ".read $Q/no_compacted_span_lines.sql" \\
@@ -83,6 +84,12 @@ def test_recipes_are_the_documented_ones(recipe: str) -> None:
 def test_duckdb_recipe_is_the_documented_one() -> None:
     """The duckdb-shell recipe run here is in docs/shell.md, character for character."""
     assert DUCKDB_SHELL in documented()
+    assert f"`{QUERIES_DIR}`" in documented()
+
+
+def test_the_documented_way_to_find_the_queries_folder_finds_it(written: Written) -> None:
+    """The `Q=$(python -c …)` line of docs/shell.md names the queries/ folder logtrace reads."""
+    assert run(f'{QUERIES_DIR} && echo "$Q"', written) == [str(queries_dir())]
 
 
 def test_grep_gives_a_whole_trace(written: Written) -> None:

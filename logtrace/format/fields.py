@@ -5,7 +5,7 @@ One JSON object per line. Every line carries ``ts``, ``level``, ``event``, ``log
 ``trace_flags``. Span lines add the ``span`` marker (``start``, ``end`` or ``event``), ``name``
 and ``parent_id``; end lines add ``duration_ms`` and ``status``, and error fields when the span
 failed. Everything else on a line is a user field (a span attribute or a keyword of a log call).
-The README documents each field; change both together.
+docs/format.md documents each field; change both together.
 """
 
 from __future__ import annotations

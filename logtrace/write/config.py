@@ -89,9 +89,9 @@ def configure(
 ) -> None:
     """Turn tracing on: lines of spans, stdlib ``logging`` and structlog go to JSONL files.
 
-    Every argument left as ``None`` is read from the environment, then defaulted; the README
-    lists the variables. Calling it again replaces the previous configuration (the old files
-    are flushed and closed first).
+    Every argument left as ``None`` is read from the environment, then defaulted;
+    docs/configuration.md lists the variables. Calling it again replaces the previous
+    configuration (the old files are flushed and closed first).
 
     Args:
         service: the ``service`` of every line (``LOGTRACE_SERVICE``, ``OTEL_SERVICE_NAME``,
@@ -112,7 +112,7 @@ def configure(
         redact: replace secrets by ``[REDACTED]`` (``LOGTRACE_REDACT``, default on);
             ``redact_keys``, ``redact_patterns`` and ``redactor`` extend the rules.
         include_payloads: keep fields named ``payload``, ``body``… (default off).
-        max_depth, max_attributes, max_string, max_line: the limits (README, "Limits").
+        max_depth, max_attributes, max_string, max_line: the limits (docs/redaction.md).
         otel: when no logtrace span is open, use the active OpenTelemetry span's context
             (``LOGTRACE_OTEL``; needs the ``otel`` extra).
         stdlib: send stdlib ``logging`` records to the files (a handler on the root logger).

@@ -1,8 +1,8 @@
 """What the fault suite did, recorded by the tests themselves, and the manual's table made from it.
 
-Each scenario test of ``tests/test_faults_*.py`` ends with :func:`record`: it writes its row (load
-held, faults survived, inputs tried, lines lost) to ``bench-results/faults/<mode>/<key>.json`` and
-checks that the table in docs/faults.md says exactly that. One file per row, written by the test
+Each scenario test of ``tests/faults/test_faults_*.py`` ends with :func:`record`: it writes its row
+(load held, faults survived, inputs tried, lines lost) to ``bench-results/faults/<mode>/<key>.json``
+and checks that the table in docs/faults.md says exactly that. One file per row, written by the test
 that owns the row, so ``pytest -n 2`` (tests spread over worker processes, in any order) needs no
 coordination. Rows hold only numbers the scenario fixes (sizes, fault counts, examples tried), never
 timings or counts that vary from run to run, so the table changes only when the suite does.
@@ -100,7 +100,8 @@ def record(row: Row) -> None:
     assert shown == wanted, (
         f"the fault table of docs/faults.md ({MODE}) says\n  {shown}\n"
         f"but this run produced\n  {wanted}\n"
-        "print the table with `python tests/faults/_faults_report.py` and paste it into docs/faults.md"
+        "print the table with `python tests/faults/_faults_report.py` and paste it into "
+        "docs/faults.md"
     )
 
 
@@ -125,9 +126,9 @@ def render_table(mode: str, rows: dict[str, Row]) -> str:
 def render_block() -> str:
     """What goes between the FAULT-TABLE markers: a table per mode that has records."""
     parts = [
-        "Each row is written by the test that ran it (`tests/test_faults_*.py`); a test fails "
-        "when its row here is not what it just did. *Lines lost* counts lines that are neither "
-        "in the files nor in a `logtrace.dropped` count: it must be 0."
+        "Each row is written by the test that ran it (`tests/faults/test_faults_*.py`); a test "
+        "fails when its row here is not what it just did. *Lines lost* counts lines that are "
+        "neither in the files nor in a `logtrace.dropped` count: it must be 0."
     ]
     for mode in MODES:
         rows = load(mode)
