@@ -186,9 +186,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if run is None:
             parser.print_help()
             return 0
-        # args.dir: the first --dir (commands of one directory); args.dirs: all of them.
+        # args.dir: the first --dir (commands of one directory); args.dirs: all of them. A
+        # command with a --dir of its own (the demo: ./logtrace-demo) keeps its value.
         args.dirs = getattr(args, "dirs", None) or [_default_dir()]
-        args.dir = args.dirs[0]
+        if getattr(args, "dir", None) is None:
+            args.dir = args.dirs[0]
         code: int = run(args)
         return code
     except SystemExit as done:  # --help, --version

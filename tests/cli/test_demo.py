@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import shutil
@@ -200,3 +201,21 @@ def test_read_side_views_show_one_tree_with_the_failures(demo: Demo) -> None:
         params={"trace_id": demo.trace_id},
     ).fetchall()
     assert processes >= 3 and status == "error"
+
+
+def test_without_dir_the_demo_writes_into_logtrace_demo(tmp_path: Path) -> None:
+    """`logtrace demo` with no --dir writes into ./logtrace-demo (as the README says), not into
+    the read commands' default ./logtrace."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LOGTRACE_", "OTEL_"))}
+    done = subprocess.run(
+        [sys.executable, "-m", "logtrace", "demo", "--tasks", "2", "--workers", "1", "--no-show"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"files in {tmp_path / 'logtrace-demo'}" in done.stdout
+    assert list((tmp_path / "logtrace-demo").rglob("*.jsonl*"))
+    assert not (tmp_path / "logtrace").exists()
