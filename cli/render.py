@@ -1,2 +1,0 @@
-from .._render import *  # noqa
-from .._render import duration, table  # noqa
