@@ -41,7 +41,12 @@ AddArguments = Callable[[argparse.ArgumentParser], None]
 # module either calls register() below when imported, or has a function
 # ``register(subparsers)`` that adds its parser to argparse's subparsers and sets a ``run`` (or
 # ``handler``) default: ``parser.set_defaults(run=fn)``, fn(args) -> exit code.
-EXTENSION_MODULES = ("logtrace.cli.traces", "logtrace.cli.demo", "logtrace.cli.compact")
+EXTENSION_MODULES = (
+    "logtrace.cli.traces",
+    "logtrace.cli.demo",
+    "logtrace.cli.compact",
+    "logtrace.cli.export",
+)
 
 
 @dataclass(frozen=True)

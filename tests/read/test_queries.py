@@ -62,6 +62,7 @@ def params_for(name: str, written: Written) -> dict[str, Any]:
         "trace_compacted": {"prefix": failed[:16]},
         "trace_span_rows": {"prefix": failed[:16]},
         "trace_compacted_span_lines": {"prefix": failed[:16]},
+        "export_lines": {"trace_ids": [failed], "untraced": False},
     }[name]
 
 
@@ -84,6 +85,7 @@ def test_every_file_is_covered() -> None:
         "trace_compacted_span_lines",
         "recent_traces_no_attr",
         "span_percentiles_no_attr",
+        "export_lines",
     }
     # compacted.sql and compact_lines.sql run in test_compact.py, on compacted files.
     assert set(ALL_FILES) == set(VIEW_FILES) | questions | set(COMPACTION_FILES)
@@ -161,6 +163,9 @@ def test_every_question_runs(reader: Reader, written: Written, name: str) -> Non
         assert [r["trace_id"] for r in rows] == [failed]
     elif name == "trace_compacted":
         assert rows == []  # nothing compacted here: test_compact.py runs it on Parquet
+    elif name == "export_lines":
+        assert rows and {r["trace_id"] for r in rows} == {failed}
+        assert all(failed in r["line"] for r in rows)
 
 
 def test_recent_traces_filters(reader: Reader, written: Written) -> None:

@@ -1,0 +1,250 @@
+"""``logtrace export`` and ``logtrace import``: thin handlers over ``logtrace.export``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from ._cli import _filters, _open, _print_json, filter_params, register
+from ._files import ReadError
+
+
+def _export_arguments(parser: argparse.ArgumentParser) -> None:
+    from .export import FORMATS
+    from .export.otlp_http import PROTOCOLS
+
+    parser.add_argument("trace_ids", nargs="*", metavar="TRACE_ID", help="traces to export")
+    _filters(parser, spans=False)
+    parser.add_argument(
+        "-f",
+        "--format",
+        choices=FORMATS,
+        default="otlp-json",
+        help="the file format (default otlp-json)",
+    )
+    parser.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
+    parser.add_argument("--no-logs", action="store_true", help="spans only, no log lines")
+    send = parser.add_argument_group("sending OTLP/HTTP")
+    send.add_argument(
+        "--otlp-endpoint",
+        nargs="?",
+        metavar="URL",
+        const=os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or "http://localhost:4318",
+        help="send to this collector instead of writing a file (default: "
+        "$OTEL_EXPORTER_OTLP_ENDPOINT or http://localhost:4318)",
+    )
+    send.add_argument(
+        "--protocol",
+        choices=PROTOCOLS,
+        default=_env_protocol(PROTOCOLS),
+        help="http/protobuf (default, or $OTEL_EXPORTER_OTLP_PROTOCOL) or http/json",
+    )
+    send.add_argument(
+        "--header",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an HTTP header (repeat; adds to $OTEL_EXPORTER_OTLP_HEADERS)",
+    )
+    send.add_argument("--compression", choices=("gzip", "none"), default="none")
+    send.add_argument("--timeout", type=float, default=10.0, help="seconds per request (10)")
+    send.add_argument(
+        "--max-time",
+        type=float,
+        default=60.0,
+        help="seconds a batch may take with its retries (60)",
+    )
+    send.add_argument("--batch-size", type=int, default=512, help="spans per request (512)")
+    send.add_argument(
+        "--follow",
+        action="store_true",
+        help="keep sending new lines as they are written (stop: Ctrl-C / SIGTERM)",
+    )
+    send.add_argument(
+        "--checkpoint",
+        metavar="FILE",
+        help="where --follow remembers what it sent (default DIR/.otlp-checkpoint.json)",
+    )
+    send.add_argument("--poll-interval", type=float, default=1.0, help="seconds (1)")
+
+
+def _env_protocol(protocols: tuple[str, ...]) -> str:
+    value = os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL", "")
+    return value if value in protocols else protocols[0]
+
+
+def export(args: argparse.Namespace) -> int:
+    """Export traces: OTLP JSON, Chrome/Perfetto, Jaeger or Zipkin JSON, or OTLP/HTTP.
+
+    Picks traces by id, by the filters of `ls` (--since, --service, …), or else everything.
+    Examples:
+      logtrace export 0194f3a2 -f chrome -o trace.json      # open in ui.perfetto.dev
+      logtrace export --since 1h -o last-hour.otlp.jsonl    # the Collector's file format
+      logtrace export --otlp-endpoint http://collector:4318 --since 1d
+      logtrace export --otlp-endpoint --follow              # ship lines as they are written
+    """
+    if args.otlp_endpoint is not None:
+        return _send(args)
+    if args.follow:
+        raise ReadError("--follow sends to a collector: give --otlp-endpoint")
+    from . import export as exporting
+
+    params = filter_params(args)
+    filters = {k: v for k, v in params.items() if v is not None}
+    with _open(args, params["since"], params["until"]) as reader:
+        if args.output in (None, "-"):
+            counts = exporting.write(
+                reader,
+                sys.stdout.buffer,
+                args.format,
+                trace_ids=args.trace_ids,
+                filters=filters,
+                logs=not args.no_logs,
+            )
+        else:
+            with open(args.output, "wb") as out:
+                counts = exporting.write(
+                    reader,
+                    out,
+                    args.format,
+                    trace_ids=args.trace_ids,
+                    filters=filters,
+                    logs=not args.no_logs,
+                )
+    where = "stdout" if args.output in (None, "-") else args.output
+    print(
+        f"exported {counts['spans']} spans, {counts['logs']} log records to {where}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _sender(args: argparse.Namespace, stop: threading.Event, max_time: float | None) -> Any:
+    from .export.otlp_http import Sender, parse_header_option
+
+    headers = {}
+    for text in args.header:
+        try:
+            key, value = parse_header_option(text)
+        except ValueError:
+            raise ReadError(f"--header {text!r}: give NAME=VALUE or 'Name: value'") from None
+        headers[key] = value
+    if not args.otlp_endpoint.startswith(("http://", "https://")):
+        raise ReadError(f"--otlp-endpoint {args.otlp_endpoint!r}: give an http(s):// URL")
+    if args.batch_size < 1 or args.timeout <= 0:
+        raise ReadError("--batch-size and --timeout must be positive")
+    compression = None if args.compression == "none" else args.compression
+    return Sender(
+        args.otlp_endpoint,
+        protocol=args.protocol,
+        headers=headers,
+        timeout=args.timeout,
+        max_time=max_time,
+        compression=compression,
+        stop=stop,
+    )
+
+
+def _send(args: argparse.Namespace) -> int:
+    from . import export as exporting
+
+    stop = threading.Event()
+    if args.follow:
+        return _follow(args, stop)
+    sender = _sender(args, stop, args.max_time)
+    params = filter_params(args)
+    filters = {k: v for k, v in params.items() if v is not None}
+    with _open(args, params["since"], params["until"]) as reader:
+        summary = exporting.send(
+            reader,
+            sender,
+            trace_ids=args.trace_ids,
+            filters=filters,
+            logs=not args.no_logs,
+            batch_size=args.batch_size,
+        )
+    _report(args, summary)
+    return 0 if summary.ok else 1
+
+
+def _follow(args: argparse.Namespace, stop: threading.Event) -> int:
+    from .export.follow import Shipper
+
+    if args.trace_ids or any(v is not None for k, v in filter_params(args).items()):
+        raise ReadError("--follow sends everything that is written: no trace ids or filters")
+    checkpoint = args.checkpoint
+    if checkpoint is None:
+        if not os.path.isdir(args.dir):
+            raise ReadError(f"--dir {args.dir!r} is not a directory: give --checkpoint FILE")
+        checkpoint = str(Path(args.dir) / ".otlp-checkpoint.json")
+    sender = _sender(args, stop, None)
+    shipper = Shipper(
+        args.dir, checkpoint, sender, logs=not args.no_logs, batch_size=args.batch_size
+    )
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in _STOP_SIGNALS}
+    try:
+        summary = shipper.run(args.poll_interval, stop)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    _report(args, summary)
+    return 0
+
+
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _report(args: argparse.Namespace, summary: Any) -> None:
+    if args.json:
+        _print_json(summary.to_json())
+    else:
+        print(summary.line(), file=sys.stderr)
+
+
+def _import_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("files", nargs="+", metavar="FILE", help="OTLP JSON files ('-': stdin)")
+
+
+def import_(args: argparse.Namespace) -> int:
+    """Import OTLP JSON files (the Collector's file exporter's) into --dir, as logtrace files.
+
+    Each line an ExportTraceServiceRequest or ExportLogsServiceRequest; spans become start,
+    event and end lines, log records log lines, one file per process (resource). Every
+    command reads them:
+      logtrace import traces.jsonl --dir ./imported && logtrace ls --dir ./imported
+    """
+    from .export.importer import import_otlp
+
+    sources = []
+    try:
+        for name in args.files:
+            sources.append(sys.stdin.buffer if name == "-" else open(name, "rb"))  # noqa: SIM115
+    except OSError as error:
+        raise ReadError(f"cannot read {error.filename}: {error.strerror}") from None
+    try:
+        result = import_otlp(sources, args.dir)
+    finally:
+        for source in sources:
+            if source is not sys.stdin.buffer:
+                source.close()
+    if args.json:
+        _print_json(
+            {
+                "spans": result.spans,
+                "logs": result.logs,
+                "skipped_lines": result.skipped_lines,
+                "files": [str(p) for p in result.files],
+            }
+        )
+    else:
+        print(result.line(), file=sys.stderr)
+    return 0
+
+
+register("export", export, _export_arguments)
+register("import", import_, _import_arguments)

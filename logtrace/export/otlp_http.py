@@ -1,0 +1,252 @@
+"""Sending OTLP over HTTP to a collector (Tempo, Jaeger, Honeycomb, Datadog, any OTLP endpoint).
+
+``POST <endpoint>/v1/traces`` and ``/v1/logs``, protobuf (``application/x-protobuf``, the
+OpenTelemetry exporters' default) or JSON (``application/json``). A batch that gets 429 or a
+5xx, or no answer, is sent again after a backoff (doubling from 0.5 s, at most 30 s, or what
+``Retry-After`` says), until it is through or the time allowed for it is spent; other answers
+are final. Headers come from ``OTEL_EXPORTER_OTLP_HEADERS`` (``key=value,key2=value2``,
+percent-encoded values) and from the caller.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import __version__
+from .otlp_json import dumps
+
+PROTOBUF = "http/protobuf"
+JSON = "http/json"
+PROTOCOLS = (PROTOBUF, JSON)
+DEFAULT_ENDPOINT = "http://localhost:4318"
+SIGNAL_PATHS = {"traces": "/v1/traces", "logs": "/v1/logs"}
+FIRST_BACKOFF = 0.5
+MAX_BACKOFF = 30.0
+
+
+def endpoints(url: str) -> dict[str, str]:
+    """The URL of each signal: ``url`` + ``/v1/traces`` (``/v1/logs``), unless it names one."""
+    base = url.rstrip("/")
+    for path in SIGNAL_PATHS.values():
+        if base.endswith(path):
+            base = base[: -len(path)]
+            break
+    return {signal: base + path for signal, path in SIGNAL_PATHS.items()}
+
+
+def parse_headers(text: str | None) -> dict[str, str]:
+    """``OTEL_EXPORTER_OTLP_HEADERS``: ``k=v,k2=v2``, values percent-decoded; bad pairs skipped."""
+    out: dict[str, str] = {}
+    for pair in (text or "").split(","):
+        key, sep, value = pair.partition("=")
+        if sep and key.strip():
+            out[urllib.parse.unquote(key.strip())] = urllib.parse.unquote(value.strip())
+    return out
+
+
+def parse_header_option(text: str) -> tuple[str, str]:
+    """A ``--header`` value: ``Name: value`` or ``name=value``.
+
+    Raises:
+        ValueError: neither form.
+    """
+    for sep in (":", "="):
+        key, found, value = text.partition(sep)
+        if found and key.strip():
+            return key.strip(), value.strip()
+    raise ValueError(text)
+
+
+@dataclass
+class Summary:
+    """What a run sent: counts per signal, requests, retries and what could not be sent."""
+
+    spans: int = 0
+    logs: int = 0
+    requests: int = 0
+    retries: int = 0
+    failed_spans: int = 0
+    failed_logs: int = 0
+    rejected_spans: int = 0
+    rejected_logs: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Everything was accepted."""
+        return not (self.failed_spans or self.failed_logs)
+
+    def line(self) -> str:
+        """One line for people: ``sent 120 spans, 40 log records in 3 requests (2 retries)``."""
+        text = (
+            f"sent {self.spans} spans, {self.logs} log records in {self.requests} requests "
+            f"({self.retries} retries)"
+        )
+        if self.rejected_spans or self.rejected_logs:
+            text += f"; rejected by the receiver: {self.rejected_spans} spans, "
+            text += f"{self.rejected_logs} log records"
+        if not self.ok:
+            text += f"; NOT sent: {self.failed_spans} spans, {self.failed_logs} log records"
+            if self.errors:
+                text += f" (last error: {self.errors[-1]})"
+        return text
+
+    def to_json(self) -> dict[str, Any]:
+        """The counts as a dict (``--json``)."""
+        return {
+            "spans": self.spans,
+            "logs": self.logs,
+            "requests": self.requests,
+            "retries": self.retries,
+            "failed_spans": self.failed_spans,
+            "failed_logs": self.failed_logs,
+            "rejected_spans": self.rejected_spans,
+            "rejected_logs": self.rejected_logs,
+            "ok": self.ok,
+            "last_error": self.errors[-1] if self.errors else None,
+        }
+
+
+class Sender:
+    """Posts OTLP requests (the dicts of ``otlp_json``) to an endpoint, with retries.
+
+    Args:
+        endpoint: the collector's base URL (``http://collector:4318``) or a signal's URL.
+        protocol: ``http/protobuf`` (default) or ``http/json``.
+        headers: added to those of ``OTEL_EXPORTER_OTLP_HEADERS`` (``environ``).
+        timeout: seconds for one request.
+        max_time: seconds a batch may take, retries included; None: retry until it is through
+            or ``stop`` is set (``--follow``).
+        compression: ``gzip`` or None.
+        stop: set it to give up waiting between retries.
+    """
+
+    def __init__(
+        self,
+        endpoint: str,
+        *,
+        protocol: str = PROTOBUF,
+        headers: Mapping[str, str] | None = None,
+        timeout: float = 10.0,
+        max_time: float | None = 60.0,
+        compression: str | None = None,
+        stop: threading.Event | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        if protocol not in PROTOCOLS:
+            raise ValueError(f"protocol {protocol!r}: use one of {', '.join(PROTOCOLS)}")
+        env = os.environ if environ is None else environ
+        self.urls = endpoints(endpoint)
+        self.protocol = protocol
+        self.headers = {**parse_headers(env.get("OTEL_EXPORTER_OTLP_HEADERS")), **(headers or {})}
+        self.timeout, self.max_time = timeout, max_time
+        self.compression = compression
+        self.stop = stop or threading.Event()
+        self.summary = Summary()
+
+    def send(self, signal: str, request: dict[str, Any], count: int) -> bool:
+        """Send one request of ``count`` spans (``signal`` ``traces``) or log records (``logs``).
+
+        Returns whether it was accepted; the summary counts it either way.
+        """
+        body, content_type = self._encode(signal, request)
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            status, answer, retry_after = self._post(self.urls[signal], body, content_type)
+            self.summary.requests += 1
+            if 200 <= status < 300:
+                self._accepted(signal, count, answer)
+                return True
+            retryable = status in (0, 429) or 500 <= status < 600
+            delay = min(MAX_BACKOFF, FIRST_BACKOFF * 2**attempt)
+            if retry_after is not None:
+                delay = max(delay, min(retry_after, MAX_BACKOFF))
+            spent = time.monotonic() - started
+            out_of_time = self.max_time is not None and spent + delay > self.max_time
+            if not retryable or out_of_time or self.stop.wait(delay):
+                self._failed(signal, count)
+                return False
+            attempt += 1
+            self.summary.retries += 1
+
+    def _encode(self, signal: str, request: dict[str, Any]) -> tuple[bytes, str]:
+        if self.protocol == JSON:
+            body, content_type = dumps(request), "application/json"
+        else:
+            from . import otlp_proto
+
+            message = (
+                otlp_proto.trace_request(request)
+                if signal == "traces"
+                else otlp_proto.logs_request(request)
+            )
+            body, content_type = message.SerializeToString(), "application/x-protobuf"
+        return body, content_type
+
+    def _post(self, url: str, body: bytes, content_type: str) -> tuple[int, bytes, float | None]:
+        """(HTTP status or 0 for no answer, the answer's body, Retry-After seconds)."""
+        headers = {"Content-Type": content_type, "User-Agent": f"logtrace/{__version__}"}
+        headers.update(self.headers)
+        if self.compression == "gzip":
+            body = gzip.compress(body)
+            headers["Content-Encoding"] = "gzip"
+        request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                return response.status, response.read(), None
+        except urllib.error.HTTPError as error:
+            self.summary.errors.append(f"{url}: HTTP {error.code}")
+            return error.code, b"", _seconds(error.headers.get("Retry-After"))
+        except (OSError, ValueError) as error:  # refused, reset, timed out, bad URL
+            reason = getattr(error, "reason", error)
+            self.summary.errors.append(f"{url}: {reason}")
+            return 0, b"", None
+
+    def _accepted(self, signal: str, count: int, answer: bytes) -> None:
+        from .otlp_proto import rejected
+
+        kind = "application/json" if self.protocol == JSON else "application/x-protobuf"
+        refused, message = rejected(signal, answer, kind) if answer else (0, "")
+        if signal == "traces":
+            self.summary.spans += count - refused
+            self.summary.rejected_spans += refused
+        else:
+            self.summary.logs += count - refused
+            self.summary.rejected_logs += refused
+        if message:
+            self.summary.errors.append(message)
+
+    def _failed(self, signal: str, count: int) -> None:
+        if signal == "traces":
+            self.summary.failed_spans += count
+        else:
+            self.summary.failed_logs += count
+
+
+def _seconds(value: str | None) -> float | None:
+    try:
+        return None if value is None else max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+def count_items(request: dict[str, Any]) -> int:
+    """How many spans or log records an OTLP JSON request holds."""
+    total = 0
+    for resource in request.get("resourceSpans", []):
+        for scope in resource.get("scopeSpans", []):
+            total += len(scope.get("spans", []))
+    for resource in request.get("resourceLogs", []):
+        for scope in resource.get("scopeLogs", []):
+            total += len(scope.get("logRecords", []))
+    return total
