@@ -7,9 +7,13 @@ package — is written through logtrace's sink as logtrace lines: a start line w
 line when it ends. Ids and parent are OpenTelemetry's, so ``logtrace show`` draws these spans
 in the same tree as logtrace's own::
 
-    provider = TracerProvider()
-    provider.add_span_processor(LogtraceSpanProcessor())
     logtrace.configure("api", otel=True)
+    install(provider)   # provider.add_span_processor(LogtraceSpanProcessor()), and bridge()
+
+The other way round, ``bridge()`` lets OpenTelemetry see logtrace's spans: an OpenTelemetry
+span started inside a logtrace span (by an instrumentation, say) becomes its child, and
+``traceparent`` headers that instrumentations inject carry it. It wraps OpenTelemetry's runtime
+context: whichever of the two current spans started last is the parent.
 
 Kind goes in ``kind`` (left out for internal spans); the instrumentation scope in the
 attributes ``otel.scope.name``/``otel.scope.version``; an explicit OK status as
@@ -21,15 +25,19 @@ are counted in ``errors``.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
+import opentelemetry.context as otel_context
+from opentelemetry import trace
 from opentelemetry.context import Context
-from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
+from opentelemetry.context.context import _RuntimeContext
+from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace import Span as SdkSpan
-from opentelemetry.trace import SpanKind, StatusCode
+from opentelemetry.trace import NonRecordingSpan, SpanKind, StatusCode, TraceFlags
 
 from . import _fields as f
-from ._context import SpanContext
+from ._context import SpanContext, current_context
 from ._pipeline import emit_span
 
 SCOPE_NAME = "otel.scope.name"
@@ -78,7 +86,9 @@ class LogtraceSpanProcessor(SpanProcessor):
         """Write the span's events and its end line (duration, status, later attributes)."""
         try:
             context = span.get_span_context()
-            if context is None or not context.trace_flags.sampled:
+            if context is None:
+                return
+            if not context.trace_flags.sampled:
                 return
             start = span.start_time or 0
             end = span.end_time or start
@@ -167,3 +177,98 @@ def _end_fields(
     elif code is StatusCode.OK:
         attributes[STATUS_CODE] = "OK"
     return fields
+
+
+def install(tracer_provider: TracerProvider | None = None) -> LogtraceSpanProcessor:
+    """Send every span of ``tracer_provider`` (default: the global one) to logtrace's files,
+    and ``bridge()``; returns the processor."""
+    provider = tracer_provider or trace.get_tracer_provider()
+    processor = LogtraceSpanProcessor()
+    add = getattr(provider, "add_span_processor", None)
+    if add is None:
+        raise TypeError(
+            "the tracer provider is not the SDK's: set one with trace.set_tracer_provider"
+        )
+    add(processor)
+    bridge()
+    return processor
+
+
+class _Tokens:
+    """What ``attach`` returns once bridged: OpenTelemetry's token, and logtrace's if it set
+    the logtrace context too."""
+
+    __slots__ = ("logtrace", "otel")
+
+    def __init__(self, otel: Any, logtrace: Any) -> None:
+        self.otel, self.logtrace = otel, logtrace
+
+
+class _Bridged(_RuntimeContext):
+    """OpenTelemetry's runtime context, kept in step with logtrace's current span.
+
+    An OpenTelemetry span made current becomes logtrace's current span too (so logtrace spans
+    and log lines inside it are its children); a logtrace span opened since is what
+    OpenTelemetry sees as current (so an instrumentation's span inside it is its child).
+    """
+
+    def __init__(self, inner: _RuntimeContext) -> None:
+        self.inner = inner
+        self._last: tuple[SpanContext | None, Any] = (None, None)
+
+    def attach(self, context: Context) -> Any:
+        token = self.inner.attach(context)
+        try:
+            span_context = trace.get_current_span(context).get_span_context()
+            ctx = current_context.get()
+            if not span_context.is_valid:
+                return token
+            span_id = format(span_context.span_id, "016x")
+            if ctx is not None and ctx.span_id == span_id:
+                return token  # logtrace's own span, seen through get_current
+            sampled = bool(span_context.trace_flags.sampled)
+            ours = SpanContext(format(span_context.trace_id, "032x"), span_id, sampled,
+                               depth=ctx.depth + 1 if ctx is not None else 0)  # fmt: skip
+            return _Tokens(token, current_context.set(ours))
+        except Exception:
+            return token
+
+    def detach(self, token: Any) -> None:
+        if not isinstance(token, _Tokens):
+            self.inner.detach(token)
+            return
+        self.inner.detach(token.otel)
+        # Reset in another context than it was set in: nothing of ours to undo there.
+        with contextlib.suppress(ValueError):
+            current_context.reset(token.logtrace)
+
+    def get_current(self) -> Context:
+        context = self.inner.get_current()
+        ctx = current_context.get()
+        if ctx is None:
+            return context
+        span_context = trace.get_current_span(context).get_span_context()
+        if span_context.is_valid and format(span_context.span_id, "016x") == ctx.span_id:
+            return context
+        last = self._last
+        if last[0] is not ctx:
+            flags = TraceFlags(TraceFlags.SAMPLED if ctx.sampled else TraceFlags.DEFAULT)
+            otel = trace.SpanContext(
+                int(ctx.trace_id, 16), int(ctx.span_id, 16), is_remote=False, trace_flags=flags
+            )
+            last = self._last = (ctx, NonRecordingSpan(otel))
+        return trace.set_span_in_context(last[1], context)
+
+
+def bridge() -> None:
+    """Let OpenTelemetry see logtrace's current span (idempotent; ``unbridge()`` undoes it)."""
+    runtime = otel_context._RUNTIME_CONTEXT
+    if not isinstance(runtime, _Bridged):
+        otel_context._RUNTIME_CONTEXT = _Bridged(runtime)
+
+
+def unbridge() -> None:
+    """Give OpenTelemetry back its own runtime context."""
+    runtime = otel_context._RUNTIME_CONTEXT
+    if isinstance(runtime, _Bridged):
+        otel_context._RUNTIME_CONTEXT = runtime.inner

@@ -19,6 +19,7 @@ from opentelemetry.sdk.trace import TracerProvider
 
 import logtrace
 from logtrace import _otel
+from logtrace import _otel_spans as otel_spans
 from logtrace._otel_spans import LogtraceSpanProcessor
 
 __all__ = ["traced_dir"]
@@ -155,3 +156,52 @@ def test_unsampled_spans_are_not_written(traced_dir: Path) -> None:
     logtrace.flush()
     assert not [line for line in read_lines(traced_dir) if line.get("span")]
     assert trace  # the API module stays importable alongside
+
+
+def test_bridge_makes_instrumentation_spans_children_of_logtrace_spans(
+    traced_dir: Path, provider: tuple[TracerProvider, LogtraceSpanProcessor]
+) -> None:
+    """With bridge(), whichever span started last is the parent, across both kinds, nested
+    either way: logtrace job -> sqlite span; OTel step -> logtrace inner -> sqlite span."""
+    pytest.importorskip("opentelemetry.instrumentation.sqlite3")
+    import sqlite3
+
+    from opentelemetry.instrumentation.sqlite3 import SQLite3Instrumentor
+
+    tracer_provider, _ = provider
+    tracer = tracer_provider.get_tracer("app")
+    SQLite3Instrumentor().instrument(tracer_provider=tracer_provider)
+    otel_spans.bridge()
+    try:
+        with logtrace.span("job") as job:
+            cursor = sqlite3.connect(":memory:").cursor()
+            cursor.execute("create table t (x)")
+            with tracer.start_as_current_span("step"):
+                with logtrace.span("inner"):
+                    cursor.execute("insert into t values (1)")
+                cursor.execute("select x from t")
+            cursor.execute("drop table t")
+    finally:
+        otel_spans.unbridge()
+        SQLite3Instrumentor().uninstrument()
+    assert _tree(traced_dir, str(job.trace_id)) == [
+        (0, "job"), (1, "create"), (1, "step"), (2, "inner"), (3, "insert"), (2, "select"),
+        (1, "drop"),
+    ]  # fmt: skip
+
+
+def test_install_adds_the_processor_and_the_bridge(traced_dir: Path) -> None:
+    """install(provider): the provider's spans are written, as children of logtrace's span."""
+    tracer_provider = TracerProvider()
+    processor = otel_spans.install(tracer_provider)
+    try:
+        with logtrace.span("outer") as outer:
+            with tracer_provider.get_tracer("app").start_as_current_span("inner"):
+                logging_line = logtrace.current_span_id()
+    finally:
+        otel_spans.unbridge()
+        tracer_provider.shutdown()
+    tree = _tree(traced_dir, str(outer.trace_id))
+    assert tree == [(0, "outer"), (1, "inner")] and processor.errors == 0
+    inner = next(x for x in read_lines(traced_dir) if x.get("name") == "inner")
+    assert logging_line == inner["span_id"]  # log lines inside carry the OTel span's id
