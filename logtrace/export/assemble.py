@@ -67,8 +67,26 @@ _US = timedelta(microseconds=1)
 
 def parse_ts(value: Any) -> int | None:
     """A line's ``ts`` (RFC 3339, UTC) as nanoseconds since the epoch; None if it is not one."""
-    if not isinstance(value, str):
+    if type(value) is not str:
         return None
+    # logtrace's own form, 2026-12-01T23:31:34.705346Z: the second looked up, then the µs.
+    if len(value) == 27 and value[19] == "." and value[26] == "Z" and value[20:26].isdigit():
+        second = _seconds.get(value[:19])
+        if second is None:
+            if len(_seconds) > 100_000:
+                _seconds.clear()
+            parsed = _parse(value[:19])
+            if parsed is None:
+                return None
+            second = _seconds[value[:19]] = parsed // 1_000_000_000
+        return (second * 1_000_000 + int(value[20:26])) * 1000
+    return _parse(value)
+
+
+_seconds: dict[str, int] = {}
+
+
+def _parse(value: str) -> int | None:
     try:
         when = datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
     except ValueError:

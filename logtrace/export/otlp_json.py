@@ -243,17 +243,30 @@ def write_batches(
 ) -> tuple[int, int, int]:
     """Write the OTLP JSON lines of ``batches`` (``model.Batch``) to ``stream``.
 
-    Returns (spans, log records, lines) written.
+    Whole traces are gathered until a request's worth (``MAX_ITEMS`` spans) is there, so a
+    line holds many small traces. Returns (spans, log records, lines) written.
     """
-    spans = records = lines = 0
-    for batch in batches:
-        for request in trace_requests(batch.spans):
+    spans: list[Span] = []
+    records: list[Log] = []
+    counts = [0, 0, 0]
+
+    def flush() -> None:
+        for request in trace_requests(spans):
             stream.write(dumps(request))
-            lines += 1
-        spans += len(batch.spans)
-        if logs and batch.logs:
-            for request in log_requests(batch.logs):
+            counts[2] += 1
+        if logs:
+            for request in log_requests(records):
                 stream.write(dumps(request))
-                lines += 1
-            records += len(batch.logs)
-    return spans, records, lines
+                counts[2] += 1
+        counts[0] += len(spans)
+        counts[1] += len(records) if logs else 0
+        spans.clear()
+        records.clear()
+
+    for batch in batches:
+        spans.extend(batch.spans)
+        records.extend(batch.logs)
+        if len(spans) >= MAX_ITEMS or len(records) >= MAX_ITEMS:
+            flush()
+    flush()
+    return counts[0], counts[1], counts[2]

@@ -45,11 +45,22 @@ for n in range(traces):
                 raise ValueError("bad input")
         except ValueError:
             pass
-        barrier = threading.Barrier(2)
+        # side 0 starts first and ends first, side 1 starts inside it and ends after it: two
+        # spans of one process that overlap without nesting.
+        started, ended = threading.Event(), threading.Event()
         def side(i):
+            if i == 1:
+                started.wait()
             with logtrace.span(f"side {i}"):
-                barrier.wait()
-                time.sleep(0.003 * (i + 1))
+                time.sleep(0.002)
+                if i == 0:
+                    started.set()
+                    time.sleep(0.004)
+                else:
+                    ended.wait()
+                    time.sleep(0.002)
+            if i == 0:
+                ended.set()
         threads = [threading.Thread(target=logtrace.wrap(side), args=(i,)) for i in range(2)]
         for t in threads: t.start()
         for t in threads: t.join()
