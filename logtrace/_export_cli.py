@@ -57,7 +57,7 @@ def _export_arguments(parser: argparse.ArgumentParser) -> None:
         "--max-time",
         type=float,
         default=60.0,
-        help="seconds a batch may take with its retries (60)",
+        help="seconds retries may go on, from the first request (60); then give up",
     )
     send.add_argument("--batch-size", type=int, default=512, help="spans per request (512)")
     send.add_argument(

@@ -74,7 +74,9 @@ class Checkpoint:
         }
         self.path.parent.mkdir(parents=True, exist_ok=True)
         work = self.path.with_name(self.path.name + ".tmp")
-        with work.open("wb") as file:
+        # Owner only: it holds lines of the logs (open spans' attributes, unsent requests).
+        fd = os.open(work, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as file:
             file.write(orjson.dumps(data))
             file.flush()
             os.fsync(file.fileno())

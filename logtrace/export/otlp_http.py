@@ -3,9 +3,10 @@
 ``POST <endpoint>/v1/traces`` and ``/v1/logs``, protobuf (``application/x-protobuf``, the
 OpenTelemetry exporters' default) or JSON (``application/json``). A batch that gets 429 or a
 5xx, or no answer, is sent again after a backoff (doubling from 0.5 s, at most 30 s, or what
-``Retry-After`` says), until it is through or the time allowed for it is spent; other answers
-are final. Headers come from ``OTEL_EXPORTER_OTLP_HEADERS`` (``key=value,key2=value2``,
-percent-encoded values) and from the caller.
+``Retry-After`` says), until it is through or the time allowed (from the first request) is
+spent, which ends the sending; other answers are final. Headers come from
+``OTEL_EXPORTER_OTLP_HEADERS`` (``key=value,key2=value2``, percent-encoded values) and from
+the caller.
 """
 
 from __future__ import annotations
@@ -80,6 +81,11 @@ class Summary:
     rejected_logs: int = 0
     errors: list[str] = field(default_factory=list)
 
+    def note(self, error: str) -> None:
+        """Remember an error (the last few only: a long outage must not grow the list)."""
+        self.errors.append(error)
+        del self.errors[:-10]
+
     @property
     def ok(self) -> bool:
         """Everything was accepted."""
@@ -124,8 +130,9 @@ class Sender:
         protocol: ``http/protobuf`` (default) or ``http/json``.
         headers: added to those of ``OTEL_EXPORTER_OTLP_HEADERS`` (``environ``).
         timeout: seconds for one request.
-        max_time: seconds a batch may take, retries included; None: retry until it is through
-            or ``stop`` is set (``--follow``).
+        max_time: seconds the retries may go on, from the first request; a batch still
+            failing then ends the sending (the rest is counted as not sent). None: retry
+            until through or ``stop`` is set (``--follow``).
         compression: ``gzip`` or None.
         stop: set it to give up waiting between retries.
     """
@@ -152,14 +159,23 @@ class Sender:
         self.compression = compression
         self.stop = stop or threading.Event()
         self.summary = Summary()
+        self._deadline: float | None = None
+        # Set when a batch failed for lack of time: the rest are counted, not tried.
+        self.gave_up = False
 
     def send(self, signal: str, request: dict[str, Any], count: int) -> bool:
         """Send one request of ``count`` spans (``signal`` ``traces``) or log records (``logs``).
 
-        Returns whether it was accepted; the summary counts it either way.
+        Returns whether it was accepted; the summary counts it either way. Once a batch has
+        failed after ``max_time`` (counted from the first request), the rest are not tried.
         """
+        if self.gave_up:
+            self._failed(signal, count)
+            return False
         body, content_type = self._encode(signal, request)
-        started = time.monotonic()
+        now = time.monotonic()
+        if self._deadline is None and self.max_time is not None:
+            self._deadline = now + self.max_time
         attempt = 0
         while True:
             status, answer, retry_after = self._post(self.urls[signal], body, content_type)
@@ -171,9 +187,10 @@ class Sender:
             delay = min(MAX_BACKOFF, FIRST_BACKOFF * 2**attempt)
             if retry_after is not None:
                 delay = max(delay, min(retry_after, MAX_BACKOFF))
-            spent = time.monotonic() - started
-            out_of_time = self.max_time is not None and spent + delay > self.max_time
+            deadline = self._deadline
+            out_of_time = deadline is not None and time.monotonic() + delay > deadline
             if not retryable or out_of_time or self.stop.wait(delay):
+                self.gave_up = retryable and out_of_time
                 self._failed(signal, count)
                 return False
             attempt += 1
@@ -205,11 +222,11 @@ class Sender:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 return response.status, response.read(), None
         except urllib.error.HTTPError as error:
-            self.summary.errors.append(f"{url}: HTTP {error.code}")
+            self.summary.note(f"{url}: HTTP {error.code}")
             return error.code, b"", _seconds(error.headers.get("Retry-After"))
         except (OSError, ValueError) as error:  # refused, reset, timed out, bad URL
             reason = getattr(error, "reason", error)
-            self.summary.errors.append(f"{url}: {reason}")
+            self.summary.note(f"{url}: {reason}")
             return 0, b"", None
 
     def _accepted(self, signal: str, count: int, answer: bytes) -> None:
@@ -224,7 +241,7 @@ class Sender:
             self.summary.logs += count - refused
             self.summary.rejected_logs += refused
         if message:
-            self.summary.errors.append(message)
+            self.summary.note(message)
 
     def _failed(self, signal: str, count: int) -> None:
         if signal == "traces":
