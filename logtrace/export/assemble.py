@@ -9,21 +9,18 @@ seen. User fields that logtrace renamed (``level`` -> ``level_``) get their name
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 from pathlib import PurePath
 from typing import Any
 
-from .. import __version__
-from .._fields import (
+from ..format.fields import (
     DURATION_MS,
     ERROR_MESSAGE,
     ERROR_TYPE,
     EVENT,
     EXCEPTION,
     FILE_EVENT,
-    FILE_NAME_PATTERN,
     LEVEL,
     LOGGER,
     NAME,
@@ -42,8 +39,10 @@ from .._fields import (
     TRACE_ID,
     TS,
 )
+from ..format.naming import FILE_NAME as _FILE_NAME
 from .model import (
     KINDS,
+    LOGTRACE_VERSION,
     SCOPE_NAME,
     SCOPE_VERSION,
     STATUS_CODE,
@@ -59,8 +58,7 @@ KIND = "kind"
 # logtrace's own fields: never attributes. Fields renamed to stay clear of them get their name
 # back (``name_`` -> ``name``).
 OWN_FIELDS = frozenset(RESERVED | {EVENT, KIND})
-DEFAULT_SCOPE = ("logtrace", __version__)
-_FILE_NAME = re.compile(FILE_NAME_PATTERN)
+DEFAULT_SCOPE = ("logtrace", LOGTRACE_VERSION)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _US = timedelta(microseconds=1)
 

@@ -20,8 +20,8 @@ from typing import Any
 
 import orjson
 
-from .._fields import LIVE_SUFFIX, ROTATED_SUFFIX, SPAN, SPAN_END, SPAN_ID, TRACE_ID
-from .._files import ReadError, find_files, source_name
+from ..format.fields import LIVE_SUFFIX, ROTATED_SUFFIX, SPAN, SPAN_END, SPAN_ID, TRACE_ID
+from ..read.files import ReadError, find_files, source_name
 from .assemble import SpanParts, build_log, build_span, host_of, is_span_line, resource_of
 from .model import Log, Resource, Span
 from .otlp_http import Sender, Summary

@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import binascii
 import os
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,8 +21,7 @@ from typing import IO, Any
 
 import orjson
 
-from .. import __version__
-from .._fields import (
+from ..format.fields import (
     DAY_FORMAT,
     FILE_EVENT,
     FILE_TIME_FORMAT,
@@ -31,10 +29,10 @@ from .._fields import (
     LIVE_SUFFIX,
     RESERVED,
 )
-from .._files import ReadError
-from .model import KIND_OF_OTLP, SCOPE_NAME, SCOPE_VERSION, STATUS_CODE, Resource
+from ..format.naming import sanitise
+from ..read.files import ReadError
+from .model import KIND_OF_OTLP, LOGTRACE_VERSION, SCOPE_NAME, SCOPE_VERSION, STATUS_CODE, Resource
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9.-]+")
 _LEVELS = ((21, "critical"), (17, "error"), (13, "warning"), (9, "info"), (0, "debug"))
 _RESERVED = RESERVED | {"event", "kind"}
 _ERROR_KEYS = {"exception.type", "exception.message", "exception.stacktrace"}
@@ -286,8 +284,7 @@ def _write_file(
     ms = first // 1_000_000
     stamp = time.strftime(FILE_TIME_FORMAT, time.gmtime(ms // 1000)) + f".{ms % 1000:03d}Z"
     day = time.strftime(DAY_FORMAT, time.gmtime(ms // 1000))
-    service = _UNSAFE.sub("-", resource.service).strip(".")[:64] or "unknown"
-    host = _UNSAFE.sub("-", resource.host).strip(".")[:64] or "unknown"
+    service, host = sanitise(resource.service), sanitise(resource.host)
     folder = directory / day
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{service}_{host}_{resource.pid}_{stamp}{LIVE_SUFFIX}"
@@ -297,7 +294,7 @@ def _write_file(
         path = folder / f"{service}_{host}_{resource.pid}_{stamp}{LIVE_SUFFIX}"
     header = _head(first, "info", FILE_EVENT, resource, "logtrace")
     header.update(format=FORMAT_VERSION, host=resource.host, argv=["logtrace", "import"])
-    header["python"] = f"logtrace {__version__}"
+    header["python"] = f"logtrace {LOGTRACE_VERSION}"
     work = path.with_name(f".{path.name}.tmp")
     try:
         with work.open("wb") as out:

@@ -10,6 +10,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("logtrace")
+    except Exception:
+        return "unknown"
+
+
+# The version in the instrumentation scope of logtrace's own spans.
+LOGTRACE_VERSION = _version()
+
 # Span kinds as written in the ``kind`` field (absent: internal), and OTLP's numbers for them.
 KINDS = ("internal", "server", "client", "producer", "consumer")
 OTLP_KIND = {"internal": 1, "server": 2, "client": 3, "producer": 4, "consumer": 5}

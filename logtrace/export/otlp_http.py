@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import __version__
+from .model import LOGTRACE_VERSION
 from .otlp_json import dumps
 
 PROTOBUF = "http/protobuf"
@@ -212,7 +212,7 @@ class Sender:
 
     def _post(self, url: str, body: bytes, content_type: str) -> tuple[int, bytes, float | None]:
         """(HTTP status or 0 for no answer, the answer's body, Retry-After seconds)."""
-        headers = {"Content-Type": content_type, "User-Agent": f"logtrace/{__version__}"}
+        headers = {"Content-Type": content_type, "User-Agent": f"logtrace/{LOGTRACE_VERSION}"}
         headers.update(self.headers)
         if self.compression == "gzip":
             body = gzip.compress(body)

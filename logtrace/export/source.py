@@ -65,8 +65,8 @@ def batches(
         return
     import duckdb
 
-    from .._files import ReadError
-    from .._queries import query_text
+    from ..read.files import ReadError
+    from ..read.queries import query_text
 
     params = {"trace_ids": trace_ids, "untraced": untraced}
     try:

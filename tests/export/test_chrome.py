@@ -21,6 +21,7 @@ from typing import Any
 
 import orjson
 import pytest
+from _export_helpers import written
 
 import logtrace
 from logtrace import export
@@ -28,6 +29,8 @@ from logtrace.export.chrome import chrome_trace
 from logtrace.export.model import Resource, Span
 
 PHASES = {"X", "B", "E", "i", "I", "M", "s", "t", "f", "b", "e", "n", "C"}
+
+__all__ = ["written"]
 
 
 def check_chrome(document: Any) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from _export_helpers import logtrace_cli
+from _export_helpers import logtrace_cli, written
 
 import logtrace
 from logtrace import export
@@ -16,6 +16,8 @@ from logtrace.export.importer import import_otlp
 
 TREE = ("depth", "span_id", "parent_id", "name", "service", "pid", "status", "duration_ms",
         "error_type", "error_message", "attributes", "start_ts")  # fmt: skip
+
+__all__ = ["written"]
 
 
 def _trees(directory: Path) -> dict[str, list[tuple[object, ...]]]:

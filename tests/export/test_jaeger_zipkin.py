@@ -8,11 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from _export_helpers import written
 
 import logtrace
 from logtrace import export
 
 HEX = re.compile(r"[0-9a-f]+")
+
+__all__ = ["written"]
 
 
 def _document(directory: Path, fmt: str) -> Any:

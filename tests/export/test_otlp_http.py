@@ -8,11 +8,13 @@ import pytest
 
 pytest.importorskip("opentelemetry.proto")
 
-from _export_helpers import logtrace_cli, receiving
+from _export_helpers import logtrace_cli, receiving, written
 
 import logtrace
 from logtrace import export
 from logtrace.export.otlp_http import Sender, endpoints, parse_headers
+
+__all__ = ["written"]
 
 
 def _span_ids(directory: Path) -> list[str]:

@@ -14,7 +14,7 @@ import pytest
 
 pytest.importorskip("opentelemetry.proto")
 
-from _export_helpers import ids_to_base64, logs_of, parse_logs, parse_traces, spans_of
+from _export_helpers import ids_to_base64, logs_of, parse_logs, parse_traces, spans_of, written
 from google.protobuf import json_format
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
@@ -22,6 +22,8 @@ import logtrace
 from logtrace import export
 from logtrace.export import otlp_json
 from logtrace.export.model import Event, Resource, Span
+
+__all__ = ["written"]
 
 
 def _export(directory: Path, **kwargs: Any) -> list[dict[str, Any]]:

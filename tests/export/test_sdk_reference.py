@@ -27,8 +27,8 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 
 import logtrace
 from logtrace import export
-from logtrace._otel_spans import LogtraceSpanProcessor
 from logtrace.export.assemble import host_of
+from logtrace.integrations.otel_spans import LogtraceSpanProcessor
 
 BASE = 1_796_000_000_000_000_000  # ns, a whole microsecond: logtrace keeps microseconds
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import orjson
-from _export_helpers import logtrace_cli
+from _export_helpers import logtrace_cli, written
+
+__all__ = ["written"]
 
 
 def test_formats_to_a_file(written: Path, tmp_path: Path) -> None:

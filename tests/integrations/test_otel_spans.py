@@ -18,9 +18,9 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 
 import logtrace
-from logtrace import _otel
-from logtrace import _otel_spans as otel_spans
-from logtrace._otel_spans import LogtraceSpanProcessor
+from logtrace.integrations import otel as _otel
+from logtrace.integrations import otel_spans
+from logtrace.integrations.otel_spans import LogtraceSpanProcessor
 
 __all__ = ["traced_dir"]
 

@@ -36,9 +36,9 @@ from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace import Span as SdkSpan
 from opentelemetry.trace import NonRecordingSpan, SpanKind, StatusCode, TraceFlags
 
-from . import _fields as f
-from ._context import SpanContext, current_context
-from ._pipeline import emit_span
+from ..format import fields as f
+from ..write.context import SpanContext, current_context
+from ..write.pipeline import emit_span
 
 SCOPE_NAME = "otel.scope.name"
 SCOPE_VERSION = "otel.scope.version"
@@ -116,7 +116,7 @@ class LogtraceSpanProcessor(SpanProcessor):
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
         """Write what the sink holds to the file (``logtrace.flush``)."""
         try:
-            from ._config import flush
+            from ..write.config import flush
 
             flush(timeout_millis / 1000)
             return True

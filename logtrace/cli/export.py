@@ -10,16 +10,16 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from ._cli import _filters, _open, _print_json, filter_params, register
-from ._files import ReadError
+from ..read.files import ReadError
+from .main import add_filters, filter_options, open_reader, print_json, register
 
 
 def _export_arguments(parser: argparse.ArgumentParser) -> None:
-    from .export import FORMATS
-    from .export.otlp_http import PROTOCOLS
+    from ..export import FORMATS
+    from ..export.otlp_http import PROTOCOLS
 
     parser.add_argument("trace_ids", nargs="*", metavar="TRACE_ID", help="traces to export")
-    _filters(parser, spans=False)
+    add_filters(parser, spans=False)
     parser.add_argument(
         "-f",
         "--format",
@@ -92,11 +92,11 @@ def export(args: argparse.Namespace) -> int:
         return _send(args)
     if args.follow:
         raise ReadError("--follow sends to a collector: give --otlp-endpoint")
-    from . import export as exporting
+    from .. import export as exporting
 
-    params = filter_params(args)
+    params = filter_options(args)
     filters = {k: v for k, v in params.items() if v is not None}
-    with _open(args, params["since"], params["until"]) as reader:
+    with open_reader(args, params["since"], params["until"]) as reader:
         if args.output in (None, "-"):
             counts = exporting.write(
                 reader,
@@ -125,7 +125,7 @@ def export(args: argparse.Namespace) -> int:
 
 
 def _sender(args: argparse.Namespace, stop: threading.Event, max_time: float | None) -> Any:
-    from .export.otlp_http import Sender, parse_header_option
+    from ..export.otlp_http import Sender, parse_header_option
 
     headers = {}
     for text in args.header:
@@ -151,15 +151,15 @@ def _sender(args: argparse.Namespace, stop: threading.Event, max_time: float | N
 
 
 def _send(args: argparse.Namespace) -> int:
-    from . import export as exporting
+    from .. import export as exporting
 
     stop = threading.Event()
     if args.follow:
         return _follow(args, stop)
     sender = _sender(args, stop, args.max_time)
-    params = filter_params(args)
+    params = filter_options(args)
     filters = {k: v for k, v in params.items() if v is not None}
-    with _open(args, params["since"], params["until"]) as reader:
+    with open_reader(args, params["since"], params["until"]) as reader:
         summary = exporting.send(
             reader,
             sender,
@@ -173,9 +173,9 @@ def _send(args: argparse.Namespace) -> int:
 
 
 def _follow(args: argparse.Namespace, stop: threading.Event) -> int:
-    from .export.follow import Shipper
+    from ..export.follow import Shipper
 
-    if args.trace_ids or any(v is not None for k, v in filter_params(args).items()):
+    if args.trace_ids or any(v is not None for k, v in filter_options(args).items()):
         raise ReadError("--follow sends everything that is written: no trace ids or filters")
     checkpoint = args.checkpoint
     if checkpoint is None:
@@ -201,7 +201,7 @@ _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 def _report(args: argparse.Namespace, summary: Any) -> None:
     if args.json:
-        _print_json(summary.to_json())
+        print_json(summary.to_json())
     else:
         print(summary.line(), file=sys.stderr)
 
@@ -218,7 +218,7 @@ def import_(args: argparse.Namespace) -> int:
     command reads them:
       logtrace import traces.jsonl --dir ./imported && logtrace ls --dir ./imported
     """
-    from .export.importer import import_otlp
+    from ..export.importer import import_otlp
 
     sources = []
     try:
@@ -233,7 +233,7 @@ def import_(args: argparse.Namespace) -> int:
             if source is not sys.stdin.buffer:
                 source.close()
     if args.json:
-        _print_json(
+        print_json(
             {
                 "spans": result.spans,
                 "logs": result.logs,

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 
 # A coordinator whose request span has attributes of every JSON type, a log line, an event, a
 # failing child, two spans in threads that overlap without nesting, and a worker process that
@@ -71,10 +72,18 @@ logtrace.shutdown()
 """
 
 
+@pytest.fixture(scope="module")
+def written(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two traces written by real processes (a coordinator and a worker per trace), rotated."""
+    directory = tmp_path_factory.mktemp("written") / "logtrace"
+    write_traces(directory, 2)
+    return directory
+
+
 def write_traces(directory: Path, traces: int = 2) -> None:
     """Run the writer (a coordinator and one worker process per trace) into ``directory``."""
     source = "WRITER_SOURCE = " + repr(WRITER) + "\n" + WRITER
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     env.pop("TRACEPARENT", None)
     subprocess.run(
         [sys.executable, "-c", source, str(directory), str(traces)], env=env, check=True,
@@ -252,7 +261,7 @@ def receiving(failures: list[int] | None = None, retry_after: str | None = None
 
 def logtrace_cli(*args: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
     """Run ``python -m logtrace ARGS`` (this tree), capturing text output."""
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     env.update(kwargs.pop("env", {}))
     return subprocess.run(
         [sys.executable, "-m", "logtrace", *args], capture_output=True, text=True, env=env,
