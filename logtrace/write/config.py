@@ -31,7 +31,7 @@ from logtrace.write.propagation import extract_env
 from logtrace.write.redact import Scrubber
 from logtrace.write.sampling import Sampler
 from logtrace.write.span import tracer
-from logtrace.write.stdlib import StdlibHandler
+from logtrace.write.stdlib import ScrubbingFormatter, StdlibHandler
 
 if TYPE_CHECKING:
     from logtrace.write.sink.filesink import FileSink
@@ -279,6 +279,7 @@ def _install_stdlib(level_no: int) -> None:
         # would silence that, so keep the same behaviour with a handler of the same kind.
         console = logging.StreamHandler()
         console.setLevel(logging.WARNING)
+        console.setFormatter(ScrubbingFormatter())
         root.addHandler(console)
         _stdlib_handlers.append(console)
     if root.level == logging.NOTSET or root.level > level_no:

@@ -319,6 +319,9 @@ def report(level: str, event: str, fields: Mapping[str, Any]) -> bytes:
         f.PID: os.getpid(),
     }
     # Through the scrubber: a file header's argv, say, may hold a secret.
+    argv = fields.get(f.ARGV)
+    if isinstance(argv, (list, tuple)):
+        fields = {**fields, f.ARGV: stamper.scrubber.argv(argv)}
     stamper.scrubber.copy_fields(out, fields, rename=False)
     return render(None, level, out)
 

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from typing import Any
 
 from logtrace.format import fields as f
+from logtrace.write.redact_text import pair_replacement, pair_rule, redact_argv
 
 REDACTED = "[REDACTED]"
 PAYLOAD_OMITTED = "[payload omitted]"
@@ -46,8 +47,6 @@ DEFAULT_KEYS = (
     "signature",
 )
 DEFAULT_PAYLOAD_KEYS = ("payload", "body", "request_body", "response_body")
-
-_KV_WORDS = ("pass", "pwd", "secret", "token", "key", "auth", "session", "cookie")
 
 
 # (pattern, replacement, detect): a rule runs only on strings its cheap ``detect(value,
@@ -85,21 +84,14 @@ _VALUE_RULES: tuple[tuple[str, str, Callable[[str, str], bool]], ...] = (
         REDACTED,
         lambda v, low: "sk_" in v or "sk-" in v,
     ),
-    (
-        r"(?i:\b(password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key"
-        r"|client[_-]?secret|authorization|session(?:[_-]?id)?|cookie)"
-        r"(\"?'?\s*[=:]\s*[\"']?)([^\s\"',;&]+))",
-        r"\1\2" + REDACTED,
-        lambda v, low: ("=" in v or ":" in v) and any(word in low for word in _KV_WORDS),
-    ),
 )
 
 
 def _may_hold_a_secret(value: str) -> bool:
     """False for almost every ordinary string, cheaply; True sends it through the rules.
 
-    True whenever one of the rules' ``detect`` is (a test checks that); not for a mere ``:``
-    or ``=``, which half of all messages have.
+    True whenever one of the rules' ``detect`` is (a test checks that). ``key=value`` pairs
+    are the scrubber's own rule (its key fragments), tried on text with a ``=`` or ``:``.
     """
     if (
         "-----" in value
@@ -116,18 +108,11 @@ def _may_hold_a_secret(value: str) -> bool:
     ):
         return True
     lowered = value.lower()
-    if "bearer" in lowered or "basic" in lowered or "token" in lowered:
-        return True
-    return ("=" in value or ":" in value) and (
-        "pass" in lowered
-        or "pwd" in lowered
-        or "secret" in lowered
-        or "key" in lowered
-        or "auth" in lowered
-        or "session" in lowered
-        or "cookie" in lowered
-    )
+    return "bearer" in lowered or "basic" in lowered or "token" in lowered
 
+
+# Characters past ``max_string`` still searched for secrets before the cut.
+_SCAN_MARGIN = 1024
 
 # The cache of strings found clean: at most this many, of at most this many characters each.
 _CLEAN_MAX_ENTRIES = 4096
@@ -168,6 +153,8 @@ class Scrubber:
         "_clean",
         "_extra",
         "_key_flags",
+        "_pair_rule",
+        "_pair_words",
         "_payload_keys",
         "_rules",
         "_sensitive",
@@ -202,6 +189,7 @@ class Scrubber:
         self._payload_keys = frozenset(_normal(k) for k in payload_keys)
         self._rules = tuple((re.compile(p), r, detect) for p, r, detect in _VALUE_RULES)
         self._extra = tuple(re.compile(p) if isinstance(p, str) else p for p in patterns)
+        self._pair_rule, self._pair_words = pair_rule(self._sensitive)
         self._key_flags: dict[Any, int] = {}
         # Strings ``text`` found nothing to change in (secrets are never added).
         self._clean: set[str] = set()
@@ -242,6 +230,11 @@ class Scrubber:
         if value in clean:
             return value
         original = value
+        limit = self.max_string
+        if len(value) > limit + _SCAN_MARGIN:
+            # Cut before the rules, so a line costs the same whatever the value's size; the
+            # margin lets a secret that straddles the cut still match whole.
+            value = value[: limit + _SCAN_MARGIN]
         if self.redact and len(value) >= 8:
             if _may_hold_a_secret(value):
                 lowered = value.lower()
@@ -249,11 +242,17 @@ class Scrubber:
                     if detect(value, lowered):
                         value = rule.sub(replacement, value)
                         lowered = value.lower()
+            if "=" in value or ":" in value:
+                lowered = value.lower()
+                if any(word in lowered for word in self._pair_words):
+                    value = self._pair_rule.sub(pair_replacement, value)
             for pattern in self._extra:
                 value = pattern.sub(REDACTED, value)
-        if len(value) > self.max_string:
-            cut = len(value) - self.max_string
-            value = f"{value[: self.max_string]}…[truncated {cut} chars]"
+        if len(original) > limit and len(value) > limit:
+            cut = len(original) - limit
+            value = f"{value[:limit]}…[truncated {cut} chars]"
+        elif len(value) > limit:
+            value = f"{value[:limit]}…[truncated {len(value) - limit} chars]"
         elif remember and value is original and self.redact and len(value) <= _CLEAN_MAX_CHARS:
             # Messages and values repeat: the next time, one set lookup instead of the rules.
             if len(clean) >= _CLEAN_MAX_ENTRIES:
@@ -276,21 +275,14 @@ class Scrubber:
             if depth >= self.max_depth:
                 return TOO_DEEP
             if isinstance(value, Mapping):
-                out: dict[Any, Any] = {}
-                for key, item in value.items():
-                    flags = self._flags(key) if isinstance(key, str) else 0
-                    out[key] = (
-                        REDACTED
-                        if flags & _SENSITIVE
-                        else PAYLOAD_OMITTED
-                        if flags & _PAYLOAD
-                        else self.value(item, depth + 1)
-                    )
-                return out
+                return self._mapping(value.items(), depth)
+            if isinstance(value, tuple) and isinstance(getattr(value, "_fields", None), tuple):
+                # A namedtuple: its field names are keys like any other.
+                return self._mapping(zip(value._fields, value, strict=False), depth)
             if isinstance(value, (list, tuple, set, frozenset)):
-                return [self.value(item, depth + 1) for item in value]
-            if isinstance(value, (bytes, bytearray)):
-                return self.text(bytes(value).decode("utf-8", "backslashreplace"))
+                return [self._item(item, depth + 1) for item in value]
+            if isinstance(value, (bytes, bytearray, memoryview)):
+                return self._bytes(value)
             if dataclasses.is_dataclass(value) and not isinstance(value, type):
                 return self.value(
                     {field.name: getattr(value, field.name) for field in dataclasses.fields(value)},
@@ -302,6 +294,51 @@ class Scrubber:
             return self.text(repr(value))
         except Exception:
             return f"<unrepresentable {type(value).__name__}>"
+
+    def _mapping(self, items: Iterable[tuple[Any, Any]], depth: int) -> dict[Any, Any]:
+        out: dict[Any, Any] = {}
+        for key, item in items:
+            flags = self._flags(_key_text(key))
+            if self.redact and isinstance(key, str) and len(key) >= 8:
+                key = self.text(key)  # a key may be a secret itself: {"sk_live_…": 1}
+            out[key] = (
+                REDACTED
+                if flags & _SENSITIVE
+                else PAYLOAD_OMITTED
+                if flags & _PAYLOAD
+                else self.value(item, depth + 1)
+            )
+        return out
+
+    def _item(self, item: Any, depth: int) -> Any:
+        """An item of a list: a ``(name, value)`` pair (a header list) hides a secret's value."""
+        if (
+            type(item) in (tuple, list)
+            and len(item) == 2
+            and isinstance(item[0], (str, bytes))
+            and self._flags(_key_text(item[0])) & _HIDDEN
+        ):
+            hidden = REDACTED if self._flags(_key_text(item[0])) & _SENSITIVE else PAYLOAD_OMITTED
+            return [self.value(item[0], depth + 1), hidden]
+        return self.value(item, depth)
+
+    def _bytes(self, value: bytes | bytearray | memoryview) -> str:
+        """Bytes as text: cut before decoding, so a huge value costs what a small one does."""
+        limit = self.max_string
+        head = bytes(value[: limit + _SCAN_MARGIN])
+        text = self.text(head.decode("utf-8", "backslashreplace"))
+        if len(head) == len(value):
+            return text
+        body = text if len(text) <= limit else text[:limit]
+        return f"{body}…[truncated {len(value) - limit} bytes]"
+
+    def argv(self, argv: Iterable[Any]) -> list[str]:
+        """A command line with the values of sensitive options hidden (``--password X`` and
+        ``--password=X`` alike; see ``logtrace.write.redact_text``), each argument scrubbed too."""
+        args = [str(arg) for arg in argv]
+        if self.redact:
+            args = redact_argv(args, self._sensitive)
+        return [self.text(arg) for arg in args]
 
     def copy_fields(
         self, out: MutableMapping[Any, Any], fields: Mapping[Any, Any], rename: bool
@@ -360,3 +397,10 @@ class Scrubber:
 
 def _normal(key: str) -> str:
     return key.lower().replace("-", "_")
+
+
+def _key_text(key: Any) -> Any:
+    """A key as the rules judge it: bytes keys (``b"password"``, ASGI headers) as text."""
+    if isinstance(key, (bytes, bytearray)):
+        return bytes(key).decode("latin-1")
+    return key

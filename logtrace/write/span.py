@@ -11,6 +11,7 @@ is written and the rest of the trace's spans in this process are written as they
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import time
 from collections.abc import Callable
@@ -150,20 +151,39 @@ class Span:
             return
         _metered(emit_span, "info", ctx, tracer.wall_ns(), {f.SPAN: f.SPAN_EVENT}, name, attributes)
 
-    def set_status(self, status: str, message: str | None = None) -> None:
-        """Set ``"ok"`` or ``"error"``; an error may carry a message."""
-        if status not in (f.STATUS_OK, f.STATUS_ERROR):
-            raise ValueError(f"span status must be 'ok' or 'error', not {status!r}")
-        self.status = status
-        if status == f.STATUS_ERROR and message is not None and self._error is None:
-            self._error = {f.ERROR_MESSAGE: message}
-        elif status == f.STATUS_OK:
+    def set_status(self, status: Any, message: str | None = None) -> None:
+        """Set ``"ok"`` or ``"error"``; an error may carry a message.
+
+        OpenTelemetry's names are understood too (``"OK"``, ``"ERROR"``, ``"UNSET"``, a
+        ``StatusCode``). Anything else leaves the status as it was and writes one warning line
+        (once per process): tracing never raises into the program.
+        """
+        known = _status_of(status)
+        if known is None:
+            _warn_misuse("set_status", f"unknown span status {_short_repr(status)}")
+            return
+        self.status = known
+        if known == f.STATUS_ERROR and message is not None and self._error is None:
+            self._error = {f.ERROR_MESSAGE: str(message)}
+        elif known == f.STATUS_OK:
             self._error = None
 
     def record_exception(self, exc: BaseException) -> None:
-        """Mark the span as failed by ``exc`` (type, message, traceback) without raising."""
+        """Mark the span as failed by ``exc`` (type, message, traceback) without raising.
+
+        Given something that is not an exception, the span is still marked failed, with that
+        value's type and text as the error, and one warning line is written (once per process).
+        """
         self.status = f.STATUS_ERROR
-        self._error = error_fields(exc)
+        if isinstance(exc, BaseException):
+            self._error = error_fields(exc)
+            return
+        _warn_misuse("record_exception", f"not an exception: {type(exc).__name__}")
+        try:
+            text = str(exc)
+        except Exception:
+            text = f"<unprintable {type(exc).__name__}>"
+        self._error = {f.ERROR_TYPE: type(exc).__name__, f.ERROR_MESSAGE: text}
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -347,6 +367,45 @@ def _report_dropped(count: int, reason: str) -> None:
                 f.EVENT: f.DROPPED_EVENT,
                 f.DROPPED: count,
                 f.REASON: reason,
+                ORIGIN_KEY: Origin(tracer.wall_ns(), "logtrace"),
+            },
+        )
+
+
+_MISUSE_EVENT = "logtrace.misuse"
+_misuse_reported: set[str] = set()
+
+
+def _status_of(status: Any) -> str | None:
+    """``ok``/``error`` for the status names logtrace and OpenTelemetry use; None otherwise."""
+    name = getattr(status, "name", status)  # an enum member, OpenTelemetry's StatusCode say
+    if not isinstance(name, str):
+        return None
+    lowered = name.lower()
+    if lowered in (f.STATUS_OK, "unset"):
+        return f.STATUS_OK
+    return f.STATUS_ERROR if lowered == f.STATUS_ERROR else None
+
+
+def _short_repr(value: Any) -> str:
+    try:
+        text = repr(value)
+    except Exception:
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= 60 else text[:60] + "…"
+
+
+def _warn_misuse(call: str, what: str) -> None:
+    """One warning line per misused call per process: ``logtrace.misuse`` with the reason."""
+    if call in _misuse_reported:
+        return
+    _misuse_reported.add(call)
+    with contextlib.suppress(Exception):
+        emit(
+            "warning",
+            {
+                f.EVENT: _MISUSE_EVENT,
+                f.REASON: f"span.{call}: {what}",
                 ORIGIN_KEY: Origin(tracer.wall_ns(), "logtrace"),
             },
         )

@@ -144,3 +144,14 @@ class TraceContextFilter(logging.Filter):
         record.span_id = ctx.span_id if ctx is not None else ""
         record.trace_flags = ctx.trace_flags if ctx is not None else ""
         return True
+
+
+class ScrubbingFormatter(logging.Formatter):
+    """The format of the stderr handler ``configure()`` adds for warnings: the scrubber's rules
+    (when redaction is on) on each message and traceback, as on the lines in the files."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record as ``logging.Formatter`` writes it, with secrets replaced."""
+        text = super().format(record)
+        scrubber = state.stamper.scrubber
+        return scrubber.text(text, remember=False) if scrubber.redact else text
