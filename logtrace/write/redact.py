@@ -276,9 +276,10 @@ class Scrubber:
                 return TOO_DEEP
             if isinstance(value, Mapping):
                 return self._mapping(value.items(), depth)
-            if isinstance(value, tuple) and isinstance(getattr(value, "_fields", None), tuple):
+            names = getattr(value, "_fields", None) if isinstance(value, tuple) else None
+            if isinstance(names, tuple):
                 # A namedtuple: its field names are keys like any other.
-                return self._mapping(zip(value._fields, value, strict=False), depth)
+                return self._mapping(zip(names, value, strict=False), depth)
             if isinstance(value, (list, tuple, set, frozenset)):
                 return [self._item(item, depth + 1) for item in value]
             if isinstance(value, (bytes, bytearray, memoryview)):
