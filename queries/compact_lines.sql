@@ -31,6 +31,8 @@ WITH parsed AS (
         getvariable('compact_files'),
         format = 'newline_delimited',
         ignore_errors = true,
+        -- Foreign lines up to 64 MiB are read (and judged); DuckDB's default stops at 16 MiB.
+        maximum_object_size = 67108864,
         filename = true
     )
 ),
@@ -48,7 +50,8 @@ typed AS (
         f.span,
         f.name,
         f.parent_id,
-        try_cast(f.duration_ms AS DOUBLE) AS duration_ms,
+        -- NaN, infinities and values past 1e12 ms (31 years) are no duration: NULL
+        CASE WHEN abs(try_cast(f.duration_ms AS DOUBLE)) <= 1e12 THEN try_cast(f.duration_ms AS DOUBLE) END AS duration_ms,
         f.status,
         f.error_type,
         f.error_message,

@@ -10,7 +10,8 @@ SELECT
     f.span,
     f.name,
     f.parent_id,
-    try_cast(f.duration_ms AS DOUBLE) AS duration_ms,
+    -- NaN, infinities and values past 1e12 ms (31 years) are no duration: NULL
+    CASE WHEN abs(try_cast(f.duration_ms AS DOUBLE)) <= 1e12 THEN try_cast(f.duration_ms AS DOUBLE) END AS duration_ms,
     f.status,
     f.error_type,
     f.error_message,

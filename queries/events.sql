@@ -22,7 +22,7 @@ SELECT
     json ->> 'span' AS span,
     json ->> 'name' AS name,
     json ->> 'parent_id' AS parent_id,
-    try_cast(json ->> 'duration_ms' AS DOUBLE) AS duration_ms,
+    CASE WHEN abs(try_cast(json ->> 'duration_ms' AS DOUBLE)) <= 1e12 THEN try_cast(json ->> 'duration_ms' AS DOUBLE) END AS duration_ms,
     json ->> 'status' AS status,
     json ->> 'error_type' AS error_type,
     json ->> 'error_message' AS error_message,

@@ -8,10 +8,13 @@
 -- Nothing is auto-detected: each line is read whole, so no key is lost whatever file it first
 -- appears in.
 CREATE OR REPLACE VIEW jsonl_lines AS
-SELECT filename, json
+-- A line over 16 MiB (logtrace writes at most 256 KiB) is skipped and counted as unreadable.
+SELECT filename, CASE WHEN length(json::VARCHAR) <= 16777216 THEN json END AS json
 FROM read_json_objects(
     getvariable('logtrace_files'),
     format = 'newline_delimited',
     ignore_errors = true,
+    -- Foreign lines up to 64 MiB are read (and judged); DuckDB's default stops at 16 MiB.
+    maximum_object_size = 67108864,
     filename = true
 );

@@ -14,7 +14,8 @@ SELECT
     span,
     name,
     parent_id,
-    try_cast(duration_ms AS DOUBLE) AS duration_ms,
+    -- NaN, infinities and values past 1e12 ms (31 years) are no duration: NULL
+    CASE WHEN abs(try_cast(duration_ms AS DOUBLE)) <= 1e12 THEN try_cast(duration_ms AS DOUBLE) END AS duration_ms,
     status,
     error_type,
     error_message,
@@ -27,6 +28,8 @@ FROM read_json(
     getvariable('logtrace_files'),
     format = 'newline_delimited',
     ignore_errors = true,
+    -- Foreign lines up to 64 MiB are read (and judged); DuckDB's default stops at 16 MiB.
+    maximum_object_size = 67108864,
     filename = true,
     auto_detect = false,
     columns = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any
 
@@ -74,7 +75,12 @@ def compact(args: argparse.Namespace) -> int:
     progress, stop = _progress_bar(enabled=not args.json and sys.stderr.isatty())
     try:
         result = run(
-            args.dir, retention=retention, memory_limit=args.memory_limit, progress=progress
+            args.dir,
+            retention=retention,
+            memory_limit=args.memory_limit,
+            progress=progress,
+            file_mode=_mode("LOGTRACE_FILE_MODE", 0o600),
+            dir_mode=_mode("LOGTRACE_DIR_MODE", 0o700),
         )
     finally:
         stop()
@@ -94,10 +100,27 @@ def compact(args: argparse.Namespace) -> int:
 
 def _say(result: Any, *, kept: bool, verbose: bool) -> None:
     """What a compaction did, in a line (and the files, with --verbose)."""
+    left = "".join(
+        f"; {len(files)} {what} left alone (see --verbose)"
+        for files, what in (
+            (result.unreadable, "files that do not decode"),
+            (result.refused, "symlinks or others' files"),
+        )
+        if files
+    )
+    if verbose or not result.sources:
+        for path in result.unreadable:
+            print(f"  {path}: does not decode, left alone", file=sys.stderr)
+        for path in result.refused:
+            print(
+                f"  {path}: a symlink, not a regular file or another user's: not read",
+                file=sys.stderr,
+            )
     if not result.sources:
         print(
             f"nothing to compact: no closed JSONL file; {result.live} live files left alone"
             + (f"; {len(result.finished)} already compacted, removed" if result.finished else "")
+            + left
         )
         return
     ratio = result.bytes_in / result.bytes_out if result.bytes_out else 0.0
@@ -107,6 +130,7 @@ def _say(result: Any, *, kept: bool, verbose: bool) -> None:
         f"smaller), {result.lines} lines, in {result.seconds:.1f} s; "
         f"{result.live} live files left alone"
         + (f"; {result.kept_traces} failed or slow traces kept" if kept else "")
+        + left
     )
     if verbose:
         for path in result.finished:
@@ -119,6 +143,15 @@ def _publish(args: argparse.Namespace) -> Any:
     from logtrace.read.publish import publish
 
     return publish(args.dir, args.to)
+
+
+def _mode(variable: str, default: int) -> int:
+    """A mode from the environment, as configure() reads it (octal: ``600``, ``0o640``)."""
+    text = os.environ.get(variable, "").strip().lower().removeprefix("0o")
+    try:
+        return int(text, 8) if text else default
+    except ValueError:
+        raise ReadError(f"{variable}={text!r} is not an octal file mode") from None
 
 
 def _progress_bar(enabled: bool) -> tuple[Any, Any]:

@@ -254,10 +254,15 @@ def open_reader(
 
 
 def truncated_note(reader: Any) -> str:
-    count = len(reader.truncated_files)
-    if not count:
-        return ""
-    return f"; {count} compressed {'file' if count == 1 else 'files'} cut short (see --verbose)"
+    notes = []
+    for files, what in (
+        (reader.truncated_files, "compressed {} cut short"),
+        (reader.unreadable_files, "{} left out (not decodable)"),
+        (getattr(reader, "refused_files", []), "{} not read (symlink or not ours)"),
+    ):
+        if files:
+            notes.append(f"{len(files)} " + what.format("file" if len(files) == 1 else "files"))
+    return "".join(f"; {note}" for note in notes) + (" (see --verbose)" if notes else "")
 
 
 def skipped_counts(skipped: list[dict[str, Any]]) -> tuple[int, int]:
@@ -281,6 +286,11 @@ def report_skipped(reader: Any, skipped: list[dict[str, Any]] | None = None) -> 
         )
     for path in reader.unreadable_files:
         print(f"  {path}: could not be decoded, left out", file=sys.stderr)
+    for path in getattr(reader, "refused_files", []):
+        print(
+            f"  {path}: not read (a symlink, not a regular file, or another user's)",
+            file=sys.stderr,
+        )
     for path in reader.truncated_files:
         print(f"  {path}: cut short (incomplete zstd frame), read up to the cut", file=sys.stderr)
 

@@ -106,6 +106,11 @@ def _status_style(status: str | None) -> str:
 # -- the waterfall ---------------------------------------------------------------------------
 
 
+# Spans deeper than this are not drawn: one line says how many there are. A parent chain of
+# foreign data can be 100,000 long, and each level draws a wider prefix.
+DRAW_DEPTH = 64
+
+
 @dataclass
 class _Node:
     span: Row
@@ -193,6 +198,16 @@ def _render_node(
     branch = "" if top else ("└─ " if last else "├─ ")
     out.append(_span_text(span, prefix + branch, layout))
     inner = prefix if top else prefix + ("   " if last else "│  ")
+    if span["depth"] >= DRAW_DEPTH and (node.children or node.logs):
+        hidden, logs = _below(node)
+        out.append(
+            Text(
+                f"{inner}└┄ {hidden:,} spans and {logs:,} log lines deeper than {DRAW_DEPTH} "
+                "levels, not drawn (--json has them)",
+                style="yellow",
+            )
+        )
+        return
     items: list[tuple[Any, int, _Node | Row]] = [
         (c.span["start_ts"] or datetime.max, 1, c) for c in node.children
     ]
@@ -207,6 +222,18 @@ def _render_node(
             assert isinstance(item, dict)
             line = Text(inner + ("└· " if is_last else "├· "))
             out.append(line + _log_text(item))
+
+
+def _below(node: _Node) -> tuple[int, int]:
+    """How many spans and log lines lie below ``node`` (counted without recursion)."""
+    spans, logs = 0, len(node.logs)
+    stack = list(node.children)
+    while stack:
+        child = stack.pop()
+        spans += 1
+        logs += len(child.logs)
+        stack.extend(child.children)
+    return spans, logs
 
 
 def _span_text(span: Row, lead: str, layout: _Layout) -> Text:

@@ -113,6 +113,8 @@ def stats(args: argparse.Namespace) -> int:
                     "files": len(reader.files),
                     "skipped_lines": {"unreadable": unreadable, "other_json": other},
                     "truncated_files": [str(p) for p in reader.truncated_files],
+                    "unreadable_files": [str(p) for p in reader.unreadable_files],
+                    "refused_files": [str(p) for p in reader.refused_files],
                     "spans": rows,
                 }
             )
@@ -263,6 +265,12 @@ def tail(args: argparse.Namespace) -> int:
             time.sleep(args.interval)
     finally:
         follower.close()
+        if args.verbose:
+            print(
+                f"skipped {follower.skipped} lines that are not JSON objects, "
+                f"{follower.unreadable} files that do not decode",
+                file=sys.stderr,
+            )
 
 
 register("ls", ls, _ls_arguments)

@@ -50,8 +50,9 @@ def is_compacted_file(name: str) -> bool:
 def is_locked(path: Path) -> bool | None:
     """True if a process holds the file's ``flock`` (it is live), False if not, None if gone."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    except FileNotFoundError:
+        # Never through a symlink (ELOOP), never blocking on a FIFO: such a name is no file.
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
         return None
     try:
         fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)

@@ -6,7 +6,9 @@ files whose process is gone: nobody holds their ``flock``), converts them with D
 Parquet file lists its sources in its key-value metadata, and the order of the steps makes a
 crash at any point harmless:
 
-1. write the Parquet file under a hidden temporary name in the day folder, ``fsync`` it;
+1. write the Parquet file into a private (``0700``) hidden folder of the day folder, give it
+   the file mode (``0600`` by default, whatever the umask: DuckDB's ``COPY`` follows the
+   umask), ``fsync`` it;
 2. rename it into place, ``fsync`` the folder: from now on, readers leave out the JSONL files
    it lists (``logtrace.read.reader``), so each line is counted once whether they exist or not;
 3. delete the sources, ``fsync`` the folder.
@@ -15,6 +17,10 @@ A crash before 2 leaves a hidden temporary file (removed by the next run) and th
 crash after 2 leaves sources that the next run deletes without compacting them again. Running
 it twice changes nothing: the second run finds no closed file that is not already compacted.
 One compaction runs at a time per directory (an ``flock`` on ``<dir>/.compact.lock``).
+
+Hostile files are left where they are, never deleted: a source that is a symlink, not a regular
+file or another user's is not read; one that does not decode (random bytes under a ``.zst``
+name) and a ``.parquet`` that is not Parquet are named in ``CompactResult.unreadable``.
 
 Trace-aware retention (``Retention``) keeps every trace that has a failed span (or one slower
 than ``slow_ms``) in any file of the directory, of any process, already compacted or still
@@ -29,6 +35,8 @@ import fcntl
 import hashlib
 import os
 import shutil
+import stat
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -46,7 +54,9 @@ from logtrace.read.files import (
     find_files,
     find_span_files,
     is_live,
+    looks_whole,
     opened_at,
+    refused_files,
     source_name,
     span_file_of,
 )
@@ -60,6 +70,9 @@ MEMORY_LIMIT = "1GB"
 LOCK_NAME = ".compact.lock"
 TEMP_PREFIX = ".compacted-"
 SPILL_NAME = ".compact-spill"
+# Modes of what compaction creates, whatever the umask (LOGTRACE_FILE_MODE / _DIR_MODE).
+FILE_MODE = 0o600
+DIR_MODE = 0o700
 # Parquet row groups: small enough that a lookup by trace id reads little.
 ROW_GROUP_SIZE = 32_768
 
@@ -93,6 +106,8 @@ class CompactResult:
     written: list[Path] = field(default_factory=list)  # Parquet files written
     finished: list[Path] = field(default_factory=list)  # sources of an interrupted run, deleted
     live: int = 0  # JSONL files left alone: a process still writes them
+    unreadable: list[Path] = field(default_factory=list)  # left alone: they do not decode
+    refused: list[Path] = field(default_factory=list)  # never read: symlinks, others' files
     bytes_in: int = 0
     bytes_out: int = 0
     lines: int = 0  # rows written
@@ -106,6 +121,8 @@ class CompactResult:
             "written": [str(p) for p in self.written],
             "finished": [str(p) for p in self.finished],
             "live": self.live,
+            "unreadable": [str(p) for p in self.unreadable],
+            "refused": [str(p) for p in self.refused],
             "bytes_in": self.bytes_in,
             "bytes_out": self.bytes_out,
             "lines": self.lines,
@@ -121,6 +138,8 @@ def compact(
     memory_limit: str = MEMORY_LIMIT,
     batch_bytes: int = BATCH_BYTES,
     progress: Progress | None = None,
+    file_mode: int = FILE_MODE,
+    dir_mode: int = DIR_MODE,
 ) -> CompactResult:
     """Compact the closed JSONL files under ``directory`` into Parquet; delete them after.
 
@@ -130,6 +149,7 @@ def compact(
         memory_limit: DuckDB's memory limit.
         batch_bytes: about how many bytes of JSONL go into one Parquet file.
         progress: called with (bytes done, bytes in all) as batches finish.
+        file_mode, dir_mode: the modes of the Parquet files and of the work folders.
 
     Raises:
         ReadError: the directory cannot be read, or another compaction is running in it.
@@ -139,10 +159,16 @@ def compact(
     if not root.is_dir():
         raise ReadError(f"cannot compact {root}: no such directory")
     result = CompactResult()
-    with _locked(root):
+    with _locked(root, file_mode):
         _remove_leftovers(root)
-        closed, result.live = _closed_files(root)
-        listed = _listed_sources(root)
+        result.refused = refused_files(root)
+        closed, result.live = _closed_files(find_files(root))
+        compacted = find_compacted(root)
+        result.unreadable = [p for p in [*closed, *compacted] if not looks_whole(p)]
+        closed = [p for p in closed if p not in result.unreadable]
+        listed = _listed_sources(
+            [p for p in compacted if p not in result.unreadable], result.unreadable
+        )
         todo: list[Path] = []
         for path in closed:
             if (path.parent, source_name(path)) in listed:
@@ -159,6 +185,7 @@ def compact(
             import duckdb
 
             spill = root / SPILL_NAME
+            _private_folder(spill, dir_mode)
             config: dict[str, str | bool | int | float | list[str]] = {
                 "memory_limit": memory_limit,
                 "temp_directory": str(spill),
@@ -169,7 +196,10 @@ def compact(
                 done = 0
                 for batch in batches:
                     size = sum(_size(p) for p in batch)
-                    written, lines = _compact_batch(con, batch)
+                    batch = _decodable(con, batch, result.unreadable)
+                    if not batch:
+                        continue
+                    written, lines = _compact_batch(con, batch, file_mode, dir_mode)
                     result.written.append(written)
                     result.sources.extend(batch)
                     result.lines += lines
@@ -187,9 +217,17 @@ def compact(
 
 
 @contextlib.contextmanager
-def _locked(root: Path) -> Iterator[None]:
-    fd = os.open(root / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+def _locked(root: Path, mode: int) -> Iterator[None]:
     try:
+        fd = os.open(root / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, mode)
+    except OSError as exc:  # a symlink planted there (ELOOP), say
+        raise ReadError(f"cannot lock {root / LOCK_NAME}: {exc.strerror}") from None
+    try:
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode) or status.st_uid != os.geteuid():
+            raise ReadError(f"cannot lock {root / LOCK_NAME}: not a regular file of this user")
+        if stat.S_IMODE(status.st_mode) != mode:
+            os.fchmod(fd, mode)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -200,12 +238,21 @@ def _locked(root: Path) -> Iterator[None]:
 
 
 def _remove_leftovers(root: Path) -> None:
-    """Temporary Parquet files of a compaction that died before renaming them, and span files
-    whose compacted file was never renamed into place: never counted."""
-    for folder in [root, *(p for p in root.iterdir() if p.is_dir())]:
+    """Work folders and files of a compaction that died before renaming, and span files whose
+    compacted file was never renamed into place: never counted.
+
+    Only this user's, and never through a symlink (``unlink`` and ``rmtree`` do not follow).
+    """
+    folders = [root, *(p for p in root.iterdir() if p.is_dir() and not p.is_symlink())]
+    for folder in folders:
         for path in folder.glob(f"{TEMP_PREFIX}*"):
             with contextlib.suppress(OSError):
-                path.unlink()
+                if path.lstat().st_uid != os.geteuid():
+                    continue
+                if path.is_dir() and not path.is_symlink():
+                    shutil.rmtree(path)
+                else:
+                    path.unlink()
     compacted = set(find_compacted(root))
     for path in find_span_files(root):
         if path.with_name(f.COMPACTED_PREFIX + path.name[len(f.SPANS_PREFIX) :]) not in compacted:
@@ -213,10 +260,10 @@ def _remove_leftovers(root: Path) -> None:
                 path.unlink()
 
 
-def _closed_files(root: Path) -> tuple[list[Path], int]:
+def _closed_files(logs: list[Path]) -> tuple[list[Path], int]:
     """The JSONL files no process writes any more, named like logtrace's; and how many are live."""
     closed, live = [], 0
-    for path in find_files(root):
+    for path in logs:
         if not _named_like_ours(path):
             continue
         state = is_live(path)
@@ -233,9 +280,9 @@ def _named_like_ours(path: Path) -> bool:
     return opened_at(path) is not None
 
 
-def _listed_sources(root: Path) -> set[tuple[Path, str]]:
-    """(folder, source name) of every JSONL file that a compacted file already holds."""
-    found = find_compacted(root)
+def _listed_sources(found: list[Path], unreadable: list[Path]) -> set[tuple[Path, str]]:
+    """(folder, source name) of every JSONL file that a compacted file already holds; a file
+    whose footer cannot be read goes to ``unreadable``."""
     if not found:
         return set()
     import duckdb
@@ -243,7 +290,36 @@ def _listed_sources(root: Path) -> set[tuple[Path, str]]:
     from logtrace.read.views import listed_sources
 
     with duckdb.connect() as con:
-        return listed_sources(con, found)
+        try:
+            return listed_sources(con, found)
+        except duckdb.Error:
+            pass
+        sources: set[tuple[Path, str]] = set()
+        for path in found:
+            try:
+                sources |= listed_sources(con, [path])
+            except duckdb.Error:
+                unreadable.append(path)
+        return sources
+
+
+def _decodable(con: Any, batch: list[Path], unreadable: list[Path]) -> list[Path]:
+    """The files of ``batch`` that DuckDB reads to the end; the others go to ``unreadable``."""
+    import duckdb
+
+    kept = []
+    for path in batch:
+        try:
+            con.execute(
+                "SELECT count(*) FROM read_json_objects($f, format = 'newline_delimited', "
+                "ignore_errors = true, maximum_object_size = 67108864)",
+                {"f": str(path)},
+            ).fetchall()
+        except duckdb.Error:
+            unreadable.append(path)
+            continue
+        kept.append(path)
+    return kept
 
 
 def _batches(paths: list[Path], limit: int) -> Iterator[list[Path]]:
@@ -285,14 +361,18 @@ def _prepare(con: Any, root: Path, retention: Retention | None) -> int | None:
     return len(keep)
 
 
-def _compact_batch(con: Any, batch: list[Path]) -> tuple[Path, int]:
+def _compact_batch(con: Any, batch: list[Path], file_mode: int, dir_mode: int) -> tuple[Path, int]:
     """Write one Parquet file from ``batch``, put it in place durably, delete the sources."""
     from logtrace.read.reader import query_text
 
     folder = batch[0].parent
     sources = sorted({source_name(p) for p in batch})
     digest = hashlib.sha1("\n".join(sources).encode()).hexdigest()[:12]
-    work = folder / f"{TEMP_PREFIX}{digest}{f.COMPACTED_SUFFIX}"
+    # DuckDB creates the file with the umask's mode: inside a folder only we can enter, so it
+    # is never readable by others, not even before the chmod below.
+    private = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=folder))
+    os.chmod(private, dir_mode & 0o700)
+    work = private / f"{digest}{f.COMPACTED_SUFFIX}"
     con.execute("SET VARIABLE compact_files = ?", [[str(p) for p in batch]])
     select = query_text("compact_lines").rstrip().rstrip(";")
     metadata = {f.COMPACTED_SOURCES: orjson.dumps(sources).decode(), f.COMPACTED_FORMAT: "1"}
@@ -308,12 +388,15 @@ def _compact_batch(con: Any, batch: list[Path]) -> tuple[Path, int]:
         f"{last.strftime(f.FILE_TIME_FORMAT)}_{digest}{f.COMPACTED_SUFFIX}"
     )
     target = folder / name
+    os.chmod(work, file_mode)
     _fsync(work)
     # The span rows first: the compacted file, renamed last, is what makes both count.
-    spans_work = folder / f"{TEMP_PREFIX}{digest}.spans{f.COMPACTED_SUFFIX}"
+    spans_work = private / f"{digest}.spans{f.COMPACTED_SUFFIX}"
     write_span_rows(con, work, spans_work, sources)
+    os.chmod(spans_work, file_mode)
     os.replace(spans_work, span_file_of(target))
     os.replace(work, target)
+    private.rmdir()
     _sync_folders({folder})
     for path in batch:
         _unlink(path)
@@ -363,6 +446,17 @@ def _unlink(path: Path) -> bool:
     except FileNotFoundError:
         return False
     return True
+
+
+def _private_folder(path: Path, mode: int) -> None:
+    """Make ``path`` a folder of this user with ``mode``, whatever the umask (DuckDB spills
+    there: its files are then out of others' reach)."""
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(path, 0o700)
+    status = os.lstat(path)
+    if not stat.S_ISDIR(status.st_mode) or status.st_uid != os.geteuid():
+        raise ReadError(f"cannot use {path}: not a folder of this user")
+    os.chmod(path, mode)
 
 
 def _fsync(path: Path) -> None:

@@ -13,9 +13,11 @@ hold it: :func:`prune`.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import re
+import stat
 from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -82,6 +84,26 @@ def is_live(path: Path) -> bool | None:
     return is_locked(path)
 
 
+def is_own_regular_file(status: os.stat_result, owners: frozenset[int]) -> bool:
+    """A regular file (not a symlink, a FIFO, a device) owned by one of ``owners``."""
+    return stat.S_ISREG(status.st_mode) and status.st_uid in owners
+
+
+def owners_of(path: str | os.PathLike[str]) -> frozenset[int]:
+    """Whose files are read under ``path``: this user's, and those of the owner of ``path``
+    itself (root reading a service's folder reads the service's files, not a third user's)."""
+    owners = {os.geteuid()}
+    with contextlib.suppress(OSError):
+        owners.add(os.stat(path).st_uid)
+    return frozenset(owners)
+
+
+def refused_files(path: str | os.PathLike[str]) -> list[Path]:
+    """The files under ``path`` named like logtrace's that are never read: symlinks, files that
+    are not regular, files of another user than this one and the folder's owner."""
+    return sorted(_list(path, safe=False))
+
+
 def find_files(path: str | os.PathLike[str]) -> list[Path]:
     """The log files under ``path``: a directory (searched recursively), one file, or a glob.
 
@@ -130,9 +152,26 @@ def find_span_files(path: str | os.PathLike[str]) -> set[Path]:
     return {p for p in _list(path) if is_span_file(p.name)}
 
 
-def _list(path: str | os.PathLike[str]) -> list[Path]:
+def _list(path: str | os.PathLike[str], safe: bool = True) -> list[Path]:
+    """The files under ``path``: an existing path is a path, never a glob, whatever characters
+    its name has (``logs[1]``). Inside it nothing is followed: symlinks (to files or folders),
+    files that are not regular and other users' files are left out (``safe=False``: only
+    those)."""
+    owners = owners_of(path)
+    kept = []
+    for candidate in _candidates(path):
+        try:
+            own = is_own_regular_file(os.lstat(candidate), owners)
+        except OSError:
+            continue  # gone since the walk
+        if own is safe:
+            kept.append(candidate)
+    return kept
+
+
+def _candidates(path: str | os.PathLike[str]) -> list[Path]:
     text = os.fspath(path)
-    if _GLOB_MAGIC.search(text):
+    if not os.path.exists(text) and _GLOB_MAGIC.search(text):
         return [Path(p) for p in glob.glob(text, recursive=True) if os.path.isfile(p)]
     if os.path.isdir(text):
         return _walk(text)
@@ -149,8 +188,12 @@ def _walk(directory: str) -> list[Path]:
     def fail(error: OSError) -> None:
         raise ReadError(f"cannot read {error.filename or directory}: {error.strerror}")
 
+    # os.walk does not descend into symlinked folders; they are listed (and refused) as files.
     for root, dirs, files in os.walk(directory, onerror=fail):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        files += [d for d in dirs if os.path.islink(os.path.join(root, d))]
+        dirs[:] = sorted(
+            d for d in dirs if not d.startswith(".") and not os.path.islink(os.path.join(root, d))
+        )
         found.extend(
             Path(root, name)
             for name in files
@@ -216,6 +259,36 @@ def time_range(files: list[Path]) -> tuple[datetime, datetime] | None:
     if first is None or last is None:
         return None
     return first, last
+
+
+_PARQUET_MAGIC = b"PAR1"
+
+
+def looks_whole(path: Path) -> bool:
+    """Tell whether a file has the shape of its kind, from a few bytes, without decoding it.
+
+    A ``.parquet`` file starts and ends with ``PAR1`` and its footer length fits in it; a
+    ``.jsonl.zst`` file starts with a zstd (or skippable) frame. Random bytes under such a name
+    are left out by the reader (and named), never deleted.
+    """
+    name = path.name
+    try:
+        with path.open("rb") as file:
+            size = os.fstat(file.fileno()).st_size
+            head = file.read(4)
+            if name.endswith(f.COMPACTED_SUFFIX):
+                if size < 12 or head != _PARQUET_MAGIC:
+                    return False
+                file.seek(size - 8)
+                tail = file.read(8)
+                footer = int.from_bytes(tail[:4], "little")
+                return tail[4:] == _PARQUET_MAGIC and 0 < footer <= size - 12
+            if name.endswith(f.ROTATED_SUFFIX) and size >= 4:
+                magic = int.from_bytes(head, "little")
+                return magic == _ZSTD_MAGIC or magic & 0xFFFFFFF0 == _SKIPPABLE_MAGIC
+    except OSError:
+        return True  # gone or unreadable now: the reader's retries deal with that
+    return True
 
 
 _ZSTD_MAGIC = 0xFD2FB528

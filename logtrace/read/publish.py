@@ -121,8 +121,11 @@ class _DirectoryStore(_Store):
                 stale.unlink()
         work = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         try:
-            fd = os.open(work, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o640)
+            # O_EXCL and O_NOFOLLOW: a symlink planted under the work name is never followed.
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+            fd = os.open(work, flags, 0o640)
             try:
+                os.fchmod(fd, 0o640)  # whatever the umask
                 _write_all(fd, data)
                 os.fsync(fd)
             finally:

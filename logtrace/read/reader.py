@@ -33,6 +33,8 @@ from logtrace.read.files import (
     ReadError,
     find_files,
     find_history,
+    looks_whole,
+    refused_files,
     prune,
     source_name,
     span_file_of,
@@ -63,6 +65,7 @@ from logtrace.read.trace import (
     normalize_trace_id,
 )
 from logtrace.read.views import as_rows, empty_select, empty_view, first_line, listed_sources
+from logtrace.read.tree import tree_order
 
 __all__ = [
     "COMPACTION_FILES",
@@ -123,8 +126,11 @@ class Reader:
         self.files: list[Path] = []
         # Every file of the directory (before the time window), for lookups of one trace.
         self.all_files: list[Path] = []
-        # Files DuckDB could not read (a corrupt .zst); left out of every query.
+        # Files DuckDB could not read (a corrupt .zst, a .parquet that is not Parquet, a line
+        # past 64 MiB); left out of every query, never deleted.
         self.unreadable_files: list[Path] = []
+        # What looks_whole found per file: (size, mtime_ns, whole).
+        self._looked: dict[Path, tuple[int, int, bool]] = {}
         # What _complete found per .jsonl.zst file: (size, mtime_ns, complete).
         self._checked: dict[Path, tuple[int, int, bool]] = {}
         # The files the last trace() answered from (fewer than all_files when pruned).
@@ -145,8 +151,11 @@ class Reader:
         JSONL files listed as sources by a compacted file are left out; with a time window
         (``since``/``until``, widened by LONG_TRACE), so is every file that cannot hold it.
         """
-        bad = set(self.unreadable_files)
         listed_jsonl, listed_parquet, self._span_files = _find_all(self.locations)
+        for path in listed_jsonl + listed_parquet:
+            if path not in self.unreadable_files and not self._looks_whole(path):
+                self.unreadable_files.append(path)
+        bad = set(self.unreadable_files)
         jsonl = [p for p in listed_jsonl if p not in bad]
         parquet = [p for p in listed_parquet if p not in bad]
         compacted = self._compacted_sources(jsonl, parquet)
@@ -181,6 +190,28 @@ class Reader:
         complete = zstd_complete(path)
         self._checked[path] = (stat.st_size, stat.st_mtime_ns, complete)
         return complete
+
+    @property
+    def refused_files(self) -> list[Path]:
+        """Files never opened: symlinks, files that are not regular, other users' files.
+
+        Listed when asked (``--verbose``, ``stats``), not on every refresh.
+        """
+        local = [p for p in self.locations if not is_url(p)]
+        return sorted(p for location in local for p in refused_files(location))
+
+    def _looks_whole(self, path: Path) -> bool:
+        """``looks_whole`` (magic numbers, a Parquet footer), once per size and mtime."""
+        try:
+            status = path.stat()
+        except OSError:
+            return True  # gone: the next listing will not have it
+        known = self._looked.get(path)
+        if known is not None and known[:2] == (status.st_size, status.st_mtime_ns):
+            return known[2]
+        whole = looks_whole(path)
+        self._looked[path] = (status.st_size, status.st_mtime_ns, whole)
+        return whole
 
     def _point(self, files: list[Path]) -> None:
         """Point the views at ``files``: set the variables the views read when queried.
@@ -236,7 +267,19 @@ class Reader:
         files next to JSONL files are read: after a completed compaction, none.
         """
         folders = {p.parent for p in jsonl}
-        return listed_sources(self._con, [p for p in parquet if p.parent in folders])
+        nearby = [p for p in parquet if p.parent in folders]
+        try:
+            return listed_sources(self._con, nearby)
+        except duckdb.Error:
+            pass  # one of them is not Parquet after all: find which, leave it out
+        sources: set[tuple[Path, str]] = set()
+        for path in nearby:
+            try:
+                sources |= listed_sources(self._con, [path])
+            except duckdb.Error:
+                self.unreadable_files.append(path)
+                parquet.remove(path)
+        return sources
 
     # -- running SQL -----------------------------------------------------------------------------
 
@@ -337,7 +380,7 @@ class Reader:
                 con.execute(query_text(view))
             full = self._resolve_in(prefix)
             summary = self._run("SELECT * FROM traces WHERE trace_id = $t", {"t": full})
-            spans = self._query("trace_tree", trace_id=full)
+            spans = tree_order(self._query("trace_spans", trace_id=full))
             logs = self._query("trace_logs", trace_id=full)
         finally:
             con.execute("SET schema = 'main'")
@@ -349,7 +392,8 @@ class Reader:
         Only the variables change (the views read them when queried): no view is created.
         """
         con = self._con
-        jsonl, parquet, spans, bare = self._set_variables(files)
+        bad = set(self.unreadable_files)
+        jsonl, parquet, spans, bare = self._set_variables([p for p in files if p not in bad])
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {_TRACE_SCHEMA}")
         lines = f"{_TRACE_SCHEMA}.jsonl_lines"
         if jsonl:
@@ -423,18 +467,33 @@ class Reader:
         return str(found[0])
 
     def _with_retries(self, action: Callable[[], _T]) -> _T:
-        """Run ``action``; after an IO error (a file gone, one that does not decode), list the
-        files again and retry; any DuckDB error in the end is a ReadError (its first line)."""
-        for attempt in range(_ATTEMPTS):
+        """Run ``action``; after an error naming one of the files (one that does not decode, a
+        Parquet file that is not one, a line too long), leave that file out and retry; after
+        another IO error (a file gone), list the files again and retry. Any DuckDB error in the
+        end is a ReadError (its first line)."""
+        io_errors = 0
+        while True:
             try:
                 return action()
-            except duckdb.IOException as error:
-                if attempt == _ATTEMPTS - 1:
+            except duckdb.Error as error:
+                named = self._file_named_in(str(error))
+                if named is not None:
+                    self._con.execute("SET schema = 'main'")
+                    self.unreadable_files.append(named)
+                    self.refresh()
+                    continue
+                io_errors += 1
+                if not isinstance(error, duckdb.IOException) or io_errors >= _ATTEMPTS:
                     raise ReadError(first_line(error)) from None
                 self._recover()
-            except duckdb.Error as error:
-                raise ReadError(first_line(error)) from None
-        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _file_named_in(self, message: str) -> Path | None:
+        """The existing file, not yet left out, whose path a DuckDB error message names."""
+        known = {*self.all_files, *self.files, *self.trace_files}
+        for path in sorted(known, key=lambda p: len(str(p)), reverse=True):
+            if str(path) in message and path not in self.unreadable_files and path.exists():
+                return path
+        return None
 
     def _recover(self) -> None:
         """After an IO error: list the files again and leave out the ones DuckDB cannot read."""
@@ -446,7 +505,7 @@ class Reader:
             try:
                 self._con.execute(
                     "SELECT count(*) FROM read_json_objects($f, format = 'newline_delimited', "
-                    "ignore_errors = true)",
+                    "ignore_errors = true, maximum_object_size = 67108864)",
                     {"f": str(path)},
                 ).fetchall()
             except duckdb.Error:

@@ -20,6 +20,9 @@ import orjson
 from logtrace.format import fields as f
 from logtrace.read.files import ReadError, find_files
 
+# A line longer than this is skipped (and counted), as the DuckDB views skip it.
+MAX_LINE = 16 * 2**20
+
 
 class Follower:
     """The new lines of the log files under ``path``, poll after poll.
@@ -34,6 +37,8 @@ class Follower:
         self._open: dict[Path, _Followed] = {}
         self._seen: set[Path] = set()
         self._pending_whole: list[Path] = []
+        self.skipped = 0  # lines that are not JSON objects (or longer than MAX_LINE)
+        self.unreadable = 0  # closed files that do not decode
         files = self._list()
         for file in files:
             self._seen.add(file)
@@ -51,11 +56,13 @@ class Follower:
         """The lines written since the last poll, parsed; lines that are not JSON are skipped."""
         for raw in self._poll_raw():
             try:
-                value = orjson.loads(raw)
+                value = orjson.loads(raw) if len(raw) <= MAX_LINE else None
             except orjson.JSONDecodeError:
-                continue
+                value = None
             if isinstance(value, dict):
                 yield value
+            else:
+                self.skipped += 1
 
     def close(self) -> None:
         """Close the files still open."""
@@ -82,7 +89,7 @@ class Follower:
 
     def _poll_raw(self) -> Iterator[bytes]:
         for path in self._pending_whole:
-            yield from _whole(path)
+            yield from self._whole(path)
         self._pending_whole = []
         current = set(self._list())
         # Files already followed first: a rotated file's last lines come before its successor's.
@@ -105,9 +112,17 @@ class Follower:
                     # (it is in place before the plain file goes).
                     compressed = Path(f"{path}.zst")
                     self._seen.update((path, compressed))
-                    yield from _whole(compressed)
+                    yield from self._whole(compressed)
             elif Path(str(path)[: -len(".zst")]) not in self._seen:
-                yield from _whole(path)
+                yield from self._whole(path)
+
+    def _whole(self, path: Path) -> Iterator[bytes]:
+        """The lines of a closed file, read in pieces: a zstd bomb or a huge line costs a
+        bounded amount of memory (a line past MAX_LINE is skipped as it streams by)."""
+        try:
+            yield from _lines(path)
+        except Exception:  # a file that vanished or does not decode: what it gave is shown
+            self.unreadable += 1
 
 
 class _Followed:
@@ -131,13 +146,28 @@ class _Followed:
         self.partial = b""
 
 
-def _whole(path: Path) -> Iterator[bytes]:
-    try:
-        data = path.read_bytes()
+def _lines(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as raw:
+        stream: BinaryIO = raw
         if path.name.endswith(".zst"):
             import zstandard
 
-            data = zstandard.ZstdDecompressor().decompressobj().decompress(data)
-    except Exception:  # a file that vanished or does not decode: nothing to show
-        return
-    yield from (line for line in data.split(b"\n") if line.strip())
+            stream = zstandard.ZstdDecompressor().stream_reader(raw)
+        partial = b""
+        too_long = False
+        while chunk := stream.read(1 << 20):
+            *complete, rest = chunk.split(b"\n")
+            for line in complete:
+                if too_long or len(partial) + len(line) > MAX_LINE:
+                    yield b"\0"  # counted as skipped, never parsed
+                elif (whole := partial + line).strip():
+                    yield whole
+                partial, too_long = b"", False
+            if too_long or len(partial) + len(rest) > MAX_LINE:
+                partial, too_long = b"", True
+            else:
+                partial += rest
+        if too_long:
+            yield b"\0"
+        elif partial.strip():
+            yield partial

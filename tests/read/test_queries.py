@@ -20,6 +20,7 @@ from logtrace.read.reader import (
     query_names,
     query_text,
 )
+from logtrace._tree import tree_order
 
 FILTERS = {
     "since": None,
@@ -52,6 +53,7 @@ def params_for(name: str, written: Written) -> dict[str, Any]:
         "span_percentiles": FILTERS,
         "unfinished_spans": {"now": datetime(2100, 1, 1), "limit": 10},
         "trace_tree": {"trace_id": failed},
+        "trace_spans": {"trace_id": failed},
         "trace_logs": {"trace_id": failed},
         "trace_ids": {"prefix": failed[:16]},
         "trace_lines": {"text": failed},
@@ -75,6 +77,7 @@ def test_every_file_is_covered() -> None:
         "span_percentiles",
         "unfinished_spans",
         "trace_tree",
+        "trace_spans",
         "trace_logs",
         "trace_ids",
         "trace_lines",
@@ -147,6 +150,9 @@ def test_every_question_runs(reader: Reader, written: Written, name: str) -> Non
     elif name == "trace_tree":
         assert [r["depth"] for r in rows] == [0, 1, 2, 2, 1]
         assert rows[0]["top_reason"] == "root"
+    elif name == "trace_spans":
+        # The Python build of the tree gives trace_tree.sql's rows exactly.
+        assert tree_order(rows) == reader.query("trace_tree", **params_for(name, written))
     elif name == "trace_logs":
         assert [r["ts"] for r in rows] == sorted(r["ts"] for r in rows)
         assert {r["trace_id"] for r in rows} == {failed}

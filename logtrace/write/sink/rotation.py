@@ -19,6 +19,8 @@ import contextlib
 import errno
 import fcntl
 import os
+import stat
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -36,6 +38,8 @@ _TMP_SUFFIX = ".tmp"
 STALE_SECONDS = 3600.0
 _ZSTD_LEVEL = 3
 # Link failures that mean "this filesystem has no hard links": fall back to rename.
+# Reading a file of the folder: never through a symlink (ELOOP), never blocking on a FIFO.
+_READ_FLAGS = os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK
 _NO_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS, errno.EMLINK}
 
 # Descriptors held by background work (compression) in this process. A forked child inherits
@@ -73,6 +77,7 @@ def open_live(
         day, name = file_name(service, host, pid, opened_ms)
         folder = directory / day
         make_dirs(folder, dir_mode)
+        check_folder(directory, folder)
         path = folder / name
         work = folder / f".{name}{_NEW_SUFFIX}"
         if os.path.lexists(f"{path}.zst"):
@@ -97,6 +102,30 @@ def open_live(
         _unlink(work)
         opened_ms += 1
     raise FileExistsError(errno.EEXIST, "no free file name", str(directory))
+
+
+_warned: set[str] = set()
+
+
+def check_folder(directory: Path, folder: Path) -> None:
+    """Refuse a day folder that is a symlink or another user's; say once on stderr when the
+    log folder or a day folder is writable by others (others could plant files there).
+
+    Raises:
+        OSError: the day folder is not a folder of this user (the sink reports it in-band).
+    """
+    status = os.lstat(folder)
+    if not stat.S_ISDIR(status.st_mode) or status.st_uid != os.geteuid():
+        raise OSError(errno.EPERM, "not a folder of this user (a symlink?)", str(folder))
+    for path, mode in ((directory, os.stat(directory).st_mode), (folder, status.st_mode)):
+        if mode & 0o022 and str(path) not in _warned:
+            _warned.add(str(path))
+            with contextlib.suppress(Exception):
+                print(
+                    f"logtrace: {path} is writable by others ({stat.filemode(mode)}): they can "
+                    "plant or remove files there; use a folder only you can write",
+                    file=sys.stderr,
+                )
 
 
 def _link(work: Path, path: Path) -> bool:
@@ -153,7 +182,15 @@ def compress(fd: int, path: Path) -> Path:
     mode = source.st_mode & 0o777
     target = path.with_name(path.name + ".zst")
     work = path.with_name(f".{path.name}.zst{_TMP_SUFFIX}")
-    out = hold(os.open(work, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, mode))
+    # O_EXCL and O_NOFOLLOW: never through a symlink planted under the work name. The caller
+    # holds the source's lock, so an existing work file is a dead run's (or planted): unlink
+    # it (that removes a symlink, not its target) and create ours.
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        out = hold(os.open(work, flags, mode))
+    except FileExistsError:
+        _unlink(work)
+        out = hold(os.open(work, flags, mode))
     try:
         os.fchmod(out, mode)
         with open(fd, "rb", closefd=False) as src, open(out, "wb", closefd=False) as dst:
@@ -230,16 +267,19 @@ def compress_orphans(directory: Path) -> list[Path]:
 def compress_if_dead(path: Path) -> Path | None:
     """Compress one plain file if no process holds its lock; return the ``.zst`` path or None."""
     try:
-        fd = hold(os.open(path, os.O_RDONLY | os.O_CLOEXEC))
-    except FileNotFoundError:
-        return None
+        fd = hold(os.open(path, _READ_FLAGS))
+    except (FileNotFoundError, OSError):
+        return None  # gone, or a symlink (ELOOP): nothing of ours to compress
     try:
+        held = os.fstat(fd)
+        if not stat.S_ISREG(held.st_mode) or held.st_uid != os.geteuid():
+            return None  # a FIFO, a device, another user's file: never copied into the folder
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             return None
         # The lock is ours, but the name may have been compressed and removed meanwhile.
-        now, held = os.stat(path), os.fstat(fd)
+        now = os.lstat(path)
         if (now.st_dev, now.st_ino) != (held.st_dev, held.st_ino):
             return None
         return compress(fd, path)
