@@ -34,8 +34,8 @@ from logtrace.read.files import (
     find_files,
     find_history,
     looks_whole,
-    refused_files,
     prune,
+    refused_files,
     source_name,
     span_file_of,
     time_range,
@@ -64,8 +64,8 @@ from logtrace.read.trace import (
     is_complete,
     normalize_trace_id,
 )
-from logtrace.read.views import as_rows, empty_select, empty_view, first_line, listed_sources
 from logtrace.read.tree import tree_order
+from logtrace.read.views import as_rows, empty_select, empty_view, first_line, listed_sources
 
 __all__ = [
     "COMPACTION_FILES",

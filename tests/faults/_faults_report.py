@@ -53,6 +53,11 @@ ROWS = {
     "sql_injection": "SQL injection through every CLI argument that reaches a query",
     "owner_only": "files `0600`, folders `0700` under umask `000`",
     "redaction": "redaction canary: secrets planted everywhere",
+    "canary": "redaction canary, 6-character pieces, after `compact` (Parquet)",
+    "owner_only_all": "everything made `0600`/`0700` under umask `000`, Parquet included",
+    "symlinks": "symlinks planted in the log folder",
+    "poison": "poison lines and files: each x every command",
+    "deep_tree": "a parent chain 100,000 deep (foreign data)",
 }
 
 

@@ -20,7 +20,7 @@ from logtrace.read.reader import (
     query_names,
     query_text,
 )
-from logtrace._tree import tree_order
+from logtrace.read.tree import tree_order
 
 FILTERS = {
     "since": None,
