@@ -46,6 +46,8 @@ EXTENSION_MODULES = (
     "logtrace.cli.demo",
     "logtrace.cli.compact",
     "logtrace.cli.export",
+    "logtrace.cli.analytics",
+    "logtrace.cli.check",
 )
 
 

@@ -249,6 +249,10 @@ def _span_text(span: Row, lead: str, layout: _Layout) -> Text:
     shown = "unfinished" if status == "unfinished" else duration(span["duration_ms"])
     text.append(f"{shown:>11} ", style=_status_style(status) if status != "ok" else "")
     text.append_text(_bar(span, layout))
+    if span.get("collapsed"):
+        text.append_text(_folded(span))
+    if span.get("critical_ms"):
+        text.append(f"  ◆ critical {duration(span['critical_ms'])}", style="bold magenta")
     reason = span.get("top_reason")
     if reason == "missing_parent":
         text.append(f"  parent {span['parent_id']} not in the files", style="yellow")
@@ -259,6 +263,21 @@ def _span_text(span: Row, lead: str, layout: _Layout) -> Text:
     more = extras(span.get("attributes"), 80)
     if more:
         text.append("  " + more, style="dim")
+    return text
+
+
+def _folded(span: Row) -> Text:
+    """What a row of folded siblings adds: their p50/p95/max, failures, what it hides."""
+    text = Text(
+        f"  p50 {duration(span['p50_ms'])}  p95 {duration(span['p95_ms'])}"
+        f"  max {duration(span['max_ms'])}",
+        style="cyan",
+    )
+    if span.get("failed"):
+        text.append(f", {span['failed']} failed", style="red")
+    if span.get("unfinished"):
+        text.append(f", {span['unfinished']} unfinished", style="yellow")
+    text.append(f"  ({span['hidden']} spans folded)", style="dim")
     return text
 
 

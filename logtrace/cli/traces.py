@@ -65,6 +65,9 @@ def _show_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--width", type=int, default=40, help="width of the duration bars (default 40)"
     )
+    from logtrace.cli.analytics import show_arguments
+
+    show_arguments(parser)
 
 
 def show(args: argparse.Namespace) -> int:
@@ -74,13 +77,16 @@ def show(args: argparse.Namespace) -> int:
     time; each shows its service[pid], duration and a bar on the trace's time scale. Failed
     spans are red with their error, unfinished ones marked; log lines sit under their span in
     time order. The id may be abbreviated to a unique prefix of 8+ hex digits, as with git.
+    --critical-path marks the spans on the critical path; --collapse folds repeated siblings
+    into one row (N × name, p50/p95/max, failures), --expand NAME keeps a group open.
     """
+    from logtrace.cli.analytics import show_trace
     from logtrace.cli.render import waterfall
 
     with open_reader(args) as reader:
-        trace = reader.trace(args.trace_id)
+        trace, extra = show_trace(reader.trace(args.trace_id), args)
         if args.json:
-            print_json({"trace": trace.summary, "spans": trace.spans, "logs": trace.logs})
+            print_json({"trace": trace.summary, "spans": trace.spans, "logs": trace.logs, **extra})
         else:
             console = make_console()
             for line in waterfall(trace, bar_width=max(5, args.width)):
@@ -91,17 +97,25 @@ def show(args: argparse.Namespace) -> int:
 
 
 def _stats_arguments(parser: argparse.ArgumentParser) -> None:
+    from logtrace.cli.analytics import stats_arguments
+
     add_filters(parser, spans=True)
+    stats_arguments(parser)
 
 
 def stats(args: argparse.Namespace) -> int:
     """Count, error rate and p50/p95/p99 durations per span name; lines skipped.
 
     Filters apply to spans. Example: logtrace stats --since 1d --service worker
+    --every 5m: per time bucket instead (count, errors, error rate, p50/p95/p99, max).
     """
     from logtrace.cli.render import duration, table
 
     params = filter_options(args)
+    if args.every is not None:
+        from logtrace.cli.analytics import stats_every
+
+        return stats_every(args, params)
     with open_reader(args, params["since"], params["until"]) as reader:
         name, given = attr_variant("span_percentiles", params)
         rows = reader.query(name, **given)

@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 import duckdb
 
 from logtrace.format import fields as f
+from logtrace.read.analytics.methods import Analytics
 from logtrace.read.files import (
     CLOCK_SKEW,
     LONG_TRACE,
@@ -94,13 +95,14 @@ _T = TypeVar("_T")
 Location = str | os.PathLike[str]
 
 
-class Reader:
+class Reader(Analytics):
     """A DuckDB connection with the views of logtrace over a set of files.
 
     ``reader.sql("select * from traces")`` gives a DuckDB relation (``.show()``,
     ``.fetchall()``); ``reader.query("slowest_traces", since=None, limit=5)`` runs a file of
     ``queries/``; ``reader.trace("0194f3a2")`` reads one trace. ``reader.connection`` is the
-    connection itself.
+    connection itself. The analytics (``critical_path``, ``compare``, ``check``, ``advise``,
+    ``timeseries`` ...) are methods too: see :mod:`logtrace.read.analytics.methods`.
     """
 
     def __init__(

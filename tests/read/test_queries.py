@@ -65,6 +65,38 @@ def params_for(name: str, written: Written) -> dict[str, Any]:
         "trace_span_rows": {"prefix": failed[:16]},
         "trace_compacted_span_lines": {"prefix": failed[:16]},
         "export_lines": {"trace_ids": [failed], "untraced": False},
+        # The analytics' own (tests/read/analytics/test_analytics_queries.py checks them).
+        "span_timeseries": {
+            "every_ms": 60_000,
+            "since": None,
+            "until": None,
+            "service": None,
+            "name": None,
+        },
+        "span_samples": {
+            "since": None,
+            "until": None,
+            "service": None,
+            "name": None,
+            "attr_key": "task_id",
+            "attr_value": "1",
+        },
+        "window_spans": {"since": None, "until": None, "name": None, "limit": 10},
+        "slo_counts": {
+            "since": datetime(2000, 1, 1),
+            "until": datetime(2100, 1, 1),
+            "name": None,
+            "service": None,
+            "latency_ms": None,
+        },
+        "event_counts": {
+            "event": "x",
+            "since": None,
+            "until": None,
+            "service": None,
+            "level": None,
+        },
+        "dropped_lines": {"since": None, "until": None, "service": None},
     }[name]
 
 
@@ -89,6 +121,12 @@ def test_every_file_is_covered() -> None:
         "recent_traces_no_attr",
         "span_percentiles_no_attr",
         "export_lines",
+        "span_timeseries",
+        "span_samples",
+        "window_spans",
+        "slo_counts",
+        "event_counts",
+        "dropped_lines",
     }
     # compacted.sql and compact_lines.sql run in test_compact.py, on compacted files.
     assert set(ALL_FILES) == set(VIEW_FILES) | questions | set(COMPACTION_FILES)
