@@ -44,8 +44,8 @@ TRACE_ID = (
 
 
 def grow(source: Path, out: Path, copies: int) -> None:
-    """Write ``copies`` time-shifted copies of the compacted history ``source`` into ``out``."""
-    shutil.rmtree(out, ignore_errors=True)
+    """Write ``copies`` time-shifted copies of the compacted history ``source`` into ``out``
+    (files already there, of an earlier run cut short, are kept)."""
     con = duckdb.connect()
     for k in range(copies):
         shift = SHIFT * k
@@ -56,7 +56,10 @@ def grow(source: Path, out: Path, copies: int) -> None:
             day = out / start.strftime("%Y-%m-%d")
             day.mkdir(parents=True, exist_ok=True)
             stem = f"{start:%Y%m%dT%H%M%S}_{end:%Y%m%dT%H%M%S}_{digest[:9]}{k:03x}"
-            for kind in ("compacted", "spans"):
+            for kind in ("spans", "compacted"):
+                target = day / f"{kind}_{stem}.parquet"
+                if target.exists():
+                    continue
                 file = path.with_name(path.name.replace("compacted_", f"{kind}_", 1))
                 select = SHIFTED[kind].format(
                     tid=TRACE_ID.format(ms=int(shift / dt.timedelta(milliseconds=1)))
@@ -64,10 +67,10 @@ def grow(source: Path, out: Path, copies: int) -> None:
                 order = "trace_id, span_id" if kind == "spans" else "ts"
                 con.execute(
                     f"COPY (SELECT {select} FROM read_parquet($f) ORDER BY {order}) TO "
-                    f"'{day / f'{kind}_{stem}.parquet'}' (FORMAT parquet, COMPRESSION zstd, "
-                    "ROW_GROUP_SIZE 32768)",
+                    f"'{target}.tmp' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 32768)",
                     {"f": str(file), "shift": shift},
                 )
+                os.replace(f"{target}.tmp", target)
 
 
 def timed(action: Callable[[], object], reps: int) -> float:
