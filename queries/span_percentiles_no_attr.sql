@@ -1,8 +1,9 @@
 -- span_percentiles_no_attr: span_percentiles.sql without its attribute filter, for `logtrace
 -- stats` without --attr: the same columns, from the span rows of compacted history and the
 -- loose span lines (loose_span_lines.sql) directly instead of the `spans` view. A whole span
--- row is counted as it is. Of the loose lines, a finished span is its end line (which carries name, service, status and duration; its
--- start is its end minus its duration); an unfinished one is a start line without an end line.
+-- row is counted as it is. Of the loose lines, a finished span is its end line (which carries
+-- name, kind, service, status and duration; its start is its end minus its duration); an
+-- unfinished one is a start line without an end line.
 -- Joining every start with its end line, all fields along (as `spans` does), is what costs time
 -- over millions of spans: here the percentiles come from end lines, and spans are grouped only
 -- to find those without an end.
@@ -28,7 +29,7 @@ WITH fields AS MATERIALIZED (
     WHERE trace_id IS NOT NULL AND span_id IS NOT NULL
 ),
 whole AS (
-    SELECT name, service, duration_ms, status, start_ts
+    SELECT name, service, kind, duration_ms, status, start_ts
     FROM span_rows
     WHERE has_start AND has_end
 ),

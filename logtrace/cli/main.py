@@ -130,6 +130,13 @@ def add_filters(parser: argparse.ArgumentParser, *, spans: bool) -> None:
         + ("spans" if spans else "traces with a span")
         + " whose attribute KEY is VALUE (as text)",
     )
+    parser.add_argument(
+        "--kind",
+        choices=f.KINDS,
+        help="only spans of this kind"
+        if spans
+        else "only traces with a span of this kind (of --service when given)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -296,4 +303,5 @@ def filter_options(args: argparse.Namespace) -> dict[str, Any]:
         errors=args.errors,
         min_duration=args.min_duration,
         attr=args.attr,
+        kind=args.kind,
     )

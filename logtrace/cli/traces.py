@@ -95,9 +95,10 @@ def _stats_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def stats(args: argparse.Namespace) -> int:
-    """Count, error rate and p50/p95/p99 durations per span name; lines skipped.
+    """Count, error rate and p50/p95/p99 durations per span name, service and kind.
 
-    Filters apply to spans. Example: logtrace stats --since 1d --service worker
+    A client span and the server span it calls share a name, not a row. Filters apply to
+    spans. Example: logtrace stats --since 1d --service backend --kind server
     """
     from logtrace.cli.render import duration, table
 
@@ -125,10 +126,13 @@ def stats(args: argparse.Namespace) -> int:
             f"skipped {unreadable} unreadable lines, {other} JSON lines of other programs"
             + truncated_note(reader)
         )
-        columns = ["name", "count", "errors", "error rate", "p50", "p95", "p99", "max"]
+        columns = ["name", "service", "kind", "count", "errors", "error rate", "p50", "p95"]
+        columns += ["p99", "max"]
         body = [
             [
                 row["name"],
+                row["service"],
+                row["kind"],
                 row["count"],
                 row["errors"],
                 f"{row['error_rate']:.1%}",

@@ -3,6 +3,7 @@ kind server, client spans kind client, and uvicorn's own error log in the files.
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
@@ -16,8 +17,6 @@ import pytest
 httpx = pytest.importorskip("httpx")
 pytest.importorskip("uvicorn")
 pytest.importorskip("fastapi")
-
-from _faults_helpers import clean_env  # noqa: E402
 
 import logtrace  # noqa: E402
 
@@ -40,6 +39,11 @@ async def fail(n: int) -> None:
 
 uvicorn.run(logtrace.ASGIMiddleware(app), host="127.0.0.1", port=int(sys.argv[2]))
 """
+
+
+def clean_env() -> dict[str, str]:
+    """The environment without logtrace's and OpenTelemetry's settings."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("LOGTRACE_", "OTEL_"))}
 
 
 def _free_port() -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import orjson
 import pytest
 from _core_fixtures import read_lines, traced_dir
 
@@ -118,3 +119,19 @@ def test_recent_traces_filter_by_kind_and_service(tmp_path: Path) -> None:
         assert len(reader.query("recent_traces", **{**params, "kind": "server"})) == 1
         both = {**params, "kind": "client", "service": "backend"}
         assert reader.query("recent_traces", **both) == []
+
+
+def test_cli_stats_and_ls_filter_by_kind(tmp_path: Path) -> None:
+    """`stats --kind server` and `ls --kind client --service frontend` keep what they name;
+    a kind that is none of the five is a one-line error, exit 2."""
+    from conftest import run_cli
+
+    _client_and_server(tmp_path)
+    stats = run_cli("stats", "--dir", str(tmp_path), "--kind", "server", "--json")
+    assert stats.returncode == 0, stats.stderr
+    spans = orjson.loads(stats.stdout)["spans"]
+    assert [(r["service"], r["kind"]) for r in spans] == [("backend", "server")]
+    listed = run_cli("ls", "--dir", str(tmp_path), "--kind", "client", "--service", "frontend")
+    assert listed.returncode == 0 and len(listed.stdout.splitlines()) == 1
+    wrong = run_cli("stats", "--dir", str(tmp_path), "--kind", "http")
+    assert wrong.returncode == 2 and "invalid choice" in wrong.stderr
