@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from logtrace.format import fields as f
 from logtrace.write import context as _context
-from logtrace.write import sampling
+from logtrace.write import sampling, structlog_bridge
 from logtrace.write.env import EnvReader
 from logtrace.write.pipeline import (
     BoundFieldsMerger,
@@ -191,17 +191,31 @@ def configure(
         if stdlib:
             all_loggers = env.flag("LOGTRACE_STDLIB_ALL_LOGGERS") is not False
             _install_stdlib(level_no, _given(stdlib_all_loggers, all_loggers))
+        structlog_bridge.settings.min_level = level_no
         if structlog_setup:
-            import structlog
-
-            use_chain(state.merger or BoundFieldsMerger())
-            structlog.configure(
-                processors=state.processors,
-                wrapper_class=structlog.make_filtering_bound_logger(level_no),
-                logger_factory=sink_logger_factory,
-                cache_logger_on_first_use=True,
-            )
+            _setup_structlog(level_no)
         _install_fork_hook()
+
+
+def _setup_structlog(level_no: int) -> None:
+    """structlog through logtrace's chain, or, when the program set structlog up itself
+    before, its setup kept with ``add_trace_context`` and ``to_files`` before its renderer
+    (its console output stays; its events reach the files)."""
+    import structlog
+
+    config = structlog.get_config()
+    if structlog.is_configured() and config["logger_factory"] is not sink_logger_factory:
+        processors = config["processors"]
+        # In place: loggers structlog has cached hold this list.
+        processors[:] = structlog_bridge.joined_chain(list(processors))
+        return
+    use_chain(state.merger or BoundFieldsMerger())
+    structlog.configure(
+        processors=state.processors,
+        wrapper_class=structlog.make_filtering_bound_logger(level_no),
+        logger_factory=sink_logger_factory,
+        cache_logger_on_first_use=True,
+    )
 
 
 def _bridge_opentelemetry(enabled: bool) -> None:
