@@ -257,7 +257,21 @@ def open_reader(
     reader = open_logs(getattr(args, "dirs", None) or args.dir, since=since, until=until)
     if args.verbose:
         print(f"reading {reader.describe()}", file=sys.stderr)
+    if not reader.all_files:
+        print(no_logs_hint(reader), file=sys.stderr)
     return reader
+
+
+def no_logs_hint(reader: Any) -> str:
+    """One line for a place with no log files: what was looked at, and where logs may be."""
+    where = ", ".join(str(p) for p in reader.locations)
+    hint = (
+        f"logtrace: no log files in {where} (looked for <day>/*.jsonl, *.jsonl.zst and "
+        f"compacted Parquet files); give --dir DIR or set {f.ENV_DIR}"
+    )
+    if os.path.isdir("logtrace-demo") and "logtrace-demo" not in where:
+        hint += " (the demo's are in ./logtrace-demo: --dir logtrace-demo)"
+    return hint
 
 
 def truncated_note(reader: Any) -> str:

@@ -27,7 +27,7 @@ from logtrace.cli.main import (
 )
 from logtrace.format import fields as f
 from logtrace.read.files import ReadError
-from logtrace.read.filters import attr_variant
+from logtrace.read.filters import attr_variant, now_utc, parse_when
 
 
 def _ls_arguments(parser: argparse.ArgumentParser) -> None:
@@ -55,6 +55,8 @@ def ls(args: argparse.Namespace) -> int:
             console = make_console()
             for row in rows:
                 console.print(trace_line(row))
+            if not rows and reader.all_files:
+                console.print(f"no traces match, in {reader.describe()}")
         if args.verbose:
             report_skipped(reader)
     return 0
@@ -175,17 +177,23 @@ def sql(args: argparse.Namespace) -> int:
       logtrace sql slowest_traces -p limit=5
     """
     from logtrace.cli.render import table
-    from logtrace.read.reader import parameters, query_names, query_text
+    from logtrace.read.queries import missing_parameters
+    from logtrace.read.reader import parameters, query_text
 
-    text = args.query
-    if re.fullmatch(r"[a-z_]+", text.strip()) and text.strip() in query_names():
-        text = query_text(text.strip())
+    text = args.query.strip()
+    # One word is a query's name: an unknown one is "no query named …", with the names.
+    named = re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", text) is not None
+    if named:
+        text = query_text(text)
     params: dict[str, Any] = {}
     for item in args.param:
         name, sep, value = item.partition("=")
         if not sep or not name:
             raise ReadError(f"-p {item!r}: give NAME=VALUE")
-        params[name] = _param_value(value)
+        params[name] = _param_value(name, value)
+    missing = missing_parameters(text, params) if named else []
+    if missing:
+        raise ReadError(f"{args.query} needs " + ", ".join(f"-p {name}=…" for name in missing))
     for name in parameters(text):
         params.setdefault(name, None)
     with open_reader(args) as reader:
@@ -202,9 +210,13 @@ def sql(args: argparse.Namespace) -> int:
     return 0
 
 
-def _param_value(text: str) -> Any:
+def _param_value(name: str, text: str) -> Any:
     if text.lower() == "null":
         return None
+    if name in ("since", "until"):
+        # As --since/--until read them: 10m ago, or a UTC time.
+        with contextlib.suppress(ValueError):
+            return parse_when(text, now_utc())
     for kind in (int, float):
         with contextlib.suppress(ValueError):
             return kind(text)
