@@ -27,7 +27,7 @@ from logtrace.cli.main import (
 )
 from logtrace.format import fields as f
 from logtrace.read.files import ReadError
-from logtrace.read.filters import attr_variant, now_utc, parse_when
+from logtrace.read.filters import attr_variant, filter_params, now_utc, parse_when
 
 
 def _ls_arguments(parser: argparse.ArgumentParser) -> None:
@@ -281,6 +281,37 @@ def tail(args: argparse.Namespace) -> int:
         follower.close()
 
 
+def _cat_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--since", metavar="WHEN", help="from this long ago (30s, 15m, 1h, 2d, 1w) or a UTC time"
+    )
+    parser.add_argument("--until", metavar="WHEN", help="before then (same forms as --since)")
+    parser.add_argument("--trace", metavar="ID", help="only this trace (8+ hex digits will do)")
+    parser.add_argument("--service", help="only lines of this service")
+
+
+def cat(args: argparse.Namespace) -> int:
+    """Print every line as JSONL, oldest first: live, rotated (.zst) and compacted files alike.
+
+    What grep and jq need once history is compacted into Parquet. Examples:
+      logtrace cat --since 1d | grep ValueError
+      logtrace cat --trace 01a2339e6f12 | jq -c 'select(.level == "error")'
+    """
+    params = filter_params(since=args.since, until=args.until)
+    with open_reader(args, params["since"], params["until"]) as reader:
+        lines = reader.cat(
+            since=params["since"], until=params["until"], trace=args.trace, service=args.service
+        )
+        write = sys.stdout.write
+        for line in lines:
+            write(line + "\n")
+        sys.stdout.flush()
+        if args.verbose:
+            report_skipped(reader)
+    return 0
+
+
+register("cat", cat, _cat_arguments)
 register("ls", ls, _ls_arguments)
 register("show", show, _show_arguments)
 register("stats", stats, _stats_arguments)

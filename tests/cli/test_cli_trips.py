@@ -95,14 +95,17 @@ def test_tail_from_start_is_in_time_order_with_ids_that_tell_traces_apart(
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert [line.split()[0] for line in lines] == sorted(line.split()[0] for line in lines)
-    assert [line.split()[2] for line in lines] == [
-        TRACE_A[:20],  # a starts (0 ms)
-        TRACE_B[:20],  # b starts (5 ms)
-        TRACE_A[:20],  # a logs (10 ms)
-        TRACE_B[:20],  # b logs (12 ms)
-        TRACE_B[:20],  # b ends (15 ms)
-        TRACE_A[:20],  # a ends (30 ms)
-    ]
+    assert (
+        [line.split()[2] for line in lines]
+        == [
+            TRACE_A[:20],  # a starts (0 ms)
+            TRACE_B[:20],  # b starts (5 ms)
+            TRACE_A[:20],  # a logs (10 ms)
+            TRACE_B[:20],  # b logs (12 ms)
+            TRACE_B[:20],  # b ends (15 ms)
+            TRACE_A[:20],  # a ends (30 ms)
+        ]
+    )
     assert iso(T0)[11:19] in lines[0]
 
 

@@ -63,12 +63,14 @@ def params_for(name: str, written: Written) -> dict[str, Any]:
         "trace_span_rows": {"prefix": failed[:16]},
         "trace_compacted_span_lines": {"prefix": failed[:16]},
         "export_lines": {"trace_ids": [failed], "untraced": False},
+        "cat_lines": {"since": None, "until": None, "trace": failed, "service": None},
     }[name]
 
 
 def test_every_file_is_covered() -> None:
     """The files of queries/ are the views plus the questions this module runs."""
     questions = {
+        "cat_lines",
         "recent_traces",
         "slowest_traces",
         "error_traces",
