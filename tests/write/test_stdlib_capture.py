@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import logging
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -52,32 +54,40 @@ def test_trace_context_filter_on_the_users_handler_leaves_logtraces_lines_alone(
     assert f"{work.trace_id} {work.span_id} inside" in out.getvalue()
 
 
+NON_PROPAGATING = r"""
+import io, logging, sys
+import logtrace
+out = io.StringIO()
+server = logging.getLogger("uvicorn.error")
+server.addHandler(logging.StreamHandler(out))
+server.propagate = False
+logtrace.configure("server", directory=sys.argv[1], environ={})
+try:
+    raise ValueError("boom")
+except ValueError:
+    server.exception("Exception in ASGI application")
+logging.getLogger("uvicorn.error.child").error("from a child logger")
+logtrace.shutdown()
+assert "Exception in ASGI application" in out.getvalue(), "its own handler got it"
+"""
+
+
 def test_records_of_loggers_that_do_not_propagate_reach_the_files(tmp_path: Path) -> None:
     """A logger with propagate=False and a handler of its own (as uvicorn.error has) writes
-    to its handler and, once, to logtrace's file; its own handler still gets the record."""
-    out = io.StringIO()
-    server = logging.getLogger("uvicorn.error.test")
-    server.addHandler(logging.StreamHandler(out))
-    server.propagate = False
-    try:
-        logtrace.configure("server", directory=tmp_path, environ={})
-        try:
-            raise ValueError("boom")
-        except ValueError:
-            server.exception("Exception in ASGI application")
-        logging.getLogger("uvicorn.error.test.child").error("from a child logger")
-        logtrace.flush()
-    finally:
-        logtrace.shutdown()
-        server.handlers.clear()
-        server.propagate = True
+    to its handler and, once, to logtrace's file (a fresh interpreter, as a server is)."""
+    done = subprocess.run(
+        [sys.executable, "-c", NON_PROPAGATING, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
     mine = [line for line in read_lines(tmp_path) if line["logger"].startswith("uvicorn")]
     assert [line["event"] for line in mine] == [
         "Exception in ASGI application",
         "from a child logger",
     ]
     assert "ValueError: boom" in mine[0]["exception"]
-    assert "Exception in ASGI application" in out.getvalue()
 
 
 def test_non_propagating_capture_can_be_turned_off(tmp_path: Path) -> None:
