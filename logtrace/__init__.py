@@ -25,6 +25,7 @@ from logtrace.write.pipeline import add_trace_context
 from logtrace.write.propagation import child_env, extract, inject
 from logtrace.write.span import Span, span
 from logtrace.write.stdlib import TraceContextFilter
+from logtrace.write.structlog_bridge import to_files
 from logtrace.write.traced import traced
 
 if TYPE_CHECKING:
@@ -38,7 +39,9 @@ if TYPE_CHECKING:
     )
     from logtrace.integrations.otel import otel_context as otel_context
     from logtrace.integrations.process import ProcessPoolExecutor, wrap_for_process
+    from logtrace.read.files import ReadError
     from logtrace.read.reader import open
+    from logtrace.read.trace import AmbiguousTrace, TraceNotFound
 
 __version__ = "0.1.0"
 
@@ -46,11 +49,14 @@ __version__ = "0.1.0"
 # ``from logtrace import *`` must work without it.
 __all__ = [
     "ASGIMiddleware",
+    "AmbiguousTrace",
     "ProcessPoolExecutor",
+    "ReadError",
     "Span",
     "SpanContext",
     "ThreadPoolExecutor",
     "TraceContextFilter",
+    "TraceNotFound",
     "WSGIMiddleware",
     "add_trace_context",
     "child_env",
@@ -68,6 +74,7 @@ __all__ = [
     "requests_session",
     "shutdown",
     "span",
+    "to_files",
     "traced",
     "wrap",
     "wrap_for_process",
@@ -77,6 +84,9 @@ __all__ = [
 # integrations their libraries; a traced program pays only for what it touches.
 _LAZY = {
     "open": "logtrace.read.reader",
+    "ReadError": "logtrace.read.files",
+    "TraceNotFound": "logtrace.read.trace",
+    "AmbiguousTrace": "logtrace.read.trace",
     "ProcessPoolExecutor": "logtrace.integrations.process",
     "wrap_for_process": "logtrace.integrations.process",
     "ASGIMiddleware": "logtrace.integrations.http",

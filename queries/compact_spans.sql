@@ -32,7 +32,7 @@ joined AS (
             any_value(parent_id) FILTER (WHERE span = 'start'),
             any_value(parent_id) FILTER (WHERE span = 'end')
         ) AS parent_id,
-        coalesce(any_value(name) FILTER (WHERE span = 'start'), any_value(name)) AS name,
+        coalesce(any_value(name) FILTER (WHERE span = 'end'), any_value(name)) AS name,
         coalesce(any_value(kind) FILTER (WHERE span = 'start'), any_value(kind)) AS kind,
         coalesce(any_value(service) FILTER (WHERE span = 'start'), any_value(service)) AS service,
         coalesce(any_value(pid) FILTER (WHERE span = 'start'), any_value(pid)) AS pid,

@@ -16,7 +16,7 @@ WITH user_fields AS (
             json,
             '{"ts": null, "level": null, "event": null, "logger": null, "service": null,
               "pid": null, "trace_id": null, "span_id": null, "trace_flags": null, "span": null,
-              "name": null, "parent_id": null, "duration_ms": null, "status": null,
+              "name": null, "parent_id": null, "kind": null, "duration_ms": null, "status": null,
               "error_type": null, "error_message": null, "exception": null,
               "attributes_dropped": null, "line_truncated": null}'
         ) AS attributes

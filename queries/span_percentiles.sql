@@ -1,13 +1,16 @@
--- span_percentiles: per span name, how often and how long: name VARCHAR, count, errors,
--- unfinished BIGINT, error_rate DOUBLE (errors / count), p50_ms, p95_ms, p99_ms, max_ms DOUBLE
--- (over finished spans), services VARCHAR[]; most frequent first.
+-- span_percentiles: per span name, service and kind (a client span and the server span it
+-- calls share a name, not their times), how often and how long: name, service, kind VARCHAR,
+-- count, errors, unfinished BIGINT, error_rate DOUBLE (errors / count), p50_ms, p95_ms,
+-- p99_ms, max_ms DOUBLE (over finished spans); most frequent first.
 -- Parameters (each NULL for "any"):
 --   $since, $until      TIMESTAMP (UTC): spans that started in [since, until)
---   $service, $name, $status VARCHAR: the span's service, name, status
+--   $service, $name, $status, $kind VARCHAR: the span's service, name, status, kind
 --   $min_duration_ms    DOUBLE: spans at least this long
 --   $attr_key, $attr_value VARCHAR: spans with this attribute at this value (compared as text)
 SELECT
     name,
+    service,
+    kind,
     count(*) AS count,
     count(*) FILTER (WHERE status = 'error') AS errors,
     count(*) FILTER (WHERE status = 'unfinished') AS unfinished,
@@ -15,14 +18,14 @@ SELECT
     quantile_cont(duration_ms, 0.50) AS p50_ms,
     quantile_cont(duration_ms, 0.95) AS p95_ms,
     quantile_cont(duration_ms, 0.99) AS p99_ms,
-    max(duration_ms) AS max_ms,
-    list_sort(list_distinct(list(service))) AS services
+    max(duration_ms) AS max_ms
 FROM spans
 WHERE ($since IS NULL OR start_ts >= $since)
     AND ($until IS NULL OR start_ts < $until)
     AND ($service IS NULL OR service = $service)
     AND ($name IS NULL OR name = $name)
     AND ($status IS NULL OR status = $status)
+    AND ($kind IS NULL OR kind = $kind)
     AND ($min_duration_ms IS NULL OR duration_ms >= $min_duration_ms)
     AND (
         $attr_key IS NULL
@@ -35,5 +38,5 @@ WHERE ($since IS NULL OR start_ts >= $since)
                 AND fields ->> $attr_key = $attr_value
         )
     )
-GROUP BY name
-ORDER BY count DESC, name;
+GROUP BY name, service, kind
+ORDER BY count DESC, name, service, kind;

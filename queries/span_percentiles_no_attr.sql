@@ -1,8 +1,9 @@
 -- span_percentiles_no_attr: span_percentiles.sql without its attribute filter, for `logtrace
 -- stats` without --attr: the same columns, from the span rows of compacted history and the
 -- loose span lines (loose_span_lines.sql) directly instead of the `spans` view. A whole span
--- row is counted as it is. Of the loose lines, a finished span is its end line (which carries name, service, status and duration; its
--- start is its end minus its duration); an unfinished one is a start line without an end line.
+-- row is counted as it is. Of the loose lines, a finished span is its end line (which carries
+-- name, kind, service, status and duration; its start is its end minus its duration); an
+-- unfinished one is a start line without an end line.
 -- Joining every start with its end line, all fields along (as `spans` does), is what costs time
 -- over millions of spans: here the percentiles come from end lines, and spans are grouped only
 -- to find those without an end.
@@ -10,7 +11,7 @@
 -- differs from its end line's, which logtrace never writes, is counted under the end line's).
 -- Parameters (each NULL for "any"):
 --   $since, $until      TIMESTAMP (UTC): spans that started in [since, until)
---   $service, $name, $status VARCHAR: the span's service, name, status
+--   $service, $name, $status, $kind VARCHAR: the span's service, name, status, kind
 --   $min_duration_ms    DOUBLE: spans at least this long
 WITH fields AS MATERIALIZED (
     -- One read of the span lines (for JSONL files, the costly part), only the fields needed.
@@ -20,6 +21,7 @@ WITH fields AS MATERIALIZED (
         span,
         name,
         service,
+        coalesce(kind, 'internal') AS kind,
         duration_ms,
         status = 'error' OR error_type IS NOT NULL AS failed,
         ts
@@ -27,7 +29,7 @@ WITH fields AS MATERIALIZED (
     WHERE trace_id IS NOT NULL AND span_id IS NOT NULL
 ),
 whole AS (
-    SELECT name, service, duration_ms, status, start_ts
+    SELECT name, service, kind, duration_ms, status, start_ts
     FROM span_rows
     WHERE has_start AND has_end
 ),
@@ -35,6 +37,7 @@ ended AS (
     SELECT
         name,
         service,
+        kind,
         duration_ms,
         CASE WHEN failed THEN 'error' ELSE 'ok' END AS status,
         ts - to_microseconds(CAST(round(coalesce(duration_ms, 0) * 1000) AS BIGINT)) AS start_ts
@@ -48,6 +51,7 @@ unfinished AS (
         -- No end line in the group: every line of it is a start line.
         any_value(name) AS name,
         any_value(service) AS service,
+        any_value(kind) AS kind,
         CAST(NULL AS DOUBLE) AS duration_ms,
         'unfinished' AS status,
         min(ts) AS start_ts
@@ -64,6 +68,8 @@ all_spans AS (
 )
 SELECT
     name,
+    service,
+    kind,
     count(*) AS count,
     count(*) FILTER (WHERE status = 'error') AS errors,
     count(*) FILTER (WHERE status = 'unfinished') AS unfinished,
@@ -71,14 +77,14 @@ SELECT
     quantile_cont(duration_ms, 0.50) AS p50_ms,
     quantile_cont(duration_ms, 0.95) AS p95_ms,
     quantile_cont(duration_ms, 0.99) AS p99_ms,
-    max(duration_ms) AS max_ms,
-    list_sort(list_distinct(list(service))) AS services
+    max(duration_ms) AS max_ms
 FROM all_spans
 WHERE ($since IS NULL OR start_ts >= $since)
     AND ($until IS NULL OR start_ts < $until)
     AND ($service IS NULL OR service = $service)
     AND ($name IS NULL OR name = $name)
     AND ($status IS NULL OR status = $status)
+    AND ($kind IS NULL OR kind = $kind)
     AND ($min_duration_ms IS NULL OR duration_ms >= $min_duration_ms)
-GROUP BY name
-ORDER BY count DESC, name;
+GROUP BY name, service, kind
+ORDER BY count DESC, name, service, kind;

@@ -1,6 +1,7 @@
 -- spans: one row per span, its start and end lines joined on (trace_id, span_id).
---   trace_id, span_id, parent_id (NULL for a root), name, kind ('server', 'client', 'producer',
---   'consumer', 'internal'), service, host VARCHAR (from the file name), pid BIGINT,
+--   trace_id, span_id, parent_id (NULL for a root), name (the end line's: a server span may be
+--   renamed by its route at its end; else the start line's), kind ('server', 'client',
+--   'producer', 'consumer', 'internal'), service, host VARCHAR (from the file name), pid BIGINT,
 --   start_ts, end_ts TIMESTAMP (UTC; end_ts NULL while unfinished), duration_ms DOUBLE (from the
 --   end line: a monotonic clock), status ('ok' | 'error' | 'unfinished'), error_type,
 --   error_message, exception VARCHAR, attributes JSON (user fields of the start line, then of
@@ -23,7 +24,7 @@ WITH joined AS (
             any_value(parent_id) FILTER (WHERE span = 'start'),
             any_value(parent_id) FILTER (WHERE span = 'end')
         ) AS parent_id,
-        coalesce(any_value(name) FILTER (WHERE span = 'start'), any_value(name)) AS name,
+        coalesce(any_value(name) FILTER (WHERE span = 'end'), any_value(name)) AS name,
         coalesce(any_value(kind) FILTER (WHERE span = 'start'), any_value(kind)) AS kind,
         coalesce(any_value(service) FILTER (WHERE span = 'start'), any_value(service)) AS service,
         coalesce(any_value(pid) FILTER (WHERE span = 'start'), any_value(pid)) AS pid,

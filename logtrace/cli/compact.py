@@ -98,6 +98,18 @@ def compact(args: argparse.Namespace) -> int:
     return 0
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def size_text(size: int) -> str:
+    """A size people read: ``840 B``, ``12.3 KB``, ``4.1 MB``, ``2.0 GB`` (powers of 1000)."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size} B"
+
+
 def _say(result: Any, *, kept: bool, verbose: bool) -> None:
     """What a compaction did, in a line (and the files, with --verbose)."""
     left = "".join(
@@ -124,11 +136,13 @@ def _say(result: Any, *, kept: bool, verbose: bool) -> None:
         )
         return
     ratio = result.bytes_in / result.bytes_out if result.bytes_out else 0.0
+    change = f"{ratio:.1f}x smaller" if ratio >= 1 else f"{1 / ratio:.1f}x larger" if ratio else ""
     print(
-        f"compacted {len(result.sources)} files ({result.bytes_in / 1e6:.1f} MB) into "
-        f"{len(result.written)} Parquet files ({result.bytes_out / 1e6:.1f} MB, {ratio:.1f}x "
-        f"smaller), {result.lines} lines, in {result.seconds:.1f} s; "
-        f"{result.live} live files left alone"
+        f"compacted {_count(len(result.sources), 'file')} ({size_text(result.bytes_in)}) into "
+        f"{_count(len(result.written), 'Parquet file')} ({size_text(result.bytes_out)}"
+        + (f", {change}" if change else "")
+        + f"), {_count(result.lines, 'line')}, in {result.seconds:.1f} s; "
+        f"{_count(result.live, 'live file')} left alone"
         + (f"; {result.kept_traces} failed or slow traces kept" if kept else "")
         + left
     )

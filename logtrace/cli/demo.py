@@ -402,10 +402,14 @@ def one_liners(trace_id: str, directory: Path) -> str:
             f"  logtrace show {trace_id} --dir {d}",
             f"  zstd -dcf {files} | grep -F {trace_id} | head",
             f'  zstd -dcf {files} | grep -F \'"status":"error"\' | grep -F {trace_id}',
-            f'  zstd -dcf {files} | jq -c \'select(.trace_id == "{trace_id}" and .span == "end")'
-            " | {service, name, status, duration_ms}'",
-            f'  zstd -dcf {files} | jq -c \'select(.trace_id == "{trace_id}" and .level == "error")'
-            " | {service, event, task, error, error_type}'",
+            # -R 'fromjson?': a torn last line (a process writing right now) is skipped, not
+            # the end of jq's input.
+            f'  zstd -dcf {files} | jq -cR \'fromjson? | select(.trace_id == "{trace_id}"'
+            ' and .span == "end") | {service, name, status, duration_ms}\'',
+            f'  zstd -dcf {files} | jq -cR \'fromjson? | select(.trace_id == "{trace_id}"'
+            ' and .level == "error") | {service, event, task, error, error_type}\'',
+            f"  logtrace cat --trace {trace_id} --dir {d} | grep -F error"
+            "   # compacted history too",
             f"  logtrace sql {_shell_quote(sql)} --dir {d}",
         ]
     )

@@ -132,6 +132,13 @@ def add_filters(parser: argparse.ArgumentParser, *, spans: bool) -> None:
         + ("spans" if spans else "traces with a span")
         + " whose attribute KEY is VALUE (as text)",
     )
+    parser.add_argument(
+        "--kind",
+        choices=f.KINDS,
+        help="only spans of this kind"
+        if spans
+        else "only traces with a span of this kind (of --service when given)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -252,7 +259,21 @@ def open_reader(
     reader = open_logs(getattr(args, "dirs", None) or args.dir, since=since, until=until)
     if args.verbose:
         print(f"reading {reader.describe()}", file=sys.stderr)
+    if not reader.all_files:
+        print(no_logs_hint(reader), file=sys.stderr)
     return reader
+
+
+def no_logs_hint(reader: Any) -> str:
+    """One line for a place with no log files: what was looked at, and where logs may be."""
+    where = ", ".join(str(p) for p in reader.locations)
+    hint = (
+        f"logtrace: no log files in {where} (looked for <day>/*.jsonl, *.jsonl.zst and "
+        f"compacted Parquet files); give --dir DIR or set {f.ENV_DIR}"
+    )
+    if os.path.isdir("logtrace-demo") and "logtrace-demo" not in where:
+        hint += " (the demo's are in ./logtrace-demo: --dir logtrace-demo)"
+    return hint
 
 
 def truncated_note(reader: Any) -> str:
@@ -308,4 +329,5 @@ def filter_options(args: argparse.Namespace) -> dict[str, Any]:
         errors=args.errors,
         min_duration=args.min_duration,
         attr=args.attr,
+        kind=args.kind,
     )

@@ -363,6 +363,9 @@ def _cell(value: Any, limit: int) -> str:
 # -- tail ------------------------------------------------------------------------------------
 
 
+TAIL_ID_DIGITS = 20
+
+
 def tail_line(line: Mapping[str, Any]) -> Text:
     """One line of the files as ``tail`` shows it: time, process, trace, then what happened."""
     text = Text()
@@ -370,7 +373,9 @@ def tail_line(line: Mapping[str, Any]) -> Text:
     text.append((ts[11:26] if len(ts) >= 26 else ts).ljust(15), style="dim")
     text.append(f" {process(line):<20} ", style="dim")
     trace_id = line.get(f.TRACE_ID)
-    text.append(str(trace_id)[:8] if trace_id else "--------", style="cyan")
+    # 20 digits: logtrace ids begin with 12 of creation time, so 8 would not tell traces of
+    # the same millisecond apart; 20 do, and paste into `show`.
+    text.append(str(trace_id)[:TAIL_ID_DIGITS] if trace_id else "-" * TAIL_ID_DIGITS, style="cyan")
     text.append(" ")
     marker = line.get(f.SPAN)
     name = str(line.get(f.NAME) or line.get(f.EVENT) or "")

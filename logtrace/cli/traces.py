@@ -27,7 +27,7 @@ from logtrace.cli.main import (
 )
 from logtrace.format import fields as f
 from logtrace.read.files import ReadError
-from logtrace.read.filters import attr_variant
+from logtrace.read.filters import attr_variant, filter_params, now_utc, parse_when
 
 
 def _ls_arguments(parser: argparse.ArgumentParser) -> None:
@@ -55,6 +55,8 @@ def ls(args: argparse.Namespace) -> int:
             console = make_console()
             for row in rows:
                 console.print(trace_line(row))
+            if not rows and reader.all_files:
+                console.print(f"no traces match, in {reader.describe()}")
         if args.verbose:
             report_skipped(reader)
     return 0
@@ -104,9 +106,10 @@ def _stats_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def stats(args: argparse.Namespace) -> int:
-    """Count, error rate and p50/p95/p99 durations per span name; lines skipped.
+    """Count, error rate and p50/p95/p99 durations per span name, service and kind.
 
-    Filters apply to spans. Example: logtrace stats --since 1d --service worker
+    A client span and the server span it calls share a name, not a row. Filters apply to
+    spans. Example: logtrace stats --since 1d --service backend --kind server
     --every 5m: per time bucket instead (count, errors, error rate, p50/p95/p99, max).
     """
     from logtrace.cli.render import duration, table
@@ -141,10 +144,13 @@ def stats(args: argparse.Namespace) -> int:
             f"skipped {unreadable} unreadable lines, {other} JSON lines of other programs"
             + truncated_note(reader)
         )
-        columns = ["name", "count", "errors", "error rate", "p50", "p95", "p99", "max"]
+        columns = ["name", "service", "kind", "count", "errors", "error rate", "p50", "p95"]
+        columns += ["p99", "max"]
         body = [
             [
                 row["name"],
+                row["service"],
+                row["kind"],
                 row["count"],
                 row["errors"],
                 f"{row['error_rate']:.1%}",
@@ -187,17 +193,23 @@ def sql(args: argparse.Namespace) -> int:
       logtrace sql slowest_traces -p limit=5
     """
     from logtrace.cli.render import table
-    from logtrace.read.reader import parameters, query_names, query_text
+    from logtrace.read.queries import missing_parameters
+    from logtrace.read.reader import parameters, query_text
 
-    text = args.query
-    if re.fullmatch(r"[a-z_]+", text.strip()) and text.strip() in query_names():
-        text = query_text(text.strip())
+    text = args.query.strip()
+    # One word is a query's name: an unknown one is "no query named …", with the names.
+    named = re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", text) is not None
+    if named:
+        text = query_text(text)
     params: dict[str, Any] = {}
     for item in args.param:
         name, sep, value = item.partition("=")
         if not sep or not name:
             raise ReadError(f"-p {item!r}: give NAME=VALUE")
-        params[name] = _param_value(value)
+        params[name] = _param_value(name, value)
+    missing = missing_parameters(text, params) if named else []
+    if missing:
+        raise ReadError(f"{args.query} needs " + ", ".join(f"-p {name}=…" for name in missing))
     for name in parameters(text):
         params.setdefault(name, None)
     with open_reader(args) as reader:
@@ -214,9 +226,13 @@ def sql(args: argparse.Namespace) -> int:
     return 0
 
 
-def _param_value(text: str) -> Any:
+def _param_value(name: str, text: str) -> Any:
     if text.lower() == "null":
         return None
+    if name in ("since", "until"):
+        # As --since/--until read them: 10m ago, or a UTC time.
+        with contextlib.suppress(ValueError):
+            return parse_when(text, now_utc())
     for kind in (int, float):
         with contextlib.suppress(ValueError):
             return kind(text)
@@ -287,6 +303,37 @@ def tail(args: argparse.Namespace) -> int:
             )
 
 
+def _cat_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--since", metavar="WHEN", help="from this long ago (30s, 15m, 1h, 2d, 1w) or a UTC time"
+    )
+    parser.add_argument("--until", metavar="WHEN", help="before then (same forms as --since)")
+    parser.add_argument("--trace", metavar="ID", help="only this trace (8+ hex digits will do)")
+    parser.add_argument("--service", help="only lines of this service")
+
+
+def cat(args: argparse.Namespace) -> int:
+    """Print every line as JSONL, oldest first: live, rotated (.zst) and compacted files alike.
+
+    What grep and jq need once history is compacted into Parquet. Examples:
+      logtrace cat --since 1d | grep ValueError
+      logtrace cat --trace 01a2339e6f12 | jq -c 'select(.level == "error")'
+    """
+    params = filter_params(since=args.since, until=args.until)
+    with open_reader(args, params["since"], params["until"]) as reader:
+        lines = reader.cat(
+            since=params["since"], until=params["until"], trace=args.trace, service=args.service
+        )
+        write = sys.stdout.write
+        for line in lines:
+            write(line + "\n")
+        sys.stdout.flush()
+        if args.verbose:
+            report_skipped(reader)
+    return 0
+
+
+register("cat", cat, _cat_arguments)
 register("ls", ls, _ls_arguments)
 register("show", show, _show_arguments)
 register("stats", stats, _stats_arguments)

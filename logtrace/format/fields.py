@@ -3,9 +3,10 @@
 One JSON object per line. Every line carries ``ts``, ``level``, ``event``, ``logger``,
 ``service`` and ``pid``; a line written inside a span adds ``trace_id``, ``span_id`` and
 ``trace_flags``. Span lines add the ``span`` marker (``start``, ``end`` or ``event``), ``name``
-and ``parent_id``; end lines add ``duration_ms`` and ``status``, and error fields when the span
-failed. Everything else on a line is a user field (a span attribute or a keyword of a log call).
-docs/format.md documents each field; change both together.
+and ``parent_id``; start and end lines add ``kind`` unless the span is internal; end lines add
+``duration_ms`` and ``status``, and error fields when the span failed. Everything else on a
+line is a user field (a span attribute or a keyword of a log call). docs/format.md documents
+each field; change both together.
 """
 
 from __future__ import annotations
@@ -26,6 +27,11 @@ TRACE_FLAGS = "trace_flags"
 SPAN = "span"
 NAME = "name"
 PARENT_ID = "parent_id"
+# The span kind, as OpenTelemetry names them; written only when not internal (readers take a
+# missing kind as KIND_INTERNAL).
+KIND = "kind"
+KIND_INTERNAL = "internal"
+KINDS = ("server", "client", "producer", "consumer", KIND_INTERNAL)
 DURATION_MS = "duration_ms"
 STATUS = "status"
 ERROR_TYPE = "error_type"
@@ -78,6 +84,7 @@ RESERVED = frozenset(
         SPAN,
         NAME,
         PARENT_ID,
+        KIND,
         DURATION_MS,
         STATUS,
         ERROR_TYPE,

@@ -63,7 +63,7 @@ def _safe_url(url: str) -> tuple[str, str]:
 
 def _client_span(method: str, url: str) -> Span:
     safe, path = _safe_url(url)
-    return span(f"{method} {path}", http_method=method, http_url=safe)
+    return span(f"{method} {path}", kind="client", http_method=method, http_url=safe)
 
 
 def _client_status(s: Span, status: int) -> None:
@@ -231,6 +231,7 @@ class WSGIMiddleware:
         s = span(
             self.span_name(method, path),
             parent=carrier or None,
+            kind="server",
             http_method=method,
             http_path=path,
         )
@@ -295,17 +296,20 @@ class ASGIMiddleware:
     """ASGI middleware: each HTTP request runs in a server span continuing the caller's trace.
 
     ``app = logtrace.ASGIMiddleware(app)``; other scopes (lifespan, websocket) pass through.
-    ``http_route`` is set when the framework leaves a route with a ``path`` in the scope
-    (Starlette, FastAPI).
+    When the framework leaves a route with a ``path`` in the scope (Starlette, FastAPI), the
+    span gets ``http_route`` and, unless ``span_name`` is given, is named by it at its end:
+    ``GET /order/{n}``, not ``GET /order/57``.
 
     Args:
         app: the ASGI application.
-        span_name: ``(method, path) -> name`` of the span; default ``"GET /path"``.
+        span_name: ``(method, path) -> name`` of the span; default ``"GET /path"``, renamed
+            ``"GET /route"`` when the route is known.
     """
 
     def __init__(self, app: ASGIApp, *, span_name: SpanName | None = None) -> None:
         self.app = app
         self.span_name = span_name or _default_name
+        self._by_route = span_name is None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope.get("type") != "http":
@@ -321,6 +325,7 @@ class ASGIMiddleware:
         async with span(
             self.span_name(method, path),
             parent=carrier or None,
+            kind="server",
             http_method=method,
             http_path=path,
         ) as s:
@@ -331,7 +336,16 @@ class ASGIMiddleware:
                         _server_status(s, int(message["status"]))
                 await send(message)
 
-            await self.app(scope, receive, traced_send)
-            route = getattr(scope.get("route"), "path", None)
-            if isinstance(route, str):
-                s.set(http_route=route)
+            try:
+                await self.app(scope, receive, traced_send)
+            finally:
+                self._routed(s, scope, method)
+
+    def _routed(self, s: Span, scope: Scope, method: str) -> None:
+        """Note the route the framework chose, and name the span by it (at its end, as
+        OpenTelemetry's instrumentations do: it is known only once the request was routed)."""
+        route = getattr(scope.get("route"), "path", None)
+        if isinstance(route, str):
+            s.set(http_route=route)
+            if self._by_route:
+                s.rename(f"{method} {route}")

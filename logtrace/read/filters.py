@@ -9,6 +9,7 @@ import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from logtrace.format import fields as f
 from logtrace.read.files import ReadError
 
 _DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*(us|µs|ms|s|m|h|d|w)?")
@@ -61,6 +62,7 @@ def filter_params(
     errors: bool = False,
     min_duration: str | None = None,
     attr: str | None = None,
+    kind: str | None = None,
 ) -> dict[str, Any]:
     """The ``$parameters`` of recent_traces.sql / span_percentiles.sql from filter options.
 
@@ -69,6 +71,8 @@ def filter_params(
         errors: only error traces (the same as ``status="error"``).
         min_duration: a time such as ``250ms``.
         attr: ``KEY=VALUE``: spans with that attribute.
+        kind: spans of this kind (``server``, ``client``, ``producer``, ``consumer``,
+            ``internal``); for traces, those with such a span (of ``service`` when given).
 
     Raises:
         ReadError: an option that does not parse, with what to give instead.
@@ -87,7 +91,9 @@ def filter_params(
         if status not in (None, "error"):
             raise ReadError(f"--errors and --status {status} contradict each other")
         status = "error"
-    params.update(service=service, name=name, status=status)
+    if kind is not None and kind not in f.KINDS:
+        raise ReadError(f"--kind {kind!r}: give one of {', '.join(f.KINDS)}")
+    params.update(service=service, name=name, status=status, kind=kind)
     try:
         params["min_duration_ms"] = (
             None if min_duration is None else parse_duration_ms(min_duration)
@@ -106,8 +112,14 @@ def filter_params(
 
 
 def attr_variant(name: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """The query to run for ``params``: ``<name>_no_attr`` when no --attr is given (faster)."""
-    if params.get("attr_key") is None:
-        rest = {k: v for k, v in params.items() if k not in ("attr_key", "attr_value")}
+    """The query to run for ``params``: ``<name>_no_attr`` when no --attr is given (faster).
+
+    A trace list filtered by kind needs the full query too (recent_traces_no_attr reads the
+    traces only, not their spans).
+    """
+    kind = params.get("kind")
+    if params.get("attr_key") is None and (kind is None or name != "recent_traces"):
+        dropped = ("attr_key", "attr_value") + (("kind",) if name == "recent_traces" else ())
+        rest = {k: v for k, v in params.items() if k not in dropped}
         return f"{name}_no_attr", rest
     return name, params

@@ -9,6 +9,7 @@ NAME``). This module does not import DuckDB.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 from logtrace.read.files import ReadError
@@ -128,3 +129,14 @@ def parameters(sql: str) -> list[str]:
     """The ``$name`` parameters an SQL text uses (outside ``--`` comments), in order, once each."""
     code = "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
     return list(dict.fromkeys(_PARAMETER.findall(code)))
+
+
+# Parameters that name what a query is about: without them it can only answer nothing.
+_REQUIRED = ("trace_id", "prefix", "text")
+
+
+def missing_parameters(sql: str, given: Iterable[str]) -> list[str]:
+    """The parameters of ``sql`` that must be given (a trace id, a prefix) and are not; the
+    others may be NULL ("any", "no limit")."""
+    have = set(given)
+    return [name for name in parameters(sql) if name in _REQUIRED and name not in have]

@@ -18,7 +18,7 @@ This module imports DuckDB; ``import logtrace`` does not import it.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -318,6 +318,20 @@ class Reader(Analytics):
             return as_rows(cursor.description or [], cursor.fetchall())
 
         return self._with_retries(fetch)
+
+    def cat(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        trace: str | None = None,
+        service: str | None = None,
+    ) -> Iterator[str]:
+        """Every line (JSON text) of live, rotated and compacted files, oldest first, filtered:
+        ``logtrace cat``. See ``logtrace.read.cat.cat_lines``."""
+        from logtrace.read.cat import cat_lines
+
+        return cat_lines(self, since=since, until=until, trace=trace, service=service)
 
     def query(self, name: str, /, **params: Any) -> list[Row]:
         """Run ``queries/<name>.sql`` with its ``$parameters`` as keywords (missing ones NULL)."""

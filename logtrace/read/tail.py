@@ -39,6 +39,8 @@ class Follower:
         self._pending_whole: list[Path] = []
         self.skipped = 0  # lines that are not JSON objects (or longer than MAX_LINE)
         self.unreadable = 0  # closed files that do not decode
+        # From the start, the lines already written come in time order, not file by file.
+        self._in_time_order = from_start
         files = self._list()
         for file in files:
             self._seen.add(file)
@@ -53,7 +55,19 @@ class Follower:
         return len(self._seen)
 
     def poll(self) -> Iterator[dict[str, Any]]:
-        """The lines written since the last poll, parsed; lines that are not JSON are skipped."""
+        """The lines written since the last poll, parsed; lines that are not JSON are skipped.
+
+        With ``from_start``, the first poll gives the lines already written in time order
+        (``ts``), every file's merged; later polls give new lines as they come.
+        """
+        lines = self._parsed()
+        if self._in_time_order:
+            self._in_time_order = False
+            yield from sorted(lines, key=lambda line: str(line.get(f.TS) or ""))
+            return
+        yield from lines
+
+    def _parsed(self) -> Iterator[dict[str, Any]]:
         for raw in self._poll_raw():
             try:
                 value = orjson.loads(raw) if len(raw) <= MAX_LINE else None

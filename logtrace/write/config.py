@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from logtrace.format import fields as f
 from logtrace.write import context as _context
-from logtrace.write import sampling
+from logtrace.write import sampling, structlog_bridge
 from logtrace.write.env import EnvReader
 from logtrace.write.pipeline import (
     BoundFieldsMerger,
@@ -31,7 +31,7 @@ from logtrace.write.propagation import extract_env
 from logtrace.write.redact import Scrubber
 from logtrace.write.sampling import Sampler
 from logtrace.write.span import tracer
-from logtrace.write.stdlib import ScrubbingFormatter, StdlibHandler
+from logtrace.write.stdlib import NonPropagatingCapture, ScrubbingFormatter, StdlibHandler
 
 if TYPE_CHECKING:
     from logtrace.write.sink.filesink import FileSink
@@ -44,6 +44,7 @@ _OVERFLOW = ("drop", "block")
 _lock = threading.RLock()
 _sink: FileSink | None = None
 _stdlib_handlers: list[logging.Handler] = []
+_non_propagating = NonPropagatingCapture(logging.NullHandler())
 
 
 def _default_service() -> str:
@@ -84,6 +85,7 @@ def configure(
     max_line: int | None = None,
     otel: bool | None = None,
     stdlib: bool = True,
+    stdlib_all_loggers: bool | None = None,
     structlog_setup: bool = True,
     environ: Mapping[str, str] | None = None,
 ) -> None:
@@ -116,6 +118,9 @@ def configure(
         otel: when no logtrace span is open, use the active OpenTelemetry span's context
             (``LOGTRACE_OTEL``; needs the ``otel`` extra).
         stdlib: send stdlib ``logging`` records to the files (a handler on the root logger).
+        stdlib_all_loggers: with ``stdlib``, also the records of loggers that do not propagate
+            to the root, such as ``uvicorn.error`` and gunicorn's (``LOGTRACE_STDLIB_ALL_LOGGERS``,
+            default on).
         structlog_setup: configure structlog to write through the same chain.
         environ: read settings from this mapping instead of ``os.environ``.
     """
@@ -184,18 +189,33 @@ def configure(
         _context.process_parent = extract_env(env.environ)
         _bridge_opentelemetry(otel if otel is not None else env.flag("LOGTRACE_OTEL") is True)
         if stdlib:
-            _install_stdlib(level_no)
+            all_loggers = env.flag("LOGTRACE_STDLIB_ALL_LOGGERS") is not False
+            _install_stdlib(level_no, _given(stdlib_all_loggers, all_loggers))
+        structlog_bridge.settings.min_level = level_no
         if structlog_setup:
-            import structlog
-
-            use_chain(state.merger or BoundFieldsMerger())
-            structlog.configure(
-                processors=state.processors,
-                wrapper_class=structlog.make_filtering_bound_logger(level_no),
-                logger_factory=sink_logger_factory,
-                cache_logger_on_first_use=True,
-            )
+            _setup_structlog(level_no)
         _install_fork_hook()
+
+
+def _setup_structlog(level_no: int) -> None:
+    """structlog through logtrace's chain, or, when the program set structlog up itself
+    before, its setup kept with ``add_trace_context`` and ``to_files`` before its renderer
+    (its console output stays; its events reach the files)."""
+    import structlog
+
+    config = structlog.get_config()
+    if structlog.is_configured() and config["logger_factory"] is not sink_logger_factory:
+        processors = config["processors"]
+        # In place: loggers structlog has cached hold this list.
+        processors[:] = structlog_bridge.joined_chain(list(processors))
+        return
+    use_chain(state.merger or BoundFieldsMerger())
+    structlog.configure(
+        processors=state.processors,
+        wrapper_class=structlog.make_filtering_bound_logger(level_no),
+        logger_factory=sink_logger_factory,
+        cache_logger_on_first_use=True,
+    )
 
 
 def _bridge_opentelemetry(enabled: bool) -> None:
@@ -216,11 +236,38 @@ def _bridge_opentelemetry(enabled: bool) -> None:
 _fork_hook_installed = False
 
 
+_worker_hook_installed = False
+
+
+class _WorkerToken:
+    """What ``multiprocessing.util.register_after_fork`` keeps a weak reference to."""
+
+
+_worker_token = _WorkerToken()
+
+
 def _install_fork_hook() -> None:
     global _fork_hook_installed
     if not _fork_hook_installed:
         _fork_hook_installed = True
-        os.register_at_fork(after_in_child=_after_fork_in_child)
+        os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)
+
+
+def _before_fork() -> None:
+    # Registered lazily: multiprocessing may be imported after configure(), but it is
+    # imported by the time it forks a worker.
+    global _worker_hook_installed
+    util = sys.modules.get("multiprocessing.util")
+    if util is not None and not _worker_hook_installed:
+        _worker_hook_installed = True
+        util.register_after_fork(_worker_token, _forget_span_in_worker)
+
+
+def _forget_span_in_worker(_: object) -> None:
+    """A worker forked by multiprocessing serves tasks of any span (or none): it must not keep
+    the span that happened to be current in the thread that forked it. Tasks bound with
+    ``wrap_for_process`` bring their own."""
+    _context.current_context.set(None)
 
 
 def _after_fork_in_child() -> None:
@@ -237,6 +284,7 @@ def shutdown(timeout: float = 5.0) -> None:
         for handler in _stdlib_handlers:
             logging.getLogger().removeHandler(handler)
         _stdlib_handlers.clear()
+        _non_propagating.uninstall()
 
 
 def flush(timeout: float = 5.0) -> None:
@@ -265,7 +313,7 @@ def _drop(line: bytes) -> None:
     """Lines emitted after shutdown() go nowhere."""
 
 
-def _install_stdlib(level_no: int) -> None:
+def _install_stdlib(level_no: int, all_loggers: bool) -> None:
     root = logging.getLogger()
     had_handlers = bool(root.handlers)
     for handler in _stdlib_handlers:
@@ -274,6 +322,11 @@ def _install_stdlib(level_no: int) -> None:
     handler = StdlibHandler(level_no)
     root.addHandler(handler)
     _stdlib_handlers.append(handler)
+    _non_propagating.handler = handler
+    if all_loggers:
+        _non_propagating.install()
+    else:
+        _non_propagating.uninstall()
     if not had_handlers:
         # Without handlers, warnings went to stderr through logging.lastResort; adding ours
         # would silence that, so keep the same behaviour with a handler of the same kind.

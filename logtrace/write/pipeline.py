@@ -271,12 +271,24 @@ def emit_span(
         state.errors += 1
 
 
-def end_fields(name: str, parent_id: str | None, duration_ms: float, status: str) -> dict[str, Any]:
-    """The span fields of an end line, for ``emit_span`` (errors are added by the caller)."""
+def end_fields(
+    name: str, parent_id: str | None, duration_ms: float, status: str, kind: str | None = None
+) -> dict[str, Any]:
+    """The span fields of an end line, for ``emit_span`` (errors are added by the caller);
+    ``kind`` only when the span is not internal."""
+    if kind is None:
+        return {
+            f.SPAN: f.SPAN_END,
+            f.NAME: name,
+            f.PARENT_ID: parent_id,
+            f.DURATION_MS: duration_ms,
+            f.STATUS: status,
+        }
     return {
         f.SPAN: f.SPAN_END,
         f.NAME: name,
         f.PARENT_ID: parent_id,
+        f.KIND: kind,
         f.DURATION_MS: duration_ms,
         f.STATUS: status,
     }

@@ -92,15 +92,22 @@ class Span:
         "_written",
         "attributes",
         "context",
+        "kind",
         "name",
         "parent_id",
         "status",
     )
 
     def __init__(
-        self, name: str, attributes: dict[str, Any], parent: SpanContext | None = None
+        self,
+        name: str,
+        attributes: dict[str, Any],
+        parent: SpanContext | None = None,
+        kind: str | None = None,
     ) -> None:
         self.name = name
+        # None for an internal span (the kind is then left off its lines).
+        self.kind = span_kind(kind)
         self.attributes = attributes
         self._parent = parent
         self.context: SpanContext | None = None
@@ -150,6 +157,14 @@ class Span:
         if ctx is None or not self._written:
             return
         _metered(emit_span, "info", ctx, tracer.wall_ns(), {f.SPAN: f.SPAN_EVENT}, name, attributes)
+
+    def rename(self, name: str) -> None:
+        """Name the span anew once a better name is known (a server span its route).
+
+        The end line carries the new name (the start line, already written, keeps the old
+        one); the read side takes a span's name from its end line.
+        """
+        self.name = name
 
     def set_status(self, status: Any, message: str | None = None) -> None:
         """Set ``"ok"`` or ``"error"``; an error may carry a message.
@@ -269,6 +284,16 @@ class Span:
 
     def _write_start(self) -> None:
         self._written = True
+        if self.kind is not None:
+            span_fields = {
+                f.SPAN: f.SPAN_START,
+                f.NAME: self.name,
+                f.PARENT_ID: self.parent_id,
+                f.KIND: self.kind,
+            }
+            ctx, wall = self.context, self._start_wall
+            _metered(emit_span, "info", ctx, wall, span_fields, self.name, self._start_attributes)
+            return
         _metered(
             emit_span_boundary,
             self.context,
@@ -281,7 +306,7 @@ class Span:
 
     def _write_end(self) -> None:
         attributes = self._end_attributes or _NO_ATTRIBUTES
-        if self.status == f.STATUS_OK:
+        if self.status == f.STATUS_OK and self.kind is None:
             _metered(
                 emit_span_boundary,
                 self.context,
@@ -292,11 +317,13 @@ class Span:
                 attributes,
             )
             return
-        span_fields = end_fields(self.name, self.parent_id, self._duration_ms, self.status)
+        span_fields = end_fields(
+            self.name, self.parent_id, self._duration_ms, self.status, self.kind
+        )
         if self._error is not None:
             span_fields.update(self._error)
-        ctx = self.context
-        _metered(emit_span, "error", ctx, self._end_wall, span_fields, self.name, attributes)
+        ctx, level = self.context, "info" if self.status == f.STATUS_OK else "error"
+        _metered(emit_span, level, ctx, self._end_wall, span_fields, self.name, attributes)
 
     __enter__ = start
 
@@ -417,16 +444,39 @@ def _is_normal_exit(exc: BaseException) -> bool:
     return isinstance(exc, SystemExit) and exc.code in (0, None)
 
 
-def span(name: str, /, *, parent: Any = None, **attributes: Any) -> Span:
+def span(name: str, /, *, parent: Any = None, kind: str | None = None, **attributes: Any) -> Span:
     """Open a span: ``with logtrace.span("dispatch", task_id=42) as span: ...``.
 
     Args:
         name: what the span does, in a few words; ``event`` and ``name`` of its lines.
         parent: continue another context instead of the current span: a ``SpanContext``,
             a ``Span``, or a carrier dict with a ``traceparent`` (see ``logtrace.extract``).
+        kind: ``"server"`` (handling a request), ``"client"`` (making one), ``"producer"``
+            (sending a message or task), ``"consumer"`` (handling one) or ``"internal"``
+            (the default), as OpenTelemetry names them; the ``kind`` of its lines.
         attributes: fields written on the start line, reachable as ``jq '.task_id'``.
+
+    Raises:
     """
-    return Span(name, attributes, None if parent is None else _as_context(parent))
+    return Span(name, attributes, None if parent is None else _as_context(parent), kind)
+
+
+def span_kind(kind: Any) -> str | None:
+    """``kind`` as a span keeps it: None for internal.
+
+    OpenTelemetry's names in any case (``"SERVER"``, a ``SpanKind``) are understood. Anything
+    else makes an internal span and writes one warning line (once per process): tracing never
+    raises into the program.
+    """
+    if kind is None:
+        return None
+    text = str(getattr(kind, "name", kind)).lower()
+    if text == f.KIND_INTERNAL:
+        return None
+    if text not in f.KINDS:
+        _warn_misuse("kind", f"unknown span kind {_short_repr(kind)}, taken as internal")
+        return None
+    return text
 
 
 def _as_context(parent: Any) -> SpanContext | None:

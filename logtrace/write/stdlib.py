@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 
 _PLAIN_RECORD = vars(logging.LogRecord("", 0, "", 0, "", (), None))
 _RECORD_ATTRS = frozenset(_PLAIN_RECORD.keys() | {"message", "asctime", "taskName"})
+# Set by TraceContextFilter next to the ids it sets.
+_ANNOTATED = "_logtrace_filtered"
+_FILTERED_ATTRS = _RECORD_ATTRS | {f.TRACE_ID, f.SPAN_ID, f.TRACE_FLAGS, _ANNOTATED}
 # The number of attributes a record has when nobody added any.
 _PLAIN_RECORD_SIZE = len(_PLAIN_RECORD)
 
@@ -52,13 +55,18 @@ def _extra_fields(record: logging.LogRecord) -> dict[str, Any] | None:
     attrs = record.__dict__
     # Most records are plain: same size, nothing to look for (a record whose size is that of
     # a plain one but which lost an attribute and gained an extra is taken as plain).
-    if len(attrs) == _PLAIN_RECORD_SIZE or not (attrs.keys() - _RECORD_ATTRS):
+    if len(attrs) == _PLAIN_RECORD_SIZE:
+        return None
+    # What TraceContextFilter set (for the user's own formats) is not the caller's extra: the
+    # line has its own ids.
+    skip = _FILTERED_ATTRS if _ANNOTATED in attrs else _RECORD_ATTRS
+    if not (attrs.keys() - skip):
         return None
     # ``event`` is the record's message: an extra of that name is written as ``event_``.
     return {
         key if key != f.EVENT else f.EVENT + "_": value
         for key, value in attrs.items()
-        if key not in _RECORD_ATTRS
+        if key not in skip
     }
 
 
@@ -134,15 +142,18 @@ class TraceContextFilter(logging.Filter):
     """A ``logging.Filter`` that sets ``trace_id``, ``span_id`` and ``trace_flags`` on records.
 
     For stdlib setups of your own: add it to a handler and use ``%(trace_id)s`` in the format.
-    Outside a span the attributes are empty strings, so formats never fail.
+    Outside a span the attributes are empty strings, so formats never fail. logtrace's own
+    handler knows them for what they are: they never become extra fields of its lines.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Annotate ``record``; always lets it through."""
         ctx = get_current()
-        record.trace_id = ctx.trace_id if ctx is not None else ""
-        record.span_id = ctx.span_id if ctx is not None else ""
-        record.trace_flags = ctx.trace_flags if ctx is not None else ""
+        attrs = record.__dict__
+        attrs[f.TRACE_ID] = ctx.trace_id if ctx is not None else ""
+        attrs[f.SPAN_ID] = ctx.span_id if ctx is not None else ""
+        attrs[f.TRACE_FLAGS] = ctx.trace_flags if ctx is not None else ""
+        attrs[_ANNOTATED] = True
         return True
 
 
@@ -155,3 +166,52 @@ class ScrubbingFormatter(logging.Formatter):
         text = super().format(record)
         scrubber = state.stamper.scrubber
         return scrubber.text(text, remember=False) if scrubber.redact else text
+
+
+class NonPropagatingCapture:
+    """Hands ``handler`` the records of loggers that do not propagate to the root.
+
+    uvicorn's ``uvicorn.error`` and gunicorn's loggers set ``propagate=False``, so their
+    records (tracebacks of failed requests among them) never reach a root handler. While
+    installed, ``logging.Logger.callHandlers`` is wrapped (as Sentry's logging integration
+    does): after the logger's own handlers ran, a record whose way to the root was cut by
+    ``propagate=False`` before reaching ``handler`` is given to ``handler`` too.
+    """
+
+    def __init__(self, handler: logging.Handler) -> None:
+        self.handler = handler
+        self._original: Any = None
+
+    def install(self) -> None:
+        """Wrap ``Logger.callHandlers`` (once)."""
+        if self._original is not None:
+            return
+        original = logging.Logger.callHandlers
+        capture = self
+
+        def call_handlers(logger: logging.Logger, record: logging.LogRecord) -> None:
+            original(logger, record)
+            handler = capture.handler
+            current: logging.Logger | None = logger
+            while current is not None:
+                if handler in current.handlers:
+                    return  # it got there
+                if not current.propagate:
+                    handler.handle(record)
+                    return
+                current = current.parent
+
+        call_handlers.__wrapped__ = original  # type: ignore[attr-defined]
+        self._original = original
+        setattr(logging.Logger, "callHandlers", call_handlers)  # noqa: B010
+
+    def uninstall(self) -> None:
+        """Put back what was there (unless someone wrapped it after us: then stay, inert)."""
+        original, self._original = self._original, None
+        if original is None:
+            return
+        current = logging.Logger.callHandlers
+        if getattr(current, "__wrapped__", None) is original:
+            setattr(logging.Logger, "callHandlers", original)  # noqa: B010
+        else:
+            self.handler = logging.NullHandler()

@@ -12,7 +12,7 @@ from collections.abc import AsyncGenerator, Callable, Generator
 from typing import Any, TypeVar, overload
 
 from logtrace.write.context import current_context
-from logtrace.write.span import Span
+from logtrace.write.span import Span, span_kind
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -23,55 +23,67 @@ def traced(fn: F, /) -> F: ...
 
 @overload
 def traced(
-    fn: str | None = None, /, *, name: str | None = None, **attributes: Any
+    fn: str | None = None,
+    /,
+    *,
+    name: str | None = None,
+    kind: str | None = None,
+    **attributes: Any,
 ) -> Callable[[F], F]: ...
 
 
-def traced(fn: Any = None, /, *, name: str | None = None, **attributes: Any) -> Any:
+def traced(
+    fn: Any = None, /, *, name: str | None = None, kind: str | None = None, **attributes: Any
+) -> Any:
     """Trace every call of the decorated function in a span named after it.
 
-    ``@traced``, ``@traced("fetch page")`` or ``@traced(name="fetch", kind="http")``; works on
-    functions, ``async def`` coroutines, generators and async generators.
+    ``@traced``, ``@traced("fetch page")`` or ``@traced(name="fetch", kind="client", db="main")``;
+    works on functions, ``async def`` coroutines, generators and async generators.
 
     Args:
         name: the span name; the function's qualified name by default.
+        kind: the span kind (see ``logtrace.span``); internal by default.
         attributes: fields written on every call's start line.
     """
+    span_kind(kind)  # a wrong kind fails here, at decoration, not at each call
     if isinstance(fn, str):
-        return functools.partial(_decorate, name=fn, attributes=attributes)
+        return functools.partial(_decorate, name=fn, attributes=attributes, kind=kind)
     if fn is None:
-        return functools.partial(_decorate, name=name, attributes=attributes)
-    return _decorate(fn, name=name, attributes=attributes)
+        return functools.partial(_decorate, name=name, attributes=attributes, kind=kind)
+    return _decorate(fn, name=name, attributes=attributes, kind=kind)
 
 
-def _decorate(fn: F, *, name: str | None, attributes: dict[str, Any]) -> F:
+def _decorate(fn: F, *, name: str | None, attributes: dict[str, Any], kind: str | None = None) -> F:
     span_name = name or fn.__qualname__
     wrapper: Callable[..., Any]
     if inspect.isasyncgenfunction(fn):
-        wrapper = _async_generator_wrapper(fn, span_name, attributes)
+        wrapper = _async_generator_wrapper(fn, span_name, attributes, kind)
     elif inspect.iscoroutinefunction(fn):
 
         async def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with Span(span_name, dict(attributes)):
+            with Span(span_name, dict(attributes), None, kind):
                 return await fn(*args, **kwargs)
 
     elif inspect.isgeneratorfunction(fn):
-        wrapper = _generator_wrapper(fn, span_name, attributes)
+        wrapper = _generator_wrapper(fn, span_name, attributes, kind)
     else:
 
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with Span(span_name, dict(attributes)):
+            with Span(span_name, dict(attributes), None, kind):
                 return fn(*args, **kwargs)
 
     return functools.wraps(fn)(wrapper)  # type: ignore[return-value]
 
 
 def _generator_wrapper(
-    fn: Callable[..., Generator[Any, Any, Any]], name: str, attributes: dict[str, Any]
+    fn: Callable[..., Generator[Any, Any, Any]],
+    name: str,
+    attributes: dict[str, Any],
+    kind: str | None = None,
 ) -> Callable[..., Generator[Any, Any, Any]]:
     def wrapper(*args: Any, **kwargs: Any) -> Generator[Any, Any, Any]:
         gen = fn(*args, **kwargs)
-        span = Span(name, dict(attributes))
+        span = Span(name, dict(attributes), None, kind)
         span.open()
         step: Callable[[Any], Any] = gen.send
         arg: Any = None
@@ -105,11 +117,14 @@ def _generator_wrapper(
 
 
 def _async_generator_wrapper(
-    fn: Callable[..., AsyncGenerator[Any, Any]], name: str, attributes: dict[str, Any]
+    fn: Callable[..., AsyncGenerator[Any, Any]],
+    name: str,
+    attributes: dict[str, Any],
+    kind: str | None = None,
 ) -> Callable[..., AsyncGenerator[Any, Any]]:
     async def wrapper(*args: Any, **kwargs: Any) -> AsyncGenerator[Any, Any]:
         agen = fn(*args, **kwargs)
-        span = Span(name, dict(attributes))
+        span = Span(name, dict(attributes), None, kind)
         span.open()
         step: Callable[[Any], Any] = agen.asend
         arg: Any = None

@@ -198,14 +198,15 @@ def test_sql_errors_exit_2(cli: Cli, written: Written) -> None:
 def test_stats_shows_percentiles_and_skipped_lines(
     cli: Cli, written: Written, tmp_path: Path
 ) -> None:
-    """stats: count, errors, error rate, p50/p95/p99 per span name, and lines skipped."""
+    """stats: count, errors, error rate, p50/p95/p99 per span name, service and kind, and
+    lines skipped."""
     result = cli("stats", "--dir", str(written.directory))
     assert result.returncode == 0, result.stderr
     head, columns, *rows = result.stdout.splitlines()
     assert "skipped 0 unreadable lines" in head
-    assert columns.split()[:4] == ["name", "count", "errors", "error"]
+    assert columns.split()[:6] == ["name", "service", "kind", "count", "errors", "error"]
     step = next(r for r in rows if r.startswith("step "))
-    assert step.split()[1:4] == ["6", "1", "16.7%"]
+    assert step.split()[1:6] == ["worker", "internal", "6", "1", "16.7%"]
     only = cli("stats", "--dir", str(written.directory), "--service", "worker", "--json")
     assert {r["name"] for r in orjson.loads(only.stdout)["spans"]} == {"work", "step"}
 

@@ -167,6 +167,18 @@ def test_printed_one_liners_work(demo: Demo) -> None:
     ]
     assert outputs[0].count("\n") == len(rows)
     assert '"error_type":"ValueError"' in outputs[1]
+    # A torn last line (a process writing right now) must not stop jq: -R with fromjson?.
+    assert all("jq -cR 'fromjson? | " in line for line in jq_lines)
+    torn = subprocess.run(
+        ["bash", "-c", "{ printf '{\"torn\": '; } | " + jq_lines[0].split(" | ", 1)[1]],
+        capture_output=True,
+        text=True,
+    )
+    assert torn.returncode == 0, torn.stderr
+    (cat_line,) = [line for line in lines if line.startswith("logtrace cat ")]
+    command = [sys.executable, "-m", "logtrace", *shlex.split(cat_line.split(" | ")[0])[1:]]
+    cat = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    assert cat.count("\n") >= len(rows) and demo.trace_id in cat
 
 
 def test_bad_counts_are_refused() -> None:

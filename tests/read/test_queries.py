@@ -97,12 +97,14 @@ def params_for(name: str, written: Written) -> dict[str, Any]:
             "level": None,
         },
         "dropped_lines": {"since": None, "until": None, "service": None},
+        "cat_lines": {"since": None, "until": None, "trace": failed, "service": None},
     }[name]
 
 
 def test_every_file_is_covered() -> None:
     """The files of queries/ are the views plus the questions this module runs."""
     questions = {
+        "cat_lines",
         "recent_traces",
         "slowest_traces",
         "error_traces",

@@ -32,7 +32,8 @@ def test_an_int_too_long_for_str_is_written_rounded() -> None:
 @pytest.mark.parametrize("name", sorted(_fields.RESERVED))
 def test_user_fields_cannot_clobber_reserved_names(name: str) -> None:
     """A user field named like a reserved field is written with a trailing underscore."""
-    with testing.capture_events() as events, logtrace.span("s", **{name: "user"}) as span:
+    # Span(...) takes the attributes as a dict: ``kind`` is a parameter of span().
+    with testing.capture_events() as events, logtrace.Span("s", {name: "user"}) as span:
         emit("info", {"event": "log", name: "user"})
     for line in events[:2]:
         assert line[name + "_"] == "user"

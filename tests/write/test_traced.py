@@ -28,7 +28,7 @@ def test_function_span_named_after_the_function() -> None:
 def test_name_and_attributes_given_to_the_decorator() -> None:
     """@traced("name", key=value) sets the span name and start attributes."""
 
-    @logtrace.traced("fetch page", kind="http")
+    @logtrace.traced("fetch page", source="http")
     def fetch() -> None:
         pass
 
@@ -39,7 +39,7 @@ def test_name_and_attributes_given_to_the_decorator() -> None:
     with testing.capture_events() as events:
         fetch()
         other()
-    assert events[0]["name"] == "fetch page" and events[0]["kind"] == "http"
+    assert events[0]["name"] == "fetch page" and events[0]["source"] == "http"
     assert events[2]["name"] == "other"
 
 

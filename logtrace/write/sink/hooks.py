@@ -4,8 +4,9 @@ Installed once, when the first sink starts (never at import):
 
 * ``atexit`` and SIGTERM write out every sink's queue and switch it to write-through, so lines
   logged later in the shutdown still reach the file. The SIGTERM handler is installed only if
-  SIGTERM still has its default action and we are in the main thread; after flushing it restores
-  the default and sends the signal again, so the process ends as it would have.
+  SIGTERM still has its default action and we are in the main thread; it never waits on a lock
+  (``sigterm``): a thread does the bounded flush, then the default action ends the process as
+  it would have.
 * After ``os.fork()`` the child gets its own file and writer (``FileSink.after_fork_in_child``).
 * multiprocessing ends its fork children with ``os._exit`` after ``util._exit_function``, so
   ``atexit`` never runs there; its finalizer registry is cleared in the child too, so the child's
@@ -16,14 +17,13 @@ from __future__ import annotations
 
 import atexit
 import os
-import signal
 import sys
 import threading
 import weakref
-from types import FrameType
 from typing import Protocol
 
 from logtrace.write.sink.rotation import close_held_after_fork
+from logtrace.write.sink.sigterm import SigtermFlush
 
 
 class Sink(Protocol):
@@ -60,13 +60,9 @@ def register(sink: Sink) -> None:
     if _installed:
         return
     _installed = True
-    atexit.register(flush_all, _EXIT_TIMEOUT)
+    atexit.register(_at_exit, _EXIT_TIMEOUT)
     os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)
-    if (
-        threading.current_thread() is threading.main_thread()
-        and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
-    ):
-        signal.signal(signal.SIGTERM, _on_sigterm)
+    _sigterm.install()
     _register_multiprocessing()
 
 
@@ -84,16 +80,15 @@ def flush_all(timeout: float) -> None:
             continue
 
 
-def _on_sigterm(signum: int, frame: FrameType | None) -> None:
-    # Ignore further SIGTERMs while flushing (multiprocessing's terminate() may send several):
-    # a second run of this handler inside the first would wait on locks the first holds.
-    # The flush is bounded; then the default action ends the process as SIGTERM asked.
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    try:
-        flush_all(_SIGTERM_TIMEOUT)
-    finally:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        os.kill(os.getpid(), signal.SIGTERM)
+_sigterm = SigtermFlush(flush_all, _SIGTERM_TIMEOUT)
+
+
+def _at_exit(timeout: float) -> None:
+    """The flush at the end of the process (atexit, a multiprocessing child's exit); a SIGTERM
+    that came meanwhile still ends the process by SIGTERM, once the lines are out."""
+    flush_all(timeout)
+    if _sigterm.pending() and threading.current_thread() is threading.main_thread():
+        _sigterm.end_now()
 
 
 def _before_fork() -> None:
@@ -103,6 +98,7 @@ def _before_fork() -> None:
 
 def _after_fork_in_child() -> None:
     close_held_after_fork()
+    _sigterm.after_fork_in_child()
     for sink in list(_sinks):
         try:
             sink.after_fork_in_child()
@@ -121,4 +117,4 @@ def _register_multiprocessing() -> None:
 
 def _add_multiprocessing_finalizer(_: object) -> None:
     util = sys.modules["multiprocessing.util"]
-    util.Finalize(None, flush_all, args=(_EXIT_TIMEOUT,), exitpriority=_MP_EXIT_PRIORITY)
+    util.Finalize(None, _at_exit, args=(_EXIT_TIMEOUT,), exitpriority=_MP_EXIT_PRIORITY)

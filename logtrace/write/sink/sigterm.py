@@ -1,0 +1,118 @@
+"""SIGTERM: a bounded flush that cannot deadlock, then the process ends by SIGTERM.
+
+A Python signal handler runs in the main thread between two bytecodes of whatever it
+interrupted, and that code may hold any lock: an ``Event``'s (waking the writer), a queue's, the
+sink's own. A handler that waits on one of them waits forever. So the handler here takes no
+lock and waits for nothing: it notes the signal, writes one byte to a pipe and returns, and the
+interrupted code goes on and lets go of its locks. A daemon thread blocked on that pipe does the
+flush (bounded: ``timeout`` seconds), then sends SIGTERM again; the handler, seeing the flush
+done, restores the default action and re-sends the signal, so the process ends by SIGTERM as it
+would have. Further SIGTERMs during the flush are ignored, as before.
+
+Only the main thread may change a signal's action, so ending the process needs the main thread
+to run Python code once more. If it does not within ``timeout`` (stuck in native code), the
+thread ends the process with ``os._exit(128 + SIGTERM)``, the status a shell shows for SIGTERM.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from types import FrameType
+
+_IDLE, _FLUSHING, _FLUSHED = 0, 1, 2
+
+
+class SigtermFlush:
+    """The SIGTERM handler of this process and the thread that flushes for it."""
+
+    def __init__(self, flush: Callable[[float], None], timeout: float) -> None:
+        self._flush = flush
+        self._timeout = timeout
+        self._state = _IDLE
+        self._pipe: tuple[int, int] | None = None
+
+    def install(self) -> bool:
+        """Install the handler (only over the default action, from the main thread)."""
+        if threading.current_thread() is not threading.main_thread():
+            return False
+        if signal.getsignal(signal.SIGTERM) != signal.SIG_DFL or not self._start():
+            return False
+        signal.signal(signal.SIGTERM, self.on_sigterm)
+        return True
+
+    def installed(self) -> bool:
+        """Whether this process's SIGTERM action is this handler."""
+        return signal.getsignal(signal.SIGTERM) == self.on_sigterm
+
+    def after_fork_in_child(self) -> None:
+        """A forked child has the handler but not the thread, and shares the parent's pipe."""
+        pipe, self._pipe = self._pipe, None
+        if pipe is not None:
+            for fd in pipe:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        self._state = _IDLE
+        if self.installed() and not self._start():
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+    def pending(self) -> bool:
+        """Whether a SIGTERM came and the process has not ended yet."""
+        return self._state != _IDLE
+
+    def end_now(self) -> None:
+        """In the main thread: end the process by SIGTERM (the default action, sent again)."""
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    def on_sigterm(self, signum: int, frame: FrameType | None) -> None:
+        """The handler: lock-free, it hands the flush to the thread and returns."""
+        state = self._state
+        if state == _FLUSHED:
+            self.end_now()
+        elif state == _IDLE:
+            self._state = _FLUSHING
+            pipe = self._pipe
+            try:
+                if pipe is None:
+                    raise OSError("no flush thread")
+                os.write(pipe[1], b"\0")
+            except OSError:
+                self.end_now()
+
+    def _start(self) -> bool:
+        try:
+            read_fd, write_fd = os.pipe()
+        except OSError:
+            return False
+        os.set_blocking(write_fd, False)
+        thread = threading.Thread(
+            target=self._run, args=(read_fd,), name="logtrace-sigterm", daemon=True
+        )
+        try:
+            thread.start()
+        except RuntimeError:
+            os.close(read_fd)
+            os.close(write_fd)
+            return False
+        self._pipe = (read_fd, write_fd)
+        return True
+
+    def _run(self, read_fd: int) -> None:
+        try:
+            if not os.read(read_fd, 1):
+                return
+        except OSError:
+            return  # the pipe was closed: a forked child replaced it
+        try:
+            self._flush(self._timeout)
+        finally:
+            self._state = _FLUSHED
+            # The main thread's handler now ends the process (only it may reset the action).
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(self._timeout)
+            os._exit(128 + signal.SIGTERM)

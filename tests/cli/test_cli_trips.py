@@ -1,0 +1,119 @@
+"""What users tripped over in the CLI: unknown queries, -p times, missing parameters, empty
+answers, empty folders, tail's ids and order, compact's summary."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import T0, iso, log_line, logs_dir, run_cli, span_lines, write_jsonl
+
+TRACE_A = "01a2339e00000000aaaaaaaaaaaaaaaa"
+TRACE_B = "01a2339e00000000bbbbbbbbbbbbbbbb"
+
+
+def _two_processes(directory: Path) -> None:
+    """Two files whose lines interleave in time, two traces of one millisecond."""
+    a = [*span_lines(TRACE_A, "a" * 16, None, "a", 0, 30, pid=1)]
+    a.insert(1, log_line(TRACE_A, "a" * 16, "a-10", 10, pid=1))
+    b = [*span_lines(TRACE_B, "b" * 16, None, "b", 5, 10, pid=2)]
+    b.insert(1, log_line(TRACE_B, "b" * 16, "b-12", 12, pid=2))
+    write_jsonl(directory / "2026-11-24" / "svc_h_1_20261124T130000.000Z.jsonl", a)
+    write_jsonl(directory / "2026-11-24" / "svc_h_2_20261124T130000.005Z.jsonl", b)
+
+
+def test_sql_with_an_unknown_query_name_lists_the_names(logs_dir: Path) -> None:
+    """`sql nosuchquery` says there is no such query and names the known ones; exit 2."""
+    done = run_cli("sql", "nosuchquery", "--dir", str(logs_dir))
+    assert done.returncode == 2
+    assert "no query named 'nosuchquery'" in done.stderr and "trace_tree" in done.stderr
+    assert "Traceback" not in done.stderr and "Parser Error" not in done.stderr
+
+
+def test_sql_without_a_needed_parameter_says_which(logs_dir: Path) -> None:
+    """`sql trace_tree` without -p trace_id=… names the parameter and exits 2."""
+    _two_processes(logs_dir)
+    done = run_cli("sql", "trace_tree", "--dir", str(logs_dir))
+    assert done.returncode == 2 and "-p trace_id=" in done.stderr
+    given = run_cli(
+        "sql", "trace_tree", "-p", f"trace_id={TRACE_A}", "--json", "--dir", str(logs_dir)
+    )
+    assert given.returncode == 0 and TRACE_A[:8] not in given.stderr
+
+
+def test_sql_reads_p_since_as_since_does(logs_dir: Path) -> None:
+    """-p since=10m is ten minutes ago, as --since 10m is, not the text "10m"."""
+    _two_processes(logs_dir)
+    query = "select $since > now()::TIMESTAMP - INTERVAL 11 MINUTE AS recent"
+    done = run_cli("sql", query, "-p", "since=10m", "--json", "--dir", str(logs_dir))
+    assert done.returncode == 0, done.stderr
+    assert '"recent":true' in done.stdout.replace(" ", "")
+
+
+def test_ls_says_when_nothing_matches(logs_dir: Path) -> None:
+    """ls with filters that match nothing says so, with where it looked."""
+    _two_processes(logs_dir)
+    done = run_cli("ls", "--dir", str(logs_dir), "--name", "nothing-of-the-kind")
+    assert done.returncode == 0 and "no traces match" in done.stdout
+
+
+def test_a_folder_without_logs_is_named_with_where_to_look(tmp_path: Path) -> None:
+    """ls in a folder with no log files says so in one line, naming it and --dir/LOGTRACE_DIR,
+    and the demo's folder when there is one."""
+    (tmp_path / "logtrace").mkdir()
+    (tmp_path / "logtrace" / "__init__.py").write_text("# a package's source, not logs\n")
+    (tmp_path / "logtrace-demo").mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LOGTRACE_")}
+    # The console script, as a user runs it: `python -m` would import ./logtrace itself.
+    script = Path(sys.executable).with_name("logtrace")
+    if not script.exists():
+        pytest.skip("no logtrace console script next to this Python")
+    done = subprocess.run(
+        [str(script), "ls"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0
+    (line,) = [line for line in done.stderr.splitlines() if "no log files" in line]
+    assert "logtrace" in line and "--dir" in line and "LOGTRACE_DIR" in line
+    assert "logtrace-demo" in line
+
+
+def test_tail_from_start_is_in_time_order_with_ids_that_tell_traces_apart(
+    logs_dir: Path,
+) -> None:
+    """tail --from-start merges the files in time order, and prints enough of each trace id
+    (20 digits) to tell apart two traces created in the same millisecond."""
+    _two_processes(logs_dir)
+    done = run_cli("tail", "--dir", str(logs_dir), "--from-start", "--for", "0")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert [line.split()[0] for line in lines] == sorted(line.split()[0] for line in lines)
+    assert (
+        [line.split()[2] for line in lines]
+        == [
+            TRACE_A[:20],  # a starts (0 ms)
+            TRACE_B[:20],  # b starts (5 ms)
+            TRACE_A[:20],  # a logs (10 ms)
+            TRACE_B[:20],  # b logs (12 ms)
+            TRACE_B[:20],  # b ends (15 ms)
+            TRACE_A[:20],  # a ends (30 ms)
+        ]
+    )
+    assert iso(T0)[11:19] in lines[0]
+
+
+def test_compact_summary_counts_in_words_and_sizes_that_say_something(logs_dir: Path) -> None:
+    """compact says "1 Parquet file" (not "files") and sizes in B/KB/MB."""
+    _two_processes(logs_dir)
+    done = run_cli("compact", "--dir", str(logs_dir))
+    assert done.returncode == 0, done.stderr
+    assert "1 Parquet file (" in done.stdout or "2 Parquet files (" in done.stdout
+    assert " B" in done.stdout or " KB" in done.stdout
+    assert "0.0 MB" not in done.stdout
