@@ -49,7 +49,7 @@ def test_kind_is_on_start_and_end_lines_unless_internal(traced_dir: Path) -> Non
 
 
 def test_a_wrong_kind_is_internal_and_said_once_in_band(traced_dir: Path) -> None:
-    """A kind OpenTelemetry does not name raises nothing: the span is internal, one warning says so."""
+    """A kind OpenTelemetry does not name raises nothing: an internal span, one warning line."""
     with logtrace.span("x", kind="http"):
         pass
     logtrace.traced(kind="rpc")(lambda: None)()
