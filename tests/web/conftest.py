@@ -20,16 +20,6 @@ from _web_helpers import CHROMIUM_ARGS
 from logtrace.web.server import background
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Browser tests run in their own suite (tox -e browser sets LOGTRACE_BROWSER=1)."""
-    if os.environ.get("LOGTRACE_BROWSER") == "1":
-        return
-    skip = pytest.mark.skip(reason="browser suite: run it with tox -e browser")
-    for item in items:
-        if item.get_closest_marker("browser") is not None:
-            item.add_marker(skip)
-
-
 @pytest.fixture(scope="session")
 def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The files of one run of ``logtrace demo`` (a coordinator and three workers)."""
