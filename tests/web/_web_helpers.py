@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -25,13 +26,16 @@ def _iso(at: datetime) -> str:
     return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def write_big_trace(directory: Path, batches: int, items: int, seed: int = 3) -> str:
+def write_big_trace(
+    directory: Path, batches: int, items: int, seed: int = 3, start: datetime | None = None
+) -> str:
     """One trace of 1 + batches + batches*items spans, in the documented format: a root
     ``import``, ``batches`` spans ``batch`` under it, ``items`` spans ``item`` under each (the
     very last one failed: ``ValueError: last item failed``), one log line per batch.
-    Returns the trace id."""
+    ``start``: when the root starts (UTC, naive; default five minutes ago). Returns the trace id."""
     rng = random.Random(seed)
-    start = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(minutes=5)
+    if start is None:
+        start = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(minutes=5)
     trace_id = f"{int(start.timestamp() * 1000):012x}{rng.getrandbits(80):020x}"
     pid = 4242
     lines: list[tuple[datetime, bytes]] = []
@@ -68,7 +72,8 @@ def write_big_trace(directory: Path, batches: int, items: int, seed: int = 3) ->
     day.mkdir(parents=True, exist_ok=True)
     stamp = start.strftime("%Y%m%dT%H%M%S.") + f"{start.microsecond // 1000:03d}Z"
     lines.sort(key=lambda item: item[0])
-    (day / f"importer_testhost_{pid}_{stamp}.jsonl").write_bytes(
-        b"".join(line + b"\n" for _, line in lines)
-    )
+    path = day / f"importer_testhost_{pid}_{stamp}.jsonl"
+    path.write_bytes(b"".join(line + b"\n" for _, line in lines))
+    last = lines[-1][0].replace(tzinfo=timezone.utc).timestamp()
+    os.utime(path, (last, last))  # as the sink leaves it: modified at its last line
     return trace_id
