@@ -1,24 +1,23 @@
 """The analytics behind the pages: critical path, time series, compare, from the Reader.
 
-Thin adapters over ``reader.critical_path``, ``reader.timeseries`` and ``reader.compare``
-(``logtrace/read/analytics/``): they turn a page's query string into arguments and the
-answers into JSON values. When the installed logtrace has no such method, the endpoint says
-so (501) and the page shows it, rather than guessing.
+Thin adapters over ``reader.critical_path``, ``reader.timeseries``, ``reader.compare`` and
+``reader.compare_traces`` (``logtrace/read/analytics/``): they turn a page's query string into
+arguments and the answers into JSON values. When the installed logtrace has no such method,
+the endpoint says so (501) and the page shows it, rather than guessing.
 """
 
 from __future__ import annotations
 
-import argparse
-import dataclasses
+import re
 from collections.abc import Mapping
 from typing import Any
 
 import logtrace
 
-from .._cli import filter_params
 from .._files import ReadError
 
 Row = dict[str, Any]
+_TRACE_ID = re.compile(r"[0-9a-fA-F]{8,32}")
 
 
 class Unavailable(ReadError):
@@ -33,52 +32,82 @@ def _method(reader: Any, name: str) -> Any:
 
 
 def critical_path(directory: str, trace_id: str) -> Row:
-    """``{"trace_id", "sections": [...]}``: the parts of spans on the trace's critical path."""
+    """``{"trace_id", "total_ms", "sections": [{span_id, name, start_ms, end_ms,
+    duration_ms}], "on_path_ms", "self_ms"}``: ms from the trace's earliest start."""
     with logtrace.open(directory) as reader:
         answer = _method(reader, "critical_path")(trace_id)
-    return {"trace_id": trace_id, "sections": jsonable(answer)}
+    return dict(jsonable(answer))
 
 
 def timeseries(directory: str, name: str, query: Mapping[str, str]) -> Row:
-    """``{"name", "every", "buckets": [...]}``: one span name over time."""
-    params = filter_params(
-        argparse.Namespace(
-            since=query.get("since") or None,
-            until=query.get("until") or None,
-            service=query.get("service") or None,
-            name=name,
-            status=None,
-            errors=False,
-            min_duration=None,
-            attr=None,
-        )
-    )
+    """``{"name", "every", "buckets": [reader.timeseries rows]}``: one span name over time."""
     every = query.get("every") or "5m"
-    with logtrace.open(directory, since=params["since"], until=params["until"]) as reader:
+    since, until = query.get("since") or None, query.get("until") or None
+    with logtrace.open(directory) as reader:
         rows = _method(reader, "timeseries")(
-            every=every,
-            since=params["since"],
-            until=params["until"],
-            name=name,
-            service=params["service"],
+            every=every, since=since, until=until, name=name, service=query.get("service") or None
         )
     return {"name": name, "every": every, "buckets": jsonable(rows)}
 
 
 def compare(directory: str, query: Mapping[str, str]) -> Row:
-    """``{"a", "b", "result"}``: trace ``a`` against trace ``b`` (or two windows/values)."""
+    """The Compare page: ``{"mode", "a", "b", "result"}``.
+
+    - ``a`` and ``b`` trace ids: ``mode`` ``traces``, per ancestral path of span names the
+      counts and time in each (``reader.compare_traces``);
+    - ``by=KEY`` with ``a``/``b`` its two values, or ``a_since``/``a_until`` and
+      ``b_since``/``b_until`` (with ``name``, ``service``): ``mode`` ``spans``, per span name
+      p50/p95 with intervals, change, p-value, verdict (``reader.compare``).
+    """
     a, b = (query.get("a") or "").strip(), (query.get("b") or "").strip()
-    if not a or not b:
-        raise ReadError("give a and b: two trace ids")
+    by = (query.get("by") or "").strip()
+    windows = any(query.get(k) for k in ("a_since", "a_until", "b_since", "b_until"))
     with logtrace.open(directory) as reader:
-        result = _method(reader, "compare")(a, b)
-    return {"a": a, "b": b, "result": jsonable(result)}
+        if not by and not windows:
+            if not (_TRACE_ID.fullmatch(a) and _TRACE_ID.fullmatch(b)):
+                raise ReadError("give a and b: two trace ids (or by=KEY, or a_since/b_since)")
+            paths = _method(reader, "compare_traces")(a, b)
+            return {"mode": "traces", "a": a, "b": b, "result": jsonable(paths)}
+        sides = _sides(query, a, b, by)
+        result = _method(reader, "compare")(*sides)
+        return {
+            "mode": "spans",
+            "a": sides[0].label,
+            "b": sides[1].label,
+            "result": jsonable(result),
+        }
+
+
+def _sides(query: Mapping[str, str], a: str, b: str, by: str) -> tuple[Any, Any]:
+    try:
+        from ..read.analytics.methods import Side  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        raise Unavailable("this logtrace has no reader.compare()") from None
+    common = {"name": query.get("name") or None, "service": query.get("service") or None}
+    if by:
+        if not a or not b:
+            raise ReadError(f"by={by}: give a and b, the two values of {by}")
+        return (
+            Side(label=f"{by}={a}", attr=(by, a), **common),
+            Side(label=f"{by}={b}", attr=(by, b), **common),
+        )
+    return tuple(
+        Side(
+            label=f"{side.upper()}: {query.get(side + '_since') or '…'} to "
+            f"{query.get(side + '_until') or 'now'}",
+            since=query.get(side + "_since") or None,
+            until=query.get(side + "_until") or None,
+            **common,
+        )
+        for side in ("a", "b")
+    )  # type: ignore[return-value]
 
 
 def jsonable(value: Any) -> Any:
-    """Dataclasses (and lists of them) as dicts; everything else as it is."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {k: jsonable(v) for k, v in dataclasses.asdict(value).items()}
+    """The answers as JSON values: ``to_dict()`` where they have one, lists of them too."""
+    to_dict = getattr(value, "to_dict", None)
+    if callable(to_dict):
+        return to_dict()
     if isinstance(value, (list, tuple)):
         return [jsonable(v) for v in value]
     if isinstance(value, dict):
