@@ -31,12 +31,13 @@ import httpx
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path[:0] = [str(HERE), str(ROOT / "tests" / "web")]
+sys.path[:0] = [str(HERE), str(ROOT / "tests")]
 
 import _web_helpers  # noqa: E402
 import bench_history  # noqa: E402
 
 import logtrace  # noqa: E402
+from logtrace.read.files import time_range  # noqa: E402
 from logtrace.web.server import background  # noqa: E402
 
 
@@ -49,7 +50,7 @@ def history_with_big_traces(work: Path) -> tuple[Path, dict[str, str]]:
         link.parent.mkdir(parents=True, exist_ok=True)
         link.symlink_to(path)
     with logtrace.open(target) as reader:
-        span = logtrace._files.time_range(reader.all_files)  # type: ignore[attr-defined]
+        span = time_range(reader.all_files)
     assert span is not None
     late = span[1] - timedelta(minutes=30)
     traces = {
@@ -176,8 +177,12 @@ def main() -> None:
     figures = measure(args.reps)
     results = ROOT / "bench-results"
     results.mkdir(exist_ok=True)
-    record = {"when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "reps": args.reps,
-              "load": os.getloadavg(), "rows": figures}
+    record = {
+        "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "reps": args.reps,
+        "load": os.getloadavg(),
+        "rows": figures,
+    }
     (results / "web-latest.json").write_text(json.dumps(record, indent=2))
     print(f"{record['when']} · medians of {args.reps} · load {record['load'][0]:.1f}")
     for what, row in figures.items():

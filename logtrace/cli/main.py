@@ -46,6 +46,7 @@ EXTENSION_MODULES = (
     "logtrace.cli.demo",
     "logtrace.cli.compact",
     "logtrace.cli.export",
+    "logtrace.cli.ui",
 )
 
 

@@ -8,13 +8,14 @@ the endpoint says so (501) and the page shows it, rather than guessing.
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Mapping
 from typing import Any
 
 import logtrace
 
-from .._files import ReadError
+from ..read.files import ReadError
 
 Row = dict[str, Any]
 _TRACE_ID = re.compile(r"[0-9a-fA-F]{8,32}")
@@ -80,27 +81,24 @@ def compare(directory: str, query: Mapping[str, str]) -> Row:
 
 def _sides(query: Mapping[str, str], a: str, b: str, by: str) -> tuple[Any, Any]:
     try:
-        from ..read.analytics.methods import Side  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
+        side_type = importlib.import_module("logtrace.read.analytics.methods").Side
+    except (ImportError, AttributeError):
         raise Unavailable("this logtrace has no reader.compare()") from None
     common = {"name": query.get("name") or None, "service": query.get("service") or None}
     if by:
         if not a or not b:
             raise ReadError(f"by={by}: give a and b, the two values of {by}")
         return (
-            Side(label=f"{by}={a}", attr=(by, a), **common),
-            Side(label=f"{by}={b}", attr=(by, b), **common),
+            side_type(label=f"{by}={a}", attr=(by, a), **common),
+            side_type(label=f"{by}={b}", attr=(by, b), **common),
         )
-    return tuple(
-        Side(
-            label=f"{side.upper()}: {query.get(side + '_since') or '…'} to "
-            f"{query.get(side + '_until') or 'now'}",
-            since=query.get(side + "_since") or None,
-            until=query.get(side + "_until") or None,
-            **common,
-        )
-        for side in ("a", "b")
-    )  # type: ignore[return-value]
+
+    def window(side: str) -> Any:
+        since, until = query.get(side + "_since") or None, query.get(side + "_until") or None
+        label = f"{side.upper()}: {since or '…'} to {until or 'now'}"
+        return side_type(label=label, since=since, until=until, **common)
+
+    return window("a"), window("b")
 
 
 def jsonable(value: Any) -> Any:

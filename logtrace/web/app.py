@@ -38,8 +38,8 @@ from starlette.staticfiles import StaticFiles
 
 import logtrace
 
-from .._files import ReadError
-from .._read import TraceNotFound
+from ..read.files import ReadError
+from ..read.reader import TraceNotFound
 from . import analytics, data, live
 from .guard import Guard
 

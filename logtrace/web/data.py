@@ -9,7 +9,6 @@ them. Filters are the ones of ``logtrace ls`` / ``stats`` (``since``, ``until``,
 
 from __future__ import annotations
 
-import argparse
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,9 +17,10 @@ from typing import Any
 
 import logtrace
 
-from .._cli import filter_params
-from .._files import ReadError, time_range
-from .._read import Reader, created_between
+from ..read.files import ReadError, time_range
+from ..read.filters import filter_params
+from ..read.reader import Reader
+from ..read.trace import created_between
 from . import tails
 
 Row = dict[str, Any]
@@ -58,9 +58,7 @@ def trace_query(query: Mapping[str, str]) -> TraceQuery:
     Raises:
         ReadError: a value that does not parse (one line, as the CLI says it).
     """
-    given = {name: (query.get(name) or None) for name in _FILTERS}
-    args = argparse.Namespace(**given, errors=False)
-    params = filter_params(args)
+    params = _filter_params(query)
     prefix = (query.get("q") or "").strip().lower() or None
     if prefix is not None and not _HEX.fullmatch(prefix):
         raise ReadError(f"q {prefix!r}: give the first hex digits of a trace id")
@@ -195,7 +193,7 @@ def operations(directory: str, query: Mapping[str, str]) -> Row:
 
     Returns ``{"operations": [rows of span_percentiles.sql]}``; filters apply to spans.
     """
-    params = filter_params(argparse.Namespace(**_given(query), errors=False))
+    params = _filter_params(query)
     name = "span_percentiles"
     if params["attr_key"] is None:
         name = "span_percentiles_no_attr"
@@ -207,7 +205,7 @@ def operations(directory: str, query: Mapping[str, str]) -> Row:
 def histogram(directory: str, name: str, query: Mapping[str, str]) -> Row:
     """The latency histogram of one span name: ``{"name", "buckets": [rows of
     span_histogram.sql]}``, five buckets per decade of milliseconds."""
-    params = filter_params(argparse.Namespace(**_given(query), errors=False))
+    params = _filter_params(query)
     with logtrace.open(directory, since=params["since"], until=params["until"]) as reader:
         rows = reader.query(
             "span_histogram",
@@ -219,8 +217,21 @@ def histogram(directory: str, name: str, query: Mapping[str, str]) -> Row:
     return {"name": name, "buckets": rows}
 
 
-def _given(query: Mapping[str, str]) -> dict[str, str | None]:
-    return {name: (query.get(name) or None) for name in _FILTERS}
+def _filter_params(query: Mapping[str, str]) -> dict[str, Any]:
+    """The ``$parameters`` of the filters of `ls` / `stats` in a page's query string."""
+
+    def given(name: str) -> str | None:
+        return query.get(name) or None
+
+    return filter_params(
+        since=given("since"),
+        until=given("until"),
+        service=given("service"),
+        name=given("name"),
+        status=given("status"),
+        min_duration=given("min_duration"),
+        attr=given("attr"),
+    )
 
 
 def _int(text: str | None, default: int, what: str) -> int:

@@ -20,8 +20,8 @@ import orjson
 
 import logtrace
 
-from .. import _fields as f
-from .._tail import Follower
+from ..format import fields as f
+from ..read.tail import Follower
 
 POLL_SECONDS = 0.25
 KEEPALIVE_SECONDS = 15.0

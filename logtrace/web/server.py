@@ -19,7 +19,7 @@ from typing import IO, Any
 
 import logtrace
 
-from .._files import ReadError
+from ..read.files import ReadError
 from .app import create_app
 from .guard import is_loopback
 

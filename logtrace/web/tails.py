@@ -25,8 +25,8 @@ from pathlib import Path
 
 import orjson
 
-from .. import _fields as f
-from .._files import CLOCK_SKEW, file_range
+from ..format import fields as f
+from ..read.files import CLOCK_SKEW, file_range
 
 # How much of each file the first try reads; each next try reads eight times more.
 TAIL_BYTES = 2 << 20
