@@ -276,8 +276,9 @@ def cli() -> Callable[..., subprocess.CompletedProcess[str]]:
 
 # -- suites of their own -------------------------------------------------------------------------
 
-# Slow suites with their own tox env (`tox -e s3`, `tox -e spark`, `tox -e browser`): their tests are marked and
-# run only when LOGTRACE_SUITES names them (comma-separated), as their tox env sets it.
+# Slow suites with their own tox env (`tox -e s3`, `tox -e spark`, `tox -e browser`): their
+# tests are marked and run only when LOGTRACE_SUITES names them (comma-separated), as their
+# tox env sets it.
 SUITES = ("s3", "spark", "browser")
 
 
