@@ -40,6 +40,8 @@ import logtrace  # noqa: E402
 from logtrace.read.files import time_range  # noqa: E402
 from logtrace.web.server import background  # noqa: E402
 
+DEMO = "import sys; from logtrace.cli.demo import run_demo; sys.exit(run_demo(sys.argv[1:]))"
+
 
 def history_with_big_traces(work: Path) -> tuple[Path, dict[str, str]]:
     """The 1 GB history (its files linked) plus a 1,000- and a 10,000-span trace."""
@@ -126,7 +128,7 @@ def screenshots(out: Path) -> None:
         demo = Path(tmp) / "logtrace"
         for _ in range(2):  # two runs: two traces to compare
             subprocess.run(
-                [sys.executable, "-m", "logtrace", "demo", "--dir", str(demo), "--no-show"],
+                [sys.executable, "-c", DEMO, "--dir", str(demo), "--no-show"],
                 check=True,
                 capture_output=True,
             )
@@ -156,7 +158,7 @@ def live_screenshot(page: Any, url: str, demo: Path, out: Path) -> None:
     page.goto(url + "live")
     page.wait_for_selector("#state.status-ok", timeout=30_000)
     child = subprocess.Popen(
-        [sys.executable, "-m", "logtrace", "demo", "--dir", str(demo), "--no-show"],
+        [sys.executable, "-c", DEMO, "--dir", str(demo), "--no-show"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -65,6 +65,8 @@ def params_for(name: str, written: Written) -> dict[str, Any]:
         "trace_span_rows": {"prefix": failed[:16]},
         "trace_compacted_span_lines": {"prefix": failed[:16]},
         "export_lines": {"trace_ids": [failed], "untraced": False},
+        "trace_search": {**FILTERS, "text": None, "prefix": failed[:16], "limit": 10},
+        "span_histogram": {"name": "step", "since": None, "until": None, "service": None},
     }[name]
 
 
@@ -89,6 +91,8 @@ def test_every_file_is_covered() -> None:
         "recent_traces_no_attr",
         "span_percentiles_no_attr",
         "export_lines",
+        "trace_search",
+        "span_histogram",
     }
     # compacted.sql and compact_lines.sql run in test_compact.py, on compacted files.
     assert set(ALL_FILES) == set(VIEW_FILES) | questions | set(COMPACTION_FILES)
@@ -172,6 +176,10 @@ def test_every_question_runs(reader: Reader, written: Written, name: str) -> Non
     elif name == "export_lines":
         assert rows and {r["trace_id"] for r in rows} == {failed}
         assert all(failed in r["line"] for r in rows)
+    elif name == "trace_search":
+        assert [r["trace_id"] for r in rows] == [failed]
+    elif name == "span_histogram":
+        assert sum(r["count"] for r in rows) == 6 and sum(r["errors"] for r in rows) == 1
 
 
 def test_recent_traces_filters(reader: Reader, written: Written) -> None:

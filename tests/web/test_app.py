@@ -8,6 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from _web_fixtures import demo_dir, demo_trace, server
 from _web_helpers import write_big_trace
 
 import logtrace

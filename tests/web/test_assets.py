@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from logtrace.web.app import PAGES, static_dir
 
 # Ways a script could turn text into markup or code; the pages use none of them.

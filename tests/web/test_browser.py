@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _web_fixtures import chromium, demo_dir, demo_trace, page, server
 from _web_helpers import write_big_trace
 
 from logtrace.web.server import background

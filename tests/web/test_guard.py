@@ -7,6 +7,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from _web_fixtures import demo_dir, server
 
 from logtrace.web.guard import CSP
 from logtrace.web.server import background

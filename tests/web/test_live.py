@@ -25,6 +25,10 @@ logtrace.shutdown()
 """
 ONE_SPAN = r"""
 import sys, logtrace
+
+import pytest
+
+pytest.importorskip("starlette", reason="needs the ui extra: pip install 'logtrace[ui]'")
 logtrace.configure(service="late", directory=sys.argv[1], flush="always")
 with logtrace.span("written after the page opened"):
     pass

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import orjson
+import pytest
 
 import logtrace
 from logtrace.web import data, tails

@@ -1,5 +1,5 @@
-"""Fixtures of the web view's tests: the demo's files, hand-made big traces, a real server on
-127.0.0.1 (port 0), and Debian's Chromium driven by Playwright (browser tests only)."""
+"""Fixtures of the web view's tests, imported by the modules of tests/web/: the demo's files,
+a real server on 127.0.0.1 (port 0), Debian's Chromium driven by Playwright."""
 
 from __future__ import annotations
 
@@ -19,13 +19,16 @@ from _web_helpers import CHROMIUM_ARGS
 
 from logtrace.web.server import background
 
+# The demo as its own test runs it (logtrace.cli.demo.run_demo).
+DEMO = "import sys; from logtrace.cli.demo import run_demo; sys.exit(run_demo(sys.argv[1:]))"
+
 
 @pytest.fixture(scope="session")
 def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The files of one run of ``logtrace demo`` (a coordinator and three workers)."""
     directory = tmp_path_factory.mktemp("demo") / "logtrace"
     subprocess.run(
-        [sys.executable, "-m", "logtrace", "demo", "--dir", str(directory), "--no-show"],
+        [sys.executable, "-c", DEMO, "--dir", str(directory), "--no-show"],
         check=True,
         capture_output=True,
         timeout=120,
