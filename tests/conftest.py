@@ -276,9 +276,10 @@ def cli() -> Callable[..., subprocess.CompletedProcess[str]]:
 
 # -- suites of their own -------------------------------------------------------------------------
 
-# Slow suites with their own tox env (`tox -e s3`, `tox -e spark`): their tests are marked and
-# run only when LOGTRACE_SUITES names them (comma-separated), as their tox env sets it.
-SUITES = ("s3", "spark")
+# Slow suites with their own tox env (`tox -e s3`, `tox -e spark`, `tox -e browser`): their
+# tests are marked and run only when LOGTRACE_SUITES names them (comma-separated), as their
+# tox env sets it.
+SUITES = ("s3", "spark", "browser")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

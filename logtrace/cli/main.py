@@ -48,6 +48,7 @@ EXTENSION_MODULES = (
     "logtrace.cli.export",
     "logtrace.cli.analytics",
     "logtrace.cli.check",
+    "logtrace.cli.ui",
 )
 
 

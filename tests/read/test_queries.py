@@ -98,6 +98,8 @@ def params_for(name: str, written: Written) -> dict[str, Any]:
         },
         "dropped_lines": {"since": None, "until": None, "service": None},
         "cat_lines": {"since": None, "until": None, "trace": failed, "service": None},
+        "trace_search": {**FILTERS, "text": None, "prefix": failed[:16], "limit": 10},
+        "span_histogram": {"name": "step", "since": None, "until": None, "service": None},
     }[name]
 
 
@@ -129,6 +131,8 @@ def test_every_file_is_covered() -> None:
         "slo_counts",
         "event_counts",
         "dropped_lines",
+        "trace_search",
+        "span_histogram",
     }
     # compacted.sql and compact_lines.sql run in test_compact.py, on compacted files.
     assert set(ALL_FILES) == set(VIEW_FILES) | questions | set(COMPACTION_FILES)
@@ -212,6 +216,10 @@ def test_every_question_runs(reader: Reader, written: Written, name: str) -> Non
     elif name == "export_lines":
         assert rows and {r["trace_id"] for r in rows} == {failed}
         assert all(failed in r["line"] for r in rows)
+    elif name == "trace_search":
+        assert [r["trace_id"] for r in rows] == [failed]
+    elif name == "span_histogram":
+        assert sum(r["count"] for r in rows) == 6 and sum(r["errors"] for r in rows) == 1
 
 
 def test_recent_traces_filters(reader: Reader, written: Written) -> None:

@@ -1,0 +1,113 @@
+"""The analytics behind the pages: critical path, time series, compare, from the Reader.
+
+Thin adapters over ``reader.critical_path``, ``reader.timeseries``, ``reader.compare`` and
+``reader.compare_traces`` (``logtrace/read/analytics/``): they turn a page's query string into
+arguments and the answers into JSON values. When the installed logtrace has no such method,
+the endpoint says so (501) and the page shows it, rather than guessing.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import logtrace
+
+from ..read.files import ReadError
+
+Row = dict[str, Any]
+_TRACE_ID = re.compile(r"[0-9a-fA-F]{8,32}")
+
+
+class Unavailable(ReadError):
+    """This logtrace has no such analysis (``logtrace/read/analytics/`` is older)."""
+
+
+def _method(reader: Any, name: str) -> Any:
+    method = getattr(reader, name, None)
+    if method is None:
+        raise Unavailable(f"this logtrace has no reader.{name}()")
+    return method
+
+
+def critical_path(directory: str, trace_id: str) -> Row:
+    """``{"trace_id", "total_ms", "sections": [{span_id, name, start_ms, end_ms,
+    duration_ms}], "on_path_ms", "self_ms"}``: ms from the trace's earliest start."""
+    with logtrace.open(directory) as reader:
+        answer = _method(reader, "critical_path")(trace_id)
+    return dict(jsonable(answer))
+
+
+def timeseries(directory: str, name: str, query: Mapping[str, str]) -> Row:
+    """``{"name", "every", "buckets": [reader.timeseries rows]}``: one span name over time."""
+    every = query.get("every") or "5m"
+    since, until = query.get("since") or None, query.get("until") or None
+    with logtrace.open(directory) as reader:
+        rows = _method(reader, "timeseries")(
+            every=every, since=since, until=until, name=name, service=query.get("service") or None
+        )
+    return {"name": name, "every": every, "buckets": jsonable(rows)}
+
+
+def compare(directory: str, query: Mapping[str, str]) -> Row:
+    """The Compare page: ``{"mode", "a", "b", "result"}``.
+
+    - ``a`` and ``b`` trace ids: ``mode`` ``traces``, per ancestral path of span names the
+      counts and time in each (``reader.compare_traces``);
+    - ``by=KEY`` with ``a``/``b`` its two values, or ``a_since``/``a_until`` and
+      ``b_since``/``b_until`` (with ``name``, ``service``): ``mode`` ``spans``, per span name
+      p50/p95 with intervals, change, p-value, verdict (``reader.compare``).
+    """
+    a, b = (query.get("a") or "").strip(), (query.get("b") or "").strip()
+    by = (query.get("by") or "").strip()
+    windows = any(query.get(k) for k in ("a_since", "a_until", "b_since", "b_until"))
+    with logtrace.open(directory) as reader:
+        if not by and not windows:
+            if not (_TRACE_ID.fullmatch(a) and _TRACE_ID.fullmatch(b)):
+                raise ReadError("give a and b: two trace ids (or by=KEY, or a_since/b_since)")
+            paths = _method(reader, "compare_traces")(a, b)
+            return {"mode": "traces", "a": a, "b": b, "result": jsonable(paths)}
+        sides = _sides(query, a, b, by)
+        result = _method(reader, "compare")(*sides)
+        return {
+            "mode": "spans",
+            "a": sides[0].label,
+            "b": sides[1].label,
+            "result": jsonable(result),
+        }
+
+
+def _sides(query: Mapping[str, str], a: str, b: str, by: str) -> tuple[Any, Any]:
+    try:
+        side_type = importlib.import_module("logtrace.read.analytics.methods").Side
+    except (ImportError, AttributeError):
+        raise Unavailable("this logtrace has no reader.compare()") from None
+    common = {"name": query.get("name") or None, "service": query.get("service") or None}
+    if by:
+        if not a or not b:
+            raise ReadError(f"by={by}: give a and b, the two values of {by}")
+        return (
+            side_type(label=f"{by}={a}", attr=(by, a), **common),
+            side_type(label=f"{by}={b}", attr=(by, b), **common),
+        )
+
+    def window(side: str) -> Any:
+        since, until = query.get(side + "_since") or None, query.get(side + "_until") or None
+        label = f"{side.upper()}: {since or '…'} to {until or 'now'}"
+        return side_type(label=label, since=since, until=until, **common)
+
+    return window("a"), window("b")
+
+
+def jsonable(value: Any) -> Any:
+    """The answers as JSON values: ``to_dict()`` where they have one, lists of them too."""
+    to_dict = getattr(value, "to_dict", None)
+    if callable(to_dict):
+        return to_dict()
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    return value

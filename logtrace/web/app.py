@@ -1,0 +1,196 @@
+"""The Starlette application of ``logtrace ui``: pages, their JSON endpoints, the live stream.
+
+Pages are static files of ``logtrace/web/static/`` (HTML, hand-written JS and CSS; nothing from
+elsewhere); each page's script asks the JSON endpoint behind it and puts every value in the
+page as text. The endpoints (all ``GET``, read-only; see ``docs/web.md``):
+
+====================================  ===========================================================
+``/api/traces?since=&status=&q=…``    the Traces page: newest traces passing the filters
+``/api/trace/{id}``                   the Trace page: summary, spans in tree order, log lines
+``/api/trace/{id}/critical-path``     the critical path of a trace (``reader.critical_path``)
+``/api/operations?since=…``           per span name: count, error rate, p50/p95/p99
+``/api/operations/{name}/histogram``  one span name's latency histogram
+``/api/operations/{name}/timeseries`` one span name's count, error rate, p50/p95 over time
+``/api/compare?a=&b=``                two traces (or windows / values) side by side
+``/api/live?service=&trace=``         server-sent events: spans in flight, then new lines
+``/api/sql`` (POST, ``--allow-sql``)  SQL over the views, as ``logtrace sql``
+====================================  ===========================================================
+
+Errors are ``{"error": "one line"}`` with 400 (bad input), 404 (no such trace) or 501
+(an analysis this logtrace does not have).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import anyio
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response, StreamingResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+import logtrace
+
+from ..read.files import ReadError
+from ..read.reader import TraceNotFound
+from . import analytics, data, live
+from .guard import Guard
+
+_JSON = orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS
+PAGES = {
+    "/": "traces.html",
+    "/trace": "trace.html",
+    "/operations": "operations.html",
+    "/compare": "compare.html",
+    "/live": "live.html",
+}
+
+
+def static_dir() -> Path:
+    """Where the page assets are: ``logtrace/web/static`` of the installed package."""
+    return Path(str(resources.files("logtrace.web") / "static"))
+
+
+class JSONResponse(Response):
+    """JSON by orjson: times as ISO 8601 UTC with ``Z``, NaN as null, anything else as text."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content, option=_JSON, default=str)
+
+
+def create_app(
+    directory: str, *, token: str | None = None, allow_sql: bool = False
+) -> Callable[..., Any]:
+    """The ASGI application over the files of ``directory``.
+
+    Args:
+        directory: a log directory, file or glob, as for ``logtrace.open``.
+        token: required on every request when given (see :mod:`logtrace.web.guard`).
+        allow_sql: serve ``POST /api/sql``; without it the endpoint answers 403.
+    """
+    stopping = {"now": False}
+
+    def endpoint(action: Callable[[Request], Any]) -> Callable[[Request], Awaitable[Response]]:
+        async def handle(request: Request) -> Response:
+            try:
+                return JSONResponse(await anyio.to_thread.run_sync(action, request))
+            except TraceNotFound as error:
+                return JSONResponse({"error": str(error)}, status_code=404)
+            except analytics.Unavailable as error:
+                return JSONResponse({"error": str(error)}, status_code=501)
+            except ReadError as error:
+                return JSONResponse({"error": str(error)}, status_code=400)
+
+        return handle
+
+    def page(name: str) -> Callable[[Request], Any]:
+        async def serve(request: Request) -> Response:
+            return FileResponse(static_dir() / name, headers={"cache-control": "no-cache"})
+
+        return serve
+
+    q = _query
+
+    async def live_stream(request: Request) -> Response:
+        trace = (request.query_params.get("trace") or "").strip().lower() or None
+        wanted = live.line_filter(request.query_params.get("service") or None, trace)
+        events = live.stream(directory, wanted, request.is_disconnected, lambda: stopping["now"])
+        headers = {"cache-control": "no-cache", "x-accel-buffering": "no"}
+        return StreamingResponse(events, media_type="text/event-stream", headers=headers)
+
+    def sql(request: Request, body: bytes) -> Any:
+        try:
+            given = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            raise ReadError('give a JSON body: {"sql": "select …"}') from None
+        if not isinstance(given, dict) or not isinstance(given.get("sql"), str):
+            raise ReadError('give a JSON body: {"sql": "select …"}')
+        params = given.get("params") or {}
+        with logtrace.open(directory) as reader:
+            return {"rows": reader.execute(given["sql"], params)}
+
+    async def sql_endpoint(request: Request) -> Response:
+        refusal = _sql_refusal(request, allow_sql)
+        if refusal is not None:
+            return JSONResponse({"error": refusal}, status_code=403)
+        body = await request.body()
+        return await endpoint(lambda r: sql(r, body))(request)
+
+    routes = [
+        *(Route(path, page(name)) for path, name in PAGES.items()),
+        Route("/api", endpoint(lambda r: api_index(allow_sql))),
+        Route("/api/traces", endpoint(lambda r: data.list_traces(directory, q(r)))),
+        Route(
+            "/api/trace/{trace_id}",
+            endpoint(lambda r: data.trace_detail(directory, r.path_params["trace_id"])),
+        ),
+        Route(
+            "/api/trace/{trace_id}/critical-path",
+            endpoint(lambda r: analytics.critical_path(directory, r.path_params["trace_id"])),
+        ),
+        Route("/api/operations", endpoint(lambda r: data.operations(directory, q(r)))),
+        Route(
+            "/api/operations/{name:path}/histogram",
+            endpoint(lambda r: data.histogram(directory, r.path_params["name"], q(r))),
+        ),
+        Route(
+            "/api/operations/{name:path}/timeseries",
+            endpoint(lambda r: analytics.timeseries(directory, r.path_params["name"], q(r))),
+        ),
+        Route("/api/compare", endpoint(lambda r: analytics.compare(directory, q(r)))),
+        Route("/api/live", live_stream),
+        Route("/api/sql", sql_endpoint, methods=["POST"]),
+        Mount("/static", StaticFiles(directory=static_dir()), name="static"),
+    ]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        stopping["now"] = True  # open live streams end, so the server can stop
+
+    app = Starlette(routes=routes, lifespan=lifespan)
+    return Guard(app, token)
+
+
+def _query(request: Request) -> dict[str, str]:
+    return dict(request.query_params)
+
+
+def _sql_refusal(request: Request, allow_sql: bool) -> str | None:
+    """Why a POST /api/sql is refused, or None: started without --allow-sql, a body that is
+    not JSON (a form of another site could send one), or another site's Origin."""
+    if not allow_sql:
+        return "SQL from the page is off: start logtrace ui with --allow-sql"
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+        return "send the SQL as application/json"
+    origin = request.headers.get("origin")
+    if origin is not None and origin != f"{request.url.scheme}://{request.headers.get('host')}":
+        return "SQL only from the page itself"
+    return None
+
+
+def api_index(allow_sql: bool) -> dict[str, Any]:
+    """``GET /api``: the endpoints, what each gives (as in docs/web.md)."""
+    return {
+        "endpoints": {
+            "/api/traces": "newest traces; filters since, until, service, name, status, "
+            "min_duration, attr (KEY=VALUE), text, q (trace id prefix), limit",
+            "/api/trace/{id}": "one trace: trace (summary), spans (tree order), logs, files",
+            "/api/trace/{id}/critical-path": "the spans and parts of spans on the critical path",
+            "/api/operations": "per span name: count, errors, error_rate, p50/p95/p99/max (ms)",
+            "/api/operations/{name}/histogram": "latency buckets of one span name",
+            "/api/operations/{name}/timeseries": "count, error rate, p50/p95 per time bucket",
+            "/api/compare": "a and b: two trace ids, or windows / attribute values",
+            "/api/live": "text/event-stream: inflight (spans started, not ended), then line",
+            "/api/sql": "POST {sql, params}: rows" + ("" if allow_sql else " (off: --allow-sql)"),
+        }
+    }

@@ -1,0 +1,254 @@
+"""What the pages of ``logtrace ui`` show, as plain data: each function reads through
+``logtrace.open()`` and returns what its JSON endpoint sends (lists and dicts of JSON values).
+
+No Starlette here: scripts and tests can call these directly, and the app is a thin layer over
+them. Filters are the ones of ``logtrace ls`` / ``stats`` (``since``, ``until``, ``service``,
+``name``, ``status``, ``min_duration``, ``attr``), given as text as on the command line, plus
+``text`` (words in a log message of the trace) and ``q`` (a trace id prefix).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import logtrace
+
+from ..read.files import ReadError, time_range
+from ..read.filters import filter_params
+from ..read.reader import Reader
+from ..read.trace import created_between
+from . import tails
+
+Row = dict[str, Any]
+
+# The list is newest first: it looks in the newest files first and widens the window until it
+# has enough traces, so a list of recent traces does not read a gigabyte of history.
+LIST_WINDOWS = (
+    timedelta(minutes=15),
+    timedelta(hours=1),
+    timedelta(hours=6),
+    timedelta(days=1),
+    timedelta(days=7),
+)
+# The files a first look reads the ends of: those written to in the last hour of the history.
+TAILS_WINDOW = timedelta(hours=1)
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 1000
+_HEX = re.compile(r"[0-9a-fA-F]{1,32}")
+_FILTERS = ("since", "until", "service", "name", "status", "min_duration", "attr")
+
+
+@dataclass(frozen=True)
+class TraceQuery:
+    """A search of the trace list: the ``$parameters`` of ``queries/trace_search.sql``."""
+
+    params: dict[str, Any]
+    limit: int
+    # Only the plain filters of `ls`: the faster recent_traces_no_attr.sql answers.
+    plain: bool
+
+
+def trace_query(query: Mapping[str, str]) -> TraceQuery:
+    """The search a page's query string asks for (``since=1h&status=error&q=01a2``).
+
+    Raises:
+        ReadError: a value that does not parse (one line, as the CLI says it).
+    """
+    params = _filter_params(query)
+    prefix = (query.get("q") or "").strip().lower() or None
+    if prefix is not None and not _HEX.fullmatch(prefix):
+        raise ReadError(f"q {prefix!r}: give the first hex digits of a trace id")
+    text = (query.get("text") or "").strip() or None
+    params.update(text=text, prefix=prefix)
+    limit = _int(query.get("limit"), DEFAULT_LIMIT, "limit")
+    plain = prefix is None and text is None and params["attr_key"] is None
+    if plain:
+        params = {k: v for k, v in params.items() if k not in ("attr_key", "attr_value")}
+        params.pop("text"), params.pop("prefix")
+    return TraceQuery(params=params, limit=max(1, min(limit, MAX_LIMIT)), plain=plain)
+
+
+def list_traces(directory: str, query: Mapping[str, str]) -> Row:
+    """The Traces page: the newest traces that pass the filters.
+
+    Returns ``{"traces": [rows of the traces view], "searched_since": time or None,
+    "files": n, "directory": d}``. Without ``since``, the newest files are read first (15 min,
+    1 h, 6 h, 1 d, 7 d before the newest line, then everything) until ``limit`` traces are found
+    that began inside the window, so the answer equals a search of everything.
+    """
+    search = trace_query(query)
+    with logtrace.open(directory) as reader:
+        found = _from_tails(reader, search)
+        if found is not None:
+            return _listed(found[0], found[1], reader, directory)
+        for window in _windows(reader, search):
+            rows = _search(reader, search, window)
+            enough = len(rows) >= search.limit and (
+                window is None or _begins_after(rows[search.limit - 1], window)
+            )
+            if enough or window is None:
+                break
+        return _listed(rows, window, reader, directory)
+
+
+def _listed(rows: list[Row], since: datetime | None, reader: Reader, directory: str) -> Row:
+    return {
+        "traces": rows,
+        "searched_since": since,
+        "files": len(reader.all_files),
+        "directory": directory,
+    }
+
+
+def _from_tails(reader: Reader, search: TraceQuery) -> tuple[list[Row], datetime] | None:
+    """The list from the ends of the newest files (see :mod:`tails`), when it can be told
+    from them alone: the same rows as a search of everything; None otherwise."""
+    if search.params.get("since") is not None or search.params.get("prefix") is not None:
+        return None
+    span = time_range(reader.all_files)
+    if span is None:
+        return None
+    candidates = tails.recent_files(reader.all_files, span[1] - TAILS_WINDOW)
+    size = tails.TAIL_BYTES
+    for _ in range(tails.TRIES):
+        with tails.excerpt(candidates, size) as (work, since):
+            if since is None:
+                return None  # nothing was cut: the files themselves are as cheap
+            if not set(tails.recent_files(reader.all_files, since)) <= set(candidates):
+                return None  # nothing was cut, or older files may hold lines after the cut
+            with logtrace.open(work) as part:
+                rows = _search(part, search, since)
+            top = rows[: search.limit]
+            if len(top) == search.limit and all(tails.complete(row, since) for row in top):
+                return top, since
+        size *= 8
+    return None
+
+
+def _windows(reader: Reader, search: TraceQuery) -> list[datetime | None]:
+    """The values of ``since`` to try, narrowest first; ``[given]`` when the query has one."""
+    given = search.params.get("since")
+    if given is not None:
+        return [given]
+    prefix = search.params.get("prefix")
+    if prefix is not None and len(prefix) >= 8:
+        created = created_between(prefix)
+        if created is not None:  # a logtrace id: the files of its creation time
+            return [created[0] - timedelta(minutes=5)]
+    span = time_range(reader.all_files)
+    if span is None:
+        return [None]
+    first, last = span
+    tried: list[datetime | None] = [last - w for w in LIST_WINDOWS if last - w > first]
+    return [*tried, None]
+
+
+def _search(reader: Reader, search: TraceQuery, since: datetime | None) -> list[Row]:
+    reader.since = since
+    reader.until = search.params.get("until")
+    reader.refresh()
+    name = "recent_traces_no_attr" if search.plain else "trace_search"
+    return reader.query(name, **{**search.params, "since": since}, limit=search.limit)
+
+
+def _begins_after(row: Row, since: datetime) -> bool:
+    start = row.get("start_ts")
+    return isinstance(start, datetime) and start >= since
+
+
+def trace_detail(directory: str, trace_id: str) -> Row:
+    """The Trace page: one trace's summary, spans (tree order) and log lines.
+
+    Returns ``{"trace": summary, "spans": [rows of trace_tree.sql], "logs": [rows of
+    trace_logs.sql, each with offset_ms], "files": [the files it was read from],
+    "directory": d}``.
+
+    Raises:
+        ReadError: a malformed id; TraceNotFound / AmbiguousTrace as ``logtrace show``.
+    """
+    with logtrace.open(directory) as reader:
+        trace = reader.trace(trace_id)
+        files = [str(p) for p in reader.trace_files]
+    start = trace.summary.get("start_ts")
+    logs = []
+    for row in trace.logs:
+        ts = row.get("ts")
+        offset = (ts - start) / timedelta(milliseconds=1) if ts and start else None
+        logs.append({**row, "offset_ms": offset})
+    return {
+        "trace": trace.summary,
+        "spans": trace.spans,
+        "logs": logs,
+        "files": files,
+        "directory": directory,
+    }
+
+
+def operations(directory: str, query: Mapping[str, str]) -> Row:
+    """The Operations page: per span name, count, errors, error rate, p50/p95/p99, max.
+
+    Returns ``{"operations": [rows of span_percentiles.sql]}``; filters apply to spans.
+    """
+    params = _filter_params(query)
+    name = "span_percentiles"
+    if params["attr_key"] is None:
+        name = "span_percentiles_no_attr"
+        params = {k: v for k, v in params.items() if k not in ("attr_key", "attr_value")}
+    with logtrace.open(directory, since=params["since"], until=params["until"]) as reader:
+        return {"operations": reader.query(name, **params)}
+
+
+def histogram(directory: str, name: str, query: Mapping[str, str]) -> Row:
+    """The latency histogram of one span name: ``{"name", "buckets": [rows of
+    span_histogram.sql]}``, five buckets per decade of milliseconds."""
+    params = _filter_params(query)
+    with logtrace.open(directory, since=params["since"], until=params["until"]) as reader:
+        rows = reader.query(
+            "span_histogram",
+            name=name,
+            since=params["since"],
+            until=params["until"],
+            service=params["service"],
+        )
+    return {"name": name, "buckets": rows}
+
+
+def _filter_params(query: Mapping[str, str]) -> dict[str, Any]:
+    """The ``$parameters`` of the filters of `ls` / `stats` in a page's query string."""
+
+    def given(name: str) -> str | None:
+        return query.get(name) or None
+
+    return filter_params(
+        since=given("since"),
+        until=given("until"),
+        service=given("service"),
+        name=given("name"),
+        status=given("status"),
+        min_duration=given("min_duration"),
+        attr=given("attr"),
+    )
+
+
+def _int(text: str | None, default: int, what: str) -> int:
+    if text is None or text == "":
+        return default
+    try:
+        return int(text)
+    except ValueError:
+        raise ReadError(f"{what} {text!r}: give a whole number") from None
+
+
+__all__ = [
+    "LIST_WINDOWS",
+    "TraceQuery",
+    "histogram",
+    "list_traces",
+    "operations",
+    "trace_detail",
+    "trace_query",
+]

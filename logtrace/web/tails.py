@@ -1,0 +1,120 @@
+"""The newest lines of each file, for a trace list that need not parse whole files.
+
+The newest traces of a directory are at the ends of its newest files. ``excerpt`` copies the
+last ``tail_bytes`` of each plain ``.jsonl`` file that can hold recent lines into a temporary
+directory (names and modification times kept, cut at a line boundary), and links compressed
+and compacted files whole. ``complete_from`` is the latest of the excerpts' first line times:
+every line written after it, in any file, is in the excerpt.
+
+A trace whose root span starts at or after ``complete_from + CLOCK_SKEW`` has all its lines
+there (a span's lines come after its parent's start, give or take the skew of clocks between
+processes), so its row of the ``traces`` view is the same as over the whole files. The list
+takes an excerpt's answer only when each of its rows is such a trace; otherwise it reads
+more, and in the end the files themselves (``data.list_traces``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+import orjson
+
+from ..format import fields as f
+from ..read.files import CLOCK_SKEW, file_range
+
+# How much of each file the first try reads; each next try reads eight times more.
+TAIL_BYTES = 2 << 20
+TRIES = 2
+
+
+@contextmanager
+def excerpt(files: list[Path], tail_bytes: int) -> Iterator[tuple[Path, datetime | None]]:
+    """A temporary directory with the ends of ``files``, and the time from which it is
+    complete (None: it holds every file whole). Files whose last line comes before that time
+    (give or take CLOCK_SKEW) are left out: they hold nothing after it."""
+    tails = {path: _tail(path, tail_bytes) for path in files}
+    kept = [path for path in files if tails[path] is not None]
+    since: datetime | None = None
+    while True:  # leaving a file out can only make the time earlier: until nothing changes
+        cuts = [cut[1] for cut in (tails[p] for p in kept) if cut is not None and cut[1]]
+        since = max(cuts) if cuts else None
+        later = kept if since is None else recent_files(kept, since)
+        if later == kept:
+            break
+        kept = later
+    work = Path(tempfile.mkdtemp(prefix="logtrace-ui-"))
+    try:
+        for index, path in enumerate(kept):
+            target = work / f"{index:05d}" / path.name  # a folder each: names may repeat
+            target.parent.mkdir()
+            data, first = tails[path] or (b"", None)
+            if first is None:
+                os.symlink(path, target)
+            else:
+                target.write_bytes(data)
+                mtime = path.stat().st_mtime
+                os.utime(target, (mtime, mtime))
+        yield work, since
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def recent_files(files: list[Path], since: datetime) -> list[Path]:
+    """The files that can hold lines written at or after ``since``."""
+    kept = []
+    for path in files:
+        _, last = file_range(path)
+        if last is None or last + CLOCK_SKEW >= since:
+            kept.append(path)
+    return kept
+
+
+def complete(row: dict[str, object], complete_from: datetime | None) -> bool:
+    """True when an excerpt's row of ``traces`` equals the row over the whole files."""
+    if complete_from is None:
+        return True
+    start = row.get("start_ts")
+    return (
+        bool(row.get("has_root"))
+        and isinstance(start, datetime)
+        and start >= complete_from + CLOCK_SKEW
+    )
+
+
+def _tail(path: Path, tail_bytes: int) -> tuple[bytes, datetime | None] | None:
+    """The end of ``path`` (from a line boundary) and the time of its first line; ``(b"",
+    None)`` for a file to link whole (compressed, compacted, small); None when it is gone."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return None
+    if not path.name.endswith(f.LIVE_SUFFIX) or size <= tail_bytes:
+        return b"", None
+    with path.open("rb") as source:
+        source.seek(size - tail_bytes)
+        data = source.read(tail_bytes)
+    cut = data.find(b"\n")
+    data = data[cut + 1 :] if cut >= 0 else b""
+    first = _first_time(data)
+    return (data, first) if first is not None else (b"", None)
+
+
+def _first_time(data: bytes) -> datetime | None:
+    """The ``ts`` of the first line of ``data`` that has one (UTC, naive)."""
+    for line in data.split(b"\n", 20)[:20]:
+        try:
+            value = orjson.loads(line)
+            text = str(value[f.TS])
+            when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+            continue
+        if when.tzinfo is not None:
+            when = when.astimezone(timezone.utc).replace(tzinfo=None)
+        return when
+    return None

@@ -1,0 +1,208 @@
+"""The JSON endpoints of ``logtrace ui`` (logtrace/web/app.py, data.py) over real files."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from _web_fixtures import demo_dir, demo_trace, server
+from _web_helpers import write_big_trace
+
+import logtrace
+from logtrace.web.server import background
+
+
+@pytest.fixture
+def client(server: str) -> Iterator[httpx.Client]:
+    """An HTTP client of a real server over the demo's files."""
+    with httpx.Client(base_url=server, timeout=60) as client:
+        yield client
+
+
+@contextlib.contextmanager
+def serving(directory: Path, **options: bool) -> Iterator[httpx.Client]:
+    with background(str(directory), **options) as url, httpx.Client(base_url=url) as client:
+        yield client
+
+
+def test_traces_lists_the_demo_trace(client: httpx.Client, demo_trace: str) -> None:
+    """/api/traces lists the newest traces with the columns of the traces view."""
+    answer = client.get("/api/traces").json()
+    assert [t["trace_id"] for t in answer["traces"]] == [demo_trace]
+    trace = answer["traces"][0]
+    assert trace["root_name"] == "coordinate tasks" and trace["status"] == "error"
+    assert trace["start_ts"].endswith("Z") and answer["files"] >= 4
+
+
+@pytest.mark.parametrize(
+    ("query", "found"),
+    [
+        ({"status": "error"}, True),
+        ({"status": "ok"}, False),
+        ({"service": "worker-1"}, True),
+        ({"service": "nobody"}, False),
+        ({"name": "run subprocess"}, True),
+        ({"min_duration": "1h"}, False),
+        ({"attr": "task=2"}, True),
+        ({"attr": "task=999"}, False),
+        ({"text": "CHECKSUM computed"}, True),
+        ({"text": "no such words"}, False),
+        ({"since": "1d"}, True),
+        ({"until": "2000-01-01T00:00"}, False),
+    ],
+)
+def test_traces_filters_as_ls(
+    client: httpx.Client, demo_trace: str, query: dict[str, str], found: bool
+) -> None:
+    """The filters of `logtrace ls` (and log text) narrow the list as ls does."""
+    traces = client.get("/api/traces", params=query).json()["traces"]
+    assert [t["trace_id"] for t in traces] == ([demo_trace] if found else [])
+
+
+def test_traces_id_prefix_search(client: httpx.Client, demo_trace: str) -> None:
+    """q= finds a trace by the first digits of its id, and nothing for other digits."""
+    assert client.get("/api/traces", params={"q": demo_trace[:6]}).json()["traces"]
+    other = "f" if demo_trace[12] != "f" else "e"
+    wrong = demo_trace[:12] + other
+    assert client.get("/api/traces", params={"q": wrong}).json()["traces"] == []
+
+
+def test_traces_bad_filter_is_one_line_400(client: httpx.Client) -> None:
+    """A filter that does not parse is a 400 with the CLI's one-line message."""
+    for query in ({"since": "yesterday-ish"}, {"q": "not-hex"}, {"limit": "many"}):
+        response = client.get("/api/traces", params=query)
+        assert response.status_code == 400
+        assert "\n" not in response.json()["error"]
+
+
+def test_traces_widen_window_until_the_limit_is_met(tmp_path: Path) -> None:
+    """Newest first from the newest files, widening the window: equal to a search of all."""
+    import orjson
+
+    old_day = tmp_path / "2026-01-01"
+    old_day.mkdir()
+    old = {
+        "ts": "2026-01-01T10:00:00.000000Z",
+        "level": "info",
+        "event": "old",
+        "logger": "x",
+        "service": "s",
+        "pid": 1,
+        "trace_id": "0" * 31 + "1",
+        "span_id": "a" * 16,
+        "span": "start",
+        "name": "old",
+    }
+    end = {
+        **old,
+        "span": "end",
+        "duration_ms": 1.0,
+        "status": "ok",
+        "ts": "2026-01-01T10:00:00.001000Z",
+    }
+    (old_day / "s_h_1_20260101T100000.000Z.jsonl").write_bytes(
+        orjson.dumps(old) + b"\n" + orjson.dumps(end) + b"\n"
+    )
+    recent = write_big_trace(tmp_path, batches=1, items=1)
+    with serving(tmp_path) as client:
+        one = client.get("/api/traces", params={"limit": "1"}).json()
+        both = client.get("/api/traces", params={"limit": "5"}).json()
+    assert [t["trace_id"] for t in one["traces"]] == [recent]
+    assert one["searched_since"] is not None
+    assert [t["trace_id"] for t in both["traces"]] == [recent, "0" * 31 + "1"]
+    with logtrace.open(tmp_path) as reader:
+        everything = reader.query("recent_traces_no_attr", limit=5)
+    assert [t["trace_id"] for t in everything] == [t["trace_id"] for t in both["traces"]]
+
+
+def test_trace_has_spans_in_tree_order_and_logs(client: httpx.Client, demo_trace: str) -> None:
+    """/api/trace/{id}: the summary, spans in tree order with depth, logs with offsets."""
+    answer = client.get(f"/api/trace/{demo_trace[:12]}").json()
+    assert answer["trace"]["trace_id"] == demo_trace
+    spans = answer["spans"]
+    assert spans[0]["depth"] == 0 and spans[0]["name"] == "coordinate tasks"
+    failed = [s for s in spans if s["status"] == "error"]
+    assert failed and all(s["error_message"] for s in failed)
+    assert all(log["offset_ms"] is not None and log["offset_ms"] >= 0 for log in answer["logs"])
+    assert answer["files"] and answer["directory"]
+
+
+def test_trace_errors(client: httpx.Client) -> None:
+    """A malformed id is 400, an unknown one 404, each with one line."""
+    assert client.get("/api/trace/zz").status_code == 400
+    missing = client.get("/api/trace/" + "0" * 32)
+    assert missing.status_code == 404 and "no trace" in missing.json()["error"]
+
+
+def test_operations_as_stats(client: httpx.Client, demo_dir: Path) -> None:
+    """/api/operations: per span name the rows of `logtrace stats`."""
+    rows = client.get("/api/operations").json()["operations"]
+    with logtrace.open(demo_dir) as reader:
+        expected = reader.query(
+            "span_percentiles_no_attr",
+            since=None,
+            until=None,
+            service=None,
+            name=None,
+            status=None,
+            min_duration_ms=None,
+        )
+    assert [(r["name"], r["count"], r["errors"]) for r in rows] == [
+        (r["name"], r["count"], r["errors"]) for r in expected
+    ]
+    only = client.get("/api/operations", params={"service": "coordinator"}).json()
+    assert {r["name"] for r in only["operations"]} == {"coordinate tasks", "task"}
+
+
+def test_histogram_counts_every_finished_span(client: httpx.Client) -> None:
+    """/api/operations/{name}/histogram: buckets whose counts add up to the span count."""
+    rows = {r["name"]: r for r in client.get("/api/operations").json()["operations"]}
+    buckets = client.get("/api/operations/task/histogram").json()["buckets"]
+    assert sum(b["count"] for b in buckets) == rows["task"]["count"]
+    assert sum(b["errors"] for b in buckets) == rows["task"]["errors"]
+    assert all(b["low_ms"] < b["high_ms"] for b in buckets)
+
+
+def test_pages_and_assets_are_served(client: httpx.Client) -> None:
+    """Each page is a static HTML file; its scripts and stylesheet come from /static."""
+    for path in ("/", "/trace", "/operations", "/compare", "/live"):
+        response = client.get(path)
+        assert response.status_code == 200 and "text/html" in response.headers["content-type"]
+        assert '<script src="/static/common.js"' in response.text
+    assert client.get("/static/trace.js").status_code == 200
+    assert client.get("/static/app.css").headers["content-type"].startswith("text/css")
+
+
+def test_read_only_and_sql_off_by_default(client: httpx.Client) -> None:
+    """Nothing but GET is served, and SQL from the page is refused without --allow-sql."""
+    assert client.post("/api/traces").status_code == 405
+    assert client.delete("/api/trace/" + "0" * 32).status_code == 405
+    refused = client.post("/api/sql", json={"sql": "select 1"})
+    assert refused.status_code == 403 and "--allow-sql" in refused.json()["error"]
+
+
+def test_sql_with_allow_sql(demo_dir: Path) -> None:
+    """With --allow-sql, POST /api/sql runs SQL over the views; other sites' posts are refused."""
+    with serving(demo_dir, allow_sql=True) as client:
+        answer = client.post("/api/sql", json={"sql": "select count(*) as n from traces"})
+        bad = client.post("/api/sql", json={"sql": "select nonsense from nowhere"})
+        form = client.post(
+            "/api/sql",
+            content=b"sql=select 1",
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
+        other = client.post(
+            "/api/sql", json={"sql": "select 1"}, headers={"origin": "http://evil.example"}
+        )
+    assert answer.json()["rows"] == [{"n": 1}]
+    assert bad.status_code == 400
+    assert form.status_code == 403 and other.status_code == 403
+
+
+def test_api_index_lists_every_endpoint(client: httpx.Client) -> None:
+    """GET /api names each endpoint the pages use."""
+    endpoints = client.get("/api").json()["endpoints"]
+    assert {"/api/traces", "/api/trace/{id}", "/api/operations", "/api/live"} <= set(endpoints)

@@ -1,0 +1,113 @@
+"""The trace list from the ends of the newest files (logtrace/web/tails.py, data.py)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import orjson
+import pytest
+
+import logtrace
+from logtrace.web import data, tails
+
+
+def _history(directory: Path, traces: int, start: datetime) -> list[str]:
+    """``traces`` traces of a root and a child each, one a second, in one file."""
+    lines = []
+    ids = []
+    for n in range(traces):
+        at = start + timedelta(seconds=n)
+        trace_id = f"{int(at.timestamp() * 1000):012x}{n:020x}"
+        ids.append(trace_id)
+        for span_id, parent, name, offset in (
+            ("a" * 15 + "1", None, "root", 0),
+            ("b" * 15 + "2", "a" * 15 + "1", "child", 1),
+        ):
+            base = {
+                "level": "info",
+                "logger": "logtrace",
+                "service": "svc",
+                "pid": 7,
+                "trace_id": trace_id,
+                "span_id": span_id,
+                "name": name,
+                "parent_id": parent,
+            }
+            begin = at + timedelta(milliseconds=offset)
+            end = begin + timedelta(milliseconds=500 - offset)
+            lines.append({**base, "ts": begin.isoformat() + "Z", "event": name, "span": "start"})
+            lines.append(
+                {
+                    **base,
+                    "ts": end.isoformat() + "Z",
+                    "event": name,
+                    "span": "end",
+                    "duration_ms": 500.0 - offset,
+                    "status": "ok",
+                    "filler": "x" * 200,
+                }
+            )
+    lines.sort(key=lambda line: line["ts"])
+    day = directory / start.strftime("%Y-%m-%d")
+    day.mkdir(parents=True)
+    path = day / f"svc_host_7_{start.strftime('%Y%m%dT%H%M%S')}.000Z.jsonl"
+    path.write_bytes(b"".join(orjson.dumps(line) + b"\n" for line in lines))
+    return ids
+
+
+def test_list_from_tails_equals_a_search_of_everything(tmp_path: Path, monkeypatch) -> None:
+    """With small tails the list reads only the ends of the files, and its rows equal those
+    of recent_traces over the whole files."""
+    start = datetime(2026, 11, 20, 10, 0, 0)
+    _history(tmp_path, 2000, start)  # ~33 minutes, ~1.6 MB
+    monkeypatch.setattr(tails, "TAIL_BYTES", 200_000)
+
+    def no_windows(*args: object) -> None:
+        raise AssertionError("the ends of the files should have answered")
+
+    monkeypatch.setattr(data, "_windows", no_windows)
+    listed = data.list_traces(str(tmp_path), {"limit": "20"})
+    with logtrace.open(tmp_path) as reader:
+        everything = reader.query(
+            "recent_traces_no_attr",
+            since=None,
+            until=None,
+            service=None,
+            name=None,
+            status=None,
+            min_duration_ms=None,
+            limit=20,
+        )
+    assert listed["traces"] == everything
+    assert listed["searched_since"] > start
+
+
+def test_tails_too_short_fall_back_to_the_files(tmp_path: Path, monkeypatch) -> None:
+    """When the ends hold too few complete traces, the list reads more and stays right."""
+    start = datetime(2026, 11, 20, 10, 0, 0)
+    _history(tmp_path, 600, start)
+    monkeypatch.setattr(tails, "TAIL_BYTES", 5_000)
+    listed = data.list_traces(str(tmp_path), {"limit": "100"})
+    with logtrace.open(tmp_path) as reader:
+        everything = reader.query(
+            "recent_traces_no_attr",
+            since=None,
+            until=None,
+            service=None,
+            name=None,
+            status=None,
+            min_duration_ms=None,
+            limit=100,
+        )
+    assert listed["traces"] == everything
+
+
+def test_complete_needs_a_root_after_the_cut() -> None:
+    """A row counts only with a root span that starts CLOCK_SKEW or more after the cut."""
+    cut = datetime(2026, 1, 1, 12, 0)
+    late = cut + tails.CLOCK_SKEW + timedelta(seconds=1)
+    assert tails.complete({"has_root": True, "start_ts": late}, cut)
+    assert not tails.complete({"has_root": False, "start_ts": late}, cut)
+    assert not tails.complete({"has_root": True, "start_ts": cut}, cut)
+    assert tails.complete({"has_root": False, "start_ts": cut}, None)
