@@ -59,6 +59,8 @@ def trace_query(query: Mapping[str, str]) -> TraceQuery:
         ReadError: a value that does not parse (one line, as the CLI says it).
     """
     params = _filter_params(query)
+    # The trace list has no kind filter (trace_search.sql and recent_traces_no_attr.sql take none).
+    params.pop("kind", None)
     prefix = (query.get("q") or "").strip().lower() or None
     if prefix is not None and not _HEX.fullmatch(prefix):
         raise ReadError(f"q {prefix!r}: give the first hex digits of a trace id")
