@@ -3,7 +3,8 @@
 -- `traces`), newest first.
 -- Parameters (each NULL for "any"):
 --   $since, $until      TIMESTAMP (UTC): traces active at some time in [since, until)
---   $service            VARCHAR: one of the trace's services
+--   $service            VARCHAR: one of the trace's services (with $kind: of that span)
+--   $kind               VARCHAR: the trace has a span of this kind ('server', 'client', ...)
 --   $name               VARCHAR: the trace has a span of this name
 --   $status             VARCHAR: 'ok', 'error' or 'unfinished'
 --   $min_duration_ms    DOUBLE: at least this long
@@ -22,6 +23,14 @@ WHERE ($since IS NULL OR end_ts >= $since)
     AND ($min_duration_ms IS NULL OR duration_ms >= $min_duration_ms)
     AND ($name IS NULL OR list_contains(span_names, $name))
     AND ($prefix IS NULL OR starts_with(trace_id, $prefix))
+    AND (
+        $kind IS NULL
+        OR trace_id IN (
+            SELECT trace_id
+            FROM spans
+            WHERE kind = $kind AND ($service IS NULL OR service = $service)
+        )
+    )
     AND (
         $attr_key IS NULL
         OR trace_id IN (

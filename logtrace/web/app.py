@@ -182,7 +182,7 @@ def api_index(allow_sql: bool) -> dict[str, Any]:
     """``GET /api``: the endpoints, what each gives (as in docs/web.md)."""
     return {
         "endpoints": {
-            "/api/traces": "newest traces; filters since, until, service, name, status, "
+            "/api/traces": "newest traces; filters since, until, service, name, status, kind, "
             "min_duration, attr (KEY=VALUE), text, q (trace id prefix), limit",
             "/api/trace/{id}": "one trace: trace (summary), spans (tree order), logs, files",
             "/api/trace/{id}/critical-path": "the spans and parts of spans on the critical path",

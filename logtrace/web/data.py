@@ -39,7 +39,7 @@ TAILS_WINDOW = timedelta(hours=1)
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 1000
 _HEX = re.compile(r"[0-9a-fA-F]{1,32}")
-_FILTERS = ("since", "until", "service", "name", "status", "min_duration", "attr")
+_FILTERS = ("since", "until", "service", "name", "status", "kind", "min_duration", "attr")
 
 
 @dataclass(frozen=True)
@@ -59,8 +59,6 @@ def trace_query(query: Mapping[str, str]) -> TraceQuery:
         ReadError: a value that does not parse (one line, as the CLI says it).
     """
     params = _filter_params(query)
-    # The trace list has no kind filter (trace_search.sql and recent_traces_no_attr.sql take none).
-    params.pop("kind", None)
     prefix = (query.get("q") or "").strip().lower() or None
     if prefix is not None and not _HEX.fullmatch(prefix):
         raise ReadError(f"q {prefix!r}: give the first hex digits of a trace id")
@@ -68,8 +66,9 @@ def trace_query(query: Mapping[str, str]) -> TraceQuery:
     params.update(text=text, prefix=prefix)
     limit = _int(query.get("limit"), DEFAULT_LIMIT, "limit")
     plain = prefix is None and text is None and params["attr_key"] is None
+    plain = plain and params["kind"] is None
     if plain:
-        params = {k: v for k, v in params.items() if k not in ("attr_key", "attr_value")}
+        params = {k: v for k, v in params.items() if k not in ("attr_key", "attr_value", "kind")}
         params.pop("text"), params.pop("prefix")
     return TraceQuery(params=params, limit=max(1, min(limit, MAX_LIMIT)), plain=plain)
 
@@ -233,6 +232,7 @@ def _filter_params(query: Mapping[str, str]) -> dict[str, Any]:
         status=given("status"),
         min_duration=given("min_duration"),
         attr=given("attr"),
+        kind=given("kind"),
     )
 
 

@@ -52,6 +52,11 @@ def test_traces_lists_the_demo_trace(client: httpx.Client, demo_trace: str) -> N
         ({"text": "no such words"}, False),
         ({"since": "1d"}, True),
         ({"until": "2000-01-01T00:00"}, False),
+        ({"kind": "internal"}, True),
+        ({"kind": "server"}, False),
+        ({"kind": "internal", "text": "CHECKSUM computed"}, True),
+        ({"kind": "server", "text": "CHECKSUM computed"}, False),
+        ({"kind": "server", "service": "worker-1", "attr": "task=2"}, False),
     ],
 )
 def test_traces_filters_as_ls(
@@ -72,7 +77,7 @@ def test_traces_id_prefix_search(client: httpx.Client, demo_trace: str) -> None:
 
 def test_traces_bad_filter_is_one_line_400(client: httpx.Client) -> None:
     """A filter that does not parse is a 400 with the CLI's one-line message."""
-    for query in ({"since": "yesterday-ish"}, {"q": "not-hex"}, {"limit": "many"}):
+    for query in ({"since": "yesterday-ish"}, {"q": "not-hex"}, {"limit": "many"}, {"kind": "x"}):
         response = client.get("/api/traces", params=query)
         assert response.status_code == 400
         assert "\n" not in response.json()["error"]

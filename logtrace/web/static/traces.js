@@ -1,7 +1,7 @@
 // The Traces page: the newest traces passing the filters in the address (GET /api/traces).
 "use strict";
 
-const FILTERS = ["q", "since", "until", "service", "name", "status", "min_duration", "attr", "text", "limit"];
+const FILTERS = ["q", "since", "until", "service", "name", "status", "kind", "min_duration", "attr", "text", "limit"];
 
 async function showTraces() {
   LT.markNav("traces");
