@@ -13,9 +13,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-import logtrace
-
 from ..read.files import ReadError
+from .source import Source, reading
 
 Row = dict[str, Any]
 _TRACE_ID = re.compile(r"[0-9a-fA-F]{8,32}")
@@ -32,26 +31,26 @@ def _method(reader: Any, name: str) -> Any:
     return method
 
 
-def critical_path(directory: str, trace_id: str) -> Row:
+def critical_path(source: Source | str, trace_id: str) -> Row:
     """``{"trace_id", "total_ms", "sections": [{span_id, name, start_ms, end_ms,
     duration_ms}], "on_path_ms", "self_ms"}``: ms from the trace's earliest start."""
-    with logtrace.open(directory) as reader:
+    with reading(source) as reader:
         answer = _method(reader, "critical_path")(trace_id)
     return dict(jsonable(answer))
 
 
-def timeseries(directory: str, name: str, query: Mapping[str, str]) -> Row:
+def timeseries(source: Source | str, name: str, query: Mapping[str, str]) -> Row:
     """``{"name", "every", "buckets": [reader.timeseries rows]}``: one span name over time."""
     every = query.get("every") or "5m"
     since, until = query.get("since") or None, query.get("until") or None
-    with logtrace.open(directory) as reader:
+    with reading(source) as reader:
         rows = _method(reader, "timeseries")(
             every=every, since=since, until=until, name=name, service=query.get("service") or None
         )
     return {"name": name, "every": every, "buckets": jsonable(rows)}
 
 
-def compare(directory: str, query: Mapping[str, str]) -> Row:
+def compare(source: Source | str, query: Mapping[str, str]) -> Row:
     """The Compare page: ``{"mode", "a", "b", "result"}``.
 
     - ``a`` and ``b`` trace ids: ``mode`` ``traces``, per ancestral path of span names the
@@ -63,7 +62,7 @@ def compare(directory: str, query: Mapping[str, str]) -> Row:
     a, b = (query.get("a") or "").strip(), (query.get("b") or "").strip()
     by = (query.get("by") or "").strip()
     windows = any(query.get(k) for k in ("a_since", "a_until", "b_since", "b_until"))
-    with logtrace.open(directory) as reader:
+    with reading(source) as reader:
         if not by and not windows:
             if not (_TRACE_ID.fullmatch(a) and _TRACE_ID.fullmatch(b)):
                 raise ReadError("give a and b: two trace ids (or by=KEY, or a_since/b_since)")

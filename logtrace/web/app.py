@@ -1,8 +1,9 @@
 """The Starlette application of ``logtrace ui``: pages, their JSON endpoints, the live stream.
 
-Pages are static files of ``logtrace/web/static/`` (HTML, hand-written JS and CSS; nothing from
-elsewhere); each page's script asks the JSON endpoint behind it and puts every value in the
-page as text. The endpoints (all ``GET``, read-only; see ``docs/web.md``):
+Pages are one template filled with a page's body (:mod:`logtrace.web.pages`; HTML,
+hand-written JS and CSS in ``logtrace/web/static/``, nothing from elsewhere); each page's
+script asks the JSON endpoint behind it and puts every value in the page as text. The
+endpoints (all ``GET``, read-only; see ``docs/web.md``):
 
 ====================================  ===========================================================
 ``/api/traces?since=&status=&q=…``    the Traces page: newest traces passing the filters
@@ -23,39 +24,25 @@ Errors are ``{"error": "one line"}`` with 400 (bad input), 404 (no such trace) o
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
-from importlib import resources
-from pathlib import Path
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from typing import Any
 
 import anyio
 import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response, StreamingResponse
+from starlette.responses import HTMLResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
-
-import logtrace
 
 from ..read.files import ReadError
 from ..read.reader import TraceNotFound
 from . import analytics, data, live
 from .guard import Guard
+from .pages import PAGES, Page, render, static_dir
+from .source import Source, reading
 
 _JSON = orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS
-PAGES = {
-    "/": "traces.html",
-    "/trace": "trace.html",
-    "/operations": "operations.html",
-    "/compare": "compare.html",
-    "/live": "live.html",
-}
-
-
-def static_dir() -> Path:
-    """Where the page assets are: ``logtrace/web/static`` of the installed package."""
-    return Path(str(resources.files("logtrace.web") / "static"))
 
 
 class JSONResponse(Response):
@@ -64,7 +51,7 @@ class JSONResponse(Response):
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
-        return orjson.dumps(content, option=_JSON, default=str)
+        return dumps(content)
 
 
 def create_app(
@@ -78,11 +65,23 @@ def create_app(
         allow_sql: serve ``POST /api/sql``; without it the endpoint answers 403.
     """
     stopping = {"now": False}
+    source = Source(directory)
 
-    def endpoint(action: Callable[[Request], Any]) -> Callable[[Request], Awaitable[Response]]:
+    def endpoint(
+        action: Callable[[Request], Any], kept: Callable[[Request], Hashable] | None = None
+    ) -> Callable[[Request], Awaitable[Response]]:
+        """The JSON of ``action``; with ``kept`` (the question, as a key) the bytes are kept
+        while the files are unchanged (see :mod:`logtrace.web.source`)."""
+
+        def answer(request: Request) -> bytes:
+            if kept is None:
+                return dumps(action(request))
+            return source.answer(kept(request), lambda: dumps(action(request)))
+
         async def handle(request: Request) -> Response:
             try:
-                return JSONResponse(await anyio.to_thread.run_sync(action, request))
+                body = await anyio.to_thread.run_sync(answer, request)
+                return Response(body, media_type="application/json")
             except TraceNotFound as error:
                 return JSONResponse({"error": str(error)}, status_code=404)
             except analytics.Unavailable as error:
@@ -92,9 +91,10 @@ def create_app(
 
         return handle
 
-    def page(name: str) -> Callable[[Request], Any]:
+    def page(which: Page) -> Callable[[Request], Any]:
         async def serve(request: Request) -> Response:
-            return FileResponse(static_dir() / name, headers={"cache-control": "no-cache"})
+            html = render(which, request.query_params)
+            return HTMLResponse(html, headers={"cache-control": "no-cache"})
 
         return serve
 
@@ -115,7 +115,7 @@ def create_app(
         if not isinstance(given, dict) or not isinstance(given.get("sql"), str):
             raise ReadError('give a JSON body: {"sql": "select …"}')
         params = given.get("params") or {}
-        with logtrace.open(directory) as reader:
+        with reading(source) as reader:
             return {"rows": reader.execute(given["sql"], params)}
 
     async def sql_endpoint(request: Request) -> Response:
@@ -126,27 +126,36 @@ def create_app(
         return await endpoint(lambda r: sql(r, body))(request)
 
     routes = [
-        *(Route(path, page(name)) for path, name in PAGES.items()),
+        *(Route(path, page(which)) for path, which in PAGES.items()),
         Route("/api", endpoint(lambda r: api_index(allow_sql))),
-        Route("/api/traces", endpoint(lambda r: data.list_traces(directory, q(r)))),
+        Route(
+            "/api/traces",
+            endpoint(lambda r: data.list_traces(source, q(r)), lambda r: _list_key(q(r))),
+        ),
         Route(
             "/api/trace/{trace_id}",
-            endpoint(lambda r: data.trace_detail(directory, r.path_params["trace_id"])),
+            endpoint(
+                lambda r: data.trace_detail(source, r.path_params["trace_id"]),
+                lambda r: ("trace", r.path_params["trace_id"].lower()),
+            ),
         ),
         Route(
             "/api/trace/{trace_id}/critical-path",
-            endpoint(lambda r: analytics.critical_path(directory, r.path_params["trace_id"])),
+            endpoint(
+                lambda r: analytics.critical_path(source, r.path_params["trace_id"]),
+                lambda r: ("critical-path", r.path_params["trace_id"].lower()),
+            ),
         ),
-        Route("/api/operations", endpoint(lambda r: data.operations(directory, q(r)))),
+        Route("/api/operations", endpoint(lambda r: data.operations(source, q(r)))),
         Route(
             "/api/operations/{name:path}/histogram",
-            endpoint(lambda r: data.histogram(directory, r.path_params["name"], q(r))),
+            endpoint(lambda r: data.histogram(source, r.path_params["name"], q(r))),
         ),
         Route(
             "/api/operations/{name:path}/timeseries",
-            endpoint(lambda r: analytics.timeseries(directory, r.path_params["name"], q(r))),
+            endpoint(lambda r: analytics.timeseries(source, r.path_params["name"], q(r))),
         ),
-        Route("/api/compare", endpoint(lambda r: analytics.compare(directory, q(r)))),
+        Route("/api/compare", endpoint(lambda r: analytics.compare(source, q(r)))),
         Route("/api/live", live_stream),
         Route("/api/sql", sql_endpoint, methods=["POST"]),
         Mount("/static", StaticFiles(directory=static_dir()), name="static"),
@@ -156,6 +165,7 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
         stopping["now"] = True  # open live streams end, so the server can stop
+        source.close()
 
     app = Starlette(routes=routes, lifespan=lifespan)
     return Guard(app, token)
@@ -163,6 +173,18 @@ def create_app(
 
 def _query(request: Request) -> dict[str, str]:
     return dict(request.query_params)
+
+
+def dumps(content: Any) -> bytes:
+    """JSON by orjson, as :class:`JSONResponse` renders it."""
+    return orjson.dumps(content, option=_JSON, default=str)
+
+
+def _list_key(query: dict[str, str]) -> Hashable:
+    """The trace list's question with its times resolved: ``since=1h`` (a time that moves)
+    never asks the same twice; a bad filter raises here, as the list itself would."""
+    search = data.trace_query(query)
+    return ("traces", repr(sorted(search.params.items())), search.limit)
 
 
 def _sql_refusal(request: Request, allow_sql: bool) -> str | None:

@@ -2,9 +2,9 @@
 
 The newest traces of a directory are at the ends of its newest files. ``excerpt`` copies the
 last ``tail_bytes`` of each plain ``.jsonl`` file that can hold recent lines into a temporary
-directory (names and modification times kept, cut at a line boundary), and links compressed
-and compacted files whole. ``complete_from`` is the latest of the excerpts' first line times:
-every line written after it, in any file, is in the excerpt.
+directory (names and modification times kept, cut at a line boundary), and hard-links
+compressed and compacted files whole. ``complete_from`` is the latest of the excerpts' first
+line times: every line written after it, in any file, is in the excerpt.
 
 A trace whose root span starts at or after ``complete_from + CLOCK_SKEW`` has all its lines
 there (a span's lines come after its parent's start, give or take the skew of clocks between
@@ -55,7 +55,7 @@ def excerpt(files: list[Path], tail_bytes: int) -> Iterator[tuple[Path, datetime
             target.parent.mkdir()
             data, first = tails[path] or (b"", None)
             if first is None:
-                os.symlink(path, target)
+                _link(path, target)
             else:
                 target.write_bytes(data)
                 mtime = path.stat().st_mtime
@@ -63,6 +63,14 @@ def excerpt(files: list[Path], tail_bytes: int) -> Iterator[tuple[Path, datetime
         yield work, since
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _link(path: Path, target: Path) -> None:
+    """``target`` as ``path``, whole: a hard link (the reader refuses symlinks), else a copy."""
+    try:
+        os.link(path, target)
+    except OSError:
+        shutil.copy2(path, target)
 
 
 def recent_files(files: list[Path], since: datetime) -> list[Path]:

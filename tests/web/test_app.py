@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
@@ -133,6 +134,37 @@ def test_trace_has_spans_in_tree_order_and_logs(client: httpx.Client, demo_trace
     assert failed and all(s["error_message"] for s in failed)
     assert all(log["offset_ms"] is not None and log["offset_ms"] >= 0 for log in answer["logs"])
     assert answer["files"] and answer["directory"]
+
+
+def test_trace_json_is_compact(client: httpx.Client, demo_trace: str) -> None:
+    """Spans and logs carry no nulls and no trace id; their file is an index into filenames."""
+    answer = client.get(f"/api/trace/{demo_trace}").json()
+    rows = answer["spans"] + answer["logs"]
+    assert all(None not in row.values() and "trace_id" not in row for row in rows)
+    assert all(answer["filenames"][row["file"]].endswith(".jsonl") for row in rows)
+    assert any("error_message" in s for s in answer["spans"])
+
+
+def test_answers_follow_the_files(tmp_path: Path) -> None:
+    """The one Reader and the answers kept across requests see a trace written between two
+    requests (list and trace), and a trace's spans grow as its lines are written."""
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    first = write_big_trace(tmp_path, 1, 1, seed=1, start=now - timedelta(minutes=5))
+    with serving(tmp_path) as client:
+        listed = client.get("/api/traces").json()["traces"]
+        assert [t["trace_id"] for t in listed] == [first]
+        assert client.get("/api/traces").json()["traces"] == listed  # asked again: the same
+        spans = client.get(f"/api/trace/{first}").json()["spans"]
+        assert len(spans) == 3
+        second = write_big_trace(tmp_path, 2, 2, seed=2, start=now - timedelta(minutes=4))
+        listed = client.get("/api/traces").json()["traces"]
+        assert {t["trace_id"] for t in listed} == {first, second}
+        assert len(client.get(f"/api/trace/{second}").json()["spans"]) == 7
+        (path,) = (p for p in tmp_path.rglob("*.jsonl") if first not in p.read_text())
+        lines = path.read_bytes()
+        path.write_bytes(lines.replace(second.encode(), first.encode()))  # its spans move
+        assert len(client.get(f"/api/trace/{first}").json()["spans"]) == 3 + 7
+        assert client.get(f"/api/trace/{second}").status_code == 404
 
 
 def test_trace_errors(client: httpx.Client) -> None:

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from logtrace.web.app import PAGES, static_dir
+from logtrace.web.pages import PAGES, TRACE_FILTERS, form_encode, render, static_dir
 
 # Ways a script could turn text into markup or code; the pages use none of them.
 MARKUP_SINKS = re.compile(
@@ -25,8 +25,8 @@ def test_scripts_never_write_markup() -> None:
 
 def test_pages_have_no_inline_script_or_style() -> None:
     """Each page loads its scripts from /static: no inline script, handler or style."""
-    for name in PAGES.values():
-        html = (static_dir() / name).read_text()
+    for page in PAGES.values():
+        html = render(page, {"id": "0" * 32, "status": "error"})
         assert "<script>" not in html and not re.search(r"\son[a-z]+=", html)
         assert "style=" not in html and "<style" not in html
         for src in re.findall(r'<script src="([^"]+)"', html):
@@ -35,7 +35,32 @@ def test_pages_have_no_inline_script_or_style() -> None:
 
 def test_assets_are_small_and_self_contained() -> None:
     """Hand-written, no URL of another site, each file small enough to read."""
-    for path in static_dir().iterdir():
+    for path in [*static_dir().glob("*.*"), *static_dir().glob("pages/*")]:
         text = path.read_text()
         assert not re.search(r"https?://(?!www\.w3\.org/2000/svg)", text), path.name
         assert len(text.splitlines()) < 400, path.name
+
+
+def test_one_template_holds_the_head_and_nav() -> None:
+    """The head and nav are written once (page.html); each page file is its body alone."""
+    for page in PAGES.values():
+        body = (static_dir() / "pages" / f"{page.name}.html").read_text()
+        assert "<head" not in body and "<nav" not in body and "<script" not in body
+        html = render(page, {})
+        assert html.count("<nav>") == 1 and f'<body data-page="{page.name}">' in html
+        assert html.count('<script src="/static/common.js" defer></script>') == 1
+
+
+def test_preload_is_the_page_scripts_own_request() -> None:
+    """The trace page preloads /api/trace/ID (hex ids only); the list its filters in the
+    order and encoding of traces.js; hostile values end up percent-encoded, never markup."""
+    trace = PAGES["/trace"]
+    assert 'href="/api/trace/01abcdef"' in render(trace, {"id": "01abcdef"})
+    assert "preload" not in render(trace, {"id": '"><script>alert(1)</script>'})
+    listed = render(PAGES["/"], {"status": "error", "q": "01a", "text": 'a b"<>&~'})
+    assert 'href="/api/traces?q=01a&amp;status=error&amp;text=a+b%22%3C%3E%26%7E"' in listed
+    script = (static_dir() / "traces.js").read_text()
+    order = re.search(r"const FILTERS = \[([^\]]*)\]", script)
+    assert order is not None
+    assert tuple(re.findall(r'"([a-z_]+)"', order.group(1))) == TRACE_FILTERS
+    assert form_encode("é *-._") == "%C3%A9+*-._"

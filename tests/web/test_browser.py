@@ -69,7 +69,26 @@ def test_demo_trace_found_by_search_and_opened(page: Any, server: str, demo_trac
     assert "Error" in detail.locator(".error-box").inner_text()
     assert detail.locator(".log-list li").count() > 0
     assert "jq -c 'select(.span_id ==" in detail.inner_text()
+    assert f"logtrace show {demo_trace}" in detail.inner_text()
+    assert detail.locator("dd").filter(has_text=".jsonl").count() == 1  # the span's file
     assert page.problems == []
+
+
+def test_pages_ask_their_json_once(page: Any, server: str, demo_trace: str) -> None:
+    """The head preloads the page's JSON (/api/trace/ID; /api/traces with the filters) and
+    the script's request is that one: one request each, no warning of an unused preload."""
+    warnings: list[str] = []
+    page.on("console", lambda m: warnings.append(m.text) if "preload" in m.text else None)
+    script = "performance.getEntriesByType('resource').map(e => e.name)"
+    script += ".filter(n => n.includes('/api/'))"
+    _open_trace(page, server, demo_trace)
+    assert page.evaluate(script) == [f"{server}api/trace/{demo_trace}"]
+    page.goto(f"{server}?status=error&text=a%20b~&q={demo_trace[:6]}")
+    page.wait_for_selector("#results > *")
+    asked = f"{server}api/traces?q={demo_trace[:6]}&status=error&text=a+b%7E"
+    assert page.evaluate(script) == [asked]
+    page.wait_for_timeout(3500)  # Chromium warns of a preload unused after 3 s
+    assert warnings == [] and page.problems == []
 
 
 def test_keyboard_moves_and_folds(page: Any, server: str, demo_trace: str) -> None:

@@ -96,8 +96,8 @@ const Detail = (() => {
       ["kind", s.kind],
       ["span id", id(s.span_id)],
       ["parent id", id(s.parent_id)],
-      ["trace id", id(s.trace_id)],
-      ["file", s.filename],
+      ["trace id", id(data.trace.trace_id)],
+      ["file", (data.filenames || [])[s.file]],
     ]);
     if (Object.keys(s.attributes || {}).length) {
       section(panel, "Attributes");
@@ -112,7 +112,7 @@ const Detail = (() => {
     const files = filesGlob(data.directory);
     command(panel, `zstd -dcf ${files} | grep -F '"span_id":"${s.span_id}"'`);
     command(panel, `zstd -dcf ${files} | jq -c 'select(.span_id == "${s.span_id}")'`);
-    command(panel, `logtrace show ${s.trace_id} --dir ${LT.shellQuote(data.directory)}`);
+    command(panel, `logtrace show ${data.trace.trace_id} --dir ${LT.shellQuote(data.directory)}`);
   }
 
   function line(panel, log) {

@@ -39,7 +39,7 @@ function build(data) {
 }
 
 function spanEnd(span) {
-  if (span.status === "unfinished" || span.duration_ms === null) return state.total;
+  if (span.status === "unfinished" || span.duration_ms == null) return state.total; // null values are left out
   return (span.offset_ms || 0) + span.duration_ms;
 }
 

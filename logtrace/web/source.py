@@ -1,0 +1,124 @@
+"""The files ``logtrace ui`` reads: one Reader kept open across requests, and answers kept
+while the files they came from are unchanged.
+
+Opening a Reader lists the files, checks each one's magic numbers and makes a DuckDB
+connection; a page would pay that on every request. ``Source`` opens one Reader on first use
+and only refreshes it (a listing and a ``stat`` per file) before each use; requests take
+turns on it (one DuckDB connection, one question at a time).
+
+An answer (the JSON bytes of an endpoint) is kept with the state of the files it was read
+from: the path, size and modification time of every file of the directory. The same question
+asked again while no file has changed gets the same bytes without reading anything; any
+change (a line written, a file rotated or compacted) reads again. A question whose answer
+depends on the clock (``since=1h``) never repeats: its parameters hold the resolved time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator
+from datetime import datetime
+from pathlib import Path
+
+import logtrace
+
+from ..read.files import ReadError
+from ..read.reader import Reader
+
+# How many answers are kept (the newest used); a 10,000-span trace is some 3 MB of JSON.
+KEPT = 16
+Fingerprint = tuple[tuple[str, int, int], ...]
+
+
+class Source:
+    """The directory of ``logtrace ui`` through one long-lived Reader.
+
+    Args:
+        directory: a log directory, file or glob, as for ``logtrace.open``.
+    """
+
+    def __init__(self, directory: str):
+        self.directory = directory
+        self._lock = threading.RLock()
+        self._reader: Reader | None = None
+        self._kept: OrderedDict[Hashable, tuple[Fingerprint, bytes]] = OrderedDict()
+
+    @contextlib.contextmanager
+    def reader(
+        self, since: datetime | None = None, until: datetime | None = None
+    ) -> Iterator[Reader]:
+        """The Reader, refreshed, its views over the files of ``[since, until)``; the caller
+        has it alone until the block ends."""
+        with self._lock:
+            reader = self._open()
+            reader.since, reader.until = since, until
+            try:
+                reader.refresh()
+                yield reader
+            except ReadError:
+                raise  # a bad question, a missing trace: the Reader is as good as before
+            except BaseException:
+                self.close()  # anything else: a fresh Reader next time
+                raise
+            finally:
+                reader.since = reader.until = None
+
+    def answer(self, key: Hashable, compute: Callable[[], bytes]) -> bytes:
+        """The bytes ``compute`` gives for ``key``, kept while the files are unchanged."""
+        with self._lock:
+            state = self.fingerprint()
+            kept = self._kept.get(key)
+            if kept is not None and kept[0] == state:
+                self._kept.move_to_end(key)
+                return kept[1]
+            body = compute()
+            self._kept[key] = (state, body)
+            self._kept.move_to_end(key)
+            while len(self._kept) > KEPT:
+                self._kept.popitem(last=False)
+            return body
+
+    def fingerprint(self) -> Fingerprint:
+        """Path, size and modification time of every file of the directory, listed again."""
+        with self.reader() as reader:
+            files = list(reader.all_files)
+        return tuple(_stat(path) for path in files)
+
+    def _open(self) -> Reader:
+        if self._reader is None:
+            self._reader = logtrace.open(self.directory)
+        return self._reader
+
+    def close(self) -> None:
+        """Close the Reader (the next use opens another)."""
+        with self._lock:
+            if self._reader is not None:
+                with contextlib.suppress(Exception):
+                    self._reader.close()
+                self._reader = None
+
+
+def _stat(path: Path) -> tuple[str, int, int]:
+    try:
+        status = path.stat()
+    except OSError:
+        return (str(path), -1, -1)
+    return (str(path), status.st_size, status.st_mtime_ns)
+
+
+@contextlib.contextmanager
+def reading(
+    source: Source | str, since: datetime | None = None, until: datetime | None = None
+) -> Iterator[Reader]:
+    """A Reader of ``source``: the Source's own, or one opened for this block (a directory)."""
+    if isinstance(source, Source):
+        with source.reader(since, until) as reader:
+            yield reader
+    else:
+        with logtrace.open(source, since=since, until=until) as reader:
+            yield reader
+
+
+__all__ = ["KEPT", "Source", "reading"]
