@@ -10,15 +10,17 @@ from __future__ import annotations
 import argparse
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from logtrace.cli.main import make_console, open_reader, print_json, register
-from logtrace.read.analytics.advise import Finding, Thresholds
-from logtrace.read.analytics.compare import Comparison, NameChange
-from logtrace.read.analytics.methods import Side
-from logtrace.read.analytics.stats import Estimate
 from logtrace.read.files import ReadError
 from logtrace.read.filters import now_utc, parse_when
+
+if TYPE_CHECKING:  # imported where used: `logtrace show` need not load the analytics
+    from logtrace.read.analytics.advise import Finding
+    from logtrace.read.analytics.compare import Comparison, NameChange
+    from logtrace.read.analytics.methods import Side
+    from logtrace.read.analytics.stats import Estimate
 
 
 def _when(option: str, text: str | None, now: datetime) -> datetime | None:
@@ -68,12 +70,11 @@ def show_arguments(parser: argparse.ArgumentParser) -> None:
 def show_trace(trace: Any, args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
     """The trace ``show`` draws (spans marked, repeated siblings folded, the folded spans'
     logs left out) and what ``--json`` adds for the options."""
-    from logtrace.read.analytics.collapse import collapse
-    from logtrace.read.analytics.critical_path import critical_path
-
     rows = [dict(span) for span in trace.spans]
     extra: dict[str, Any] = {}
     if getattr(args, "critical_path", False):
+        from logtrace.read.analytics.critical_path import critical_path
+
         path = critical_path(trace.spans, trace.trace_id)
         for row in rows:
             row["critical_ms"] = path.on_path_ms.get(row["span_id"])
@@ -81,6 +82,8 @@ def show_trace(trace: Any, args: argparse.Namespace) -> tuple[Any, dict[str, Any
         extra["critical_path"] = path.to_dict()
     if not getattr(args, "collapse", False):
         return replace(trace, spans=rows), extra
+    from logtrace.read.analytics.collapse import collapse
+
     rows = collapse(rows, min_repeat=max(2, args.min_repeat), expand=set(args.expand))
     if "critical_path" in extra:  # a folded row owns the path time of all its siblings
         on_path = extra["critical_path"]["on_path_ms"]
@@ -267,6 +270,8 @@ def _pair(option: str, text: str) -> tuple[str, str]:
 
 
 def _sides(args: argparse.Namespace) -> tuple[Side, Side]:
+    from logtrace.read.analytics.methods import Side
+
     now = now_utc()
 
     def at(option: str, value: str | None, fallback: str | None) -> Any:
@@ -420,6 +425,8 @@ def _advise_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-n", "--limit", type=int, default=200, help="at most this many traces (default 200)"
     )
+    from logtrace.read.analytics.advise import Thresholds
+
     defaults = Thresholds()
     for option, field, kind, text in (
         ("--repeats", "repeats", int, "N+1: sequential siblings of one name"),
@@ -446,6 +453,7 @@ def advise(args: argparse.Namespace) -> int:
     Every threshold is an option. Example: logtrace advise --since 1d
     """
     from logtrace.cli.render import duration, table
+    from logtrace.read.analytics.advise import Thresholds
 
     thresholds = Thresholds(**{k: getattr(args, k) for k in Thresholds.__dataclass_fields__})
     now = now_utc()

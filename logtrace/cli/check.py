@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from logtrace.cli.main import open_reader, print_json, register
-from logtrace.read.analytics.check import CheckResult, Status
-from logtrace.read.analytics.methods import METRICS
 from logtrace.read.files import ReadError
+
+if TYPE_CHECKING:  # imported where used: other commands need not load the analytics
+    from logtrace.read.analytics.check import CheckResult
 
 
 def _check_arguments(parser: argparse.ArgumentParser) -> None:
+    from logtrace.read.analytics.check import CheckResult, Status
+    from logtrace.read.analytics.methods import METRICS
+
     parser.add_argument("metric", nargs="?", choices=METRICS, help="what to measure")
     parser.add_argument("-w", "--warning", metavar="RANGE", help="WARNING outside this range")
     parser.add_argument("-c", "--critical", metavar="RANGE", help="CRITICAL outside this range")
@@ -51,6 +55,8 @@ def check(args: argparse.Namespace) -> int:
     instead: a page rule firing is CRITICAL, a ticket rule WARNING.
     Example: logtrace check p95 --name fetch -w 200 -c 500 --since 15m
     """
+    from logtrace.read.analytics.check import CheckResult, Status
+
     try:
         result = _run(args)
     except ReadError as error:

@@ -142,8 +142,13 @@ def add_filters(parser: argparse.ArgumentParser, *, spans: bool) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``logtrace``, with every registered command."""
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser of ``logtrace``, with every registered command.
+
+    ``only``: the command about to run; the others get no arguments of their own (adding
+    them imports what their options list, such as the export formats), which changes nothing
+    but their own ``--help``.
+    """
     hooks = []
     for name in EXTENSION_MODULES:
         try:
@@ -159,7 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="logtrace",
         description="Tracing you can grep: read the traces and logs that logtrace wrote.",
     )
-    parser.add_argument("--version", action="version", version=f"logtrace {_version()}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     common = _common()
     for command in _commands.values():
@@ -172,12 +177,21 @@ def build_parser() -> argparse.ArgumentParser:
             description=doc,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
-        if command.add_arguments is not None:
+        if command.add_arguments is not None and only in (None, command.name):
             command.add_arguments(child)
         child.set_defaults(run=command.run)
     for hook in hooks:
         hook(sub)
     return parser
+
+
+class _Version(argparse.Action):
+    """``--version``: the installed version, looked up only when asked (importlib.metadata
+    costs more than the rest of a ``--help``)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        print(f"logtrace {_version()}")
+        parser.exit()
 
 
 def _version() -> str:
@@ -195,8 +209,9 @@ def _version() -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``logtrace`` with ``argv`` (default: the command line); return the exit code."""
     try:
-        parser = build_parser()
-        args = parser.parse_args(argv)
+        given = sys.argv[1:] if argv is None else list(argv)
+        parser = build_parser(next((a for a in given if not a.startswith("-")), None))
+        args = parser.parse_args(given)
         run = getattr(args, "run", None) or getattr(args, "handler", None)
         if run is None:
             parser.print_help()

@@ -83,19 +83,38 @@ def show(args: argparse.Namespace) -> int:
     into one row (N × name, p50/p95/max, failures), --expand NAME keeps a group open.
     """
     from logtrace.cli.analytics import show_trace
-    from logtrace.cli.render import waterfall
 
+    found = None if args.verbose else scanned_trace(args)
+    if found is not None:
+        _print_trace(*show_trace(found, args), args)
+        return 0
     with open_reader(args) as reader:
-        trace, extra = show_trace(reader.trace(args.trace_id), args)
-        if args.json:
-            print_json({"trace": trace.summary, "spans": trace.spans, "logs": trace.logs, **extra})
-        else:
-            console = make_console()
-            for line in waterfall(trace, bar_width=max(5, args.width)):
-                console.print(line)
+        _print_trace(*show_trace(reader.trace(args.trace_id), args), args)
         if args.verbose:
             report_skipped(reader)
     return 0
+
+
+def scanned_trace(args: argparse.Namespace) -> Any:
+    """The trace read without DuckDB (``logtrace.read.scan``), or None when only the Reader
+    can answer: shared history, compacted files in the way, lines it cannot read alike."""
+    from logtrace.read.scan import CannotScan, lookup
+
+    try:
+        return lookup(getattr(args, "dirs", None) or args.dir, args.trace_id)
+    except CannotScan:
+        return None
+
+
+def _print_trace(trace: Any, extra: dict[str, Any], args: argparse.Namespace) -> None:
+    if args.json:
+        print_json({"trace": trace.summary, "spans": trace.spans, "logs": trace.logs, **extra})
+        return
+    from logtrace.cli.render import waterfall
+
+    console = make_console()
+    for line in waterfall(trace, bar_width=max(5, args.width)):
+        console.print(line)
 
 
 def _stats_arguments(parser: argparse.ArgumentParser) -> None:

@@ -261,6 +261,25 @@ def time_range(files: list[Path]) -> tuple[datetime, datetime] | None:
     return first, last
 
 
+def describe(locations: list[str], files: list[Path]) -> str:
+    """``./logtrace (3 files, 2026-11-24 13:11:34 to 2026-11-24 14:02:10)``: where and what."""
+    shown = ", ".join(display_path(p) for p in locations)
+    count = len(files)
+    noun = "file" if count == 1 else "files"
+    span = time_range(files)
+    if span is None:
+        return f"{shown} ({count} {noun})"
+    first, last = (t.strftime("%Y-%m-%d %H:%M:%S") for t in span)
+    return f"{shown} ({count} {noun}, {first} to {last})"
+
+
+def display_path(path: str) -> str:
+    """``logtrace`` as ``./logtrace``: a relative path shown as one."""
+    if os.path.isabs(path) or path.startswith(".") or any(c in path for c in "*?["):
+        return path
+    return f".{os.sep}{path}"
+
+
 _PARQUET_MAGIC = b"PAR1"
 
 

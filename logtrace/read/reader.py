@@ -32,6 +32,7 @@ from logtrace.read.files import (
     CLOCK_SKEW,
     LONG_TRACE,
     ReadError,
+    describe,
     find_files,
     find_history,
     looks_whole,
@@ -39,7 +40,6 @@ from logtrace.read.files import (
     refused_files,
     source_name,
     span_file_of,
-    time_range,
     zstd_complete,
 )
 from logtrace.read.queries import (
@@ -445,14 +445,7 @@ class Reader(Analytics):
 
     def describe(self) -> str:
         """``./logtrace (3 files, 2026-11-24 13:11:34 to 2026-11-24 14:02:10)``."""
-        shown = ", ".join(display_path(p) for p in self.locations)
-        count = len(self.all_files)
-        noun = "file" if count == 1 else "files"
-        span = time_range(self.all_files)
-        if span is None:
-            return f"{shown} ({count} {noun})"
-        first, last = (t.strftime("%Y-%m-%d %H:%M:%S") for t in span)
-        return f"{shown} ({count} {noun}, {first} to {last})"
+        return describe(self.locations, self.all_files)
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -595,10 +588,3 @@ def open(
     # DuckDB draws a progress bar on the terminal for long queries: not in a CLI's output.
     connection.execute("SET enable_progress_bar = false")
     return Reader(path, connection, since=since, until=until, pruning=pruning)
-
-
-def display_path(path: str) -> str:
-    """``logtrace`` as ``./logtrace``: a relative path shown as one."""
-    if os.path.isabs(path) or path.startswith(".") or any(c in path for c in "*?["):
-        return path
-    return f".{os.sep}{path}"

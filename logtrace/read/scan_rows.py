@@ -1,0 +1,284 @@
+"""The rows of one trace built in Python from its parsed lines, as the views build them.
+
+The same values, column order and types as ``Reader.trace`` gets from ``queries/``:
+``copied_span_lines.sql`` (typed fields of span lines), ``span_attributes.sql`` (user fields: a
+JSON merge patch of the start line's by the end line's), ``spans.sql`` (start and end joined:
+the start line's parent, kind, service and pid, the end line's name when it has one, a start
+time from an end line alone), ``traces.sql`` (the summary), ``logs.sql`` and ``trace_logs.sql``.
+
+Where DuckDB's answer could differ (a field of an unexpected type, a time in another format,
+a span with two start lines, which ``any_value`` picks at random), :class:`CannotScan` says so
+and the caller asks the Reader. No DuckDB here.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+
+from logtrace.format import fields as f
+from logtrace.read.files import ReadError
+from logtrace.read.queries import query_text
+from logtrace.read.trace import Row, Trace
+from logtrace.read.tree import tree_order
+
+Line = dict[str, Any]
+# DuckDB's TIMESTAMP casts of the forms the writers use; other forms are left to DuckDB.
+_TS = re.compile(r"(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?Z?")
+# spans.sql: the host of a file named <service>_<host>_<pid>_<opened>.
+_HOST_NAME = re.compile(r"[A-Za-z0-9.-]+_[A-Za-z0-9.-]+_[0-9]+_.*")
+_SLASHES = re.compile(r"[/\\]")
+_INT64 = 2**63
+_SPAN_KINDS = ("start", "end")
+
+
+class CannotScan(Exception):
+    """The scan cannot give the answer DuckDB would give: ask the Reader."""
+
+
+@functools.lru_cache(maxsize=1)
+def logtrace_keys() -> frozenset[str]:
+    """The keys that are not user fields: the nulls of ``span_attributes.sql``'s merge patch."""
+    text = query_text("span_attributes")
+    match = re.search(r"json_merge_patch\(\s*json,\s*'(\{.*?\})'", text, re.DOTALL)
+    if match is None:
+        raise ReadError("queries/span_attributes.sql: no merge patch of logtrace's keys")
+    return frozenset(orjson.loads(match[1]))
+
+
+def build_trace(trace_id: str, lines: list[tuple[str, Line]]) -> Trace:
+    """The Trace of ``trace_id`` from (filename, parsed line) pairs of the files read."""
+    mine = [(name, line) for name, line in lines if line.get(f.TRACE_ID) == trace_id]
+    pieces: dict[str, dict[str, tuple[str, Line]]] = {}
+    logs: list[tuple[str, Line]] = []
+    for name, line in mine:
+        kind = _text(line, f.SPAN)
+        if kind in _SPAN_KINDS:
+            span_id = _text(line, f.SPAN_ID)
+            if span_id is None:
+                continue  # spans.sql: no row without a span id
+            both = pieces.setdefault(span_id, {})
+            if kind in both:
+                raise CannotScan("two start (or end) lines of one span")
+            both[kind] = (name, line)
+        elif kind is None or kind == "event":
+            logs.append((name, line))
+    rows = [_span_row(trace_id, span_id, both) for span_id, both in pieces.items()]
+    names = {row["span_id"]: row["name"] for row in rows}
+    log_rows = [row for name, line in logs if (row := _log_row(name, line, names)) is not None]
+    log_rows.sort(key=_log_key)
+    return Trace(trace_id=trace_id, summary=_summary(trace_id, rows), spans=tree_order(rows),
+                 logs=log_rows)  # fmt: skip
+
+
+def _span_row(trace_id: str, span_id: str, both: dict[str, tuple[str, Line]]) -> Row:
+    start = _span_fields(*both["start"]) if "start" in both else None
+    end = _span_fields(*both["end"]) if "end" in both else None
+
+    def first(key: str, *lines: dict[str, Any] | None) -> Any:
+        return next((x[key] for x in lines if x is not None and x[key] is not None), None)
+
+    end_ts = first(f.TS, end)
+    duration_ms = first(f.DURATION_MS, end)
+    start_ts = first(f.TS, start)
+    if start_ts is None and end_ts is not None:
+        try:
+            start_ts = end_ts - timedelta(microseconds=_round((duration_ms or 0.0) * 1000))
+        except OverflowError:
+            raise CannotScan("a start time out of range") from None
+    filename = min(name for name, _ in both.values())
+    error_type = first(f.ERROR_TYPE, end)
+    if end is None:
+        status = "unfinished"
+    elif first(f.STATUS, end) == f.STATUS_ERROR or error_type is not None:
+        status = f.STATUS_ERROR
+    else:
+        status = f.STATUS_OK
+    user = [_user_fields(both[k][1]) if k in both else {} for k in _SPAN_KINDS]
+    return {
+        "trace_id": trace_id,
+        "span_id": span_id,
+        "parent_id": first(f.PARENT_ID, start, end),
+        "name": first(f.NAME, end, start),
+        "kind": _coalesce(first(f.KIND, start, end), f.KIND_INTERNAL),
+        "service": first(f.SERVICE, start, end),
+        "host": _host(filename),
+        "pid": first(f.PID, start, end),
+        "start_ts": start_ts,
+        "end_ts": end_ts,
+        "duration_ms": duration_ms,
+        "status": status,
+        "error_type": error_type,
+        "error_message": first(f.ERROR_MESSAGE, end),
+        "exception": first(f.EXCEPTION, end),
+        "attributes": merge_patch(user[0], user[1]),
+        "has_start": start is not None,
+        "has_end": end is not None,
+        "filename": filename,
+    }
+
+
+def _span_fields(name: str, line: Line) -> dict[str, Any]:
+    """The typed columns of copied_span_lines.sql that spans.sql uses."""
+    keys = (f.PARENT_ID, f.NAME, f.KIND, f.SERVICE, f.STATUS, f.ERROR_TYPE)
+    row: dict[str, Any] = {key: _text(line, key) for key in (*keys, f.ERROR_MESSAGE)}
+    row[f.EXCEPTION] = _text(line, f.EXCEPTION)
+    row[f.TS] = _timestamp(line)
+    row[f.PID] = _bigint(line, f.PID)
+    row[f.DURATION_MS] = _duration(line)
+    return row
+
+
+def _user_fields(line: Line) -> dict[str, Any]:
+    ours = logtrace_keys()
+    return {key: value for key, value in line.items() if key not in ours}
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7396 as DuckDB's ``json_merge_patch`` (yyjson) does it, key order included: the
+    target's keys the patch does not name, then the patch's keys (a null removes one)."""
+    if not isinstance(patch, dict):
+        return patch
+    base = target if isinstance(target, dict) else {}
+    merged = {key: value for key, value in base.items() if key not in patch}
+    for key, value in patch.items():
+        if value is not None:
+            merged[key] = merge_patch(base.get(key), value)
+    return merged
+
+
+def _summary(trace_id: str, spans: list[Row]) -> Row:
+    """The trace's row of traces.sql; ``{}`` when it has no span (as Reader.trace)."""
+    if not spans:
+        return {}
+    if any(s["start_ts"] is None for s in spans):
+        raise CannotScan("a span without a start time")  # how DuckDB orders NULL in a struct
+    roots = [s for s in spans if s["parent_id"] is None]
+
+    def arg_min(column: str, rows: list[Row]) -> Any:
+        kept = [s for s in rows if s[column] is not None]  # arg_min skips a NULL value
+        return min(kept, key=lambda s: (s["start_ts"], s["span_id"]))[column] if kept else None
+
+    start = min(s["start_ts"] for s in spans)
+    end = max(s["end_ts"] or s["start_ts"] for s in spans)
+    errors = sum(s["status"] == f.STATUS_ERROR for s in spans)
+    unfinished = sum(s["status"] == "unfinished" for s in spans)
+    return {
+        "trace_id": trace_id,
+        "root_name": _coalesce(arg_min("name", roots), arg_min("name", spans)),
+        "root_span_id": _coalesce(arg_min("span_id", roots), arg_min("span_id", spans)),
+        "has_root": bool(roots),
+        "services": sorted({s["service"] for s in spans if s["service"] is not None}),
+        "span_names": sorted({s["name"] for s in spans if s["name"] is not None}),
+        "start_ts": start,
+        "end_ts": end,
+        "duration_ms": ((end - start) // timedelta(microseconds=1)) / 1000.0,
+        "span_count": len(spans),
+        "error_count": errors,
+        "unfinished_count": unfinished,
+        "status": "error" if errors else "unfinished" if unfinished else "ok",
+    }
+
+
+def _log_row(name: str, line: Line, span_names: dict[str, Any]) -> Row | None:
+    """The line's row of logs.sql, or None for a line without a valid ``ts``."""
+    ts = _timestamp(line)
+    if ts is None:
+        return None
+    span_id = _text(line, f.SPAN_ID)
+    return {
+        "ts": ts,
+        "level": _text(line, f.LEVEL),
+        "message": _text(line, f.EVENT),
+        "logger": _text(line, f.LOGGER),
+        "service": _text(line, f.SERVICE),
+        "pid": _bigint(line, f.PID),
+        "trace_id": line[f.TRACE_ID],
+        "span_id": span_id,
+        "span_name": None if span_id is None else span_names.get(span_id),
+        "is_span_event": line.get(f.SPAN) == "event",
+        "error_type": _text(line, f.ERROR_TYPE),
+        "error_message": _text(line, f.ERROR_MESSAGE),
+        "exception": _text(line, f.EXCEPTION),
+        "fields": line,
+        "filename": name,
+    }
+
+
+def _log_key(row: Row) -> tuple[Any, ...]:
+    """trace_logs.sql: ORDER BY ts, span_id, message (NULLs last)."""
+    span_id, message = row["span_id"], row["message"]
+    return (row["ts"], span_id is None, span_id or "", message is None, message or "")
+
+
+# -- typed fields, as DuckDB casts them ---------------------------------------------------------
+
+
+def _text(line: Line, key: str) -> str | None:
+    value = line.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    raise CannotScan(f"{key} is not a string")  # ->> gives its JSON text: left to DuckDB
+
+
+def _timestamp(line: Line) -> datetime | None:
+    value = _text(line, f.TS)
+    if value is None:
+        return None
+    match = _TS.fullmatch(value)
+    if match is None:
+        raise CannotScan("a time in another form")
+    year, month, day, hour, minute, second, fraction = match.groups()
+    try:
+        return datetime(
+            int(year), int(month), int(day), int(hour), int(minute), int(second),
+            int((fraction or "0").ljust(6, "0")),
+        )  # fmt: skip
+    except ValueError:
+        raise CannotScan("a time that is no date") from None
+
+
+def _bigint(line: Line, key: str) -> int | None:
+    value = line.get(key)
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and -_INT64 <= value < _INT64:
+        return value
+    raise CannotScan(f"{key} is not a 64-bit integer")
+
+
+def _duration(line: Line) -> float | None:
+    """``CASE WHEN abs(d) <= 1e12 THEN d END`` of the duration as a DOUBLE."""
+    value = line.get(f.DURATION_MS)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise CannotScan("duration_ms is not a number")
+    try:
+        number = float(value)
+    except OverflowError:
+        raise CannotScan("duration_ms out of range") from None
+    return number if abs(number) <= 1e12 else None
+
+
+def _round(value: float) -> int:
+    """DuckDB's ``round`` of a DOUBLE (half away from zero), as a BIGINT."""
+    size = abs(value)
+    whole = math.floor(size)
+    if size - whole >= 0.5:
+        whole += 1
+    return int(math.copysign(whole, value))
+
+
+def _coalesce(value: Any, otherwise: Any) -> Any:
+    return otherwise if value is None else value
+
+
+def _host(filename: str) -> str | None:
+    name = _SLASHES.split(filename)[-1]
+    return name.split("_")[1] if _HOST_NAME.fullmatch(name) else None
