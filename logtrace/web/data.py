@@ -20,7 +20,8 @@ import logtrace
 from ..read.files import ReadError, time_range
 from ..read.filters import filter_params
 from ..read.reader import Reader
-from ..read.trace import created_between
+from ..read.scan import CannotScan, lookup
+from ..read.trace import Trace, created_between
 from . import tails
 from .source import Source, reading
 
@@ -168,17 +169,15 @@ def trace_detail(source: Source | str, trace_id: str) -> Row:
     """The Trace page: one trace's summary, spans (tree order) and log lines.
 
     Returns ``{"trace": summary, "spans": [rows of the spans view, tree order, with depth and
-    offset_ms], "logs": [rows of trace_logs.sql, with offset_ms], "filenames": [...],
-    "files": [the files it was read from], "directory": d}``. Spans and logs leave out null
-    values and ``trace_id`` (the trace's), and give ``filename`` as ``file``, an index into
-    ``filenames``: a 10,000-span trace is some 40% less JSON.
+    offset_ms], "logs": [rows of trace_logs.sql, with offset_ms], "files": [the files holding
+    its lines], "directory": d}``. Spans and logs leave out null values and ``trace_id`` (the
+    trace's), and give ``filename`` as ``file``, an index into ``files``: a 10,000-span trace
+    is some 40% less JSON.
 
     Raises:
         ReadError: a malformed id; TraceNotFound / AmbiguousTrace as ``logtrace show``.
     """
-    with reading(source) as reader:
-        trace = reader.trace(trace_id)
-        files = [str(p) for p in reader.trace_files]
+    trace = _read_trace(source, trace_id)
     start = trace.summary.get("start_ts")
     names: dict[str, int] = {}
     logs = _compact(trace.logs, names)
@@ -189,10 +188,20 @@ def trace_detail(source: Source | str, trace_id: str) -> Row:
         "trace": trace.summary,
         "spans": _compact(trace.spans, names),
         "logs": logs,
-        "filenames": list(names),
-        "files": files,
+        "files": list(names),
         "directory": _directory(source),
     }
+
+
+def _read_trace(source: Source | str, trace_id: str) -> Trace:
+    """The trace as ``logtrace show`` reads it: the JSONL files scanned for its id (no DuckDB,
+    and no wait for the Reader), or, when only the Reader can answer, the Reader."""
+    try:
+        return lookup(_directory(source), trace_id)
+    except CannotScan:
+        pass
+    with reading(source) as reader:
+        return reader.trace(trace_id)
 
 
 def _compact(rows: list[Row], names: dict[str, int]) -> list[Row]:

@@ -137,11 +137,11 @@ def test_trace_has_spans_in_tree_order_and_logs(client: httpx.Client, demo_trace
 
 
 def test_trace_json_is_compact(client: httpx.Client, demo_trace: str) -> None:
-    """Spans and logs carry no nulls and no trace id; their file is an index into filenames."""
+    """Spans and logs carry no nulls and no trace id; their file is an index into files."""
     answer = client.get(f"/api/trace/{demo_trace}").json()
     rows = answer["spans"] + answer["logs"]
     assert all(None not in row.values() and "trace_id" not in row for row in rows)
-    assert all(answer["filenames"][row["file"]].endswith(".jsonl") for row in rows)
+    assert all(answer["files"][row["file"]].endswith(".jsonl") for row in rows)
     assert any("error_message" in s for s in answer["spans"])
 
 
@@ -243,3 +243,27 @@ def test_api_index_lists_every_endpoint(client: httpx.Client) -> None:
     """GET /api names each endpoint the pages use."""
     endpoints = client.get("/api").json()["endpoints"]
     assert {"/api/traces", "/api/trace/{id}", "/api/operations", "/api/live"} <= set(endpoints)
+
+
+def test_trace_of_compacted_history(client: httpx.Client, demo_dir: Path, demo_trace: str) -> None:
+    """A trace in compacted Parquet (which the JSONL scan cannot read) comes from the Reader:
+    the same spans and logs as from the JSONL files."""
+    import shutil
+
+    from logtrace.read.compact import compact
+
+    copy = demo_dir.parent / "compacted-copy"
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(demo_dir, copy)
+    compact(copy)
+    assert list(copy.rglob("*.parquet")) and not list(copy.rglob("*.jsonl"))
+    plain = client.get(f"/api/trace/{demo_trace}").json()
+    with serving(copy) as other:
+        compacted = other.get(f"/api/trace/{demo_trace}").json()
+    same = ("name", "span_id", "status", "depth")
+    assert [[s.get(k) for k in same] for s in compacted["spans"]] == [
+        [s.get(k) for k in same] for s in plain["spans"]
+    ]
+    assert [log["message"] for log in compacted["logs"]] == [
+        log["message"] for log in plain["logs"]
+    ]

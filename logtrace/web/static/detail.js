@@ -97,7 +97,7 @@ const Detail = (() => {
       ["span id", id(s.span_id)],
       ["parent id", id(s.parent_id)],
       ["trace id", id(data.trace.trace_id)],
-      ["file", (data.filenames || [])[s.file]],
+      ["file", (data.files || [])[s.file]],
     ]);
     if (Object.keys(s.attributes || {}).length) {
       section(panel, "Attributes");
