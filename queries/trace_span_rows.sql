@@ -1,8 +1,11 @@
 -- trace_span_rows: the span rows (span_rows.sql) of the traces whose id begins with a prefix
 -- (an abbreviated id), every column of `span_rows`. Span files are sorted by trace id, so DuckDB
 -- reads only the row groups whose min and max trace id can hold it.
--- Parameters: $prefix VARCHAR, lowercase hex. Needs the view `span_rows`.
+-- Parameters: $prefix VARCHAR, lowercase hex; $trace_id VARCHAR, the full id when known (NULL:
+-- any id with the prefix): an equality lets DuckDB skip the row groups whose bloom filter
+-- on trace_id lacks it. Needs the view `span_rows`.
 SELECT *
 FROM span_rows
 -- A range, not starts_with(): a range is checked against each row group's min and max.
-WHERE trace_id >= $prefix AND trace_id < $prefix || 'g';
+WHERE trace_id >= $prefix AND trace_id < $prefix || 'g'
+    AND ($trace_id IS NULL OR trace_id = $trace_id);

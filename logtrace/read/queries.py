@@ -8,6 +8,7 @@ NAME``). This module does not import DuckDB.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -99,6 +100,7 @@ FILES_VARIABLE = "logtrace_files"
 PARQUET_VARIABLE = "logtrace_parquet"
 
 
+@functools.cache
 def queries_dir() -> Path:
     """Where the SQL files are: ``logtrace/queries`` in a wheel, ``queries/`` in a checkout."""
     here = Path(__file__).resolve().parent
@@ -116,8 +118,16 @@ def query_names() -> list[str]:
 
 def query_text(name: str) -> str:
     """The SQL of ``queries/<name>.sql``."""
+    if not re.fullmatch(r"[a-z_]+", name):
+        raise ReadError(f"no query named {name!r} (known: {', '.join(query_names())})")
+    return _read_query(name)
+
+
+@functools.lru_cache(maxsize=256)
+def _read_query(name: str) -> str:
+    """The text of a query file, read once per process (a lookup runs a dozen of them)."""
     path = queries_dir() / f"{name}.sql"
-    if not re.fullmatch(r"[a-z_]+", name) or not path.is_file():
+    if not path.is_file():
         raise ReadError(f"no query named {name!r} (known: {', '.join(query_names())})")
     return path.read_text(encoding="utf-8")
 

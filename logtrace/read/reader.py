@@ -29,7 +29,6 @@ import duckdb
 from logtrace.format import fields as f
 from logtrace.read.analytics.methods import Analytics
 from logtrace.read.files import (
-    CLOCK_SKEW,
     LONG_TRACE,
     ReadError,
     describe,
@@ -42,6 +41,7 @@ from logtrace.read.files import (
     span_file_of,
     zstd_complete,
 )
+from logtrace.read.lookup import find_trace, resolve_in
 from logtrace.read.queries import (
     COMPACTION_FILES,
     FILES_VARIABLE,
@@ -61,12 +61,9 @@ from logtrace.read.trace import (
     Row,
     Trace,
     TraceNotFound,
-    created_between,
-    is_complete,
     normalize_trace_id,
 )
-from logtrace.read.tree import tree_order
-from logtrace.read.views import as_rows, empty_select, empty_view, first_line, listed_sources
+from logtrace.read.views import as_rows, empty_view, first_line, listed_sources
 
 __all__ = [
     "COMPACTION_FILES",
@@ -86,8 +83,6 @@ __all__ = [
 
 # DuckDB's memory limit for queries: a gigabyte of history stays well under 2 GiB resident.
 MEMORY_LIMIT = "1GB"
-# The schema a single trace's lines are copied into by Reader.trace().
-_TRACE_SCHEMA = "one_trace"
 # Retries of a query whose files changed under it (rotated, removed, corrupt).
 _ATTEMPTS = 3
 _T = TypeVar("_T")
@@ -350,10 +345,11 @@ class Reader(Analytics):
             ReadError: malformed id; AmbiguousTrace: several match; TraceNotFound: none.
         """
         prefix = normalize_trace_id(trace_id)
-        return self._resolve_in(prefix, views=True)
+        return resolve_in(self, prefix, views=True)
 
     def trace(self, trace_id: str) -> Trace:
-        """Read one trace: the lines holding ``trace_id`` are copied out once, then queried.
+        """Read one trace: from the span rows and compacted lines that hold ``trace_id``, or
+        from its lines copied out once, then queried (see :mod:`logtrace.read.lookup`).
 
         Only the files whose time range can hold the trace are opened: a logtrace trace id
         begins with its creation time, so the files of [created - CLOCK_SKEW, created +
@@ -367,77 +363,7 @@ class Reader(Analytics):
         Raises:
             ReadError: malformed id; AmbiguousTrace: several match; TraceNotFound: none.
         """
-        prefix = normalize_trace_id(trace_id)
-        window = created_between(prefix) if self.pruning else None
-        if window is not None:
-            files = prune(self.all_files, window[0] - CLOCK_SKEW, window[1] + LONG_TRACE)
-            if len(files) < len(self.all_files):
-                try:
-                    found = self._trace_in(prefix, files)
-                except TraceNotFound:
-                    found = None
-                if found is not None and is_complete(found):
-                    return found
-        return self._trace_in(prefix, self.all_files)
-
-    def _trace_in(self, prefix: str, files: list[Path]) -> Trace:
-        con = self._con
-        if not files:
-            raise TraceNotFound(f"no trace {prefix} in {self.describe()}")
-        self.trace_files = files
-        try:
-            self._with_retries(lambda: self._copy_trace(prefix, files))
-        finally:
-            self._set_variables(self.files)
-        con.execute(f"SET schema = '{_TRACE_SCHEMA}'")
-        try:
-            con.execute(query_text("copied_span_lines"))
-            for view in VIEWS:
-                con.execute(query_text(view))
-            full = self._resolve_in(prefix)
-            summary = self._run("SELECT * FROM traces WHERE trace_id = $t", {"t": full})
-            spans = tree_order(self._query("trace_spans", trace_id=full))
-            logs = self._query("trace_logs", trace_id=full)
-        finally:
-            con.execute("SET schema = 'main'")
-        return Trace(trace_id=full, summary=summary[0] if summary else {}, spans=spans, logs=logs)
-
-    def _copy_trace(self, prefix: str, files: list[Path]) -> None:
-        """Copy the lines and compacted rows of ``files`` that hold ``prefix`` into one_trace.
-
-        Only the variables change (the views read them when queried): no view is created.
-        """
-        con = self._con
-        bad = set(self.unreadable_files)
-        jsonl, parquet, spans, bare = self._set_variables([p for p in files if p not in bad])
-        con.execute(f"CREATE SCHEMA IF NOT EXISTS {_TRACE_SCHEMA}")
-        lines = f"{_TRACE_SCHEMA}.jsonl_lines"
-        if jsonl:
-            text = query_text("trace_lines").rstrip().rstrip(";")
-            con.execute(f"CREATE OR REPLACE TABLE {lines} AS {text}", {"text": prefix})
-        else:
-            con.execute(f"CREATE OR REPLACE TABLE {lines} AS {empty_select('jsonl_lines')}")
-        table = f"CREATE OR REPLACE TABLE {_TRACE_SCHEMA}.compacted AS"
-        if parquet:
-            # The view over these files alone (the other views are not needed here); the
-            # views of the whole set are made again on their next use.
-            con.execute(query_text("compacted"))
-            self._kinds = None
-            text = query_text("trace_compacted").rstrip().rstrip(";")
-            con.execute(f"{table} {text}", {"prefix": prefix})
-        else:  # the empty stand-in's columns, as a table
-            con.execute(
-                query_text("no_compacted").replace("CREATE OR REPLACE VIEW compacted AS", table)
-            )
-        for view, present in zip(SPAN_VIEWS, (spans, bare), strict=True):
-            table = f"CREATE OR REPLACE TABLE {_TRACE_SCHEMA}.{view} AS"
-            if present:
-                con.execute(query_text(view))
-                self._kinds = None
-                text = query_text(f"trace_{view}").rstrip().rstrip(";")
-                con.execute(f"{table} {text}", {"prefix": prefix})
-            else:
-                con.execute(f"{table} {empty_select(view)}")
+        return find_trace(self, trace_id)
 
     def skipped(self) -> list[Row]:
         """Per file, the lines that were skipped: ``queries/skipped_lines.sql``."""
@@ -465,15 +391,6 @@ class Reader(Analytics):
         self.close()
 
     # -- internals -------------------------------------------------------------------------------
-
-    def _resolve_in(self, prefix: str, *, views: bool = False) -> str:
-        found = [row["trace_id"] for row in self._query("trace_ids", views=views, prefix=prefix)]
-        if not found:
-            raise TraceNotFound(f"no trace {prefix} in {self.describe()}")
-        if len(found) > 1:
-            shown = ", ".join(found[:2]) + (", …" if len(found) > 2 else "")
-            raise AmbiguousTrace(f"trace id {prefix} is ambiguous: {shown} (give more digits)")
-        return str(found[0])
 
     def _with_retries(self, action: Callable[[], _T]) -> _T:
         """Run ``action``; after an error naming one of the files (one that does not decode, a

@@ -78,3 +78,37 @@ def is_complete(trace: Trace) -> bool:
     """A trace with a root span and no unfinished span: nothing of it can lie further on."""
     summary = trace.summary
     return bool(summary.get("has_root")) and not summary.get("unfinished_count")
+
+
+def summarize(trace_id: str, spans: list[Row]) -> Row:
+    """The trace's row of the ``traces`` view (traces.sql), from its spans (each with a start
+    time); ``{}`` without spans, as the view has no row then."""
+    if not spans:
+        return {}
+    by_start = sorted(spans, key=lambda s: (s["start_ts"], s["span_id"]))
+    roots = [s for s in by_start if s["parent_id"] is None]
+
+    def first(column: str) -> Any:
+        # coalesce(arg_min(...) FILTER (WHERE parent_id IS NULL), arg_min(...))
+        value = roots[0][column] if roots else None
+        return by_start[0][column] if value is None else value
+
+    start = by_start[0]["start_ts"]
+    end = max(s["end_ts"] or s["start_ts"] for s in spans)
+    errors = sum(s["status"] == "error" for s in spans)
+    unfinished = sum(s["status"] == "unfinished" for s in spans)
+    return {
+        "trace_id": trace_id,
+        "root_name": first("name"),
+        "root_span_id": first("span_id"),
+        "has_root": bool(roots),
+        "services": sorted({s["service"] for s in spans} - {None}),
+        "span_names": sorted({s["name"] for s in spans} - {None}),
+        "start_ts": start,
+        "end_ts": end,
+        "duration_ms": ((end - start) // timedelta(microseconds=1)) / 1000.0,
+        "span_count": len(spans),
+        "error_count": errors,
+        "unfinished_count": unfinished,
+        "status": "error" if errors else "unfinished" if unfinished else "ok",
+    }
