@@ -226,7 +226,7 @@ def _copy_trace(reader: Reader, prefix: str, files: list[Path]) -> None:
             con.execute(query_text(view))
             reader._kinds = None
             text = query_text(f"trace_{view}")
-            params = {"prefix": prefix}
+            params: dict[str, str | None] = {"prefix": prefix}
             if "$trace_id" in text:
                 params["trace_id"] = _whole_id(prefix)
             con.execute(f"{table} {text.rstrip().rstrip(';')}", params)
