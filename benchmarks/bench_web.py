@@ -178,7 +178,7 @@ def screenshots(out: Path) -> None:
             shots = [
                 ("traces", "", None),
                 ("trace", f"trace?id={ids[0]}", "body[data-drawn]"),
-                ("operations", "operations?op=handle%20task", "table.ops"),
+                ("operations", "operations?op=handle%20task&every=1s", "table.ops"),
                 ("compare", f"compare?a={ids[0]}&b={ids[1]}", "#results > *"),
             ]
             for name, path, ready in shots:

@@ -24,6 +24,7 @@ Errors are ``{"error": "one line"}`` with 400 (bad input), 404 (no such trace) o
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from typing import Any
 
@@ -163,6 +164,8 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # The Reader opens while the user's browser starts, not on the first page's request.
+        threading.Thread(target=source.warm, name="logtrace-ui-warm", daemon=True).start()
         yield
         stopping["now"] = True  # open live streams end, so the server can stop
         source.close()

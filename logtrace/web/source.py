@@ -24,8 +24,9 @@ from pathlib import Path
 
 import logtrace
 
-from ..read.files import ReadError
+from ..read.files import ReadError, find_history
 from ..read.reader import Reader
+from ..read.remote import is_url
 
 # How many answers are kept (the newest used); a 10,000-span trace is some 3 MB of JSON.
 KEPT = 16
@@ -44,6 +45,7 @@ class Source:
         self._lock = threading.RLock()
         self._reader: Reader | None = None
         self._kept: OrderedDict[Hashable, tuple[Fingerprint, bytes]] = OrderedDict()
+        self._kept_lock = threading.Lock()
 
     @contextlib.contextmanager
     def reader(
@@ -66,25 +68,40 @@ class Source:
                 reader.since = reader.until = None
 
     def answer(self, key: Hashable, compute: Callable[[], bytes]) -> bytes:
-        """The bytes ``compute`` gives for ``key``, kept while the files are unchanged."""
-        with self._lock:
-            state = self.fingerprint()
+        """The bytes ``compute`` gives for ``key``, kept while the files are unchanged.
+
+        ``compute`` runs outside the lock (a trace read by scanning needs no Reader; what
+        needs one takes it): the state is taken before, so a change made meanwhile is seen
+        by the next ask."""
+        state = self.fingerprint()
+        with self._kept_lock:
             kept = self._kept.get(key)
             if kept is not None and kept[0] == state:
                 self._kept.move_to_end(key)
                 return kept[1]
-            body = compute()
+        body = compute()
+        with self._kept_lock:
             self._kept[key] = (state, body)
             self._kept.move_to_end(key)
             while len(self._kept) > KEPT:
                 self._kept.popitem(last=False)
-            return body
+        return body
 
     def fingerprint(self) -> Fingerprint:
-        """Path, size and modification time of every file of the directory, listed again."""
-        with self.reader() as reader:
-            files = list(reader.all_files)
+        """Path, size and modification time of every file of the directory, listed again
+        (by the Reader only for shared history, which is not a local listing)."""
+        if is_url(self.directory):
+            with self.reader() as reader:
+                files = list(reader.all_files)
+        else:
+            jsonl, compacted, spans = find_history(self.directory)
+            files = sorted({*jsonl, *compacted, *spans})
         return tuple(_stat(path) for path in files)
+
+    def warm(self) -> None:
+        """Open the Reader now (in the background of a starting server), not on first use."""
+        with contextlib.suppress(Exception), self.reader():
+            pass
 
     def _open(self) -> Reader:
         if self._reader is None:

@@ -72,9 +72,12 @@ const Charts = (() => {
     const x = (t) => PAD.left + ((t - t0) / (t1 - t0)) * (W - PAD.left - PAD.right);
     const y = (v) => H - PAD.bottom - (v / top) * (H - PAD.top - PAD.bottom);
     series.forEach((name, n) => {
-      const coords = points.filter((p) => p.values[name] !== null && p.values[name] !== undefined)
-        .map((p) => `${x(p.t).toFixed(1)},${y(p.values[name]).toFixed(1)}`);
+      const given = points.filter((p) => p.values[name] !== null && p.values[name] !== undefined);
+      const coords = given.map((p) => `${x(p.t).toFixed(1)},${y(p.values[name]).toFixed(1)}`);
       root.appendChild(LT.svg("polyline", { points: coords.join(" "), class: `series series-${n}` }));
+      for (const p of given) { // a dot per bucket: one bucket alone is a point, not a line
+        root.appendChild(LT.svg("circle", { cx: x(p.t).toFixed(1), cy: y(p.values[name]).toFixed(1), r: 3, class: `dot dot-${n}` }));
+      }
       const legend = text(root, W - PAD.right, PAD.top + 12 + n * 14, name, "end");
       legend.setAttribute("class", `axis-label legend-${n}`);
     });

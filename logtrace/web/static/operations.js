@@ -55,10 +55,11 @@ async function showOperations() {
       LT.duration(o.p95_ms),
       LT.duration(o.p99_ms),
       LT.duration(o.max_ms),
-      (o.services || []).join(", "),
+      o.service || (o.services || []).join(", "),
+      o.kind || "",
     ];
   });
-  results.appendChild(LT.table(["span name", "count", "errors", "error rate", "p50", "p95", "p99", "max", "services"], rows, "ops"));
+  results.appendChild(LT.table(["span name", "count", "errors", "error rate", "p50", "p95", "p99", "max", "service", "kind"], rows, "ops"));
 }
 
 document.addEventListener("DOMContentLoaded", showOperations);
