@@ -9,10 +9,12 @@ them. Filters are the ones of ``logtrace ls`` / ``stats`` (``since``, ``until``,
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import logtrace
@@ -87,7 +89,7 @@ def list_traces(source: Source | str, query: Mapping[str, str]) -> Row:
     search = trace_query(query)
     directory = _directory(source)
     with reading(source) as reader:
-        found = _from_tails(reader, search)
+        found = _from_tails(reader, search, source)
         if found is not None:
             return _listed(found[0], found[1], reader, directory)
         for window in _windows(reader, search):
@@ -109,7 +111,9 @@ def _listed(rows: list[Row], since: datetime | None, reader: Reader, directory: 
     }
 
 
-def _from_tails(reader: Reader, search: TraceQuery) -> tuple[list[Row], datetime] | None:
+def _from_tails(
+    reader: Reader, search: TraceQuery, source: Source | str
+) -> tuple[list[Row], datetime] | None:
     """The list from the ends of the newest files (see :mod:`tails`), when it can be told
     from them alone: the same rows as a search of everything; None otherwise."""
     if search.params.get("since") is not None or search.params.get("prefix") is not None:
@@ -120,18 +124,29 @@ def _from_tails(reader: Reader, search: TraceQuery) -> tuple[list[Row], datetime
     candidates = tails.recent_files(reader.all_files, span[1] - TAILS_WINDOW)
     size = tails.TAIL_BYTES
     for _ in range(tails.TRIES):
-        with tails.excerpt(candidates, size) as (work, since):
+        scratch = source.scratch() if isinstance(source, Source) else None
+        with tails.excerpt(candidates, size, scratch) as (work, since):
             if since is None:
                 return None  # nothing was cut: the files themselves are as cheap
             if not set(tails.recent_files(reader.all_files, since)) <= set(candidates):
                 return None  # nothing was cut, or older files may hold lines after the cut
-            with logtrace.open(work) as part:
+            with _excerpt_reader(source, work) as part:
                 rows = _search(part, search, since)
             top = rows[: search.limit]
             if len(top) == search.limit and all(tails.complete(row, since) for row in top):
                 return top, since
         size *= 8
     return None
+
+
+@contextlib.contextmanager
+def _excerpt_reader(source: Source | str, work: Path) -> Iterator[Reader]:
+    """A Reader of an excerpt: the Source's own (over its scratch folder), or a new one."""
+    if isinstance(source, Source):
+        yield source.scratch_reader()
+    else:
+        with logtrace.open(work) as reader:
+            yield reader
 
 
 def _windows(reader: Reader, search: TraceQuery) -> list[datetime | None]:

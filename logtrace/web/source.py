@@ -16,6 +16,8 @@ depends on the clock (``since=1h``) never repeats: its parameters hold the resol
 from __future__ import annotations
 
 import contextlib
+import shutil
+import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
@@ -30,6 +32,8 @@ from ..read.remote import is_url
 
 # How many answers are kept (the newest used); a 10,000-span trace is some 3 MB of JSON.
 KEPT = 16
+# How many excerpts the scratch Reader reads before it is opened again.
+SCRATCH_USES = 200
 Fingerprint = tuple[tuple[str, int, int], ...]
 
 
@@ -46,6 +50,11 @@ class Source:
         self._reader: Reader | None = None
         self._kept: OrderedDict[Hashable, tuple[Fingerprint, bytes]] = OrderedDict()
         self._kept_lock = threading.Lock()
+        # The trace list's excerpts (see :mod:`tails`) go into this folder, one at a time, and
+        # one more Reader reads them: a new DuckDB connection per list costs more than a read.
+        self._scratch: Path | None = None
+        self._scratch_reader: Reader | None = None
+        self._scratch_uses = 0
 
     @contextlib.contextmanager
     def reader(
@@ -103,6 +112,26 @@ class Source:
         with contextlib.suppress(Exception), self.reader():
             pass
 
+    def scratch(self) -> Path:
+        """The folder the trace list's excerpts go into (made on first use)."""
+        if self._scratch is None:
+            self._scratch = Path(tempfile.mkdtemp(prefix="logtrace-ui-"))
+        return self._scratch
+
+    def scratch_reader(self) -> Reader:
+        """The Reader of :meth:`scratch`, refreshed (the caller holds :meth:`reader`'s turn).
+        Each excerpt has new file names, so it is opened again now and then: what it keeps
+        per file name stays small."""
+        if self._scratch_reader is not None and self._scratch_uses >= SCRATCH_USES:
+            self._scratch_reader.close()
+            self._scratch_reader = None
+        if self._scratch_reader is None:
+            self._scratch_reader = logtrace.open(self.scratch())
+            self._scratch_uses = 0
+        self._scratch_uses += 1
+        self._scratch_reader.refresh()
+        return self._scratch_reader
+
     def _open(self) -> Reader:
         if self._reader is None:
             self._reader = logtrace.open(self.directory)
@@ -111,10 +140,14 @@ class Source:
     def close(self) -> None:
         """Close the Reader (the next use opens another)."""
         with self._lock:
-            if self._reader is not None:
-                with contextlib.suppress(Exception):
-                    self._reader.close()
-                self._reader = None
+            for reader in (self._reader, self._scratch_reader):
+                if reader is not None:
+                    with contextlib.suppress(Exception):
+                        reader.close()
+            self._reader = self._scratch_reader = None
+            if self._scratch is not None:
+                shutil.rmtree(self._scratch, ignore_errors=True)
+                self._scratch = None
 
 
 def _stat(path: Path) -> tuple[str, int, int]:

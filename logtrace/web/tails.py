@@ -34,10 +34,13 @@ TRIES = 2
 
 
 @contextmanager
-def excerpt(files: list[Path], tail_bytes: int) -> Iterator[tuple[Path, datetime | None]]:
-    """A temporary directory with the ends of ``files``, and the time from which it is
-    complete (None: it holds every file whole). Files whose last line comes before that time
-    (give or take CLOCK_SKEW) are left out: they hold nothing after it."""
+def excerpt(
+    files: list[Path], tail_bytes: int, under: Path | None = None
+) -> Iterator[tuple[Path, datetime | None]]:
+    """A temporary directory (in ``under`` when given) with the ends of ``files``, and the
+    time from which it is complete (None: it holds every file whole). Files whose last line
+    comes before that time (give or take CLOCK_SKEW) are left out: they hold nothing after it.
+    The directory is removed when the block ends; its name is new each time."""
     tails = {path: _tail(path, tail_bytes) for path in files}
     kept = [path for path in files if tails[path] is not None]
     since: datetime | None = None
@@ -48,7 +51,7 @@ def excerpt(files: list[Path], tail_bytes: int) -> Iterator[tuple[Path, datetime
         if later == kept:
             break
         kept = later
-    work = Path(tempfile.mkdtemp(prefix="logtrace-ui-"))
+    work = Path(tempfile.mkdtemp(prefix="logtrace-ui-", dir=under))
     try:
         for index, path in enumerate(kept):
             target = work / f"{index:05d}" / path.name  # a folder each: names may repeat
