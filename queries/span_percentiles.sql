@@ -8,35 +8,42 @@
 --   $min_duration_ms    DOUBLE: spans at least this long
 --   $attr_key, $attr_value VARCHAR: spans with this attribute at this value (compared as text)
 SELECT
-    name,
-    service,
-    kind,
-    count(*) AS count,
-    count(*) FILTER (WHERE status = 'error') AS errors,
-    count(*) FILTER (WHERE status = 'unfinished') AS unfinished,
-    count(*) FILTER (WHERE status = 'error') / count(*) AS error_rate,
-    quantile_cont(duration_ms, 0.50) AS p50_ms,
-    quantile_cont(duration_ms, 0.95) AS p95_ms,
-    quantile_cont(duration_ms, 0.99) AS p99_ms,
-    max(duration_ms) AS max_ms
-FROM spans
-WHERE ($since IS NULL OR start_ts >= $since)
-    AND ($until IS NULL OR start_ts < $until)
-    AND ($service IS NULL OR service = $service)
-    AND ($name IS NULL OR name = $name)
-    AND ($status IS NULL OR status = $status)
-    AND ($kind IS NULL OR kind = $kind)
-    AND ($min_duration_ms IS NULL OR duration_ms >= $min_duration_ms)
-    AND (
-        $attr_key IS NULL
-        OR (trace_id, span_id) IN (
-            -- The text test first: it is cheap, and it skips the JSON of most lines.
-            SELECT (trace_id, span_id)
-            FROM events
-            WHERE contains(CAST(fields AS VARCHAR), '"' || $attr_key || '"')
-                AND list_contains(['start', 'end'], span)
-                AND fields ->> $attr_key = $attr_value
+    name, service, kind, count, errors, unfinished, error_rate,
+    quantiles[1] AS p50_ms,
+    quantiles[2] AS p95_ms,
+    quantiles[3] AS p99_ms,
+    max_ms
+FROM (
+    SELECT
+        name,
+        service,
+        kind,
+        count(*) AS count,
+        count(*) FILTER (WHERE status = 'error') AS errors,
+        count(*) FILTER (WHERE status = 'unfinished') AS unfinished,
+        count(*) FILTER (WHERE status = 'error') / count(*) AS error_rate,
+        -- One sort per group for the three (three quantile_cont calls sort three times).
+        quantile_cont(duration_ms, [0.50, 0.95, 0.99]) AS quantiles,
+        max(duration_ms) AS max_ms
+    FROM spans
+    WHERE ($since IS NULL OR start_ts >= $since)
+        AND ($until IS NULL OR start_ts < $until)
+        AND ($service IS NULL OR service = $service)
+        AND ($name IS NULL OR name = $name)
+        AND ($status IS NULL OR status = $status)
+        AND ($kind IS NULL OR kind = $kind)
+        AND ($min_duration_ms IS NULL OR duration_ms >= $min_duration_ms)
+        AND (
+            $attr_key IS NULL
+            OR (trace_id, span_id) IN (
+                -- The text test first: it is cheap, and it skips the JSON of most lines.
+                SELECT (trace_id, span_id)
+                FROM events
+                WHERE contains(CAST(fields AS VARCHAR), '"' || $attr_key || '"')
+                    AND list_contains(['start', 'end'], span)
+                    AND fields ->> $attr_key = $attr_value
+            )
         )
-    )
-GROUP BY name, service, kind
+    GROUP BY name, service, kind
+)
 ORDER BY count DESC, name, service, kind;

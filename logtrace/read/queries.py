@@ -132,13 +132,38 @@ def _read_query(name: str) -> str:
     return path.read_text(encoding="utf-8")
 
 
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def views_used(sql: str) -> frozenset[str]:
+    """The views of logtrace that ``sql`` reads, directly or through other views."""
+    return _views_in(_code(sql))
+
+
+@functools.lru_cache(maxsize=256)
+def _views_in(code: str) -> frozenset[str]:
+    views = (*SOURCE_VIEWS, "compacted", *SPAN_VIEWS, *VIEWS)
+    named = set(_NAME.findall(code)) & set(views)
+    found: set[str] = set()
+    while named:
+        view = named.pop()
+        if view not in found:
+            found.add(view)
+            named |= set(_NAME.findall(_code(query_text(view)))) & set(views)
+    return frozenset(found)
+
+
+def _code(sql: str) -> str:
+    """``sql`` without its ``--`` comments."""
+    return "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
+
+
 _PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
 def parameters(sql: str) -> list[str]:
     """The ``$name`` parameters an SQL text uses (outside ``--`` comments), in order, once each."""
-    code = "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
-    return list(dict.fromkeys(_PARAMETER.findall(code)))
+    return list(dict.fromkeys(_PARAMETER.findall(_code(sql))))
 
 
 # Parameters that name what a query is about: without them it can only answer nothing.

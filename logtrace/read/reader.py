@@ -54,6 +54,7 @@ from logtrace.read.queries import (
     queries_dir,
     query_names,
     query_text,
+    views_used,
 )
 from logtrace.read.remote import attach, is_url, list_history
 from logtrace.read.trace import (
@@ -137,6 +138,8 @@ class Reader(Analytics):
         # Which kinds of file (JSONL, compacted, span files, compacted files without one) the
         # views were created for, and are needed for.
         self._kinds: tuple[bool, ...] | None = None
+        # The views created for those kinds (only those a question needed so far).
+        self._made: set[str] = set()
         self._wanted: tuple[bool, ...] = (False, False, False, False)
         self.refresh()
 
@@ -220,20 +223,32 @@ class Reader(Analytics):
         self.files = files
         self._wanted = tuple(bool(kind) for kind in self._set_variables(files))
 
-    def _views(self) -> None:
-        """Create the views for the kinds of file listed, unless they exist already."""
-        if self._wanted == self._kinds:
-            return
+    def _views(self, sql: str | None = None) -> None:
+        """Create the views that ``sql`` reads (None: every view), unless they exist already.
+
+        Only those: binding a view reads the footers of its files, and a question about span
+        rows need not bind the views of lines. All are made again when a kind of file appears
+        or disappears (an empty list needs the empty stand-in instead).
+        """
+        if self._wanted != self._kinds:
+            self._made = set()
+            self._kinds = self._wanted
+        wanted = None if sql is None else views_used(sql)
+        for view, text in self._view_texts():
+            if view not in self._made and (wanted is None or view in wanted):
+                self._con.execute(text)
+                self._made.add(view)
+
+    def _view_texts(self) -> Iterator[tuple[str, str]]:
+        """(name, SQL) of every view, in the order of creation, for the kinds of file listed."""
         jsonl, parquet, spans, bare = self._wanted
-        con = self._con
         for view in SOURCE_VIEWS:
-            con.execute(query_text(view) if jsonl else empty_view(view))
-        con.execute(query_text("compacted" if parquet else "no_compacted"))
+            yield view, query_text(view) if jsonl else empty_view(view)
+        yield "compacted", query_text("compacted" if parquet else "no_compacted")
         for view, present in zip(SPAN_VIEWS, (spans, bare), strict=True):
-            con.execute(query_text(view) if present else empty_view(view))
+            yield view, query_text(view) if present else empty_view(view)
         for view in VIEWS:
-            con.execute(query_text(view))
-        self._kinds = self._wanted
+            yield view, query_text(view)
 
     @property
     def connection(self) -> duckdb.DuckDBPyConnection:
@@ -282,7 +297,8 @@ class Reader(Analytics):
 
     def sql(self, query: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> Any:
         """Run SQL over the views and return a DuckDB relation (lazy: fetching runs it)."""
-        return self.connection.sql(query, params=params)
+        self._views(query)
+        return self._con.sql(query, params=params)
 
     def execute(
         self, query: str, params: Sequence[Any] | Mapping[str, Any] | None = None
@@ -308,7 +324,7 @@ class Reader(Analytics):
 
         def fetch() -> list[Row]:
             if views:
-                self._views()  # binding them opens the files: it may fail like a query
+                self._views(query)  # binding them opens the files: it may fail like a query
             cursor = self._con.execute(query, params or {})
             return as_rows(cursor.description or [], cursor.fetchall())
 
