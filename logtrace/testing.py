@@ -25,10 +25,12 @@ def capture_events() -> Iterator[list[dict[str, Any]]]:
     """Collect every line logtrace would write, parsed back into dicts, instead of writing it.
 
     The lines are exactly what the processor chain rendered, so what a test sees is what a file
-    would hold.
+    would hold with ``flush="always"``: every span's start line is written when it opens (a
+    file flushed on an interval holds only the end line of a span that ended before a flush).
     """
     events: list[dict[str, Any]] = []
-    previous = state.write
+    previous, deferred = state.write, tracer.defer_starts
+    tracer.defer_starts = False
 
     def capture(line: bytes) -> None:
         events.append(orjson.loads(line))
@@ -38,6 +40,7 @@ def capture_events() -> Iterator[list[dict[str, Any]]]:
         yield events
     finally:
         state.write = previous
+        tracer.defer_starts = deferred
 
 
 @contextmanager

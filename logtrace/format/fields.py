@@ -11,7 +11,7 @@ each field; change both together.
 
 from __future__ import annotations
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 TS = "ts"
 LEVEL = "level"

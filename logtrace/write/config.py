@@ -32,6 +32,7 @@ from logtrace.write.redact import Scrubber
 from logtrace.write.sampling import Sampler
 from logtrace.write.span import tracer
 from logtrace.write.stdlib import NonPropagatingCapture, ScrubbingFormatter, StdlibHandler
+from logtrace.write.tracer import open_spans
 
 if TYPE_CHECKING:
     from logtrace.write.sink.filesink import FileSink
@@ -101,8 +102,10 @@ def configure(
         directory: where files go (``LOGTRACE_DIR``, default ``./logtrace``).
         level: the lowest level of log lines written (``LOGTRACE_LEVEL``, default ``info``).
             Span lines are always written when tracing is enabled.
-        enabled: write span lines (``LOGTRACE_ENABLED``; ``OTEL_SDK_DISABLED=true`` turns it
-            off). Disabled, spans still carry ids onto log lines but write nothing.
+        enabled: trace at all (``LOGTRACE_ENABLED``; ``OTEL_SDK_DISABLED=true`` turns it off).
+            Disabled, ``span()`` and ``@traced`` hand out one shared span that does nothing (no
+            ids, no lines); log lines are still written. For ids on log lines without span
+            lines, use ``sampler="never", keep_errors=False``.
         flush: ``"interval"`` (default) or ``"always"`` (each line written through).
         sampler: which new traces write span lines: a sampler from ``logtrace.sampling`` or a
             name (``LOGTRACE_SAMPLER``, ``OTEL_TRACES_SAMPLER`` with ``…_ARG``); default
@@ -160,7 +163,9 @@ def configure(
         _close_sink()
         state.stamper.service = service
         state.stamper.pid = os.getpid()
-        tracer.write_spans = enabled
+        tracer.enabled = enabled
+        # Start lines wait for the writer's next flush, unless every line is written through.
+        tracer.defer_starts = settings.flush != "always"
         tracer.max_depth = int(_given(max_depth, env.number("LOGTRACE_MAX_DEPTH", 50)))
         tracer.sampler = _sampler(sampler, sample_rate, env)
         tracer.cost_meter = (
@@ -182,6 +187,7 @@ def configure(
         )
         state.max_line = int(_given(max_line, env.size("LOGTRACE_MAX_LINE", 256 * 1024)))
         sink = FileSink(settings, report)
+        sink.pending = open_spans.start_lines
         sink.start()
         _sink = sink
         state.write = sink.write
@@ -272,6 +278,8 @@ def _forget_span_in_worker(_: object) -> None:
 
 def _after_fork_in_child() -> None:
     state.stamper.pid = os.getpid()
+    # The spans open in the parent are the parent's: it writes their start lines.
+    open_spans.clear()
 
 
 def shutdown(timeout: float = 5.0) -> None:
@@ -305,8 +313,11 @@ def _close_sink(timeout: float = 5.0) -> None:
     sink, _sink = _sink, None
     state.write = _drop
     if sink is not None:
-        sink.flush(timeout)
+        sink.flush(timeout)  # with the start lines of the spans still open
         sink.close()
+    # No sink flushes now: a span's start line is written (to nowhere) at once again.
+    tracer.defer_starts = False
+    open_spans.clear()
 
 
 def _drop(line: bytes) -> None:

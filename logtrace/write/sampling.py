@@ -176,7 +176,9 @@ def from_name(name: str, arg: str | None) -> Sampler:
 
     OpenTelemetry: ``always_on``, ``always_off``, ``traceidratio``, ``parentbased_always_on``,
     ``parentbased_always_off``, ``parentbased_traceidratio``. logtrace: ``ratio`` (parent-based
-    ratio), ``rate_limited`` (``arg`` traces per second), ``adaptive`` (``arg`` budget, 0.03).
+    ratio), ``rate_limited`` (``arg`` traces per second), ``adaptive`` (``arg`` budget, 0.03),
+    ``never`` (no trace is sampled, whatever the parent says: with ``keep_errors=False``, spans
+    give ids to log lines and write no span lines).
 
     Raises:
         ValueError: an unknown name or an argument that is not a number in range.
@@ -193,6 +195,7 @@ def from_name(name: str, arg: str | None) -> Sampler:
         "ratio": lambda: ParentBased(Ratio(1.0 if number is None else number)),
         "rate_limited": lambda: ParentBased(RateLimited(100.0 if number is None else number)),
         "adaptive": lambda: Adaptive(0.03 if number is None else number),
+        "never": lambda: never,
     }
     if name not in samplers:
         raise ValueError(f"unknown sampler {name!r}; use one of {', '.join(samplers)}")

@@ -1,8 +1,12 @@
-"""Spans: a start line when a span opens, an end line when it closes, the context in between.
+"""Spans: one end line when a span closes, a start line too if it is still open at a flush.
 
-A span that is open is visible on disk (its start line), so a crash leaves evidence of what was
-in flight. The end line carries the duration (monotonic clock), the status and the error. Span
-lines go through the same processor chain as every log line (``_pipeline.emit``).
+A span that opens is held in ``open_spans``; each time the file sink flushes (every
+``flush_interval``, at ``flush()``, at exit, on SIGTERM) it writes the start lines of the spans
+still open, so a crash or ``tail`` shows work in flight within one flush interval. A span that
+ends before that writes only its end line, which carries the name, parent, start time (its
+``ts`` less ``duration_ms``), duration, status, error and every attribute (those given at start
+and those set later). With ``flush="always"`` the start line is written at once. Span lines go
+through the same processor chain as every log line (``_pipeline.emit``).
 
 An unsampled trace writes no span lines, but with ``keep_errors`` on, its spans are held in a
 bounded buffer owned by the local root; if one fails (or is slower than ``slow_ms``) the buffer
@@ -11,51 +15,21 @@ is written and the rest of the trace's spans in this process are written as they
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import time
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 from logtrace.format import fields as f
 from logtrace.write import ids as _ids
 from logtrace.write.context import SpanContext, current_context, get_current
-from logtrace.write.pipeline import emit, emit_span, emit_span_boundary, end_fields
-from logtrace.write.sampling import ParentBased, Sampler, always
-from logtrace.write.stamper import ORIGIN_KEY, Origin, error_fields
+from logtrace.write.pipeline import emit_span, emit_span_boundary, end_fields
+from logtrace.write.span_notes import report_dropped, short_repr, span_kind, status_of, warn_misuse
+from logtrace.write.stamper import error_fields
+from logtrace.write.tracer import Tracer, open_spans, render_start, tracer
 
-
-class Tracer:
-    """Span settings decided at configure time, read by every span."""
-
-    __slots__ = (
-        "cost_meter",
-        "depth_dropped",
-        "keep_errors",
-        "max_depth",
-        "monotonic_ns",
-        "sampler",
-        "slow_ms",
-        "tail_limit",
-        "wall_ns",
-        "write_spans",
-    )
-
-    def __init__(self) -> None:
-        self.write_spans = True
-        self.sampler: Sampler = ParentBased(always)
-        self.keep_errors = True
-        self.slow_ms: float | None = None
-        self.tail_limit = 1000
-        self.max_depth = 50
-        self.depth_dropped = 0
-        self.cost_meter: Callable[[int], None] | None = None
-        self.wall_ns: Callable[[], int] = time.time_ns
-        self.monotonic_ns: Callable[[], int] = time.perf_counter_ns
-
-
-tracer = Tracer()
+__all__ = ["Span", "TailBuffer", "Tracer", "span", "span_kind", "tracer"]
 
 
 class TailBuffer:
@@ -77,11 +51,12 @@ class Span:
     """
 
     __slots__ = (
+        "_deferred",
         "_depth_dropped_at_start",
         "_duration_ms",
-        "_end_attributes",
         "_end_wall",
         "_error",
+        "_live",
         "_local_root",
         "_parent",
         "_recording",
@@ -89,7 +64,6 @@ class Span:
         "_start_mono",
         "_start_wall",
         "_token",
-        "_written",
         "attributes",
         "context",
         "kind",
@@ -114,11 +88,13 @@ class Span:
         self.parent_id: str | None = None
         self.status = f.STATUS_OK
         self._error: dict[str, str] | None = None
-        self._end_attributes: dict[str, Any] | None = None
         self._start_attributes = attributes
         self._token: contextvars.Token[SpanContext | None] | None = None
         self._recording = False
-        self._written = False
+        # _live: its lines are written (sampled, or its unsampled trace is kept); _deferred: it
+        # waits in open_spans for the writer to write its start line.
+        self._live = False
+        self._deferred = False
         self._local_root = False
         self._depth_dropped_at_start = -1
         # _start_mono and _start_wall are set when the span starts recording, _end_wall and
@@ -137,15 +113,12 @@ class Span:
     # -- recording -------------------------------------------------------------------------
 
     def set(self, /, **attributes: Any) -> None:
-        """Add attributes; those set after the span started go on its end line."""
+        """Add attributes; the end line carries them all, the start line those given first."""
         if self.context is None:
             self.attributes.update(attributes)
             return
         # Rebind rather than update: the start line (maybe written later) keeps its own dict.
         self.attributes = {**self.attributes, **attributes}
-        if self._end_attributes is None:
-            self._end_attributes = {}
-        self._end_attributes.update(attributes)
 
     def event(self, name: str, /, **attributes: Any) -> None:
         """Write a point-in-time event of this span (a line with ``span: "event"``).
@@ -154,7 +127,7 @@ class Span:
         ``name_``, like every attribute named after one of logtrace's fields).
         """
         ctx = self.context
-        if ctx is None or not self._written:
+        if ctx is None or not self._live:
             return
         _metered(emit_span, "info", ctx, tracer.wall_ns(), {f.SPAN: f.SPAN_EVENT}, name, attributes)
 
@@ -173,9 +146,9 @@ class Span:
         ``StatusCode``). Anything else leaves the status as it was and writes one warning line
         (once per process): tracing never raises into the program.
         """
-        known = _status_of(status)
+        known = status_of(status)
         if known is None:
-            _warn_misuse("set_status", f"unknown span status {_short_repr(status)}")
+            warn_misuse("set_status", f"unknown span status {short_repr(status)}")
             return
         self.status = known
         if known == f.STATUS_ERROR and message is not None and self._error is None:
@@ -193,7 +166,7 @@ class Span:
         if isinstance(exc, BaseException):
             self._error = error_fields(exc)
             return
-        _warn_misuse("record_exception", f"not an exception: {type(exc).__name__}")
+        warn_misuse("record_exception", f"not an exception: {type(exc).__name__}")
         try:
             text = str(exc)
         except Exception:
@@ -203,13 +176,13 @@ class Span:
     # -- lifecycle -------------------------------------------------------------------------
 
     def start(self) -> Span:
-        """Open the span: make it current and write its start line."""
+        """Open the span and make it current (its start line waits for the next flush)."""
         self.open()
         self._token = current_context.set(self.context)
         return self
 
     def open(self) -> None:
-        """Write the start line without making the span current (generators do that per step)."""
+        """Open the span without making it current (generators do that per step)."""
         parent = self._parent
         if parent is None:
             parent = get_current()
@@ -239,8 +212,6 @@ class Span:
         else:
             ctx = SpanContext(trace_id, _ids.new_span_id(), sampled, None, False, 0, None, tail)
         self.context = ctx
-        if not tracer.write_spans:
-            return
         if depth >= tracer.max_depth:
             tracer.depth_dropped += 1
             if depth == tracer.max_depth:
@@ -252,7 +223,11 @@ class Span:
         self._recording = True
         self._start_wall = tracer.wall_ns()
         if sampled or (tail is not None and tail.keep):
-            self._write_start()
+            self._live = True
+            if tracer.defer_starts and open_spans.add(self):
+                self._deferred = True
+            else:
+                self._write_start()
 
     def end(self, exc: BaseException | None = None) -> None:
         """Close the span: write its end line and restore the previous current span."""
@@ -261,18 +236,15 @@ class Span:
     def _end_unsampled(self, tail: TailBuffer) -> None:
         slow = tracer.slow_ms is not None and self._duration_ms >= tracer.slow_ms
         if tail.keep:
-            self._write_start()
             self._write_end()
         elif self.status == f.STATUS_ERROR or slow:
             tail.keep = True
             kept, tail.spans = tail.spans, []
             for span in kept:
-                span._write_start()
                 span._write_end()
-            self._write_start()
             self._write_end()
             if tail.dropped:
-                _report_dropped(tail.dropped, "keep_errors_buffer_full")
+                report_dropped(tail.dropped, "keep_errors_buffer_full")
         elif self._local_root:
             pass  # the trace ends here in this process, and nothing in it failed
         elif len(tail.spans) < tracer.tail_limit:
@@ -282,8 +254,15 @@ class Span:
         if self._local_root and not tail.keep:
             tail.spans.clear()
 
+    def start_line(self) -> bytes | None:
+        """The start line, rendered (for the writer, when it flushes while the span is open)."""
+        ctx = self.context
+        if ctx is None:
+            return None
+        name, attributes = self.name, self._start_attributes
+        return render_start(ctx, self._start_wall, name, self.parent_id, self.kind, attributes)
+
     def _write_start(self) -> None:
-        self._written = True
         if self.kind is not None:
             span_fields = {
                 f.SPAN: f.SPAN_START,
@@ -305,7 +284,7 @@ class Span:
         )
 
     def _write_end(self) -> None:
-        attributes = self._end_attributes or _NO_ATTRIBUTES
+        attributes = self.attributes
         if self.status == f.STATUS_OK and self.kind is None:
             _metered(
                 emit_span_boundary,
@@ -342,12 +321,14 @@ class Span:
             self._recording = False
             self._duration_ms = round((tracer.monotonic_ns() - self._start_mono) / 1e6, 3)
             self._end_wall = tracer.wall_ns()
-            if self._written:
+            if self._live:
+                if self._deferred:
+                    open_spans.discard(self)
                 self._write_end()
             elif ctx.tail is not None:
                 self._end_unsampled(ctx.tail)
         elif self._depth_dropped_at_start >= 0:
-            _report_dropped(tracer.depth_dropped - self._depth_dropped_at_start, "max_depth")
+            report_dropped(tracer.depth_dropped - self._depth_dropped_at_start, "max_depth")
         token = self._token
         if token is not None:
             self._token = None
@@ -372,9 +353,6 @@ class Span:
         return f"<Span {self.name!r} trace_id={self.trace_id} span_id={self.span_id}>"
 
 
-_NO_ATTRIBUTES: dict[str, Any] = {}
-
-
 def _metered(write: Callable[..., None], *args: Any) -> None:
     """``write(*args)``: a span line; timed for the adaptive sampler when it asks for costs."""
     meter = tracer.cost_meter
@@ -384,58 +362,6 @@ def _metered(write: Callable[..., None], *args: Any) -> None:
     started = time.perf_counter_ns()
     write(*args)
     meter(time.perf_counter_ns() - started)
-
-
-def _report_dropped(count: int, reason: str) -> None:
-    if count > 0:
-        emit(
-            "warning",
-            {
-                f.EVENT: f.DROPPED_EVENT,
-                f.DROPPED: count,
-                f.REASON: reason,
-                ORIGIN_KEY: Origin(tracer.wall_ns(), "logtrace"),
-            },
-        )
-
-
-_MISUSE_EVENT = "logtrace.misuse"
-_misuse_reported: set[str] = set()
-
-
-def _status_of(status: Any) -> str | None:
-    """``ok``/``error`` for the status names logtrace and OpenTelemetry use; None otherwise."""
-    name = getattr(status, "name", status)  # an enum member, OpenTelemetry's StatusCode say
-    if not isinstance(name, str):
-        return None
-    lowered = name.lower()
-    if lowered in (f.STATUS_OK, "unset"):
-        return f.STATUS_OK
-    return f.STATUS_ERROR if lowered == f.STATUS_ERROR else None
-
-
-def _short_repr(value: Any) -> str:
-    try:
-        text = repr(value)
-    except Exception:
-        text = f"<{type(value).__name__}>"
-    return text if len(text) <= 60 else text[:60] + "…"
-
-
-def _warn_misuse(call: str, what: str) -> None:
-    """One warning line per misused call per process: ``logtrace.misuse`` with the reason."""
-    if call in _misuse_reported:
-        return
-    _misuse_reported.add(call)
-    with contextlib.suppress(Exception):
-        emit(
-            "warning",
-            {
-                f.EVENT: _MISUSE_EVENT,
-                f.REASON: f"span.{call}: {what}",
-                ORIGIN_KEY: Origin(tracer.wall_ns(), "logtrace"),
-            },
-        )
 
 
 def _is_normal_exit(exc: BaseException) -> bool:
@@ -456,27 +382,11 @@ def span(name: str, /, *, parent: Any = None, kind: str | None = None, **attribu
             (the default), as OpenTelemetry names them; the ``kind`` of its lines.
         attributes: fields written on the start line, reachable as ``jq '.task_id'``.
 
-    Raises:
+    With tracing disabled (``enabled=False``), the one shared span that does nothing.
     """
+    if not tracer.enabled:
+        return NOOP_SPAN
     return Span(name, attributes, None if parent is None else _as_context(parent), kind)
-
-
-def span_kind(kind: Any) -> str | None:
-    """``kind`` as a span keeps it: None for internal.
-
-    OpenTelemetry's names in any case (``"SERVER"``, a ``SpanKind``) are understood. Anything
-    else makes an internal span and writes one warning line (once per process): tracing never
-    raises into the program.
-    """
-    if kind is None:
-        return None
-    text = str(getattr(kind, "name", kind)).lower()
-    if text == f.KIND_INTERNAL:
-        return None
-    if text not in f.KINDS:
-        _warn_misuse("kind", f"unknown span kind {_short_repr(kind)}, taken as internal")
-        return None
-    return text
 
 
 def _as_context(parent: Any) -> SpanContext | None:
@@ -487,3 +397,9 @@ def _as_context(parent: Any) -> SpanContext | None:
     from logtrace.write.propagation import extract
 
     return extract(parent)
+
+
+# The shared span of disabled tracing; noop.py (a subclass of Span) sets it when imported,
+# which it is here, last, whichever of the two modules is imported first.
+NOOP_SPAN: Span = cast(Span, None)
+import logtrace.write.noop  # noqa: E402, F401

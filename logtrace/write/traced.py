@@ -12,7 +12,8 @@ from collections.abc import AsyncGenerator, Callable, Generator
 from typing import Any, TypeVar, overload
 
 from logtrace.write.context import current_context
-from logtrace.write.span import Span, span_kind
+from logtrace.write.noop import NOOP_SPAN
+from logtrace.write.span import Span, span_kind, tracer
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -61,6 +62,8 @@ def _decorate(fn: F, *, name: str | None, attributes: dict[str, Any], kind: str 
     elif inspect.iscoroutinefunction(fn):
 
         async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not tracer.enabled:
+                return await fn(*args, **kwargs)
             with Span(span_name, dict(attributes), None, kind):
                 return await fn(*args, **kwargs)
 
@@ -69,6 +72,8 @@ def _decorate(fn: F, *, name: str | None, attributes: dict[str, Any], kind: str 
     else:
 
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not tracer.enabled:
+                return fn(*args, **kwargs)
             with Span(span_name, dict(attributes), None, kind):
                 return fn(*args, **kwargs)
 
@@ -83,7 +88,7 @@ def _generator_wrapper(
 ) -> Callable[..., Generator[Any, Any, Any]]:
     def wrapper(*args: Any, **kwargs: Any) -> Generator[Any, Any, Any]:
         gen = fn(*args, **kwargs)
-        span = Span(name, dict(attributes), None, kind)
+        span = Span(name, dict(attributes), None, kind) if tracer.enabled else NOOP_SPAN
         span.open()
         step: Callable[[Any], Any] = gen.send
         arg: Any = None
@@ -124,7 +129,7 @@ def _async_generator_wrapper(
 ) -> Callable[..., AsyncGenerator[Any, Any]]:
     async def wrapper(*args: Any, **kwargs: Any) -> AsyncGenerator[Any, Any]:
         agen = fn(*args, **kwargs)
-        span = Span(name, dict(attributes), None, kind)
+        span = Span(name, dict(attributes), None, kind) if tracer.enabled else NOOP_SPAN
         span.open()
         step: Callable[[Any], Any] = agen.asend
         arg: Any = None

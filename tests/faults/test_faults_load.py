@@ -125,9 +125,10 @@ def test_a_full_queue_drops_only_what_it_counts(tmp_path: Path) -> None:
     files = read_back(directory)
     keys = [(line["t"], line["i"]) for line in files.user()]
     assert not once_each(keys)
-    span_lines = len(files.spans())
+    # One end line per span; start lines of spans open at a flush bypass the queue's bound.
+    span_lines = len([s for s in files.spans() if s["span"] == "end"])
     dropped = files.dropped("queue_full")
-    emitted = threads * events + 2 * threads * -(-events // 100)
+    emitted = threads * events + threads * -(-events // 100)
     assert len(keys) + span_lines + dropped == emitted
     record(
         Row(

@@ -58,9 +58,7 @@ def test_the_issue_example_on_real_files(tmp_path: Path) -> None:
     )
     lines = read_lines(tmp_path / "out")
     by_event = {line["event"]: line for line in lines if "span" not in line}
-    start = next(
-        line for line in lines if line.get("span") == "start" and line["name"] == "dispatch"
-    )
+    start = next(line for line in lines if line.get("span") == "end" and line["name"] == "dispatch")
     for event, logger in [
         ("sending task", "app"),
         ("structlog says", "__main__"),
@@ -76,7 +74,7 @@ def test_the_issue_example_on_real_files(tmp_path: Path) -> None:
     grep = subprocess.run(
         ["grep", "-h", start["trace_id"], *map(str, files)], capture_output=True, text=True
     )
-    assert len(grep.stdout.splitlines()) == 5  # start, three log lines, end
+    assert len(grep.stdout.splitlines()) == 4  # three log lines, the end (a short span)
 
 
 def test_configured_in_process_with_fixture(traced_dir: Path) -> None:
@@ -88,8 +86,9 @@ def test_configured_in_process_with_fixture(traced_dir: Path) -> None:
     lines = read_lines(traced_dir)
     assert logtrace.current_file() is not None
     ours = [line for line in lines if line.get("trace_id") == span.trace_id]
-    assert [line["event"] for line in ours] == ["job", "careful", "hello", "job"]
-    assert ours[2]["logger"] == "mine"
+    # A span that ended before the flush writes only its end line.
+    assert [line["event"] for line in ours] == ["careful", "hello", "job"]
+    assert ours[1]["logger"] == "mine" and ours[2]["span"] == "end" and ours[2]["n"] == 1
 
 
 def test_arguments_override_environment(tmp_path: Path) -> None:
@@ -127,17 +126,34 @@ def test_configure_twice_is_safe_and_loses_nothing(tmp_path: Path) -> None:
     assert not any(type(h).__name__ == "StdlibHandler" for h in root.handlers)
 
 
-def test_disabled_writes_log_lines_with_ids_but_no_span_lines(tmp_path: Path) -> None:
-    """LOGTRACE_ENABLED=0: no span lines; log lines inside spans still carry ids."""
+def test_disabled_writes_log_lines_without_ids_or_span_lines(tmp_path: Path) -> None:
+    """LOGTRACE_ENABLED=0: span() is the shared no-op span; log lines are written, no ids."""
     try:
         logtrace.configure(directory=tmp_path, environ={"LOGTRACE_ENABLED": "0"})
+        with logtrace.span("quiet") as span, logtrace.span("other") as other:
+            logging.getLogger("app").warning("still logged")
+        logtrace.flush()
+    finally:
+        logtrace.shutdown()
+    assert span is other and span.span_id is None and span.trace_id is None
+    lines = [x for x in read_lines(tmp_path) if x["event"] != "logtrace.file"]
+    assert [(x["event"], "span_id" in x) for x in lines] == [("still logged", False)]
+
+
+def test_sampler_never_gives_ids_to_log_lines_and_writes_no_span_lines(tmp_path: Path) -> None:
+    """LOGTRACE_SAMPLER=never with keep_errors off: log lines carry ids, no span line at all."""
+    try:
+        environ = {"LOGTRACE_SAMPLER": "never", "LOGTRACE_KEEP_ERRORS": "0"}
+        logtrace.configure(directory=tmp_path, environ=environ)
         with logtrace.span("quiet") as span:
             logging.getLogger("app").warning("still logged")
         logtrace.flush()
     finally:
         logtrace.shutdown()
-    lines = [x for x in read_lines(tmp_path) if x["logger"] != "logtrace"]
-    assert [(x["event"], x["span_id"]) for x in lines] == [("still logged", span.span_id)]
+    lines = [x for x in read_lines(tmp_path) if x["event"] != "logtrace.file"]
+    assert [(x["event"], x["span_id"], x["trace_flags"]) for x in lines] == [
+        ("still logged", span.span_id, "00")
+    ]
 
 
 def test_level_filters_log_lines_not_spans(tmp_path: Path) -> None:
@@ -154,7 +170,7 @@ def test_level_filters_log_lines_not_spans(tmp_path: Path) -> None:
     events = [
         x["event"] for x in read_lines(tmp_path) if x["logger"] != "logtrace" or x.get("span")
     ]
-    assert events == ["s", "shown", "s"]
+    assert events == ["shown", "s"]
 
 
 def test_child_process_continues_the_trace_from_its_environment(tmp_path: Path) -> None:
@@ -170,7 +186,7 @@ def test_child_process_continues_the_trace_from_its_environment(tmp_path: Path) 
     with logtrace.span("parent") as parent:
         run_program(code, tmp_path, env=logtrace.child_env())
     lines = read_lines(tmp_path / "out")
-    child_start = next(x for x in lines if x.get("span") == "start")
+    child_start = next(x for x in lines if x.get("span") == "end")
     assert child_start["trace_id"] == parent.trace_id
     assert child_start["parent_id"] == parent.span_id
     loose = next(x for x in lines if x["event"] == "before any span")

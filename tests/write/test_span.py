@@ -50,12 +50,12 @@ def test_current_ids_follow_the_innermost_span() -> None:
 
 
 def test_set_after_start_goes_on_the_end_line() -> None:
-    """Attributes set after the start line appear on the end line."""
+    """Attributes set after the start line appear on the end line, which carries them all."""
     with testing.capture_events() as events, logtrace.span("work", a=1) as span:
         span.set(attempt=2)
     start, end = events
     assert start["a"] == 1 and "attempt" not in start
-    assert end["attempt"] == 2 and "a" not in end
+    assert end["attempt"] == 2 and end["a"] == 1
     assert span.attributes == {"a": 1, "attempt": 2}
 
 
@@ -164,15 +164,29 @@ def test_async_with_and_concurrent_tasks_keep_separate_spans() -> None:
     assert {starts[f"t{i}"]["parent_id"] for i in range(5)} == {starts["root"]["span_id"]}
 
 
-def test_disabled_spans_carry_ids_but_write_nothing() -> None:
-    """With span writing off, ids still exist and reach log lines, but no span line is written."""
-    tracer.write_spans = False
+def test_disabled_spans_are_one_shared_object_without_ids() -> None:
+    """With tracing off, span() and @traced hand out one no-op span: no ids, no context, no
+    lines; its methods accept their usual arguments and do nothing."""
+
+    @logtrace.traced
+    def work(n: int) -> int:
+        assert logtrace.current_span_id() is None
+        return n + 1
+
+    tracer.enabled = False
     try:
-        with testing.capture_events() as events, logtrace.span("quiet") as span:
-            assert logtrace.current_span_id() == span.span_id is not None
+        with testing.capture_events() as events:
+            with logtrace.span("quiet", a=1) as span, logtrace.span("inner") as inner:
+                assert span is inner and span.span_id is None and span.trace_id is None
+                assert logtrace.current_span_id() is None
+                span.set(b=2)
+                span.event("e", x=1)
+                span.set_status("error", "no")
+                span.rename("other")
+            assert work(1) == 2
         assert events == []
     finally:
-        tracer.write_spans = True
+        tracer.enabled = True
 
 
 def test_spans_deeper_than_the_limit_keep_context_and_write_nothing() -> None:

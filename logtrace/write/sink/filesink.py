@@ -9,6 +9,7 @@ CONTRACT (used by ``_config.configure``; keep these names):
     sink.flush(timeout)                 # everything written so far reaches the file
     sink.close()                        # flush and stop; later writes are dropped and counted
     sink.path                           # the live file
+    sink.pending = callable             # optional: () -> [line]: lines owed at each flush
 
 ``write`` appends to a bounded deque and returns. A daemon writer thread joins what is queued and
 hands it to ``os.write`` on a raw descriptor (no Python buffer, so a fork copies nothing
@@ -77,6 +78,9 @@ class FileSink:
         self._through = settings.flush == "always"
         self._started = False
         self._closed = False
+        # Lines that are owed whenever the queue is written out at a flush, rendered on demand:
+        # the start lines of the spans still open (``logtrace.write.tracer.open_spans``).
+        self.pending: Callable[[], list[bytes]] | None = None
         self._fresh_state()
 
     def _fresh_state(self) -> None:
@@ -290,7 +294,7 @@ class FileSink:
                 # Woken by the high-water mark between checks: lines written into a deleted
                 # file would be lost uncounted, so look now (one fstat, on this thread only).
                 live = self._file
-                self._cycle(check or (live is not None and live.deleted()))
+                self._cycle(check or (live is not None and live.deleted()), owed=check)
             self._notify_room()
 
     def _notify_room(self) -> None:
@@ -298,9 +302,10 @@ class FileSink:
             with self._room:
                 self._room.notify_all()
 
-    def _cycle(self, check: bool) -> bool:
+    def _cycle(self, check: bool, owed: bool = True) -> bool:
         """Under the io lock: if ``check``, look after the file (reopen, rotate by age) and
-        report queue drops; then write out the queue. True if every line reached the file."""
+        report queue drops; if ``owed``, queue the ``pending`` lines (not on a high-water
+        wake-up: only at a flush); then write out the queue. True if every line reached it."""
         try:
             self._report_queue_drops = check
             if check:
@@ -311,6 +316,12 @@ class FileSink:
             queue, pop = self._queue, self._queue.popleft
             while queue:
                 ok = self._write_lines([pop() for _ in range(len(queue))]) and ok
+            pending = self.pending
+            # Only while writing works: otherwise the spans stay registered for the next flush.
+            if owed and ok and pending is not None and self._failure is None:
+                owed_lines = [line + b"\n" for line in pending()]
+                if owed_lines:
+                    ok = self._write_lines(owed_lines, counted=False)
             if self._failure or self._lost or check:
                 ok = self._write_lines([]) and ok  # notices owed, even without lines to carry
             return ok
@@ -318,10 +329,14 @@ class FileSink:
             self._fail("unexpected error in the writer", OSError(errno.EIO, repr(exc)))
             return False
 
-    def _write_lines(self, lines: list[bytes]) -> bool:
+    def _write_lines(self, lines: list[bytes], counted: bool = True) -> bool:
+        """Append ``lines`` (and the notices owed) to the live file; True if they got there.
+        Lines lost are counted, unless not ``counted`` (start lines of open spans: their end
+        lines carry everything they say, and are counted themselves if lost)."""
         live = self._file
+        lost = len(lines) if counted else 0
         if live is None:
-            self._lose(len(lines))
+            self._lose(lost)
             return not lines
         notices, settled = self._notices()
         if not notices and not lines:
@@ -336,12 +351,12 @@ class FileSink:
             # EFBIG: this file cannot grow (RLIMIT_FSIZE, filesystem limit); go on in the next.
             full = self._rotate() if exc.errno == errno.EFBIG and live.has_lines else None
             if full is None:
-                return self._write_failed(live, len(lines), exc)
+                return self._write_failed(live, lost, exc)
             live = full
             try:
                 live.append(data)
             except OSError as again:
-                return self._write_failed(live, len(lines), again)
+                return self._write_failed(live, lost, again)
         self._written += len(lines)
         if notices:
             self._failure = None

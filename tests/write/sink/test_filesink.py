@@ -48,7 +48,7 @@ def test_first_line_is_the_file_header_then_lines_in_order(tmp_path: Path) -> No
     sink.close()
     header = lines[0]
     assert header["event"] == FILE_EVENT and header["logger"] == "logtrace"
-    assert header["format"] == 1 and header["host"] and header["python"]
+    assert header["format"] == 2 and header["host"] and header["python"]
     assert isinstance(header["argv"], list)
     assert [entry["i"] for entry in lines[1:]] == list(range(100))
 

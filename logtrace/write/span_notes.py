@@ -1,0 +1,86 @@
+"""What a span says about itself in band: drops, misuse, and the names it accepts.
+
+Tracing never raises into the program: a wrong status or kind becomes one warning line per
+misused call per process (``logtrace.misuse``), and lost spans a ``logtrace.dropped`` line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from logtrace.format import fields as f
+from logtrace.write.pipeline import emit
+from logtrace.write.stamper import ORIGIN_KEY, Origin
+from logtrace.write.tracer import tracer
+
+_MISUSE_EVENT = "logtrace.misuse"
+_misuse_reported: set[str] = set()
+
+
+def report_dropped(count: int, reason: str) -> None:
+    """Write a ``logtrace.dropped`` line for ``count`` lost spans (none for zero)."""
+    if count > 0:
+        emit(
+            "warning",
+            {
+                f.EVENT: f.DROPPED_EVENT,
+                f.DROPPED: count,
+                f.REASON: reason,
+                ORIGIN_KEY: Origin(tracer.wall_ns(), "logtrace"),
+            },
+        )
+
+
+def status_of(status: Any) -> str | None:
+    """``ok``/``error`` for the status names logtrace and OpenTelemetry use; None otherwise."""
+    name = getattr(status, "name", status)  # an enum member, OpenTelemetry's StatusCode say
+    if not isinstance(name, str):
+        return None
+    lowered = name.lower()
+    if lowered in (f.STATUS_OK, "unset"):
+        return f.STATUS_OK
+    return f.STATUS_ERROR if lowered == f.STATUS_ERROR else None
+
+
+def short_repr(value: Any) -> str:
+    """``repr(value)``, at most 60 characters, never raising."""
+    try:
+        text = repr(value)
+    except Exception:
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= 60 else text[:60] + "…"
+
+
+def warn_misuse(call: str, what: str) -> None:
+    """One warning line per misused call per process: ``logtrace.misuse`` with the reason."""
+    if call in _misuse_reported:
+        return
+    _misuse_reported.add(call)
+    with contextlib.suppress(Exception):
+        emit(
+            "warning",
+            {
+                f.EVENT: _MISUSE_EVENT,
+                f.REASON: f"span.{call}: {what}",
+                ORIGIN_KEY: Origin(tracer.wall_ns(), "logtrace"),
+            },
+        )
+
+
+def span_kind(kind: Any) -> str | None:
+    """``kind`` as a span keeps it: None for internal.
+
+    OpenTelemetry's names in any case (``"SERVER"``, a ``SpanKind``) are understood. Anything
+    else makes an internal span and writes one warning line (once per process): tracing never
+    raises into the program.
+    """
+    if kind is None:
+        return None
+    text = str(getattr(kind, "name", kind)).lower()
+    if text == f.KIND_INTERNAL:
+        return None
+    if text not in f.KINDS:
+        warn_misuse("kind", f"unknown span kind {short_repr(kind)}, taken as internal")
+        return None
+    return text

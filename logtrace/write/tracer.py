@@ -1,0 +1,149 @@
+"""The span settings decided at configure time, read by every span, and the open spans.
+
+A span's start line is not written when it opens: it is put in ``open_spans``, and the file
+sink's writer asks ``open_spans.start_lines()`` for the start lines of the spans still open each
+time it flushes (every ``flush_interval``, at ``flush()``, at exit, on SIGTERM). A span that ends
+before that writes only its end line, which carries everything its start line would have. With
+``flush="always"`` (``defer_starts`` off) start lines are written at once, as before.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+from logtrace.format import fields as f
+from logtrace.write.context import SpanContext
+from logtrace.write.pipeline import direct, state, to_line
+from logtrace.write.sampling import ParentBased, Sampler, always
+from logtrace.write.stamper import ORIGIN_KEY, Origin
+
+
+class Tracer:
+    """Span settings decided at configure time, read by every span."""
+
+    __slots__ = (
+        "cost_meter",
+        "defer_starts",
+        "depth_dropped",
+        "enabled",
+        "keep_errors",
+        "max_depth",
+        "monotonic_ns",
+        "sampler",
+        "slow_ms",
+        "tail_limit",
+        "wall_ns",
+    )
+
+    def __init__(self) -> None:
+        # False: span() and @traced do nothing at all (a shared no-op span, no ids).
+        self.enabled = True
+        # True once a sink that flushes on an interval asks for start lines when it flushes.
+        self.defer_starts = False
+        self.sampler: Sampler = ParentBased(always)
+        self.keep_errors = True
+        self.slow_ms: float | None = None
+        self.tail_limit = 1000
+        self.max_depth = 50
+        self.depth_dropped = 0
+        self.cost_meter: Callable[[int], None] | None = None
+        self.wall_ns: Callable[[], int] = time.time_ns
+        self.monotonic_ns: Callable[[], int] = time.perf_counter_ns
+
+
+tracer = Tracer()
+
+
+class Deferred(Protocol):
+    """An open span whose start line is not written yet (``Span`` is one)."""
+
+    def start_line(self) -> bytes | None:
+        """The span's start line, rendered; None if it cannot be made."""
+
+
+class OpenSpans:
+    """The spans open now whose start line is not written yet, at most ``limit`` of them.
+
+    The hot path adds a span (``add``, False when full: the caller then writes the start line
+    itself) and removes it when it ends (``discard``); both are single dict operations, atomic
+    under the GIL, with no lock a signal handler could find held. The writer takes each span
+    out before rendering its start line, so a start line is written at most once.
+    """
+
+    __slots__ = ("limit", "spans")
+
+    def __init__(self, limit: int = 100_000) -> None:
+        self.spans: dict[Deferred, bool] = {}
+        self.limit = limit
+
+    def add(self, span: Deferred) -> bool:
+        """Hold ``span``'s start line until the next flush; False when the registry is full."""
+        spans = self.spans
+        if len(spans) >= self.limit:
+            return False
+        spans[span] = True
+        return True
+
+    def discard(self, span: Deferred) -> None:
+        """``span`` ended: its end line says everything, no start line is owed."""
+        self.spans.pop(span, None)
+
+    def start_lines(self) -> list[bytes]:
+        """The start lines of the spans still open (for the writer, at a flush); never raises."""
+        spans = self.spans
+        lines: list[bytes] = []
+        try:
+            for span in list(spans):
+                if spans.pop(span, None) is None:
+                    continue  # it ended meanwhile, on its own thread
+                line = span.start_line()
+                if line:
+                    lines.append(line)
+        except Exception:
+            return lines
+        return lines
+
+    def clear(self) -> None:
+        """Forget every open span (in a forked child: they are the parent's to write)."""
+        self.spans.clear()
+
+
+open_spans = OpenSpans()
+
+
+def render_start(
+    ctx: SpanContext,
+    ts_ns: int,
+    name: str,
+    parent_id: str | None,
+    kind: str | None,
+    attributes: Mapping[str, Any],
+) -> bytes | None:
+    """A span's start line as bytes, the line ``emit_span`` would write; None if a processor
+    dropped it or it cannot be made. Runs on the writer's thread, at a flush: fields bound with
+    structlog's contextvars are the span's thread's, so they are on its end line, not here."""
+    try:
+        stamper = state.stamper
+        if kind is None and direct():
+            return to_line(stamper.boundary_line(ctx, ts_ns, name, parent_id, None, attributes))
+        span_fields: dict[str, Any] = {f.SPAN: f.SPAN_START, f.NAME: name, f.PARENT_ID: parent_id}
+        if kind is not None:
+            span_fields[f.KIND] = kind
+        if direct():
+            return to_line(stamper.span_line("info", ctx, ts_ns, span_fields, name, attributes))
+        line: Any = dict(attributes)
+        line[f.EVENT] = name
+        line[ORIGIN_KEY] = Origin(ts_ns, "logtrace", ctx, span_fields)
+        for processor in state.processors:
+            line = processor(None, "info", line)
+        return line if isinstance(line, bytes) else None
+    except Exception:
+        state.errors += 1
+        return None
+    except BaseException as exc:
+        # structlog.DropEvent from a processor of the user's: the line is dropped, not an error.
+        if type(exc).__name__ != "DropEvent":
+            raise
+        return None
