@@ -12,7 +12,8 @@ JSON object on stdout:
   timed region, less disturbed than wall time by other programs on a busy machine;
 - ``ops``: operations timed (spans for span cases, so nested cases count three per iteration);
 - ``lines`` / ``lines_expected``: matching lines found in the files afterwards, so a case that
-  drops lines (a full queue) is caught instead of looking fast;
+  drops lines (a full queue) is caught instead of looking fast; ``disk_lines`` and
+  ``disk_bytes``: every line and byte of the files (warm-up included), for line volume;
 - ``maxrss_kb``: the process's peak resident memory (``VmHWM`` from ``/proc/self/status``;
   ``ru_maxrss`` where there is no ``/proc``), and ``rss_before_kb``, the same read just before
   the timed loop. ``ru_maxrss`` itself is kept as ``ru_maxrss_kb``: on Linux it carries the
@@ -54,8 +55,11 @@ class Plan(NamedTuple):
 # -- competitors -------------------------------------------------------------------------------
 
 
-def _otel_tracer(path: Path, ops: int, sampler: Any = None) -> tuple[Any, Callable[[], None], Any]:
-    """An OpenTelemetry SDK tracer: BatchSpanProcessor into a JSON-lines file exporter."""
+def _otel_tracer(
+    path: Path, ops: int, sampler: Any = None, fast: bool = False
+) -> tuple[Any, Callable[[], None], Any]:
+    """An OpenTelemetry SDK tracer: BatchSpanProcessor into a JSON-lines file exporter, the
+    SDK's ``to_json`` or (``fast``) a dict of the span's fields through ``orjson.dumps``."""
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import (
@@ -83,7 +87,33 @@ def _otel_tracer(path: Path, ops: int, sampler: Any = None) -> tuple[Any, Callab
         def shutdown(self) -> None:
             self.file.close()
 
-    exporter = JsonLinesExporter(path)
+    class OrjsonLinesExporter(JsonLinesExporter):
+        """One ``orjson.dumps`` line per ended span: the strongest exporter we could write."""
+
+        def __init__(self, file_path: Path) -> None:
+            self.file = open(file_path, "wb")  # noqa: SIM115
+
+        def export(self, spans: Any) -> SpanExportResult:
+            import orjson
+
+            write, dumps = self.file.write, orjson.dumps
+            for span in spans:
+                ctx, parent = span.context, span.parent
+                write(dumps({
+                    "name": span.name,
+                    "trace_id": f"{ctx.trace_id:032x}",
+                    "span_id": f"{ctx.span_id:016x}",
+                    "parent_id": None if parent is None else f"{parent.span_id:016x}",
+                    "kind": span.kind.name,
+                    "start_time": span.start_time,
+                    "end_time": span.end_time,
+                    "status": span.status.status_code.name,
+                    "attributes": dict(span.attributes),
+                    "service": "bench",
+                }) + b"\n")  # fmt: skip
+            return SpanExportResult.SUCCESS
+
+    exporter = (OrjsonLinesExporter if fast else JsonLinesExporter)(path)
     kwargs: dict[str, Any] = {"resource": Resource.create({"service.name": "bench"})}
     if sampler is not None:
         kwargs["sampler"] = sampler
@@ -99,9 +129,10 @@ def _otel_tracer(path: Path, ops: int, sampler: Any = None) -> tuple[Any, Callab
     return provider.get_tracer("bench"), finish, provider
 
 
-def otel_span(depth: int) -> Callable[[Path, int], Plan]:
+def otel_span(depth: int, fast: bool = False) -> Callable[[Path, int], Plan]:
     def setup(directory: Path, ops: int) -> Plan:
-        tracer, finish, provider = _otel_tracer(directory / "otel.jsonl", ops * depth)
+        path = directory / "otel.jsonl"
+        tracer, finish, provider = _otel_tracer(path, ops * depth, fast=fast)
         start = tracer.start_as_current_span
 
         def loop(first: int, count: int) -> None:
@@ -157,8 +188,9 @@ def eliot_action(depth: int) -> Callable[[Path, int], Plan]:
     return setup
 
 
-def floor_span(depth: int) -> Callable[[Path, int], Plan]:
-    """The hand-written floor: logtrace's two lines per span, ``orjson.dumps``, buffered write."""
+def floor_span(depth: int, pair: bool = False) -> Callable[[Path, int], Plan]:
+    """The hand-written floor: logtrace's end line per span (with ``pair``, its start line too,
+    as every span wrote before format 2), ``orjson.dumps``, buffered write."""
 
     def setup(directory: Path, ops: int) -> Plan:
         import orjson
@@ -178,12 +210,13 @@ def floor_span(depth: int) -> Callable[[Path, int], Plan]:
                  inner: Callable[[str], None] | None) -> None:  # fmt: skip
             span_id = urandom(8).hex()
             started = mono()
-            write(dumps({
-                "ts": ts(wall()), "level": "info", "event": name, "trace_id": trace_id,
-                "span_id": span_id, "trace_flags": "01", "span": "start", "name": name,
-                "parent_id": parent_id, "logger": "logtrace", "service": "bench", "pid": pid,
-                "a": a, "b": b, "c": c,
-            }) + b"\n")  # fmt: skip
+            if pair:
+                write(dumps({
+                    "ts": ts(wall()), "level": "info", "event": name, "trace_id": trace_id,
+                    "span_id": span_id, "trace_flags": "01", "span": "start", "name": name,
+                    "parent_id": parent_id, "logger": "logtrace", "service": "bench",
+                    "pid": pid, "a": a, "b": b, "c": c,
+                }) + b"\n")  # fmt: skip
             if inner is not None:
                 inner(span_id)
             duration = round((mono() - started) / 1e6, 3)
@@ -191,7 +224,7 @@ def floor_span(depth: int) -> Callable[[Path, int], Plan]:
                 "ts": ts(wall()), "level": "info", "event": name, "trace_id": trace_id,
                 "span_id": span_id, "trace_flags": "01", "span": "end", "name": name,
                 "parent_id": parent_id, "duration_ms": duration, "status": "ok",
-                "logger": "logtrace", "service": "bench", "pid": pid,
+                "logger": "logtrace", "service": "bench", "pid": pid, "a": a, "b": b, "c": c,
             }) + b"\n")  # fmt: skip
 
         def loop(first: int, count: int) -> None:
@@ -559,10 +592,14 @@ def demo(mode: str) -> Callable[[Path, int], Plan]:
 CASES: dict[str, Callable[[Path, int], Plan]] = {
     "lt_span_d1": logtrace_span(1),
     "otel_span_d1": otel_span(1),
+    "otel_orjson_d1": otel_span(1, fast=True),
+    "floor_pair_d1": floor_span(1, pair=True),
     "eliot_span_d1": eliot_action(1),
     "floor_span_d1": floor_span(1),
     "lt_span_d3": logtrace_span(3),
     "otel_span_d3": otel_span(3),
+    "otel_orjson_d3": otel_span(3, fast=True),
+    "floor_pair_d3": floor_span(3, pair=True),
     "eliot_span_d3": eliot_action(3),
     "floor_span_d3": floor_span(3),
     "lt_structlog": logtrace_structlog,
@@ -597,13 +634,17 @@ def peak_rss_kb() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def _count_lines(directory: Path, marker: bytes) -> int:
-    total = 0
+def _count_lines(directory: Path, marker: bytes) -> tuple[int, int, int]:
+    """(lines holding ``marker``, all lines, bytes) of the uncompressed files under it."""
+    total = every = size = 0
     for path in directory.rglob("*"):
         if path.is_file() and not path.name.endswith((".zst", ".gz")):
             with open(path, "rb") as lines:
-                total += sum(1 for line in lines if marker in line)
-    return total
+                for line in lines:
+                    every += 1
+                    size += len(line)
+                    total += marker in line
+    return total, every, size
 
 
 @contextlib.contextmanager
@@ -649,7 +690,7 @@ def main() -> None:
     maxrss = peak_rss_kb()
     ru_maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     plan.close()
-    lines = _count_lines(args.dir, plan.marker)
+    lines, disk_lines, disk_bytes = _count_lines(args.dir, plan.marker)
     result = {
         "case": args.case,
         "ops": args.ops * plan.per_iteration,
@@ -658,6 +699,8 @@ def main() -> None:
         "cpu_seconds": cpu_seconds,
         "lines": lines,
         "lines_expected": (args.ops + warmup) * plan.lines_per_iteration,
+        "disk_lines": disk_lines,
+        "disk_bytes": disk_bytes,
         "maxrss_kb": maxrss,
         "rss_before_kb": rss_before,
         "ru_maxrss_kb": ru_maxrss,

@@ -38,10 +38,9 @@ class Demo:
             f"""
             CREATE VIEW lines AS SELECT * FROM read_json_auto(
                 {files!r}, union_by_name = true, format = 'newline_delimited');
-            CREATE VIEW spans AS SELECT s.trace_id, s.span_id, s.parent_id, s.name, s.service,
-                s.pid, s.task, s.attempt, e.status, e.error_type
-            FROM lines s JOIN lines e ON s.span_id = e.span_id AND e.span = 'end'
-            WHERE s.span = 'start' AND s.trace_id = '{self.trace_id}';
+            CREATE VIEW spans AS SELECT trace_id, span_id, parent_id, name, service,
+                pid, task, attempt, status, error_type
+            FROM lines WHERE span = 'end' AND trace_id = '{self.trace_id}';
             """
         )
         return con.execute(query).fetchall()

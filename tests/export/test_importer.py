@@ -60,7 +60,7 @@ def test_imported_files_follow_the_layout(written: Path, tmp_path: Path) -> None
     assert {p.name.split("_")[0] + "_" + p.name.split("_")[2] for p in result.files} == originals
     for path in result.files:
         lines = [orjson.loads(x) for x in path.read_bytes().splitlines()]
-        assert lines[0]["event"] == "logtrace.file" and lines[0]["format"] == 1
+        assert lines[0]["event"] == "logtrace.file" and lines[0]["format"] == 2
         assert path.parent.name == lines[1]["ts"][:10]
         last = lines[-1]["ts"]
         assert abs(os.stat(path).st_mtime - _seconds(last)) < 1

@@ -36,6 +36,7 @@ def test_written_lines_use_documented_fields_in_documented_order(traced_dir: Pat
         logging.getLogger("app").warning("inside")
         with pytest.raises(ValueError), logtrace.span("fails"):
             raise ValueError("boom")
+        logtrace.flush()  # "work" is open: its start line is written now
     logtrace.flush()
     lines = [x for x in read_lines(traced_dir) if x.get("trace_id") == span.trace_id]
     assert {x.get("span") for x in lines} == {"start", "end", "event", None}

@@ -59,7 +59,7 @@ def test_pool_tasks_run_in_the_submitters_context(traced_dir: Path, method: str)
     assert os.getpid() not in {pid for pid, _, _ in seen}
     logtrace.flush()
     lines = read_lines(traced_dir)
-    starts = [e for e in lines if e.get("name") == "task" and e["span"] == "start"]
+    starts = [e for e in lines if e.get("name") == "task" and e["span"] == "end"]
     assert sorted(e["n"] for e in starts) == [0, 1, 2, 3]
     assert {(e["trace_id"], e["parent_id"]) for e in starts} == {(parent.trace_id, parent.span_id)}
     assert {e["pid"] for e in starts} <= {pid for pid, _, _ in seen}
@@ -116,7 +116,7 @@ def test_wrap_for_process_with_a_spawn_pool(traced_dir: Path) -> None:
         pool.join()
     assert {(trace, span) for _, trace, span in seen} == {(parent.trace_id, parent.span_id)}
     logtrace.flush()
-    starts = [e for e in read_lines(traced_dir) if e.get("name") == "task" and e["span"] == "start"]
+    starts = [e for e in read_lines(traced_dir) if e.get("name") == "task" and e["span"] == "end"]
     assert len(starts) == 3 and {e["parent_id"] for e in starts} == {parent.span_id}
 
 
@@ -129,6 +129,6 @@ def test_wrap_for_process_as_a_fork_process_target(traced_dir: Path) -> None:
     process.join(60)
     assert process.exitcode == 0
     logtrace.flush()
-    starts = [e for e in read_lines(traced_dir) if e.get("name") == "task" and e["span"] == "start"]
+    starts = [e for e in read_lines(traced_dir) if e.get("name") == "task" and e["span"] == "end"]
     assert [(e["n"], e["parent_id"]) for e in starts] == [(5, parent.span_id)]
     assert starts[0]["pid"] == process.pid
