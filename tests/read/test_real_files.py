@@ -55,9 +55,7 @@ def test_every_core_promise_holds_in_the_written_files(traced_dir: Path) -> None
         assert log_line["span_id"] == start["span_id"]  # each task kept its own span
     threads = [x for x in lines if x["event"].startswith("thread ")]
     assert len(threads) == 3 and {x["span_id"] for x in threads} == {root_id}
-    gen_start = next(
-        x for x in lines if x.get("name", "").endswith("rows") and x["span"] == "end"
-    )
+    gen_start = next(x for x in lines if x.get("name", "").endswith("rows") and x["span"] == "end")
     (done,) = [x for x in lines if x["event"] == "rows done"]
     assert done["span_id"] == gen_start["span_id"] and ends[gen_start["span_id"]]["status"] == "ok"
     fails = next(x for x in lines if x.get("name") == "fails" and x["span"] == "end")
