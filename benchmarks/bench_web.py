@@ -209,8 +209,10 @@ def live_screenshot(page: Any, url: str, demo: Path, out: Path) -> None:
 def docs_block(record: dict[str, Any]) -> str:
     """The figures as docs/web.md shows them (between its WEB-BENCH markers)."""
     load = ", ".join(f"{x:.1f}" for x in record["load"])
+    before = record["load_before"][0]
     lines = [
-        f"Run {record['when']} (medians of {record['reps']}; load average {load} on 2 shared",
+        f"Run {record['when']} (medians of {record['reps']}; load average {before:.1f} before,"
+        f" {load} after, on 2 shared",
         'cores; "first" is a freshly started server, "again" the same question asked again):',
         "",
         "| | seconds | target | |",
@@ -240,19 +242,24 @@ def main() -> None:
     if args.screenshots:
         screenshots(args.screenshots)
         return
+    load_before = os.getloadavg()
     figures = measure(args.reps)
     results = ROOT / "bench-results"
     results.mkdir(exist_ok=True)
     record = {
         "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "reps": args.reps,
+        "load_before": load_before,
         "load": os.getloadavg(),
         "rows": figures,
     }
     (results / "web-latest.json").write_text(json.dumps(record, indent=2))
     if args.docs:
         write_docs(args.docs, record)
-    print(f"{record['when']} · medians of {args.reps} · load {record['load'][0]:.1f}")
+    print(
+        f"{record['when']} · medians of {args.reps} · load {load_before[0]:.1f} before,"
+        f" {record['load'][0]:.1f} after"
+    )
     for what, row in figures.items():
         target = "" if row["target"] is None else f"≤ {row['target']} s"
         met = "" if row["met"] is None else ("met" if row["met"] else "NOT MET")
