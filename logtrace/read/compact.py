@@ -47,6 +47,14 @@ from typing import Any
 import orjson
 
 from logtrace.format import fields as f
+from logtrace.read.durable import (
+    fsync,
+    private_folder,
+    size_of,
+    sql_literal,
+    sync_folders,
+    unlink,
+)
 from logtrace.read.files import (
     ReadError,
     file_range,
@@ -172,20 +180,20 @@ def compact(
         todo: list[Path] = []
         for path in closed:
             if (path.parent, source_name(path)) in listed:
-                if _unlink(path):
+                if unlink(path):
                     result.finished.append(path)
             else:
                 todo.append(path)
-        _sync_folders({p.parent for p in result.finished})
+        sync_folders({p.parent for p in result.finished})
         batches = list(_batches(todo, batch_bytes))
-        total = sum(_size(p) for p in todo)
+        total = sum(size_of(p) for p in todo)
         if progress is not None:
             progress(0, total)
         if batches:
             import duckdb
 
             spill = root / SPILL_NAME
-            _private_folder(spill, dir_mode)
+            private_folder(spill, dir_mode)
             config: dict[str, str | bool | int | float | list[str]] = {
                 "memory_limit": memory_limit,
                 "temp_directory": str(spill),
@@ -195,7 +203,7 @@ def compact(
                 result.kept_traces = _prepare(con, root, retention)
                 done = 0
                 for batch in batches:
-                    size = sum(_size(p) for p in batch)
+                    size = sum(size_of(p) for p in batch)
                     batch = _decodable(con, batch, result.unreadable)
                     if not batch:
                         continue
@@ -204,7 +212,7 @@ def compact(
                     result.sources.extend(batch)
                     result.lines += lines
                     result.bytes_in += size
-                    result.bytes_out += _size(written) + _size(span_file_of(written))
+                    result.bytes_out += size_of(written) + size_of(span_file_of(written))
                     done += size
                     if progress is not None:
                         progress(done, total)
@@ -333,11 +341,11 @@ def _batches(paths: list[Path], limit: int) -> Iterator[list[Path]]:
         batch: list[Path] = []
         size = 0
         for path in by_folder[folder]:
-            if batch and size + _size(path) > limit:
+            if batch and size + size_of(path) > limit:
                 yield batch
                 batch, size = [], 0
             batch.append(path)
-            size += _size(path)
+            size += size_of(path)
         if batch:
             yield batch
 
@@ -376,9 +384,9 @@ def _compact_batch(con: Any, batch: list[Path], file_mode: int, dir_mode: int) -
     con.execute("SET VARIABLE compact_files = ?", [[str(p) for p in batch]])
     select = query_text("compact_lines").rstrip().rstrip(";")
     metadata = {f.COMPACTED_SOURCES: orjson.dumps(sources).decode(), f.COMPACTED_FORMAT: "1"}
-    options = ", ".join(f"{key}: {_literal(value)}" for key, value in metadata.items())
+    options = ", ".join(f"{key}: {sql_literal(value)}" for key, value in metadata.items())
     row = con.execute(
-        f"COPY ({select}) TO {_literal(str(work))} (FORMAT parquet, COMPRESSION zstd, "
+        f"COPY ({select}) TO {sql_literal(str(work))} (FORMAT parquet, COMPRESSION zstd, "
         f"ROW_GROUP_SIZE {ROW_GROUP_SIZE}, KV_METADATA {{{options}}})"
     ).fetchone()
     lines = int(row[0]) if row else 0
@@ -389,7 +397,7 @@ def _compact_batch(con: Any, batch: list[Path], file_mode: int, dir_mode: int) -
     )
     target = folder / name
     os.chmod(work, file_mode)
-    _fsync(work)
+    fsync(work)
     # The span rows first: the compacted file, renamed last, is what makes both count.
     spans_work = private / f"{digest}.spans{f.COMPACTED_SUFFIX}"
     write_span_rows(con, work, spans_work, sources)
@@ -397,14 +405,14 @@ def _compact_batch(con: Any, batch: list[Path], file_mode: int, dir_mode: int) -
     os.replace(spans_work, span_file_of(target))
     os.replace(work, target)
     private.rmdir()
-    _sync_folders({folder})
+    sync_folders({folder})
     for path in batch:
-        _unlink(path)
+        unlink(path)
         # A plain file caught mid-rotation next to its .zst: the same lines, listed too.
         plain = path.with_name(source_name(path))
         if plain != path and is_live(plain) is False:
-            _unlink(plain)
-    _sync_folders({folder})
+            unlink(plain)
+    sync_folders({folder})
     return target, lines
 
 
@@ -426,48 +434,3 @@ def _time_span(con: Any, work: Path, batch: list[Path]) -> tuple[datetime, datet
 
 
 # -- small helpers ---------------------------------------------------------------------------
-
-
-def _literal(text: str) -> str:
-    """An SQL string literal (COPY takes its target and options as literals only)."""
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
-
-
-def _unlink(path: Path) -> bool:
-    try:
-        path.unlink()
-    except FileNotFoundError:
-        return False
-    return True
-
-
-def _private_folder(path: Path, mode: int) -> None:
-    """Make ``path`` a folder of this user with ``mode``, whatever the umask (DuckDB spills
-    there: its files are then out of others' reach)."""
-    with contextlib.suppress(FileExistsError):
-        os.mkdir(path, 0o700)
-    status = os.lstat(path)
-    if not stat.S_ISDIR(status.st_mode) or status.st_uid != os.geteuid():
-        raise ReadError(f"cannot use {path}: not a folder of this user")
-    os.chmod(path, mode)
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _sync_folders(folders: set[Path]) -> None:
-    for folder in folders:
-        with contextlib.suppress(OSError):
-            _fsync(folder)

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from logtrace.format import fields as f
+from logtrace.read.durable import sync_folders
 from logtrace.read.files import ReadError, find_compacted, span_file_of
 from logtrace.read.remote import filesystem, is_url
 
@@ -137,7 +138,7 @@ class _DirectoryStore(_Store):
         finally:
             with contextlib.suppress(FileNotFoundError):
                 work.unlink()
-        _fsync_dir(target.parent)
+        sync_folders([target.parent])
         if target.stat().st_size != len(data):
             raise PublishError(f"cannot publish {self.url(name)}: its size differs once written")
         return True
@@ -190,15 +191,6 @@ def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]
-
-
-def _fsync_dir(folder: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY | os.O_CLOEXEC)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def _first_line(error: BaseException) -> str:

@@ -33,7 +33,6 @@ from logtrace.read.files import (
     ReadError,
     describe,
     find_files,
-    find_history,
     looks_whole,
     prune,
     refused_files,
@@ -41,6 +40,7 @@ from logtrace.read.files import (
     span_file_of,
     zstd_complete,
 )
+from logtrace.read.locations import Location, find_all, locations_of
 from logtrace.read.lookup import find_trace, resolve_in
 from logtrace.read.queries import (
     COMPACTION_FILES,
@@ -56,7 +56,7 @@ from logtrace.read.queries import (
     query_text,
     views_used,
 )
-from logtrace.read.remote import attach, is_url, list_history
+from logtrace.read.remote import attach, is_url
 from logtrace.read.trace import (
     AmbiguousTrace,
     Row,
@@ -88,8 +88,6 @@ MEMORY_LIMIT = "1GB"
 _ATTEMPTS = 3
 _T = TypeVar("_T")
 
-Location = str | os.PathLike[str]
-
 
 class Reader(Analytics):
     """A DuckDB connection with the views of logtrace over a set of files.
@@ -111,7 +109,7 @@ class Reader(Analytics):
         pruning: bool = True,
     ):
         # Where the files are: local directories (files, globs) and URLs of shared history.
-        self.locations = [os.fspath(p) for p in _locations(path)]
+        self.locations = [os.fspath(p) for p in locations_of(path)]
         if not self.locations:
             raise ReadError("no directory to read")
         self.path = ", ".join(self.locations)
@@ -151,7 +149,7 @@ class Reader(Analytics):
         JSONL files listed as sources by a compacted file are left out; with a time window
         (``since``/``until``, widened by LONG_TRACE), so is every file that cannot hold it.
         """
-        listed_jsonl, listed_parquet, self._span_files = _find_all(self.locations)
+        listed_jsonl, listed_parquet, self._span_files = find_all(self.locations)
         for path in listed_jsonl + listed_parquet:
             if path not in self.unreadable_files and not self._looks_whole(path):
                 self.unreadable_files.append(path)
@@ -454,38 +452,6 @@ class Reader(Analytics):
                 if path.exists():
                     self.unreadable_files.append(path)
         self.refresh()
-
-
-def _locations(path: Location | Sequence[Location]) -> list[Location]:
-    if isinstance(path, (str, os.PathLike)):
-        return [path]
-    return list(path)
-
-
-def _find_all(locations: list[str]) -> tuple[list[Path], list[Path], set[Path]]:
-    """The log, compacted and span files of every location, in one listing each.
-
-    A compacted file found in two locations (published to shared history, its local copy not
-    yet deleted) is one file: the first location's copy counts, with the span file beside it.
-    """
-    jsonl: list[Path] = []
-    compacted: list[Path] = []
-    spans: set[Path] = set()
-    names: set[str] = set()
-    for location in locations:
-        found: tuple[list[Path], list[Path], set[Path]]
-        if is_url(location):
-            remote, remote_spans = list_history(location)
-            found = ([], list(remote), set(remote_spans))
-        else:
-            found = find_history(location)
-        jsonl.extend(found[0])
-        for path in found[1]:
-            if path.name not in names:
-                names.add(path.name)
-                compacted.append(path)
-        spans |= found[2]
-    return sorted(set(jsonl)), sorted(compacted), spans
 
 
 def open(

@@ -14,13 +14,13 @@ and ``SPANS_FORMAT`` in the key-value metadata gives their version.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from logtrace.format import fields as f
+from logtrace.read.durable import fsync, sql_literal
 
 # Row groups of 32k spans, as compacted files: a lookup of one trace decodes one small row group;
 # "p95 per span name" is no slower than with bigger ones (docs/scaling.md, the layout table).
@@ -66,18 +66,10 @@ def write_span_rows(con: Any, compacted: Path, target: Path, sources: list[str])
         f.COMPACTED_SOURCES: orjson.dumps(sources).decode(),
         f.SPANS_FORMAT: str(f.SPANS_FORMAT_VERSION),
     }
-    options = ", ".join(f"{key}: {_literal(value)}" for key, value in metadata.items())
+    options = ", ".join(f"{key}: {sql_literal(value)}" for key, value in metadata.items())
     row = con.execute(
-        f"COPY ({select}) TO {_literal(str(target))} (FORMAT parquet, COMPRESSION zstd, "
+        f"COPY ({select}) TO {sql_literal(str(target))} (FORMAT parquet, COMPRESSION zstd, "
         f"ROW_GROUP_SIZE {ROW_GROUP_SIZE}, KV_METADATA {{{options}}})"
     ).fetchone()
-    fd = os.open(target, os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync(target)
     return int(row[0]) if row else 0
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"

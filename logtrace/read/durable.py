@@ -1,0 +1,63 @@
+"""Small file-system steps of compaction and publication: durable writes, private folders.
+
+No DuckDB here. ``fsync`` of a file before it is renamed into place, and of its folder after,
+is what lets a reader (or another host) trust a name it sees: the bytes are on disk first.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+from pathlib import Path
+
+from logtrace.read.files import ReadError
+
+
+def sql_literal(text: str) -> str:
+    """An SQL string literal (DuckDB's COPY takes its target and options as literals only)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def size_of(path: Path) -> int:
+    """The file's size; 0 when it is gone."""
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def unlink(path: Path) -> bool:
+    """Remove a file; False when it was gone already."""
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def private_folder(path: Path, mode: int) -> None:
+    """Make ``path`` a folder of this user with ``mode``, whatever the umask (DuckDB spills
+    there: its files are then out of others' reach)."""
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(path, 0o700)
+    status = os.lstat(path)
+    if not stat.S_ISDIR(status.st_mode) or status.st_uid != os.geteuid():
+        raise ReadError(f"cannot use {path}: not a folder of this user")
+    os.chmod(path, mode)
+
+
+def fsync(path: Path) -> None:
+    """Flush a file (or a folder's entries) to disk."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def sync_folders(folders: set[Path] | list[Path]) -> None:
+    """Flush the entries of these folders (renames, removals); a folder gone is no error."""
+    for folder in folders:
+        with contextlib.suppress(OSError):
+            fsync(folder)
