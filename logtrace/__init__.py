@@ -5,30 +5,16 @@ query time. ``configure()`` once, then ``span()``/``@traced`` where time goes; e
 and structlog calls gain ``trace_id`` and ``span_id``.
 
 Importing this package only defines things: ``configure()`` creates files and starts the writer
-thread, and the read side (``logtrace.open``, which needs DuckDB) is imported on first use.
+thread; each name is imported on first use (the read side, ``logtrace.open``, needs DuckDB; the
+CLI needs no write side).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from logtrace import sampling as sampling
-from logtrace.write.config import configure, current_file, flush, shutdown
-from logtrace.write.context import (
-    SpanContext,
-    ThreadPoolExecutor,
-    current_span_id,
-    current_trace_id,
-    wrap,
-)
-from logtrace.write.pipeline import add_trace_context
-from logtrace.write.propagation import child_env, extract, inject
-from logtrace.write.span import Span, span
-from logtrace.write.stdlib import TraceContextFilter
-from logtrace.write.structlog_bridge import to_files
-from logtrace.write.traced import traced
-
 if TYPE_CHECKING:
+    from logtrace import sampling as sampling
     from logtrace.integrations.http import (
         ASGIMiddleware,
         WSGIMiddleware,
@@ -42,6 +28,20 @@ if TYPE_CHECKING:
     from logtrace.read.files import ReadError
     from logtrace.read.reader import open
     from logtrace.read.trace import AmbiguousTrace, TraceNotFound
+    from logtrace.write.config import configure, current_file, flush, shutdown
+    from logtrace.write.context import (
+        SpanContext,
+        ThreadPoolExecutor,
+        current_span_id,
+        current_trace_id,
+        wrap,
+    )
+    from logtrace.write.pipeline import add_trace_context
+    from logtrace.write.propagation import child_env, extract, inject
+    from logtrace.write.span import Span, span
+    from logtrace.write.stdlib import TraceContextFilter
+    from logtrace.write.structlog_bridge import to_files
+    from logtrace.write.traced import traced
 
 __version__ = "0.1.0"
 
@@ -81,8 +81,31 @@ __all__ = [
 ]
 
 # Imported on first use: the read side needs DuckDB, the process helpers multiprocessing, the
-# integrations their libraries; a traced program pays only for what it touches.
+# integrations their libraries; a traced program pays only for what it touches, and the
+# ``logtrace`` command (``show``, ``ls``) does not load the write side. A name, once imported,
+# is an attribute like any other (no lookup through __getattr__ on the hot path).
+_WRITE = {
+    "configure": "config",
+    "current_file": "config",
+    "flush": "config",
+    "shutdown": "config",
+    "SpanContext": "context",
+    "ThreadPoolExecutor": "context",
+    "current_span_id": "context",
+    "current_trace_id": "context",
+    "wrap": "context",
+    "add_trace_context": "pipeline",
+    "child_env": "propagation",
+    "extract": "propagation",
+    "inject": "propagation",
+    "Span": "span",
+    "span": "span",
+    "TraceContextFilter": "stdlib",
+    "to_files": "structlog_bridge",
+    "traced": "traced",
+}
 _LAZY = {
+    **{name: f"logtrace.write.{module}" for name, module in _WRITE.items()},
     "open": "logtrace.read.reader",
     "ReadError": "logtrace.read.files",
     "TraceNotFound": "logtrace.read.trace",
@@ -100,9 +123,13 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
+    import importlib
+
+    if name == "sampling":
+        return importlib.import_module("logtrace.sampling")
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'logtrace' has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(module), name)
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

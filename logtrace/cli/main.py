@@ -210,7 +210,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run ``logtrace`` with ``argv`` (default: the command line); return the exit code."""
     try:
         given = sys.argv[1:] if argv is None else list(argv)
-        parser = build_parser(next((a for a in given if not a.startswith("-")), None))
+        parser = build_parser(next((a for a in given if not a.startswith("-")), ""))
         args = parser.parse_args(given)
         run = getattr(args, "run", None) or getattr(args, "handler", None)
         if run is None:
