@@ -245,6 +245,50 @@ def _bytes(line: str | bytes) -> bytes:
     return line.encode() if isinstance(line, str) else line
 
 
+# Run by write_one_line_spans: argv = directory. The default flush: short spans write their end
+# line alone (format 2); "job" is open at an explicit flush (a start line then); "doomed" is in
+# flight when the process dies.
+ONE_LINE_SPANS = r"""
+import logging, os, sys, logtrace
+directory = sys.argv[1]
+logtrace.configure(service="shape", directory=directory, flush_interval=3600, environ={})
+log = logging.getLogger("app")
+with logtrace.span("job", task=1) as job:
+    for i in range(3):
+        with logtrace.span("step", n=i) as step:
+            step.set(done=True)
+            step.event("checkpoint", n=i)
+            log.info("step %d", i)
+    try:
+        with logtrace.span("fails", kind="client", url="http://x.invalid"):
+            raise ValueError("boom")
+    except ValueError:
+        log.exception("it failed")
+    logtrace.flush()
+    job.set(result="ok")
+with logtrace.span("crashing"):
+    doomed = logtrace.span("doomed", task=2)
+    doomed.__enter__()
+    log.warning("about to die")
+    logtrace.flush()
+    os._exit(0)
+"""
+
+
+def write_one_line_spans(directory: Path) -> Path:
+    """Logs of the real writer with its default flush: short spans as an end line alone, a
+    start line written at a flush, spans in flight when the process dies (ONE_LINE_SPANS)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LOGTRACE_", "OTEL_"))}
+    subprocess.run(
+        [sys.executable, "-c", ONE_LINE_SPANS, str(directory)],
+        env=env,
+        check=True,
+        timeout=60,
+        capture_output=True,
+    )
+    return directory
+
+
 @pytest.fixture
 def logs_dir(tmp_path: Path) -> Path:
     """An empty log directory."""

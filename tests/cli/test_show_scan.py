@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import Written, run_cli
+from conftest import Written, run_cli, write_one_line_spans
 
 HEAVY = ("duckdb", "rich", "pyarrow")
 
@@ -100,3 +100,18 @@ def test_version_is_still_said() -> None:
     done = run_cli("--version")
     assert done.returncode == 0
     assert done.stdout.startswith("logtrace ")
+
+
+def test_one_line_spans_show_the_same(tmp_path: Path) -> None:
+    """Spans written as an end line alone, and one in flight at a crash: show and show --json
+    print the same by the scan as by the Reader."""
+    directory = str(write_one_line_spans(tmp_path / "logtrace"))
+    done = run_cli("ls", "--dir", directory, "--json")
+    ids = re.findall(r'"trace_id":"([0-9a-f]{32})"', done.stdout)
+    assert len(set(ids)) == 2
+    for trace_id in set(ids):
+        for extra in ([], ["--json"]):
+            scanned = run_cli("show", "--dir", directory, trace_id, *extra)
+            read = run_cli("show", "--dir", directory, trace_id, "-v", *extra)
+            assert scanned.returncode == read.returncode == 0, scanned.stderr
+            assert scanned.stdout == read.stdout

@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 import pytest
-from conftest import T0, Written, iso, log_line, span_lines, write_jsonl
+from conftest import T0, Written, iso, log_line, span_lines, write_jsonl, write_one_line_spans
 
 import logtrace
 from logtrace.format import fields as f
@@ -247,3 +247,20 @@ def test_merge_patch_keeps_duckdbs_key_order() -> None:
     merged = merge_patch(target, patch)
     assert list(merged) == ["c", "a", "e", "b"]
     assert merged["a"] == {"x": 1, "z": 4}
+
+
+def test_one_line_spans_of_the_real_writer_read_the_same(tmp_path: Path) -> None:
+    """Spans written as an end line alone (default flush), a start line written at a flush,
+    and spans in flight at a crash: the same Trace by scan and by DuckDB."""
+    directory = write_one_line_spans(tmp_path / "logtrace")
+    lines = [
+        orjson.loads(x) for p in directory.rglob("*.jsonl") for x in p.read_bytes().splitlines()
+    ]
+    ids = sorted({x[f.TRACE_ID] for x in lines if f.TRACE_ID in x})
+    ends = {x[f.SPAN_ID] for x in lines if x.get(f.SPAN) == f.SPAN_END}
+    starts = {x[f.SPAN_ID] for x in lines if x.get(f.SPAN) == f.SPAN_START}
+    assert ends - starts and starts - ends and starts & ends  # all three shapes are there
+    assert len(ids) == 2
+    for tid in ids:
+        read = assert_same(directory, tid)
+        assert read.spans
