@@ -43,6 +43,8 @@ if TYPE_CHECKING:
 
 # The schema a single trace's lines are copied into by from_copies().
 TRACE_SCHEMA = "one_trace"
+# The schema of the two views from_span_rows() makes over the files of one lookup.
+ROWS_SCHEMA = "one_trace_rows"
 
 
 def find_trace(reader: Reader, trace_id: str) -> Trace:
@@ -86,15 +88,17 @@ def from_span_rows(reader: Reader, prefix: str, files: list[Path]) -> Trace | No
         jsonl, parquet, _, bare = reader._set_variables([p for p in files if p not in bad])
         if jsonl or bare or not parquet:
             return None
-        # The two views over these files alone; the views of the whole set are made again on
-        # their next use.
-        reader._kinds = None
+        # The two views over these files alone, in a schema of their own: the views of the
+        # whole set stay as they are (they read the variables, restored below, when queried).
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {ROWS_SCHEMA}")
+        con.execute(f"SET schema = '{ROWS_SCHEMA}'")
         con.execute(query_text("compacted"))
         con.execute(query_text("span_rows"))
         # A full id (32 hex digits) is also looked up by equality: bloom filters prune then.
         lines = reader._query("trace_compacted", prefix=prefix, trace_id=_whole_id(prefix))
         rows = reader._query("trace_span_rows", prefix=prefix, trace_id=_whole_id(prefix))
     finally:
+        con.execute("SET schema = 'main'")
         reader._set_variables(reader.files)
     full = _one_id(reader, prefix, {r["trace_id"] for r in [*lines, *rows]} - {None})
     spans = [r for r in rows if r["trace_id"] == full]
