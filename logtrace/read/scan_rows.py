@@ -77,61 +77,79 @@ def build_trace(trace_id: str, lines: list[tuple[str, Line]]) -> Trace:
 
 
 def _span_row(trace_id: str, span_id: str, both: dict[str, tuple[str, Line]]) -> Row:
-    start = _span_fields(*both["start"]) if "start" in both else None
-    end = _span_fields(*both["end"]) if "end" in both else None
-
-    def first(key: str, *lines: dict[str, Any] | None) -> Any:
-        return next((x[key] for x in lines if x is not None and x[key] is not None), None)
-
-    end_ts = first(f.TS, end)
-    duration_ms = first(f.DURATION_MS, end)
-    start_ts = first(f.TS, start)
+    start = _checked(*both["start"]) if "start" in both else None
+    end = _checked(*both["end"]) if "end" in both else None
+    start_ts = start[0] if start is not None else None
+    if end is not None:
+        end_ts, _, duration_ms, end_line = end
+    else:
+        end_ts = duration_ms = end_line = None
     if start_ts is None and end_ts is not None:
         try:
             start_ts = end_ts - timedelta(microseconds=_round((duration_ms or 0.0) * 1000))
         except OverflowError:
             raise CannotScan("a start time out of range") from None
+    start_line = start[3] if start is not None else None
     filename = min(name for name, _ in both.values())
-    error_type = first(f.ERROR_TYPE, end)
-    if end is None:
+    error_type = _pick(f.ERROR_TYPE, end_line)
+    if end_line is None:
         status = "unfinished"
-    elif first(f.STATUS, end) == f.STATUS_ERROR or error_type is not None:
+    elif end_line.get(f.STATUS) == f.STATUS_ERROR or error_type is not None:
         status = f.STATUS_ERROR
     else:
         status = f.STATUS_OK
-    user = [_user_fields(both[k][1]) if k in both else {} for k in _SPAN_KINDS]
+    pid = start[1] if start is not None else None
+    if pid is None and end is not None:
+        pid = end[1]
     return {
         "trace_id": trace_id,
         "span_id": span_id,
-        "parent_id": first(f.PARENT_ID, start, end),
-        "name": first(f.NAME, end, start),
-        "kind": _coalesce(first(f.KIND, start, end), f.KIND_INTERNAL),
-        "service": first(f.SERVICE, start, end),
+        "parent_id": _pick(f.PARENT_ID, start_line, end_line),
+        "name": _pick(f.NAME, end_line, start_line),
+        "kind": _coalesce(_pick(f.KIND, start_line, end_line), f.KIND_INTERNAL),
+        "service": _pick(f.SERVICE, start_line, end_line),
         "host": _host(filename),
-        "pid": first(f.PID, start, end),
+        "pid": pid,
         "start_ts": start_ts,
         "end_ts": end_ts,
         "duration_ms": duration_ms,
         "status": status,
         "error_type": error_type,
-        "error_message": first(f.ERROR_MESSAGE, end),
-        "exception": first(f.EXCEPTION, end),
-        "attributes": merge_patch(user[0], user[1]),
+        "error_message": _pick(f.ERROR_MESSAGE, end_line),
+        "exception": _pick(f.EXCEPTION, end_line),
+        "attributes": merge_patch(
+            _user_fields(start_line) if start_line is not None else {},
+            _user_fields(end_line) if end_line is not None else {},
+        ),
         "has_start": start is not None,
         "has_end": end is not None,
         "filename": filename,
     }
 
 
-def _span_fields(name: str, line: Line) -> dict[str, Any]:
-    """The typed columns of copied_span_lines.sql that spans.sql uses."""
-    keys = (f.PARENT_ID, f.NAME, f.KIND, f.SERVICE, f.STATUS, f.ERROR_TYPE)
-    row: dict[str, Any] = {key: _text(line, key) for key in (*keys, f.ERROR_MESSAGE)}
-    row[f.EXCEPTION] = _text(line, f.EXCEPTION)
-    row[f.TS] = _timestamp(line)
-    row[f.PID] = _bigint(line, f.PID)
-    row[f.DURATION_MS] = _duration(line)
-    return row
+# The text columns of copied_span_lines.sql that spans.sql uses: strings, or left to DuckDB.
+_SPAN_TEXT = (
+    f.PARENT_ID, f.NAME, f.KIND, f.SERVICE, f.STATUS, f.ERROR_TYPE, f.ERROR_MESSAGE, f.EXCEPTION,
+)  # fmt: skip
+
+
+def _checked(name: str, line: Line) -> tuple[datetime | None, int | None, float | None, Line]:
+    """A span line whose text columns are strings (as ``->>`` reads them), with its typed
+    ``ts``, ``pid`` and ``duration_ms`` (copied_span_lines.sql)."""
+    get = line.get
+    for key in _SPAN_TEXT:
+        value = get(key)
+        if value is not None and not isinstance(value, str):
+            raise CannotScan(f"{key} is not a string")  # ->> gives its JSON text
+    return _timestamp(line), _bigint(line, f.PID), _duration(line), line
+
+
+def _pick(key: str, line: Line | None, other: Line | None = None) -> Any:
+    """The first non-null ``key`` of the two lines (either may be absent)."""
+    value = line.get(key) if line is not None else None
+    if value is None and other is not None:
+        value = other.get(key)
+    return value
 
 
 def _user_fields(line: Line) -> dict[str, Any]:
@@ -230,6 +248,14 @@ def _timestamp(line: Line) -> datetime | None:
     value = _text(line, f.TS)
     if value is None:
         return None
+    if len(value) == 27 and value[26] == "Z":  # the writers' form: one C call, checked back
+        try:
+            at = datetime.fromisoformat(value[:26])
+        except ValueError:
+            pass
+        else:
+            if at.tzinfo is None and at.isoformat(timespec="microseconds") == value[:26]:
+                return at
     match = _TS.fullmatch(value)
     if match is None:
         raise CannotScan("a time in another form")
@@ -279,6 +305,7 @@ def _coalesce(value: Any, otherwise: Any) -> Any:
     return otherwise if value is None else value
 
 
+@functools.lru_cache(maxsize=1024)
 def _host(filename: str) -> str | None:
     name = _SLASHES.split(filename)[-1]
     return name.split("_")[1] if _HOST_NAME.fullmatch(name) else None
