@@ -224,7 +224,10 @@ class Span:
         self._start_wall = tracer.wall_ns()
         if sampled or (tail is not None and tail.keep):
             self._live = True
-            if tracer.defer_starts and open_spans.add(self):
+            # open_spans.spans, by hand: a method call would cost as much as the dict operation.
+            waiting = open_spans.spans
+            if tracer.defer_starts and len(waiting) < open_spans.limit:
+                waiting[self] = True
                 self._deferred = True
             else:
                 self._write_start()
@@ -323,7 +326,7 @@ class Span:
             self._end_wall = tracer.wall_ns()
             if self._live:
                 if self._deferred:
-                    open_spans.discard(self)
+                    open_spans.spans.pop(self, None)  # its end line says everything
                 self._write_end()
             elif ctx.tail is not None:
                 self._end_unsampled(ctx.tail)

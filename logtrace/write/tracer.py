@@ -66,10 +66,11 @@ class Deferred(Protocol):
 class OpenSpans:
     """The spans open now whose start line is not written yet, at most ``limit`` of them.
 
-    The hot path adds a span (``add``, False when full: the caller then writes the start line
-    itself) and removes it when it ends (``discard``); both are single dict operations, atomic
-    under the GIL, with no lock a signal handler could find held. The writer takes each span
-    out before rendering its start line, so a start line is written at most once.
+    The hot path (``Span.open`` and its end) adds a span to ``spans`` unless ``limit`` are
+    there already (it then writes the start line itself) and removes it when it ends: single
+    dict operations, atomic under the GIL, with no lock a signal handler could find held. The
+    writer takes each span out before rendering its start line, so a start line is written at
+    most once.
     """
 
     __slots__ = ("limit", "spans")
@@ -77,18 +78,6 @@ class OpenSpans:
     def __init__(self, limit: int = 100_000) -> None:
         self.spans: dict[Deferred, bool] = {}
         self.limit = limit
-
-    def add(self, span: Deferred) -> bool:
-        """Hold ``span``'s start line until the next flush; False when the registry is full."""
-        spans = self.spans
-        if len(spans) >= self.limit:
-            return False
-        spans[span] = True
-        return True
-
-    def discard(self, span: Deferred) -> None:
-        """``span`` ended: its end line says everything, no start line is owed."""
-        self.spans.pop(span, None)
 
     def start_lines(self) -> list[bytes]:
         """The start lines of the spans still open (for the writer, at a flush); never raises."""

@@ -268,3 +268,22 @@ def test_a_span_in_flight_is_on_disk_after_sigterm(tmp_path: Path) -> None:
     child.communicate(timeout=60)
     assert child.returncode == -signal.SIGTERM
     _assert_unfinished_on_disk(tmp_path)
+
+
+def test_past_the_registry_bound_a_span_writes_its_start_line_at_once(tmp_path: Path) -> None:
+    """The registry of open spans is bounded: a span past it writes its start line when it
+    opens (nothing lost, nothing waits); one in it writes its end line alone."""
+    from logtrace.write.tracer import open_spans
+
+    saved = open_spans.limit
+    logtrace.configure(service="bound", directory=tmp_path, flush_interval=3600, environ={})
+    try:
+        open_spans.limit = 1
+        with logtrace.span("first"), logtrace.span("second"):
+            assert len(open_spans.spans) == 1
+        assert open_spans.spans == {}
+        logtrace.flush()
+    finally:
+        open_spans.limit = saved
+        logtrace.shutdown()
+    assert _span_lines(tmp_path) == {"second": ["start", "end"], "first": ["end"]}

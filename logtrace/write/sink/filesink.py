@@ -21,52 +21,38 @@ Process events (exit, SIGTERM, fork) are in ``hooks``, files in ``livefile``/``r
 
 from __future__ import annotations
 
-import contextlib
 import errno
-import os
-import platform
 import socket
-import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from logtrace.format.fields import (
-    ARGV,
     DROPPED,
     DROPPED_EVENT,
     ERROR_MESSAGE,
     ERROR_TYPE,
-    FILE_EVENT,
-    FORMAT,
-    FORMAT_VERSION,
-    HOST,
     PATH,
-    PYTHON,
     REASON,
     REASON_QUEUE_FULL,
     REASON_WRITE_ERROR,
     WRITE_ERROR_EVENT,
 )
 from logtrace.write.sink import hooks
+from logtrace.write.sink.filekeeper import FileKeeper, Report, say
 from logtrace.write.sink.livefile import LiveFile
-from logtrace.write.sink.retention import apply_retention
-from logtrace.write.sink.rotation import compress, compress_orphans, hold, release
 from logtrace.write.sink.settings import SinkSettings
 
 __all__ = ["FileSink", "Report", "SinkSettings"]
-
-Report = Callable[[str, str, Mapping[str, Any]], bytes]
 
 # Lines joined into one buffer: small enough for malloc to reuse (a fresh multi-megabyte
 # buffer costs more in page faults than the copy), many of them go out in one writev.
 _CHUNK_LINES = 2048
 
 
-class FileSink:
+class FileSink(FileKeeper):
     """Writes rendered lines to this process's rotating JSONL file, off the caller's thread."""
 
     def __init__(self, settings: SinkSettings, report: Report) -> None:
@@ -398,130 +384,12 @@ class FileSink:
         self._failure_at = str(exc.filename or self._last_path)
         if self._failure is None:
             self._write_errors += 1
-            _say(
+            say(
                 f"logtrace: {what}: {exc}; counting the lines lost, retrying every "
                 f"{self._settings.flush_interval:g}s; a {DROPPED_EVENT} event will give the"
                 " count when writing works again"
             )
         self._failure = exc
-
-    # -- files ----------------------------------------------------------------------------------
-
-    def _check_file(self) -> None:
-        live = self._file
-        if live is None:
-            self._use(self._new_file())
-        elif live.gone():
-            gone = FileNotFoundError(errno.ENOENT, "deleted or moved while open", str(live.path))
-            self._fail("the live file went away; opening a new one", gone)
-            live.close()
-            self._file = None
-            self._use(self._new_file())
-        elif live.has_lines and live.age() >= self._settings.rotate_seconds:
-            self._rotate()
-
-    def _new_file(self, quiet: bool = False) -> LiveFile | None:
-        """Open, lock and head a new file; None if that fails (noted unless ``quiet``)."""
-        s = self._settings
-        fields = {
-            FORMAT: FORMAT_VERSION,
-            HOST: self._host,
-            ARGV: list(sys.argv),
-            PYTHON: platform.python_version(),
-        }
-        header = self._render("info", FILE_EVENT, fields)
-        try:
-            return LiveFile.create(
-                s.directory,
-                s.service,
-                self._host,
-                self._name_ms + 1,
-                (s.file_mode, s.dir_mode),
-                header,
-            )
-        except OSError as exc:
-            if not quiet:
-                self._fail(f"cannot open a new file in {s.directory}", exc)
-            return None
-
-    def _use(self, live: LiveFile | None) -> None:
-        if live is not None:
-            self._file, self._last_path, self._name_ms = live, live.path, live.opened_ms
-            self._files_opened += 1
-
-    def _rotate(self) -> LiveFile | None:
-        """Switch to a new file and return it, then compress the old one in the background;
-        None if no new file can be opened (writing then goes on into the old one)."""
-        old = self._file
-        new = self._new_file(quiet=True)
-        if old is None or new is None:
-            if not self._rotate_failing:
-                self._rotate_failing = True
-                _say(f"logtrace: cannot open a new file to rotate {self._last_path}; writing on")
-            return None
-        self._rotate_failing = False
-        self._use(new)
-        self._files_rotated += 1
-        # The compressor takes over the old descriptor, and with it the lock, until it is done.
-        fd = hold(old.fd)
-        if not self._spawn(self._finish, "logtrace-compress", fd, old.path):
-            release(fd)
-        return new
-
-    def _finish(self, fd: int, path: Path) -> None:
-        """Background: compress a rotated file (still locked by ``fd``), then apply retention."""
-        try:
-            compress(fd, path)
-            with self._count_lock:
-                self._files_compressed += 1
-        except Exception as exc:
-            _say(f"logtrace: cannot compress {path}: {exc}; leaving it uncompressed")
-        finally:
-            release(fd)
-        self._retain()
-
-    def _tidy(self) -> None:
-        """Background, at start: compress the files of dead processes, then apply retention."""
-        try:
-            done = compress_orphans(self._settings.directory)
-            with self._count_lock:
-                self._files_compressed += len(done)
-        except Exception as exc:
-            _say(f"logtrace: cannot compress old files in {self._settings.directory}: {exc}")
-        self._retain()
-
-    def _retain(self) -> None:
-        s = self._settings
-        try:
-            apply_retention(s.directory, s.retention_days, s.retention_bytes)
-        except Exception as exc:
-            _say(f"logtrace: retention failed in {s.directory}: {exc}")
-
-    def _spawn(self, target: Callable[..., None], name: str, *args: Any) -> bool:
-        thread = threading.Thread(target=target, args=args, name=name, daemon=True)
-        self._jobs = [job for job in self._jobs if job.is_alive()]
-        try:
-            thread.start()
-        except RuntimeError:  # interpreter shutting down: the next start picks the file up
-            return False
-        self._jobs.append(thread)
-        return True
-
-    def _join_jobs(self, deadline: float) -> None:
-        for job in list(self._jobs):
-            job.join(max(0.0, deadline - time.monotonic()))
-
-    def _render(self, level: str, event: str, fields: Mapping[str, Any]) -> bytes:
-        try:
-            return self._report(level, event, fields) + b"\n"
-        except Exception:
-            return b""
-
-
-def _say(message: str) -> None:
-    # Straight to fd 2: sys.stderr may be routed into logging, and so back into the sink.
-    with contextlib.suppress(OSError):
-        os.write(2, (message + "\n").encode("utf-8", "replace"))
 
 
 def _chunks(lines: list[bytes]) -> list[bytes]:
