@@ -26,13 +26,13 @@ from typing import TYPE_CHECKING
 from logtrace.read.files import CLOCK_SKEW, LONG_TRACE, prune
 from logtrace.read.queries import SPAN_VIEWS, VIEWS, query_text
 from logtrace.read.trace import (
-    AmbiguousTrace,
     Row,
     Trace,
     TraceNotFound,
     created_between,
     is_complete,
     normalize_trace_id,
+    only_trace_id,
     summarize,
 )
 from logtrace.read.tree import tree_order
@@ -160,13 +160,7 @@ def _text(value: str | None) -> tuple[bool, str]:
 
 def _one_id(reader: Reader, prefix: str, found: set[str]) -> str:
     """The one trace id of ``found`` (those beginning with ``prefix``), as ``resolve`` says."""
-    ids = sorted(found)
-    if not ids:
-        raise TraceNotFound(f"no trace {prefix} in {reader.describe()}")
-    if len(ids) > 1:
-        shown = ", ".join(ids[:2]) + (", …" if len(ids) > 2 else "")
-        raise AmbiguousTrace(f"trace id {prefix} is ambiguous: {shown} (give more digits)")
-    return ids[0]
+    return only_trace_id(prefix, found, reader.describe())
 
 
 def resolve_in(reader: Reader, prefix: str, *, views: bool = False) -> str:

@@ -39,12 +39,12 @@ from logtrace.read.files import (
 from logtrace.read.remote import is_url
 from logtrace.read.scan_rows import CannotScan, build_trace
 from logtrace.read.trace import (
-    AmbiguousTrace,
     Trace,
     TraceNotFound,
     created_between,
     is_complete,
     normalize_trace_id,
+    only_trace_id,
 )
 
 __all__ = ["CannotScan", "Listing", "list_files", "lookup"]
@@ -141,13 +141,7 @@ def _resolve(prefix: str, lines: list[tuple[str, dict[str, object]]], listing: L
             raise CannotScan("a trace id that is not a string")
         if value.startswith(prefix):
             ids.add(value)
-    found = sorted(ids)[:3]
-    if not found:
-        raise TraceNotFound(f"no trace {prefix} in {listing.describe()}")
-    if len(found) > 1:
-        shown = ", ".join(found[:2]) + (", …" if len(found) > 2 else "")
-        raise AmbiguousTrace(f"trace id {prefix} is ambiguous: {shown} (give more digits)")
-    return found[0]
+    return only_trace_id(prefix, ids, listing.describe())
 
 
 def _matching_lines(path: Path, needle: bytes) -> list[dict[str, object]]:

@@ -24,7 +24,7 @@ import orjson
 from logtrace.format import fields as f
 from logtrace.read.files import ReadError
 from logtrace.read.queries import query_text
-from logtrace.read.trace import Row, Trace
+from logtrace.read.trace import Row, Trace, summarize
 from logtrace.read.tree import tree_order
 
 Line = dict[str, Any]
@@ -172,35 +172,9 @@ def merge_patch(target: Any, patch: Any) -> Any:
 
 def _summary(trace_id: str, spans: list[Row]) -> Row:
     """The trace's row of traces.sql; ``{}`` when it has no span (as Reader.trace)."""
-    if not spans:
-        return {}
     if any(s["start_ts"] is None for s in spans):
         raise CannotScan("a span without a start time")  # how DuckDB orders NULL in a struct
-    roots = [s for s in spans if s["parent_id"] is None]
-
-    def arg_min(column: str, rows: list[Row]) -> Any:
-        kept = [s for s in rows if s[column] is not None]  # arg_min skips a NULL value
-        return min(kept, key=lambda s: (s["start_ts"], s["span_id"]))[column] if kept else None
-
-    start = min(s["start_ts"] for s in spans)
-    end = max(s["end_ts"] or s["start_ts"] for s in spans)
-    errors = sum(s["status"] == f.STATUS_ERROR for s in spans)
-    unfinished = sum(s["status"] == "unfinished" for s in spans)
-    return {
-        "trace_id": trace_id,
-        "root_name": _coalesce(arg_min("name", roots), arg_min("name", spans)),
-        "root_span_id": _coalesce(arg_min("span_id", roots), arg_min("span_id", spans)),
-        "has_root": bool(roots),
-        "services": sorted({s["service"] for s in spans if s["service"] is not None}),
-        "span_names": sorted({s["name"] for s in spans if s["name"] is not None}),
-        "start_ts": start,
-        "end_ts": end,
-        "duration_ms": ((end - start) // timedelta(microseconds=1)) / 1000.0,
-        "span_count": len(spans),
-        "error_count": errors,
-        "unfinished_count": unfinished,
-        "status": "error" if errors else "unfinished" if unfinished else "ok",
-    }
+    return summarize(trace_id, spans)
 
 
 def _log_row(name: str, line: Line, span_names: dict[str, Any]) -> Row | None:

@@ -85,15 +85,18 @@ def summarize(trace_id: str, spans: list[Row]) -> Row:
     time); ``{}`` without spans, as the view has no row then."""
     if not spans:
         return {}
-    by_start = sorted(spans, key=lambda s: (s["start_ts"], s["span_id"]))
-    roots = [s for s in by_start if s["parent_id"] is None]
+    roots = [s for s in spans if s["parent_id"] is None]
+
+    def arg_min(column: str, rows: list[Row]) -> Any:
+        kept = [s for s in rows if s[column] is not None]  # arg_min skips a NULL value
+        return min(kept, key=lambda s: (s["start_ts"], s["span_id"]))[column] if kept else None
 
     def first(column: str) -> Any:
         # coalesce(arg_min(...) FILTER (WHERE parent_id IS NULL), arg_min(...))
-        value = roots[0][column] if roots else None
-        return by_start[0][column] if value is None else value
+        value = arg_min(column, roots)
+        return arg_min(column, spans) if value is None else value
 
-    start = by_start[0]["start_ts"]
+    start = min(s["start_ts"] for s in spans)
     end = max(s["end_ts"] or s["start_ts"] for s in spans)
     errors = sum(s["status"] == "error" for s in spans)
     unfinished = sum(s["status"] == "unfinished" for s in spans)
@@ -102,8 +105,8 @@ def summarize(trace_id: str, spans: list[Row]) -> Row:
         "root_name": first("name"),
         "root_span_id": first("span_id"),
         "has_root": bool(roots),
-        "services": sorted({s["service"] for s in spans} - {None}),
-        "span_names": sorted({s["name"] for s in spans} - {None}),
+        "services": sorted({s["service"] for s in spans if s["service"] is not None}),
+        "span_names": sorted({s["name"] for s in spans if s["name"] is not None}),
         "start_ts": start,
         "end_ts": end,
         "duration_ms": ((end - start) // timedelta(microseconds=1)) / 1000.0,
@@ -112,3 +115,18 @@ def summarize(trace_id: str, spans: list[Row]) -> Row:
         "unfinished_count": unfinished,
         "status": "error" if errors else "unfinished" if unfinished else "ok",
     }
+
+
+def only_trace_id(prefix: str, ids: set[str], where: str) -> str:
+    """The one id of ``ids`` (those beginning with ``prefix``), as ``Reader.resolve`` says it.
+
+    Raises:
+        TraceNotFound: none; AmbiguousTrace: more than one (two of them named).
+    """
+    found = sorted(ids)[:3]
+    if not found:
+        raise TraceNotFound(f"no trace {prefix} in {where}")
+    if len(found) > 1:
+        shown = ", ".join(found[:2]) + (", …" if len(found) > 2 else "")
+        raise AmbiguousTrace(f"trace id {prefix} is ambiguous: {shown} (give more digits)")
+    return found[0]
