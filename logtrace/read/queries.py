@@ -82,6 +82,10 @@ VIEWS = (
     "traces",
     "logs",
 )
+# Views of VIEWS with a file standing in for theirs when there is nothing to join: `spans` is
+# the span rows as they are when every file is compacted with its span file and no span is
+# split across files (the reader asks split_spans.sql).
+STAND_INS = {"spans": "whole_spans"}
 # Files of queries/ that define views (not questions): the above, and the stand-in of
 # jsonl_span_lines over lines already copied out for one trace.
 VIEW_FILES = (
@@ -91,10 +95,13 @@ VIEW_FILES = (
     *SPAN_VIEWS,
     *(f"no_{view}" for view in SPAN_VIEWS),
     *VIEWS,
+    *STAND_INS.values(),
     "copied_span_lines",
 )
 # Files of queries/ that only compaction runs (they need its variables and tables).
 COMPACTION_FILES = ("compact_lines", "compact_spans")
+# Files of queries/ that only the reader runs, on its variables, to choose the views.
+READER_FILES = ("split_spans",)
 # The variables the views read the file names from: JSONL files, compacted files.
 FILES_VARIABLE = "logtrace_files"
 PARQUET_VARIABLE = "logtrace_parquet"
@@ -112,7 +119,7 @@ def queries_dir() -> Path:
 
 def query_names() -> list[str]:
     """The names of the questions in ``queries/`` (the views excluded), sorted."""
-    internal = (*VIEW_FILES, *COMPACTION_FILES)
+    internal = (*VIEW_FILES, *COMPACTION_FILES, *READER_FILES)
     return sorted(p.stem for p in queries_dir().glob("*.sql") if p.stem not in internal)
 
 
@@ -135,13 +142,19 @@ def _read_query(name: str) -> str:
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def views_used(sql: str) -> frozenset[str]:
-    """The views of logtrace that ``sql`` reads, directly or through other views."""
-    return _views_in(_code(sql))
+def views_used(sql: str, stand_ins: frozenset[str] = frozenset()) -> frozenset[str]:
+    """The views of logtrace that ``sql`` reads, directly or through other views; those named
+    in ``stand_ins`` read as their stand-in file of STAND_INS does."""
+    return _views_in(_code(sql), stand_ins)
+
+
+def view_text(view: str, stand_ins: frozenset[str] = frozenset()) -> str:
+    """The SQL that creates ``view``: its stand-in's when ``view`` is in ``stand_ins``."""
+    return query_text(STAND_INS[view] if view in stand_ins else view)
 
 
 @functools.lru_cache(maxsize=256)
-def _views_in(code: str) -> frozenset[str]:
+def _views_in(code: str, stand_ins: frozenset[str]) -> frozenset[str]:
     views = (*SOURCE_VIEWS, "compacted", *SPAN_VIEWS, *VIEWS)
     named = set(_NAME.findall(code)) & set(views)
     found: set[str] = set()
@@ -149,7 +162,7 @@ def _views_in(code: str) -> frozenset[str]:
         view = named.pop()
         if view not in found:
             found.add(view)
-            named |= set(_NAME.findall(_code(query_text(view)))) & set(views)
+            named |= set(_NAME.findall(_code(view_text(view, stand_ins)))) & set(views)
     return frozenset(found)
 
 

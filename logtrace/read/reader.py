@@ -46,14 +46,17 @@ from logtrace.read.queries import (
     COMPACTION_FILES,
     FILES_VARIABLE,
     PARQUET_VARIABLE,
+    READER_FILES,
     SOURCE_VIEWS,
     SPAN_VIEWS,
+    STAND_INS,
     VIEW_FILES,
     VIEWS,
     parameters,
     queries_dir,
     query_names,
     query_text,
+    view_text,
     views_used,
 )
 from logtrace.read.remote import attach, is_url
@@ -68,6 +71,7 @@ from logtrace.read.views import as_rows, empty_view, first_line, listed_sources
 
 __all__ = [
     "COMPACTION_FILES",
+    "READER_FILES",
     "VIEWS",
     "VIEW_FILES",
     "AmbiguousTrace",
@@ -136,9 +140,14 @@ class Reader(Analytics):
         # Which kinds of file (JSONL, compacted, span files, compacted files without one) the
         # views were created for, and are needed for.
         self._kinds: tuple[bool, ...] | None = None
-        # The views created for those kinds (only those a question needed so far).
-        self._made: set[str] = set()
+        # The views created for those kinds (only those a question needed so far), with the
+        # SQL each was made from (a view with a stand-in is made again when the other is due).
+        self._made: dict[str, str] = {}
         self._wanted: tuple[bool, ...] = (False, False, False, False)
+        # The span files the views read, and whether one holds a fragment (split_spans.sql),
+        # once asked.
+        self._span_list: list[str] = []
+        self._split: tuple[list[str], bool] | None = None
         self.refresh()
 
     # -- setup -------------------------------------------------------------------------------
@@ -219,7 +228,9 @@ class Reader(Analytics):
         binding them opens the files, which a lookup of one trace does not need.
         """
         self.files = files
-        self._wanted = tuple(bool(kind) for kind in self._set_variables(files))
+        lists = self._set_variables(files)
+        self._wanted = tuple(bool(kind) for kind in lists)
+        self._span_list = lists[2]
 
     def _views(self, sql: str | None = None) -> None:
         """Create the views that ``sql`` reads (None: every view), unless they exist already.
@@ -229,16 +240,18 @@ class Reader(Analytics):
         or disappears (an empty list needs the empty stand-in instead).
         """
         if self._wanted != self._kinds:
-            self._made = set()
+            self._made = {}
             self._kinds = self._wanted
-        wanted = None if sql is None else views_used(sql)
-        for view, text in self._view_texts():
-            if view not in self._made and (wanted is None or view in wanted):
+        stand_ins = self._stand_ins()
+        wanted = None if sql is None else views_used(sql, stand_ins)
+        for view, text in self._view_texts(stand_ins):
+            if self._made.get(view) != text and (wanted is None or view in wanted):
                 self._con.execute(text)
-                self._made.add(view)
+                self._made[view] = text
 
-    def _view_texts(self) -> Iterator[tuple[str, str]]:
-        """(name, SQL) of every view, in the order of creation, for the kinds of file listed."""
+    def _view_texts(self, stand_ins: frozenset[str]) -> Iterator[tuple[str, str]]:
+        """(name, SQL) of every view, in the order of creation, for the kinds of file listed;
+        the views named in ``stand_ins`` from their stand-in file (STAND_INS)."""
         jsonl, parquet, spans, bare = self._wanted
         for view in SOURCE_VIEWS:
             yield view, query_text(view) if jsonl else empty_view(view)
@@ -246,7 +259,19 @@ class Reader(Analytics):
         for view, present in zip(SPAN_VIEWS, (spans, bare), strict=True):
             yield view, query_text(view) if present else empty_view(view)
         for view in VIEWS:
-            yield view, query_text(view)
+            yield view, view_text(view, stand_ins)
+
+    def _stand_ins(self) -> frozenset[str]:
+        """The views to make from their stand-in: ``spans`` from whole_spans.sql when every file
+        is compacted with its span file and none holds a fragment (nothing to join), else none.
+        """
+        jsonl, _, spans, bare = self._wanted
+        if jsonl or bare or not spans:
+            return frozenset()
+        if self._split is None or self._split[0] != self._span_list:
+            (row,) = self._con.execute(query_text("split_spans")).fetchall()
+            self._split = (self._span_list, bool(row[0]))
+        return frozenset() if self._split[1] else frozenset(STAND_INS)
 
     @property
     def connection(self) -> duckdb.DuckDBPyConnection:
@@ -485,5 +510,8 @@ def open(
     """
     connection = duckdb.connect(config={"memory_limit": memory_limit})
     # DuckDB draws a progress bar on the terminal for long queries: not in a CLI's output.
-    connection.execute("SET enable_progress_bar = false")
+    # Every view over Parquet files reads their footers when it is bound, and a question binds
+    # the span files' view several times (spans.sql reads it for whole spans and fragments):
+    # cached, a footer is parsed once per connection (again if the file's mtime changes).
+    connection.execute("SET enable_progress_bar = false; SET parquet_metadata_cache = true")
     return Reader(path, connection, since=since, until=until, pruning=pruning)

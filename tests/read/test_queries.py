@@ -13,6 +13,7 @@ from conftest import Written
 import logtrace
 from logtrace.read.reader import (
     COMPACTION_FILES,
+    READER_FILES,
     VIEW_FILES,
     VIEWS,
     Reader,
@@ -134,8 +135,9 @@ def test_every_file_is_covered() -> None:
         "trace_search",
         "span_histogram",
     }
-    # compacted.sql and compact_lines.sql run in test_compact.py, on compacted files.
-    assert set(ALL_FILES) == set(VIEW_FILES) | questions | set(COMPACTION_FILES)
+    # compacted.sql and compact_lines.sql run in test_compact.py, on compacted files;
+    # split_spans.sql and whole_spans.sql in test_recent_traces.py.
+    assert set(ALL_FILES) == set(VIEW_FILES) | questions | set(COMPACTION_FILES) | set(READER_FILES)
 
 
 @pytest.mark.parametrize("name", ALL_FILES)
