@@ -47,7 +47,7 @@ from logtrace.read.trace import (
     only_trace_id,
 )
 
-__all__ = ["CannotScan", "Listing", "list_files", "lookup"]
+__all__ = ["CannotScan", "Listing", "decompressed", "list_files", "lookup"]
 
 # What the DuckDB path reads of a line at most (trace_lines.sql: max_line_size).
 _MAX_LINE = 16_777_216
@@ -152,9 +152,7 @@ def _matching_lines(path: Path, needle: bytes) -> list[dict[str, object]]:
         raise CannotScan("compacted files")
     try:
         if name.endswith(f.ROTATED_SUFFIX):
-            if not zstd_complete(path):
-                raise CannotScan("a compressed file cut short")
-            return _objects(_decompressed(path), needle)
+            return _objects(decompressed(path), needle)
         with path.open("rb") as file:
             size = os.fstat(file.fileno()).st_size
             if size == 0:
@@ -165,9 +163,16 @@ def _matching_lines(path: Path, needle: bytes) -> list[dict[str, object]]:
         raise CannotScan(f"cannot read {path}: {error}") from None
 
 
-def _decompressed(path: Path) -> bytes:
+def decompressed(path: Path) -> bytes:
+    """The lines of a ``.jsonl.zst`` file, decompressed.
+
+    Raises:
+        CannotScan: the file is cut short or does not decode (the Reader says how).
+    """
     import zstandard
 
+    if not zstd_complete(path):
+        raise CannotScan("a compressed file cut short")
     try:
         with path.open("rb") as file:
             reader = zstandard.ZstdDecompressor().stream_reader(file, read_across_frames=True)

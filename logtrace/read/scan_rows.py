@@ -53,10 +53,32 @@ def logtrace_keys() -> frozenset[str]:
 
 def build_trace(trace_id: str, lines: list[tuple[str, Line]]) -> Trace:
     """The Trace of ``trace_id`` from (filename, parsed line) pairs of the files read."""
-    mine = [(name, line) for name, line in lines if line.get(f.TRACE_ID) == trace_id]
+    pieces, logs = _sorted_lines(trace_id, lines)
+    rows = [_span_row(trace_id, span_id, both) for span_id, both in pieces.items()]
+    names = {row["span_id"]: row["name"] for row in rows}
+    log_rows = [row for name, line in logs if (row := _log_row(name, line, names)) is not None]
+    log_rows.sort(key=_log_key)
+    return Trace(trace_id=trace_id, summary=_summary(trace_id, rows), spans=tree_order(rows),
+                 logs=log_rows)  # fmt: skip
+
+
+def trace_summary(trace_id: str, lines: list[tuple[str, Line]]) -> Row:
+    """The row of the ``traces`` view (traces.sql) of ``trace_id`` from (filename, parsed
+    line) pairs, as :func:`build_trace` makes its summary; ``{}`` when it has no span."""
+    pieces, _ = _sorted_lines(trace_id, lines)
+    rows = [_span_row(trace_id, span_id, both, whole=False) for span_id, both in pieces.items()]
+    return _summary(trace_id, rows)
+
+
+def _sorted_lines(
+    trace_id: str, lines: list[tuple[str, Line]]
+) -> tuple[dict[str, dict[str, tuple[str, Line]]], list[tuple[str, Line]]]:
+    """The lines of ``trace_id``: its span lines by span id and kind, and its log lines."""
     pieces: dict[str, dict[str, tuple[str, Line]]] = {}
     logs: list[tuple[str, Line]] = []
-    for name, line in mine:
+    for name, line in lines:
+        if line.get(f.TRACE_ID) != trace_id:
+            continue
         kind = _text(line, f.SPAN)
         if kind in _SPAN_KINDS:
             span_id = _text(line, f.SPAN_ID)
@@ -68,15 +90,13 @@ def build_trace(trace_id: str, lines: list[tuple[str, Line]]) -> Trace:
             both[kind] = (name, line)
         elif kind is None or kind == "event":
             logs.append((name, line))
-    rows = [_span_row(trace_id, span_id, both) for span_id, both in pieces.items()]
-    names = {row["span_id"]: row["name"] for row in rows}
-    log_rows = [row for name, line in logs if (row := _log_row(name, line, names)) is not None]
-    log_rows.sort(key=_log_key)
-    return Trace(trace_id=trace_id, summary=_summary(trace_id, rows), spans=tree_order(rows),
-                 logs=log_rows)  # fmt: skip
+    return pieces, logs
 
 
-def _span_row(trace_id: str, span_id: str, both: dict[str, tuple[str, Line]]) -> Row:
+def _span_row(
+    trace_id: str, span_id: str, both: dict[str, tuple[str, Line]], whole: bool = True
+) -> Row:
+    """The span's row of spans.sql; not ``whole``: only the columns traces.sql reads."""
     start = _checked(*both["start"]) if "start" in both else None
     end = _checked(*both["end"]) if "end" in both else None
     start_ts = start[0] if start is not None else None
@@ -90,7 +110,6 @@ def _span_row(trace_id: str, span_id: str, both: dict[str, tuple[str, Line]]) ->
         except OverflowError:
             raise CannotScan("a start time out of range") from None
     start_line = start[3] if start is not None else None
-    filename = min(name for name, _ in both.values())
     error_type = _pick(f.ERROR_TYPE, end_line)
     if end_line is None:
         status = "unfinished"
@@ -98,6 +117,17 @@ def _span_row(trace_id: str, span_id: str, both: dict[str, tuple[str, Line]]) ->
         status = f.STATUS_ERROR
     else:
         status = f.STATUS_OK
+    if not whole:
+        return {
+            "span_id": span_id,
+            "parent_id": _pick(f.PARENT_ID, start_line, end_line),
+            "name": _pick(f.NAME, end_line, start_line),
+            "service": _pick(f.SERVICE, start_line, end_line),
+            "start_ts": start_ts,
+            "end_ts": end_ts,
+            "status": status,
+        }
+    filename = min(name for name, _ in both.values())
     pid = start[1] if start is not None else None
     if pid is None and end is not None:
         pid = end[1]

@@ -23,6 +23,7 @@ from ..read.files import ReadError, time_range
 from ..read.filters import filter_params
 from ..read.reader import Reader
 from ..read.scan import CannotScan, lookup
+from ..read.scan_newest import Newest, newest_traces
 from ..read.trace import Trace, created_between
 from . import tails
 from .source import Source, reading
@@ -88,10 +89,13 @@ def list_traces(source: Source | str, query: Mapping[str, str]) -> Row:
     """
     search = trace_query(query)
     directory = _directory(source)
+    scanned = _scanned(search, directory)
+    if scanned is not None:
+        return _listed(scanned.traces, scanned.complete_from, scanned.files, directory)
     with reading(source) as reader:
         found = _from_tails(reader, search, source)
         if found is not None:
-            return _listed(found[0], found[1], reader, directory)
+            return _listed(found[0], found[1], len(reader.all_files), directory)
         for window in _windows(reader, search):
             rows = _search(reader, search, window)
             enough = len(rows) >= search.limit and (
@@ -99,16 +103,24 @@ def list_traces(source: Source | str, query: Mapping[str, str]) -> Row:
             )
             if enough or window is None:
                 break
-        return _listed(rows, window, reader, directory)
+        return _listed(rows, window, len(reader.all_files), directory)
 
 
-def _listed(rows: list[Row], since: datetime | None, reader: Reader, directory: str) -> Row:
-    return {
-        "traces": rows,
-        "searched_since": since,
-        "files": len(reader.all_files),
-        "directory": directory,
-    }
+def _listed(rows: list[Row], since: datetime | None, files: int, directory: str) -> Row:
+    return {"traces": rows, "searched_since": since, "files": files, "directory": directory}
+
+
+def _scanned(search: TraceQuery, directory: str) -> Newest | None:
+    """The list read from the ends of the newest files without DuckDB (see
+    :mod:`logtrace.read.scan_newest`), when the scan can give DuckDB's answer; None otherwise."""
+    params = search.params
+    if not search.plain or params["since"] is not None or params["until"] is not None:
+        return None
+    filters = {k: v for k, v in params.items() if k not in ("since", "until")}
+    try:
+        return newest_traces(directory, search.limit, filters)
+    except CannotScan:
+        return None
 
 
 def _from_tails(

@@ -1,4 +1,5 @@
-"""The trace list from the ends of the newest files (logtrace/web/tails.py, data.py)."""
+"""The trace list from the ends of the newest files (logtrace/web/tails.py, data.py): by the
+scan (logtrace/read/scan_newest.py) when it can answer, else by DuckDB over excerpts."""
 
 from __future__ import annotations
 
@@ -62,6 +63,7 @@ def test_list_from_tails_equals_a_search_of_everything(tmp_path: Path, monkeypat
     start = datetime(2026, 11, 20, 10, 0, 0)
     _history(tmp_path, 2000, start)  # ~33 minutes, ~1.6 MB
     monkeypatch.setattr(tails, "TAIL_BYTES", 200_000)
+    monkeypatch.setattr(data, "_scanned", lambda *args: None)  # DuckDB's way
 
     def no_windows(*args: object) -> None:
         raise AssertionError("the ends of the files should have answered")
@@ -88,6 +90,7 @@ def test_tails_too_short_fall_back_to_the_files(tmp_path: Path, monkeypatch) -> 
     start = datetime(2026, 11, 20, 10, 0, 0)
     _history(tmp_path, 600, start)
     monkeypatch.setattr(tails, "TAIL_BYTES", 5_000)
+    monkeypatch.setattr(data, "_scanned", lambda *args: None)
     listed = data.list_traces(str(tmp_path), {"limit": "100"})
     with logtrace.open(tmp_path) as reader:
         everything = reader.query(
@@ -101,6 +104,50 @@ def test_tails_too_short_fall_back_to_the_files(tmp_path: Path, monkeypatch) -> 
             limit=100,
         )
     assert listed["traces"] == everything
+
+
+def _everything(directory: Path, limit: int, **filters: object) -> list[dict[str, object]]:
+    plain = {"service": None, "name": None, "status": None, "min_duration_ms": None}
+    with logtrace.open(directory) as reader:
+        return reader.query(
+            "recent_traces_no_attr", **{**plain, **filters}, since=None, until=None, limit=limit
+        )
+
+
+@pytest.mark.parametrize(
+    ("query", "filters"),
+    [
+        ({}, {}),
+        ({"service": "svc", "limit": "7"}, {"service": "svc"}),
+        ({"name": "child"}, {"name": "child"}),
+        ({"status": "ok", "min_duration": "400ms"}, {"status": "ok", "min_duration_ms": 400.0}),
+    ],
+)
+def test_plain_lists_are_scanned_without_duckdb(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, query: dict[str, str], filters: dict
+) -> None:
+    """A list with only the plain filters is read by the scan (no Reader opened): the rows
+    of recent_traces over the whole files."""
+    _history(tmp_path, 2000, datetime(2026, 11, 20, 10, 0, 0))
+
+    def no_reader(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the scan should have answered")
+
+    monkeypatch.setattr(data, "reading", no_reader)
+    listed = data.list_traces(str(tmp_path), query)
+    assert listed["traces"] == _everything(tmp_path, int(query.get("limit", 50)), **filters)
+    assert listed["files"] == 1
+
+
+@pytest.mark.parametrize(
+    ("query", "found"),
+    [({"since": "2026-11-20T10:04"}, 50), ({"text": "nothing"}, 0), ({"q": "01a1f86"}, 50)],
+)
+def test_other_lists_ask_duckdb(tmp_path: Path, query: dict[str, str], found: int) -> None:
+    """since, text, a trace id prefix: not the scan's questions; DuckDB answers them."""
+    _history(tmp_path, 300, datetime(2026, 11, 20, 10, 0, 0))
+    assert data._scanned(data.trace_query(query), str(tmp_path)) is None
+    assert len(data.list_traces(str(tmp_path), query)["traces"]) == found
 
 
 def test_complete_needs_a_root_after_the_cut() -> None:
