@@ -13,12 +13,14 @@ This module imports ``opentelemetry``; ``import logtrace`` never does.
 
 from __future__ import annotations
 
+from typing import cast
+
 from opentelemetry import context as otel_context_api
 from opentelemetry import trace
 from opentelemetry.trace import NonRecordingSpan, TraceFlags, TraceState
 
 from logtrace.write import context as _context
-from logtrace.write.context import SpanContext
+from logtrace.write.context import SpanContext, TraceContext
 
 # The last conversion, keyed by the OpenTelemetry span context it came from: log lines inside
 # one OpenTelemetry span convert it once.
@@ -40,11 +42,11 @@ def from_otel(span_context: trace.SpanContext) -> SpanContext | None:
     )
 
 
-def to_otel(ctx: SpanContext) -> trace.SpanContext:
-    """The OpenTelemetry span context of a logtrace ``SpanContext`` (marked remote)."""
+def to_otel(ctx: TraceContext) -> trace.SpanContext:
+    """The OpenTelemetry span context of a logtrace ``SpanContext`` or span (marked remote)."""
     return trace.SpanContext(
-        int(ctx.trace_id, 16),
-        int(ctx.span_id, 16),
+        int(cast(str, ctx.trace_id), 16),
+        int(cast(str, ctx.span_id), 16),
         is_remote=True,
         trace_flags=TraceFlags(TraceFlags.SAMPLED if ctx.sampled else TraceFlags.DEFAULT),
         trace_state=TraceState.from_header([ctx.tracestate]) if ctx.tracestate else TraceState(),
@@ -85,7 +87,7 @@ def disable() -> None:
     _last = (None, None)
 
 
-def otel_context(ctx: SpanContext | None = None) -> otel_context_api.Context:
+def otel_context(ctx: TraceContext | None = None) -> otel_context_api.Context:
     """An OpenTelemetry ``Context`` whose parent span is the current logtrace span (or ``ctx``).
 
     ``tracer.start_as_current_span("query", context=logtrace.otel_context())`` makes the

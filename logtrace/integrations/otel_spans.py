@@ -26,7 +26,7 @@ are counted in ``errors``.
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+from typing import Any, cast
 
 import opentelemetry.context as otel_context
 from opentelemetry import trace
@@ -37,7 +37,7 @@ from opentelemetry.sdk.trace import Span as SdkSpan
 from opentelemetry.trace import NonRecordingSpan, SpanKind, StatusCode, TraceFlags
 
 from ..format import fields as f
-from ..write.context import SpanContext, current_context
+from ..write.context import SpanContext, TraceContext, current_context
 from ..write.pipeline import emit_span
 
 SCOPE_NAME = "otel.scope.name"
@@ -214,7 +214,7 @@ class _Bridged(_RuntimeContext):
 
     def __init__(self, inner: _RuntimeContext) -> None:
         self.inner = inner
-        self._last: tuple[SpanContext | None, Any] = (None, None)
+        self._last: tuple[TraceContext | None, Any] = (None, None)
 
     def attach(self, context: Context) -> Any:
         token = self.inner.attach(context)
@@ -254,7 +254,10 @@ class _Bridged(_RuntimeContext):
         if last[0] is not ctx:
             flags = TraceFlags(TraceFlags.SAMPLED if ctx.sampled else TraceFlags.DEFAULT)
             otel = trace.SpanContext(
-                int(ctx.trace_id, 16), int(ctx.span_id, 16), is_remote=False, trace_flags=flags
+                int(cast(str, ctx.trace_id), 16),
+                int(cast(str, ctx.span_id), 16),
+                is_remote=False,
+                trace_flags=flags,
             )
             last = self._last = (ctx, NonRecordingSpan(otel))
         return trace.set_span_in_context(last[1], context)

@@ -11,7 +11,7 @@ import concurrent.futures
 import contextvars
 import functools
 from collections.abc import Callable
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, Protocol, TypeVar
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -78,7 +78,51 @@ class SpanContext:
         return hash((self.trace_id, self.span_id))
 
 
-current_context: contextvars.ContextVar[SpanContext | None] = contextvars.ContextVar(
+class TraceContext(Protocol):
+    """What log lines, child spans and ``inject`` read of the current context.
+
+    A ``SpanContext`` is one; so is a ``Span`` of this process, which is its own context (its
+    ids are made when first read: see ``logtrace.write.span``).
+    """
+
+    @property
+    def trace_id(self) -> str | None:
+        """The trace id (32 hex digits)."""
+
+    @property
+    def span_id(self) -> str | None:
+        """The span id (16 hex digits)."""
+
+    @property
+    def sampled(self) -> bool | None:
+        """Whether the trace writes its span lines (None: a span not open yet, never current)."""
+
+    @property
+    def trace_flags(self) -> str:
+        """``01`` sampled, ``00`` not."""
+
+    @property
+    def tracestate(self) -> str | None:
+        """The W3C tracestate carried on."""
+
+    @property
+    def baggage(self) -> str | None:
+        """The W3C baggage carried on."""
+
+    @property
+    def remote(self) -> bool:
+        """Whether it came from another process (a ``traceparent``)."""
+
+    @property
+    def depth(self) -> int:
+        """How deep the span is in its trace, in this process (0 for a local root)."""
+
+    @property
+    def tail(self) -> Any:
+        """The keep-errors buffer of an unsampled trace, or None."""
+
+
+current_context: contextvars.ContextVar[TraceContext | None] = contextvars.ContextVar(
     "logtrace_current_span", default=None
 )
 
@@ -88,10 +132,10 @@ process_parent: SpanContext | None = None
 
 # Set by the OpenTelemetry bridge when it is enabled: returns the active OpenTelemetry span's
 # context when no logtrace span is current, so log lines carry its ids.
-fallback_context: Callable[[], SpanContext | None] | None = None
+fallback_context: Callable[[], TraceContext | None] | None = None
 
 
-def get_current() -> SpanContext | None:
+def get_current() -> TraceContext | None:
     """Return the context of the current span, or ``None`` outside any span."""
     ctx = current_context.get()
     if ctx is not None:

@@ -24,9 +24,10 @@ class NoopSpan(Span):
         self.name = ""
         self.kind = None
         self.attributes = {}
-        self.context = None
-        self.parent_id = None
         self.status = "ok"
+        self._parent = None
+        self.sampled = None
+        self._recording = self._live = False
 
     @property
     def trace_id(self) -> str | None:
@@ -53,7 +54,7 @@ class NoopSpan(Span):
     def record_exception(self, exc: BaseException) -> None:
         """Nothing: tracing is off."""
 
-    def start(self) -> Span:
+    def start(self, current: bool = True) -> Span:
         """Itself: there is nothing to open."""
         return self
 
@@ -67,8 +68,7 @@ class NoopSpan(Span):
         """None: a disabled span writes no line."""
         return None
 
-    def __enter__(self) -> Span:
-        return self
+    __enter__ = start
 
     def __exit__(
         self,

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from logtrace.format import fields as f
-from logtrace.write.context import SpanContext, get_current
+from logtrace.write.context import TraceContext, get_current
 from logtrace.write.stamper import ORIGIN_KEY, Origin, Stamper, format_ts, qualified_name
 
 if TYPE_CHECKING:
@@ -246,7 +246,7 @@ def direct() -> bool:
 
 def emit_span(
     level: str,
-    ctx: SpanContext,
+    ctx: TraceContext,
     ts_ns: int,
     span_fields: dict[str, Any],
     name: str,
@@ -295,7 +295,7 @@ def end_fields(
 
 
 def emit_span_boundary(
-    ctx: SpanContext,
+    ctx: TraceContext,
     ts_ns: int,
     name: str,
     parent_id: str | None,

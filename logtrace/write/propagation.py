@@ -19,7 +19,7 @@ from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 from logtrace.format import fields as f
-from logtrace.write.context import SpanContext, get_current
+from logtrace.write.context import SpanContext, TraceContext, get_current
 from logtrace.write.ids import is_valid_span_id, is_valid_trace_id
 from logtrace.write.pipeline import emit
 from logtrace.write.stamper import ORIGIN_KEY, Origin
@@ -46,7 +46,7 @@ _TRACESTATE_MEMBER = re.compile(
 _MAX_BAGGAGE = 8192
 
 
-def format_traceparent(ctx: SpanContext) -> str:
+def format_traceparent(ctx: TraceContext) -> str:
     """``00-<trace id>-<span id>-<flags>`` for ``ctx``."""
     return f"00-{ctx.trace_id}-{ctx.span_id}-{ctx.trace_flags}"
 
@@ -200,7 +200,7 @@ def _report_bad(raw: Any) -> None:
 
 
 def inject(
-    carrier: MutableMapping[Any, Any], context: SpanContext | None = None
+    carrier: MutableMapping[Any, Any], context: TraceContext | None = None
 ) -> MutableMapping[Any, Any]:
     """Write the current span's ``traceparent`` (and ``tracestate``, ``baggage``) into ``carrier``.
 
@@ -209,7 +209,8 @@ def inject(
 
     Args:
         carrier: a dict-like of message headers, HTTP headers or metadata.
-        context: inject this context instead of the current one (a ``SpanContext``).
+        context: inject this context instead of the current one (a ``SpanContext`` or a
+            ``Span``).
     """
     try:
         ctx = context if context is not None else get_current()
@@ -226,7 +227,7 @@ def inject(
 
 
 def child_env(
-    env: Mapping[str, str] | None = None, context: SpanContext | None = None
+    env: Mapping[str, str] | None = None, context: TraceContext | None = None
 ) -> dict[str, str]:
     """A copy of ``env`` (``os.environ`` by default) carrying the current context.
 

@@ -171,6 +171,18 @@ class Adaptive:
         return f"Adaptive(budget={self.budget}, ratio={self.ratio:.4f})"
 
 
+def new_trace_decision(sampler: Sampler) -> bool | None:
+    """What ``sampler`` answers for every new trace (no parent), when that is known without
+    asking it: ``always``, ``never`` and ``ParentBased`` of either; else None (ask it)."""
+    if sampler is always:
+        return True
+    if sampler is never:
+        return False
+    if type(sampler) is ParentBased:
+        return new_trace_decision(sampler.root)
+    return None
+
+
 def from_name(name: str, arg: str | None) -> Sampler:
     """A sampler from OpenTelemetry's ``OTEL_TRACES_SAMPLER`` names or logtrace's own.
 

@@ -15,6 +15,7 @@ is written and the rest of the trace's spans in this process are written as they
 
 from __future__ import annotations
 
+import collections
 import contextvars
 import time
 from collections.abc import Callable
@@ -22,8 +23,9 @@ from types import TracebackType
 from typing import Any, cast
 
 from logtrace.format import fields as f
+from logtrace.write import context as _context
 from logtrace.write import ids as _ids
-from logtrace.write.context import SpanContext, current_context, get_current
+from logtrace.write.context import SpanContext, TraceContext, current_context, get_current
 from logtrace.write.pipeline import emit_span, emit_span_boundary, end_fields
 from logtrace.write.span_notes import report_dropped, short_repr, span_kind, status_of, warn_misuse
 from logtrace.write.stamper import error_fields
@@ -32,15 +34,17 @@ from logtrace.write.tracer import Tracer, open_spans, render_start, tracer
 __all__ = ["Span", "TailBuffer", "Tracer", "span", "span_kind", "tracer"]
 
 
-class TailBuffer:
-    """Ended spans of an unsampled trace's local root, written only if one of them fails."""
+class TailBuffer(collections.deque["Span"]):
+    """Ended spans of an unsampled trace's local root, written only if one of them fails.
 
-    __slots__ = ("dropped", "keep", "spans")
+    ``keep`` turns true when one fails (or is slow): the buffer is written then, and every
+    span of the trace that ends later is written as it ends. ``dropped`` counts the spans
+    past ``tail_limit``. Both live in the instance's dict once set: a buffer is made for every
+    unsampled trace, and most never set either.
+    """
 
-    def __init__(self) -> None:
-        self.spans: list[Span] = []
-        self.keep = False
-        self.dropped = 0
+    keep = False
+    dropped = 0
 
 
 class Span:
@@ -48,73 +52,165 @@ class Span:
 
     Use it as a context manager (``with`` or ``async with``). Inside, log lines carry its ids.
     An exception leaving the block marks the span as an error and is re-raised unchanged.
+
+    An open span is its own context: the context variable holds the span, and its children
+    and log lines read ``sampled``, ``depth``, ``tail`` and the ids from it. A sampled span
+    makes its ids when it opens; an unsampled one when something first reads them (a log
+    line, a child's line, ``inject``), so an unsampled span nobody looks at makes no ids.
     """
 
     __slots__ = (
+        # Where an id made on first read is published, by one dict.setdefault: two threads
+        # reading it at once get the same id. Never created for a sampled span.
+        "__dict__",
         "_deferred",
-        "_depth_dropped_at_start",
         "_duration_ms",
         "_end_wall",
-        "_error",
         "_live",
-        "_local_root",
         "_parent",
         "_recording",
+        "_span_id",
         "_start_attributes",
         "_start_mono",
         "_start_wall",
         "_token",
+        "_trace_id",
         "attributes",
-        "context",
+        "depth",
         "kind",
         "name",
-        "parent_id",
+        "sampled",
         "status",
+        "tail",
     )
+
+    # A span of this process (one from another is a SpanContext).
+    remote = False
+
+    # Set when the span opens: depth (0 for a local root), tail, and for a sampled span its
+    # ids; when it starts recording: _start_mono, and _start_wall and _deferred (it waits in
+    # open_spans for the writer to write its start line) if its lines are written; when it
+    # stops: _end_wall and _duration_ms. Never read before.
+    depth: int
+    tail: TailBuffer | None
+    _trace_id: str
+    _span_id: str
+    _start_mono: int
+    _start_wall: int
+    _end_wall: int
+    _duration_ms: float
+    _deferred: bool
+    _start_attributes: dict[str, Any]
+    # _live: its lines are written (sampled, or its unsampled trace is kept): set when it
+    # starts recording. _token: set by start().
+    _live: bool
+    _token: contextvars.Token[TraceContext | None] | None
 
     def __init__(
         self,
         name: str,
         attributes: dict[str, Any],
-        parent: SpanContext | None = None,
+        parent: TraceContext | None = None,
         kind: str | None = None,
     ) -> None:
         self.name = name
         # None for an internal span (the kind is then left off its lines).
-        self.kind = span_kind(kind)
+        self.kind = None if kind is None else span_kind(kind)
         self.attributes = attributes
+        # The parent given, then (once open) the parent found: None for a new trace.
         self._parent = parent
-        self.context: SpanContext | None = None
-        self.parent_id: str | None = None
+        # None until the span opens, then whether its trace writes span lines.
+        self.sampled: bool | None = None
         self.status = f.STATUS_OK
-        self._error: dict[str, str] | None = None
-        self._start_attributes = attributes
-        self._token: contextvars.Token[SpanContext | None] | None = None
-        self._recording = False
-        # _live: its lines are written (sampled, or its unsampled trace is kept); _deferred: it
-        # waits in open_spans for the writer to write its start line.
-        self._live = False
-        self._deferred = False
-        self._local_root = False
-        self._depth_dropped_at_start = -1
-        # _start_mono and _start_wall are set when the span starts recording, _end_wall and
-        # _duration_ms when it stops: never read before.
+        # True while it records (it will or may write its end line); None when it is the
+        # first span past max_depth (it reports the spans dropped below it when it ends).
+        self._recording: bool | None = False
+
+    # Set only when needed (in the span's __dict__): most spans never fail, and only the
+    # first span past max_depth needs the count of drops when it started.
+    _error: dict[str, str] | None = None
+    _depth_dropped_at_start = 0
+
+    # -- its context -----------------------------------------------------------------------
 
     @property
     def trace_id(self) -> str | None:
         """The trace id, once the span has started."""
-        return None if self.context is None else self.context.trace_id
+        sampled = self.sampled
+        if sampled:
+            return self._trace_id
+        if sampled is None:
+            return None
+        made: str | None = self.__dict__.get("trace_id")
+        if made is None:
+            parent = self._parent
+            made = self._publish(
+                "trace_id", _ids.new_trace_id() if parent is None else parent.trace_id
+            )
+        return made
 
     @property
     def span_id(self) -> str | None:
         """This span's id, once it has started."""
-        return None if self.context is None else self.context.span_id
+        sampled = self.sampled
+        if sampled:
+            return self._span_id
+        if sampled is None:
+            return None
+        made: str | None = self.__dict__.get("span_id")
+        if made is None:
+            made = self._publish("span_id", _ids.new_span_id())
+        return made
+
+    def _publish(self, key: str, made: str | None) -> str | None:
+        """The first id made for ``key``: ``made``, unless another thread was first."""
+        first: str | None = self.__dict__.setdefault(key, made)
+        return first
+
+    @property
+    def parent_id(self) -> str | None:
+        """The parent span's id (local or remote); None for a new trace's root."""
+        parent = self._parent
+        return None if parent is None or self.sampled is None else parent.span_id
+
+    @property
+    def trace_flags(self) -> str:
+        """The W3C trace-flags byte as two hex digits: ``01`` sampled, ``00`` not."""
+        return "01" if self.sampled else "00"
+
+    @property
+    def tracestate(self) -> str | None:
+        """The W3C tracestate of its trace, from the incoming ``traceparent``'s."""
+        parent = self._parent
+        return None if parent is None or self.sampled is None else parent.tracestate
+
+    @property
+    def baggage(self) -> str | None:
+        """The W3C baggage of its trace, from the incoming ``traceparent``'s."""
+        parent = self._parent
+        return None if parent is None or self.sampled is None else parent.baggage
+
+    @property
+    def context(self) -> SpanContext | None:
+        """The span's ``SpanContext`` (ids, sampled flag, tracestate), once it has started."""
+        if self.sampled is None:
+            return None
+        return SpanContext(
+            cast(str, self.trace_id),
+            cast(str, self.span_id),
+            self.sampled,
+            self.tracestate,
+            False,
+            self.depth,
+            self.baggage,
+            self.tail,
+        )
 
     # -- recording -------------------------------------------------------------------------
 
     def set(self, /, **attributes: Any) -> None:
         """Add attributes; the end line carries them all, the start line those given first."""
-        if self.context is None:
+        if self.sampled is None:
             self.attributes.update(attributes)
             return
         # Rebind rather than update: the start line (maybe written later) keeps its own dict.
@@ -126,10 +222,10 @@ class Span:
         Positional-only ``name``: an attribute may be called ``name`` too (written as
         ``name_``, like every attribute named after one of logtrace's fields).
         """
-        ctx = self.context
-        if ctx is None or not self._live:
+        if not getattr(self, "_live", False):
             return
-        _metered(emit_span, "info", ctx, tracer.wall_ns(), {f.SPAN: f.SPAN_EVENT}, name, attributes)
+        fields = {f.SPAN: f.SPAN_EVENT}
+        _metered(emit_span, "info", self, tracer.wall_ns(), fields, name, attributes)
 
     def rename(self, name: str) -> None:
         """Name the span anew once a better name is known (a server span its route).
@@ -175,95 +271,129 @@ class Span:
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def start(self) -> Span:
-        """Open the span and make it current (its start line waits for the next flush)."""
-        self.open()
-        self._token = current_context.set(self.context)
+    def start(self, current: bool = True) -> Span:
+        """Open the span and make it current (its start line waits for the next flush).
+
+        Args:
+            current: False opens it without making it current (generators do that per step).
+        """
+        parent = self._parent
+        if parent is None:
+            parent = current_context.get()
+            if parent is None and (_context.fallback_context or _context.process_parent):
+                parent = get_current()  # OpenTelemetry's span, or the process's parent
+            if parent is not None:
+                self._parent = parent
+        if parent is None:
+            self.depth = 0
+            sampled = tracer.new_trace_sampled
+            if sampled is None:  # the sampler decides on the trace id: make it now
+                trace_id = _ids.new_trace_id()
+                sampled = bool(tracer.sampler(trace_id, None))
+                if sampled:
+                    self._trace_id = trace_id
+                else:
+                    self.__dict__["trace_id"] = trace_id
+            elif sampled:
+                self._trace_id = _ids.new_trace_id()
+            tail = None if sampled or not tracer.keep_errors else TailBuffer()
+        elif parent.remote:
+            self.depth = 0
+            trace_id = cast(str, parent.trace_id)
+            sampled = bool(tracer.sampler(trace_id, cast(SpanContext, parent)))
+            if sampled:
+                self._trace_id = trace_id
+            tail = None if sampled or not tracer.keep_errors else TailBuffer()
+        else:
+            # The trace's decision, made once at its local root: no sampler call here.
+            self.depth = parent.depth + 1
+            sampled = parent.sampled
+            tail = parent.tail
+            if sampled:
+                self._trace_id = cast(str, parent.trace_id)
+        self.sampled = sampled
+        self.tail = tail
+        if sampled or tail is not None or self.depth >= tracer.max_depth:
+            self._record()
+        # else unsampled, and no keep-errors buffer: nothing of it will be written
+        self._token = current_context.set(self) if current else None
         return self
 
     def open(self) -> None:
         """Open the span without making it current (generators do that per step)."""
-        parent = self._parent
-        if parent is None:
-            parent = get_current()
-        if parent is None or parent.remote:
-            self._local_root = True
-            trace_id = _ids.new_trace_id() if parent is None else parent.trace_id
-            sampled = tracer.sampler(trace_id, parent)
-            tail = TailBuffer() if not sampled and tracer.keep_errors else None
-            depth = 0
-        else:
-            trace_id = parent.trace_id
-            sampled = parent.sampled
-            tail = parent.tail
-            depth = parent.depth + 1
-        if parent is not None:
-            self.parent_id = parent.span_id
-            ctx = SpanContext(
-                trace_id,
-                _ids.new_span_id(),
-                sampled,
-                parent.tracestate,
-                False,
-                depth,
-                parent.baggage,
-                tail,
-            )
-        else:
-            ctx = SpanContext(trace_id, _ids.new_span_id(), sampled, None, False, 0, None, tail)
-        self.context = ctx
-        if depth >= tracer.max_depth:
+        self.start(current=False)
+
+    def _record(self) -> None:
+        """Start recording: a sampled span writes its lines, an unsampled one of a trace with
+        a keep-errors buffer may; a span past ``max_depth`` only counts."""
+        if self.depth >= tracer.max_depth:
             tracer.depth_dropped += 1
-            if depth == tracer.max_depth:
+            if self.depth == tracer.max_depth:
+                self._recording = None
                 self._depth_dropped_at_start = tracer.depth_dropped - 1
+            if self.sampled:
+                self._span_id = _ids.new_span_id()  # it has ids, as its children do
             return
-        if not sampled and tail is None:
-            return  # unsampled, and no keep-errors buffer: nothing of it will be written
         self._start_mono = tracer.monotonic_ns()
         self._recording = True
+        if self.sampled:
+            self._span_id = _ids.new_span_id()
+            self._go_live()
+        elif cast(TailBuffer, self.tail).keep:
+            self._go_live()
+        else:
+            self._live = False  # held in the keep-errors buffer: no start line, no ids yet
+
+    def _go_live(self) -> None:
+        """Its lines will be written: its ids now, its start line queued (or written)."""
+        self._live = True
         self._start_wall = tracer.wall_ns()
-        if sampled or (tail is not None and tail.keep):
-            self._live = True
-            # open_spans.spans, by hand: a method call would cost as much as the dict operation.
-            waiting = open_spans.spans
-            if tracer.defer_starts and len(waiting) < open_spans.limit:
-                waiting[self] = True
-                self._deferred = True
-            else:
-                self._write_start()
+        # open_spans.spans, by hand: a method call would cost as much as the dict operation.
+        waiting = open_spans.spans
+        if tracer.defer_starts and len(waiting) < open_spans.limit:
+            self._start_attributes = self.attributes
+            self._deferred = True
+            waiting[self] = True
+        else:
+            self._deferred = False
+            self._write_start()
 
     def end(self, exc: BaseException | None = None) -> None:
         """Close the span: write its end line and restore the previous current span."""
         self.__exit__(None, exc, None)
 
     def _end_unsampled(self, tail: TailBuffer) -> None:
-        slow = tracer.slow_ms is not None and self._duration_ms >= tracer.slow_ms
+        slow_ms = tracer.slow_ms
+        if slow_ms is None and self.depth == 0 and self.status == f.STATUS_OK and not tail.keep:
+            tail.clear()  # the trace ends here in this process, and nothing in it failed
+            return
+        self._duration_ms = round((tracer.monotonic_ns() - self._start_mono) / 1e6, 3)
+        self._end_wall = tracer.wall_ns()
+        slow = slow_ms is not None and self._duration_ms >= slow_ms
         if tail.keep:
             self._write_end()
         elif self.status == f.STATUS_ERROR or slow:
             tail.keep = True
-            kept, tail.spans = tail.spans, []
-            for span in kept:
-                span._write_end()
+            while tail:  # spans other threads buffer meanwhile are written too
+                tail.popleft()._write_end()
             self._write_end()
             if tail.dropped:
                 report_dropped(tail.dropped, "keep_errors_buffer_full")
-        elif self._local_root:
+        elif self.depth == 0:
             pass  # the trace ends here in this process, and nothing in it failed
-        elif len(tail.spans) < tracer.tail_limit:
-            tail.spans.append(self)
+        elif len(tail) < tracer.tail_limit:
+            tail.append(self)
         else:
             tail.dropped += 1
-        if self._local_root and not tail.keep:
-            tail.spans.clear()
+        if self.depth == 0 and not tail.keep:
+            tail.clear()
 
     def start_line(self) -> bytes | None:
         """The start line, rendered (for the writer, when it flushes while the span is open)."""
-        ctx = self.context
-        if ctx is None:
+        if self.sampled is None:
             return None
         name, attributes = self.name, self._start_attributes
-        return render_start(ctx, self._start_wall, name, self.parent_id, self.kind, attributes)
+        return render_start(self, self._start_wall, name, self.parent_id, self.kind, attributes)
 
     def _write_start(self) -> None:
         if self.kind is not None:
@@ -273,17 +403,17 @@ class Span:
                 f.PARENT_ID: self.parent_id,
                 f.KIND: self.kind,
             }
-            ctx, wall = self.context, self._start_wall
-            _metered(emit_span, "info", ctx, wall, span_fields, self.name, self._start_attributes)
+            wall, attributes = self._start_wall, self.attributes
+            _metered(emit_span, "info", self, wall, span_fields, self.name, attributes)
             return
         _metered(
             emit_span_boundary,
-            self.context,
+            self,
             self._start_wall,
             self.name,
             self.parent_id,
             None,
-            self._start_attributes,
+            self.attributes,
         )
 
     def _write_end(self) -> None:
@@ -291,7 +421,7 @@ class Span:
         if self.status == f.STATUS_OK and self.kind is None:
             _metered(
                 emit_span_boundary,
-                self.context,
+                self,
                 self._end_wall,
                 self.name,
                 self.parent_id,
@@ -304,8 +434,8 @@ class Span:
         )
         if self._error is not None:
             span_fields.update(self._error)
-        ctx, level = self.context, "info" if self.status == f.STATUS_OK else "error"
-        _metered(emit_span, level, ctx, self._end_wall, span_fields, self.name, attributes)
+        level = "info" if self.status == f.STATUS_OK else "error"
+        _metered(emit_span, level, self, self._end_wall, span_fields, self.name, attributes)
 
     __enter__ = start
 
@@ -315,22 +445,23 @@ class Span:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        ctx = self.context
-        if ctx is None:
+        if self.sampled is None:
             return
         if exc is not None and not _is_normal_exit(exc):
             self.record_exception(exc)
-        if self._recording:
+        recording = self._recording
+        if recording:
             self._recording = False
-            self._duration_ms = round((tracer.monotonic_ns() - self._start_mono) / 1e6, 3)
-            self._end_wall = tracer.wall_ns()
             if self._live:
+                self._duration_ms = round((tracer.monotonic_ns() - self._start_mono) / 1e6, 3)
+                self._end_wall = tracer.wall_ns()
                 if self._deferred:
                     open_spans.spans.pop(self, None)  # its end line says everything
                 self._write_end()
-            elif ctx.tail is not None:
-                self._end_unsampled(ctx.tail)
-        elif self._depth_dropped_at_start >= 0:
+            elif self.tail is not None:
+                self._end_unsampled(self.tail)
+        elif recording is None:
+            self._recording = False
             report_dropped(tracer.depth_dropped - self._depth_dropped_at_start, "max_depth")
         token = self._token
         if token is not None:
@@ -354,6 +485,12 @@ class Span:
 
     def __repr__(self) -> str:
         return f"<Span {self.name!r} trace_id={self.trace_id} span_id={self.span_id}>"
+
+
+def as_current(span: Span) -> TraceContext | None:
+    """What the context variable holds while ``span`` is current: the span itself, once open
+    (None for the disabled span)."""
+    return None if span.sampled is None else span
 
 
 def _metered(write: Callable[..., None], *args: Any) -> None:
@@ -392,11 +529,11 @@ def span(name: str, /, *, parent: Any = None, kind: str | None = None, **attribu
     return Span(name, attributes, None if parent is None else _as_context(parent), kind)
 
 
-def _as_context(parent: Any) -> SpanContext | None:
+def _as_context(parent: Any) -> TraceContext | None:
     if parent is None or isinstance(parent, SpanContext):
         return parent
     if isinstance(parent, Span):
-        return parent.context
+        return as_current(parent)
     from logtrace.write.propagation import extract
 
     return extract(parent)

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from logtrace.format import fields as f
-from logtrace.write.context import SpanContext, get_current
+from logtrace.write.context import TraceContext, get_current
 from logtrace.write.redact import Scrubber
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ class Origin:
         self,
         ts_ns: int,
         logger: str,
-        ctx: SpanContext | None = None,
+        ctx: TraceContext | None = None,
         span_fields: dict[str, Any] | None = None,
     ) -> None:
         self.ts_ns = ts_ns
@@ -157,7 +157,7 @@ class Stamper:
             event_dict.get("exc_info"),
         )
 
-    def drops(self, ctx: SpanContext | None) -> bool:
+    def drops(self, ctx: TraceContext | None) -> bool:
         """Whether ``sample_logs`` drops a log line in ``ctx``: an unsampled trace, not kept."""
         return ctx is not None and not ctx.sampled and not (ctx.tail is not None and ctx.tail.keep)
 
@@ -166,7 +166,7 @@ class Stamper:
         ts_ns: int,
         level: str,
         event: Any,
-        ctx: SpanContext | None,
+        ctx: TraceContext | None,
         logger_name: str,
         fields: Mapping[str, Any] | None,
         exc_info: Any = None,
@@ -228,7 +228,7 @@ class Stamper:
     def span_line(
         self,
         level: str,
-        ctx: SpanContext,
+        ctx: TraceContext,
         ts_ns: int,
         span_fields: Mapping[str, Any],
         name: str,
@@ -261,7 +261,7 @@ class Stamper:
 
     def boundary_line(
         self,
-        ctx: SpanContext,
+        ctx: TraceContext,
         ts_ns: int,
         name: str,
         parent_id: str | None,

@@ -13,7 +13,7 @@ from typing import Any, TypeVar, overload
 
 from logtrace.write.context import current_context
 from logtrace.write.noop import NOOP_SPAN
-from logtrace.write.span import Span, span_kind, tracer
+from logtrace.write.span import Span, as_current, span_kind, tracer
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -90,11 +90,12 @@ def _generator_wrapper(
         gen = fn(*args, **kwargs)
         span = Span(name, dict(attributes), None, kind) if tracer.enabled else NOOP_SPAN
         span.open()
+        current = as_current(span)
         step: Callable[[Any], Any] = gen.send
         arg: Any = None
         try:
             while True:
-                token = current_context.set(span.context)
+                token = current_context.set(current)
                 try:
                     value = step(arg)
                 finally:
@@ -103,7 +104,7 @@ def _generator_wrapper(
                     arg = yield value
                     step = gen.send
                 except GeneratorExit:
-                    token = current_context.set(span.context)
+                    token = current_context.set(current)
                     try:
                         gen.close()
                     finally:
@@ -131,11 +132,12 @@ def _async_generator_wrapper(
         agen = fn(*args, **kwargs)
         span = Span(name, dict(attributes), None, kind) if tracer.enabled else NOOP_SPAN
         span.open()
+        current = as_current(span)
         step: Callable[[Any], Any] = agen.asend
         arg: Any = None
         try:
             while True:
-                token = current_context.set(span.context)
+                token = current_context.set(current)
                 try:
                     value = await step(arg)
                 finally:
@@ -144,7 +146,7 @@ def _async_generator_wrapper(
                     arg = yield value
                     step = agen.asend
                 except GeneratorExit:
-                    token = current_context.set(span.context)
+                    token = current_context.set(current)
                     try:
                         await agen.aclose()
                     finally:

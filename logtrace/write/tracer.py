@@ -14,9 +14,9 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from logtrace.format import fields as f
-from logtrace.write.context import SpanContext
+from logtrace.write.context import TraceContext
 from logtrace.write.pipeline import direct, state, to_line
-from logtrace.write.sampling import ParentBased, Sampler, always
+from logtrace.write.sampling import ParentBased, Sampler, always, new_trace_decision
 from logtrace.write.stamper import ORIGIN_KEY, Origin
 
 
@@ -24,6 +24,7 @@ class Tracer:
     """Span settings decided at configure time, read by every span."""
 
     __slots__ = (
+        "_sampler",
         "cost_meter",
         "defer_starts",
         "depth_dropped",
@@ -31,7 +32,7 @@ class Tracer:
         "keep_errors",
         "max_depth",
         "monotonic_ns",
-        "sampler",
+        "new_trace_sampled",
         "slow_ms",
         "tail_limit",
         "wall_ns",
@@ -42,7 +43,7 @@ class Tracer:
         self.enabled = True
         # True once a sink that flushes on an interval asks for start lines when it flushes.
         self.defer_starts = False
-        self.sampler: Sampler = ParentBased(always)
+        self.sampler = ParentBased(always)
         self.keep_errors = True
         self.slow_ms: float | None = None
         self.tail_limit = 1000
@@ -51,6 +52,18 @@ class Tracer:
         self.cost_meter: Callable[[int], None] | None = None
         self.wall_ns: Callable[[], int] = time.time_ns
         self.monotonic_ns: Callable[[], int] = time.perf_counter_ns
+
+    @property
+    def sampler(self) -> Sampler:
+        """Which new traces write their span lines (``logtrace.sampling``)."""
+        return self._sampler
+
+    @sampler.setter
+    def sampler(self, sampler: Sampler) -> None:
+        self._sampler = sampler
+        # A sampler whose answer for a new trace is known in advance (always, never, and
+        # parent-based on either) is not asked, and the new trace's id waits to be needed.
+        self.new_trace_sampled: bool | None = new_trace_decision(sampler)
 
 
 tracer = Tracer()
@@ -103,7 +116,7 @@ open_spans = OpenSpans()
 
 
 def render_start(
-    ctx: SpanContext,
+    ctx: TraceContext,
     ts_ns: int,
     name: str,
     parent_id: str | None,
