@@ -148,6 +148,8 @@ class Reader(Analytics):
         # once asked.
         self._span_list: list[str] = []
         self._split: tuple[list[str], bool] | None = None
+        # The value each file variable was last set to (a lookup sets two of four, then back).
+        self._variables: dict[str, list[str]] = {}
         self.refresh()
 
     # -- setup -------------------------------------------------------------------------------
@@ -292,7 +294,9 @@ class Reader(Analytics):
         lists = (jsonl, [str(p) for p in compacted], [str(p) for p in spans], bare)
         variables = (FILES_VARIABLE, PARQUET_VARIABLE, *(v for v, _ in SPAN_VIEWS.values()))
         for variable, values in zip(variables, lists, strict=True):
-            self._con.execute(f"SET VARIABLE {variable} = ?", [values])
+            if self._variables.get(variable) != values:
+                self._con.execute(f"SET VARIABLE {variable} = ?", [values])
+                self._variables[variable] = values
         return lists
 
     def _compacted_sources(self, jsonl: list[Path], parquet: list[Path]) -> set[tuple[Path, str]]:
