@@ -68,7 +68,7 @@ from logtrace.read.files import (
     source_name,
     span_file_of,
 )
-from logtrace.read.spanrows import write_span_rows
+from logtrace.read.spanrows import PARQUET_OPTIONS, write_span_rows
 
 # Sources are compacted in batches of about this many bytes on disk: one Parquet file each.
 BATCH_BYTES = 256 * 2**20
@@ -204,10 +204,15 @@ def compact(
                 done = 0
                 for batch in batches:
                     size = sum(size_of(p) for p in batch)
-                    batch = _decodable(con, batch, result.unreadable)
-                    if not batch:
-                        continue
-                    written, lines = _compact_batch(con, batch, file_mode, dir_mode)
+                    try:
+                        written, lines = _compact_batch(con, batch, file_mode, dir_mode)
+                    except duckdb.Error:
+                        # A file that does not decode fails its batch: leave it, do the rest.
+                        # (Found after the fact: a pass over every file first costs a read.)
+                        batch = _decodable(con, batch, result.unreadable)
+                        if not batch:
+                            continue
+                        written, lines = _compact_batch(con, batch, file_mode, dir_mode)
                     result.written.append(written)
                     result.sources.extend(batch)
                     result.lines += lines
@@ -371,14 +376,32 @@ def _prepare(con: Any, root: Path, retention: Retention | None) -> int | None:
 
 def _compact_batch(con: Any, batch: list[Path], file_mode: int, dir_mode: int) -> tuple[Path, int]:
     """Write one Parquet file from ``batch``, put it in place durably, delete the sources."""
-    from logtrace.read.reader import query_text
-
     folder = batch[0].parent
     sources = sorted({source_name(p) for p in batch})
     digest = hashlib.sha1("\n".join(sources).encode()).hexdigest()[:12]
     # DuckDB creates the file with the umask's mode: inside a folder only we can enter, so it
     # is never readable by others, not even before the chmod below.
     private = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=folder))
+    try:
+        return _write_batch(con, batch, private, digest, sources, file_mode, dir_mode)
+    except BaseException:
+        shutil.rmtree(private, ignore_errors=True)
+        raise
+
+
+def _write_batch(
+    con: Any,
+    batch: list[Path],
+    private: Path,
+    digest: str,
+    sources: list[str],
+    file_mode: int,
+    dir_mode: int,
+) -> tuple[Path, int]:
+    """``_compact_batch`` in its private folder ``private`` (removed by the caller on failure)."""
+    from logtrace.read.reader import query_text
+
+    folder = batch[0].parent
     os.chmod(private, dir_mode & 0o700)
     work = private / f"{digest}{f.COMPACTED_SUFFIX}"
     con.execute("SET VARIABLE compact_files = ?", [[str(p) for p in batch]])
@@ -386,7 +409,7 @@ def _compact_batch(con: Any, batch: list[Path], file_mode: int, dir_mode: int) -
     metadata = {f.COMPACTED_SOURCES: orjson.dumps(sources).decode(), f.COMPACTED_FORMAT: "1"}
     options = ", ".join(f"{key}: {sql_literal(value)}" for key, value in metadata.items())
     row = con.execute(
-        f"COPY ({select}) TO {sql_literal(str(work))} (FORMAT parquet, COMPRESSION zstd, "
+        f"COPY ({select}) TO {sql_literal(str(work))} ({PARQUET_OPTIONS}, "
         f"ROW_GROUP_SIZE {ROW_GROUP_SIZE}, KV_METADATA {{{options}}})"
     ).fetchone()
     lines = int(row[0]) if row else 0

@@ -22,6 +22,9 @@ import orjson
 from logtrace.format import fields as f
 from logtrace.read.durable import fsync, sql_literal
 
+# How both files of a batch are written. zstd level 1, not DuckDB's default 3: as small here
+# (random ids do not compress at any level) and a fifth faster to write (docs/scaling.md).
+PARQUET_OPTIONS = "FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1"
 # Row groups of 32k spans, as compacted files: a lookup of one trace decodes one small row group;
 # "p95 per span name" is no slower than with bigger ones (docs/scaling.md, the layout table).
 ROW_GROUP_SIZE = 32_768
@@ -68,7 +71,7 @@ def write_span_rows(con: Any, compacted: Path, target: Path, sources: list[str])
     }
     options = ", ".join(f"{key}: {sql_literal(value)}" for key, value in metadata.items())
     row = con.execute(
-        f"COPY ({select}) TO {sql_literal(str(target))} (FORMAT parquet, COMPRESSION zstd, "
+        f"COPY ({select}) TO {sql_literal(str(target))} ({PARQUET_OPTIONS}, "
         f"ROW_GROUP_SIZE {ROW_GROUP_SIZE}, KV_METADATA {{{options}}})"
     ).fetchone()
     fsync(target)

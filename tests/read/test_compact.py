@@ -198,6 +198,24 @@ def test_running_it_twice_changes_nothing(hist: tuple[Path, list[str]]) -> None:
     assert {p: p.stat().st_mtime_ns for p in root.rglob("*") if p.is_file()} == files
 
 
+def test_a_file_that_does_not_decode_is_left_and_its_batch_compacted(
+    hist: tuple[Path, list[str]],
+) -> None:
+    """A zstd frame of random bytes in a batch (its magic number right, so only DuckDB finds it
+    out): named unreadable and left in place; the other files of the batch compacted, with
+    nothing hidden left behind."""
+    root, _ = hist
+    day = next(p for p in root.iterdir() if p.is_dir())
+    bad = day / file_name("coord", 9, T0 + timedelta(minutes=30), ".jsonl.zst")
+    bad.write_bytes(b"\x28\xb5\x2f\xfd" + random.Random(3).randbytes(4096))
+    before = snapshot(root)
+    result = compact(root)
+    assert result.unreadable == [bad] and bad.exists() and bad not in result.sources
+    assert result.written and not [p for p in root.rglob(".compacted-*")]
+    assert [p for p in find_files(root) if p.parent == day] == [bad]
+    assert snapshot(root) == before
+
+
 def test_live_files_are_never_compacted(hist: tuple[Path, list[str]]) -> None:
     """A plain file whose process holds its flock stays, and is read with the Parquet."""
     root, _ = hist

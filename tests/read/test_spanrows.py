@@ -116,6 +116,33 @@ def test_whole_spans_are_read_from_span_rows(tmp_path: Path) -> None:
     assert snapshot(root) == before
 
 
+def test_span_attributes_of_every_shape_are_those_of_the_lines(tmp_path: Path) -> None:
+    """Attributes on the start line, the end line, both, none; with kind, attributes_dropped
+    and line_truncated among them; an end line alone: the span rows give what the lines give."""
+    root = tmp_path / "logtrace"
+    shapes: list[dict[str, Any]] = []
+    for n, (on_start, on_end) in enumerate(
+        [
+            ({"size": 3}, {}),
+            ({}, {"rows": 7}),
+            ({"size": 3, "rows": 1}, {"rows": 7}),
+            ({}, {}),
+            ({"kind": "server", "route": "/x"}, {"kind": "server"}),
+            ({"attributes_dropped": 2, "a": [1, {"b": None}]}, {}),
+            ({"line_truncated": 900, "text": 'say "kind"'}, {}),
+        ]
+    ):
+        start, end = span_lines(TRACE, f"{n + 1:016x}", None, f"s{n}", n * 10, 5)
+        shapes.extend([{**start, **on_start}, {**end, **on_end}])
+    (alone,) = span_lines(TRACE, "e" * 16, None, "alone", 200, 5)[1:]
+    shapes.append({**alone, "kind": "client", "peer": "db", "nested": {"kind": 1}})
+    write_jsonl(root / T0.strftime(f.DAY_FORMAT) / file_name("svc", 100, T0), shapes)
+    before = spans_by_id(root)
+    compact(root)
+    assert find_span_files(root)
+    assert spans_by_id(root) == before
+
+
 def test_a_span_file_without_its_compacted_file_never_counts(tmp_path: Path) -> None:
     """A span file whose compacted file is gone is ignored, and removed by the next compaction."""
     root = tmp_path / "logtrace"
