@@ -1,13 +1,15 @@
 """The web view (``logtrace ui``) against its targets, and the screenshots of docs/web.md.
 
     python benchmarks/bench_web.py                      # the figures (needs chromium)
+    python benchmarks/bench_web.py --no-browser         # only the trace list's
     python benchmarks/bench_web.py --screenshots docs/images
 
 Targets (issue 18), on the 1 GB history of ``bench_history.py`` (generated there once, cached
 under /tmp/logtrace-bench-history): the trace list answers in <= 0.3 s; a 1,000-span trace page
 is drawn in <= 1 s and a 10,000-span one in <= 2 s in headless Chromium (navigation start to the
 waterfall drawn: ``performance.now()`` when trace.js has drawn its rows), each the first ask
-of a freshly started server (a new Reader, nothing kept) and asked again. The two big traces are
+of a freshly started server (a new Reader, nothing kept) and asked again; beside them, the
+time from starting a server to its listening. The two big traces are
 written (in the documented format) into the history's last hour, beside its files (hard links), so
 their lookup reads what a lookup in that history reads. Medians of ``--reps`` runs; results in
 bench-results/web-latest.json; ``--docs docs/web.md`` writes them into its WEB-BENCH block.
@@ -80,13 +82,16 @@ def time_list(url: str, query: dict[str, str], reps: int) -> float:
     return statistics.median(times)
 
 
-def time_list_first(directory: Path, query: dict[str, str], reps: int) -> float:
-    """The first ask of a freshly started server (a new Reader, nothing kept)."""
-    times = []
+def time_list_first(directory: Path, query: dict[str, str], reps: int) -> tuple[float, float]:
+    """The first ask of a freshly started server (a new Reader, nothing kept), and the time
+    from starting the server to its listening (what it does before it answers anything)."""
+    times, starts = [], []
     for _ in range(reps):
+        started = time.perf_counter()
         with background(str(directory)) as url:
+            starts.append(time.perf_counter() - started)
             times.append(time_list(url, query, 1))
-    return statistics.median(times)
+    return statistics.median(times), statistics.median(starts)
 
 
 # Navigation start to the waterfall drawn, and to the end of the JSON's response.
@@ -130,31 +135,44 @@ def launch(playwright: Any) -> Any:
     )
 
 
-def measure(reps: int) -> dict[str, Any]:
-    from playwright.sync_api import sync_playwright
-
+def measure(reps: int, browser: bool = True) -> dict[str, Any]:
+    """The rows of the table; without ``browser`` only those of the trace list."""
     with tempfile.TemporaryDirectory() as tmp:
         directory, traces = history_with_big_traces(Path(tmp))
+        first, start = time_list_first(directory, {}, reps)
         rows: dict[str, tuple[float, float | None]] = {
-            "trace list (50 newest), first ask": (time_list_first(directory, {}, reps), 0.3),
+            "server started (to listening)": (start, None),
+            "trace list (50 newest), first ask": (first, 0.3),
         }
         with background(str(directory)) as url:
             time_list(url, {}, 1)
             rows["trace list, asked again (kept)"] = (time_list(url, {}, reps), None)
             rows["trace list, status=error"] = (time_list(url, {"status": "error"}, 1), None)
-        with sync_playwright() as p:
-            browser = launch(p)
-            for spans, target in (("1000", 1.0), ("10000", 2.0)):
-                got = time_page(browser, directory, traces[spans], reps)
-                label = f"{int(spans):,}-span trace page drawn"
-                rows[f"{label}, first view"] = (got["first"], target)
-                rows[f"{label}: its JSON received"] = (got["first_json"], None)
-                rows[f"{label}, viewed again"] = (got["again"], None)
-            browser.close()
+        if browser:
+            rows.update(measure_pages(directory, traces, reps))
     return {
         what: {"seconds": round(s, 3), "target": t, "met": None if t is None else s <= t}
         for what, (s, t) in rows.items()
     }
+
+
+def measure_pages(
+    directory: Path, traces: dict[str, str], reps: int
+) -> dict[str, tuple[float, float | None]]:
+    """The trace pages' rows: headless Chromium driven by Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    rows: dict[str, tuple[float, float | None]] = {}
+    with sync_playwright() as p:
+        browser = launch(p)
+        for spans, target in (("1000", 1.0), ("10000", 2.0)):
+            got = time_page(browser, directory, traces[spans], reps)
+            label = f"{int(spans):,}-span trace page drawn"
+            rows[f"{label}, first view"] = (got["first"], target)
+            rows[f"{label}: its JSON received"] = (got["first_json"], None)
+            rows[f"{label}, viewed again"] = (got["again"], None)
+        browser.close()
+    return rows
 
 
 def screenshots(out: Path) -> None:
@@ -238,12 +256,15 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--screenshots", type=Path, help="write the PNGs here instead")
     parser.add_argument("--docs", type=Path, help="write the figures into this docs/web.md")
+    parser.add_argument(
+        "--no-browser", action="store_true", help="only the trace list (no Playwright/Chromium)"
+    )
     args = parser.parse_args()
     if args.screenshots:
         screenshots(args.screenshots)
         return
     load_before = os.getloadavg()
-    figures = measure(args.reps)
+    figures = measure(args.reps, browser=not args.no_browser)
     results = ROOT / "bench-results"
     results.mkdir(exist_ok=True)
     record = {
