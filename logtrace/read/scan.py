@@ -163,11 +163,12 @@ def _matching_lines(path: Path, needle: bytes) -> list[dict[str, object]]:
         raise CannotScan(f"cannot read {path}: {error}") from None
 
 
-def decompressed(path: Path) -> bytes:
+def decompressed(path: Path, at_most: int = -1) -> bytes:
     """The lines of a ``.jsonl.zst`` file, decompressed.
 
     Raises:
-        CannotScan: the file is cut short or does not decode (the Reader says how).
+        CannotScan: the file is cut short or does not decode (the Reader says how), or it
+            holds more than ``at_most`` bytes (when given).
     """
     import zstandard
 
@@ -176,9 +177,19 @@ def decompressed(path: Path) -> bytes:
     try:
         with path.open("rb") as file:
             reader = zstandard.ZstdDecompressor().stream_reader(file, read_across_frames=True)
-            return reader.read()
+            if at_most < 0:
+                whole: bytes = reader.read()
+                return whole
+            parts: list[bytes] = []
+            held = 0
+            while part := reader.read(1 << 20):
+                parts.append(part)
+                held += len(part)
+                if held > at_most:
+                    raise CannotScan(f"{path} holds more than {at_most} bytes")
     except zstandard.ZstdError:
         raise CannotScan(f"{path} does not decode") from None
+    return b"".join(parts)
 
 
 def _objects(data: bytes | mmap.mmap, needle: bytes) -> list[dict[str, object]]:

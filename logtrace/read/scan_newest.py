@@ -107,6 +107,8 @@ def newest_traces(
             if file not in ends:
                 ends[file] = _End(file)
             ends[file].back_to(target)
+            if sum(len(end.data) for end in ends.values()) > MAX_BYTES:
+                raise CannotScan("the newest traces lie further back")
         complete_from = _complete_from(listing.all_files, ends)
         rows = _rows(list(ends.values()), complete_from)
         top = [row for row in rows if _passes(row, wanted)][:limit]
@@ -245,7 +247,7 @@ class _End:
         self._checked = 0  # how many bytes at the end of data were checked (_check)
         try:
             if path.name.endswith(f.ROTATED_SUFFIX):
-                self.data = decompressed(path)
+                self.data = decompressed(path, MAX_BYTES)
                 self.size = len(self.data)
             else:
                 self.size = os.stat(path).st_size
@@ -326,6 +328,8 @@ class _End:
     def _extend(self, size: int) -> None:
         """Hold the last ``size`` bytes of the file (those already read kept)."""
         size = min(size, self.size)
+        if size > MAX_BYTES:
+            raise CannotScan("the newest traces lie further back")  # or no times to tell
         have = len(self.data)
         try:
             with self.path.open("rb") as file:

@@ -166,10 +166,29 @@ def test_filters_give_duckdbs_rows_or_decline(
     assert_same(History(1500).write(logs_dir), 20, cut=False, **filters)
 
 
-@pytest.mark.parametrize("limit", [1, 7, 120])
+@pytest.mark.parametrize("limit", [1, 7, 120, 1000])
 def test_limits(small: None, logs_dir: Path, limit: int) -> None:
-    """One row, a few, more than the first reach holds: DuckDB's rows."""
-    assert_same(History(1500).write(logs_dir), limit)
+    """One row, a few, more than the first reach holds, back into the rotated (compressed)
+    file: DuckDB's rows."""
+    assert_same(History(1500).write(logs_dir), limit, cut=limit < 1000)
+
+
+def test_reading_more_than_max_bytes_is_declined(
+    small: None, logs_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Newest traces further back than MAX_BYTES, or lines without times to tell how far
+    back to read: declined before more is read."""
+    directory = History(1500).write(logs_dir)
+    monkeypatch.setattr(scan_newest, "MAX_BYTES", 1_000_000)
+    assert len(newest_traces(directory, 10).traces) == 10
+    with pytest.raises(CannotScan):
+        newest_traces(directory, 500)
+    foreign = directory / "2026-11-24" / "other_host-1_9_20261124T130000.000Z.jsonl"
+    foreign.write_bytes(b"no time here\n" * 100_000)
+    stamp = (T0 + timedelta(seconds=150) - EPOCH).total_seconds()
+    os.utime(foreign, (stamp, stamp))
+    with pytest.raises(CannotScan):
+        newest_traces(directory, 10)
 
 
 def test_a_span_across_files_and_a_root_cut_off(small: None, logs_dir: Path) -> None:
