@@ -284,8 +284,21 @@ class Span:
                 parent = get_current()  # OpenTelemetry's span, or the process's parent
             if parent is not None:
                 self._parent = parent
+        if parent is not None and not parent.remote:
+            # The trace's decision, made once at its local root: no sampler call here.
+            self.sampled = sampled = parent.sampled
+            self.tail = tail = parent.tail
+            self.depth = parent.depth + 1
+            if sampled:
+                self._trace_id = cast(str, parent.trace_id)
+            if sampled or tail is not None or self.depth >= tracer.max_depth:
+                self._record()
+            # else unsampled, and no keep-errors buffer: nothing of it will be written
+            self._token = current_context.set(self) if current else None
+            return self
+        # A local root: its trace's decision is made here.
+        self.depth = 0
         if parent is None:
-            self.depth = 0
             sampled = tracer.new_trace_sampled
             if sampled is None:  # the sampler decides on the trace id: make it now
                 trace_id = _ids.new_trace_id()
@@ -296,26 +309,27 @@ class Span:
                     self.__dict__["trace_id"] = trace_id
             elif sampled:
                 self._trace_id = _ids.new_trace_id()
-            tail = None if sampled or not tracer.keep_errors else TailBuffer()
-        elif parent.remote:
-            self.depth = 0
+        else:
             trace_id = cast(str, parent.trace_id)
             sampled = bool(tracer.sampler(trace_id, cast(SpanContext, parent)))
             if sampled:
                 self._trace_id = trace_id
-            tail = None if sampled or not tracer.keep_errors else TailBuffer()
-        else:
-            # The trace's decision, made once at its local root: no sampler call here.
-            self.depth = parent.depth + 1
-            sampled = parent.sampled
-            tail = parent.tail
-            if sampled:
-                self._trace_id = cast(str, parent.trace_id)
         self.sampled = sampled
-        self.tail = tail
-        if sampled or tail is not None or self.depth >= tracer.max_depth:
+        if sampled:
+            self.tail = None
             self._record()
-        # else unsampled, and no keep-errors buffer: nothing of it will be written
+        elif tracer.keep_errors:
+            self.tail = TailBuffer()
+            if tracer.max_depth > 0:  # held in its new buffer: no start line, no ids yet
+                self._start_mono = tracer.monotonic_ns()
+                self._recording = True
+                self._live = False
+            else:
+                self._record()
+        else:
+            self.tail = None  # nothing of this trace will be written
+            if tracer.max_depth <= 0:
+                self._record()
         self._token = current_context.set(self) if current else None
         return self
 

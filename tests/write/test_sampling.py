@@ -120,6 +120,43 @@ def test_head_sampling_zero_keeps_a_failing_trace_whole(configured_tracer: objec
     assert [e["name"] for e in failed] == ["level5", "level4", "level3", "level2", "level1"]
 
 
+def test_an_unsampled_spans_ids_are_the_same_whoever_reads_them_first(
+    configured_tracer: object,
+) -> None:
+    """An unsampled span makes its ids when first read: log lines on several threads, its
+    child's parent_id, inject and its kept end line all see the same ids."""
+    import threading
+
+    tracer.sampler = sampling.never
+    seen: list[tuple[str | None, str | None]] = []
+    with testing.capture_events() as events:
+        with logtrace.span("root") as root:
+            readers = [
+                threading.Thread(
+                    target=logtrace.wrap(
+                        lambda: seen.append(
+                            (logtrace.current_trace_id(), logtrace.current_span_id())
+                        )
+                    )
+                )
+                for _ in range(8)
+            ]
+            for reader in readers:
+                reader.start()
+            for reader in readers:
+                reader.join()
+            with logtrace.span("child") as child:
+                carrier = logtrace.inject({})
+            with pytest.raises(RuntimeError), logtrace.span("failing"):
+                raise RuntimeError("kept")
+    assert set(seen) == {(root.trace_id, root.span_id)}
+    assert carrier["traceparent"] == f"00-{root.trace_id}-{child.span_id}-00"
+    ends = {e["name"]: e for e in events if e.get("span") == "end"}
+    assert ends["root"]["span_id"] == root.span_id
+    assert ends["failing"]["parent_id"] == root.span_id
+    assert {e["trace_id"] for e in ends.values()} == {root.trace_id}
+
+
 def test_slow_spans_keep_an_unsampled_trace(configured_tracer: object) -> None:
     """With slow_ms set, an unsampled trace with a slow span is written."""
     tracer.sampler, tracer.slow_ms = sampling.never, 5.0
