@@ -305,7 +305,8 @@ def emit_span_boundary(
     """Write a span's start line (``duration_ms`` None) or successful end line: ``emit_span``'s
     line, made in fewer steps; never raises."""
     try:
-        if direct():
+        # direct(), its common case inline.
+        if len(state.processors) == state.standard_length and (not state.bound or direct()):
             stamper = state.stamper
             line = stamper.boundary_line(ctx, ts_ns, name, parent_id, duration_ms, attributes)
             state.write(to_line(line))

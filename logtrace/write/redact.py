@@ -353,6 +353,32 @@ class Scrubber:
         known = self._key_flags
         redactor = self.redactor
         limit = self.max_attributes
+        if redactor is None and len(fields) <= limit:
+            # The common case: no field can be past the limit, no redactor to call, and a
+            # plain key (flags 0: not hidden, not ours, not skipped) needs its value alone.
+            for key, value in fields.items():
+                flags = known.get(key) if type(key) is str else None
+                if flags is None:
+                    flags = self._flags(key)
+                if flags:
+                    if flags & _SKIP:
+                        continue
+                    if flags & _HIDDEN:
+                        value = REDACTED if flags & _SENSITIVE else PAYLOAD_OMITTED
+                    elif type(value) is str:
+                        if len(value) >= 8:
+                            value = self.text(value)
+                    elif not isinstance(value, _PLAIN):
+                        value = self.value(value)
+                    if flags & _RESERVED_KEY and rename:
+                        key = str.__str__(key) + "_"
+                elif type(value) is str:
+                    if len(value) >= 8:
+                        value = self.text(value)
+                elif not isinstance(value, _PLAIN):
+                    value = self.value(value)
+                out[key] = value
+            return
         count = dropped = 0
         for key, value in fields.items():
             flags = known.get(key) if type(key) is str else None

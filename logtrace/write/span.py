@@ -433,15 +433,19 @@ class Span:
     def _write_end(self) -> None:
         attributes = self.attributes
         if self.status == f.STATUS_OK and self.kind is None:
-            _metered(
-                emit_span_boundary,
-                self,
-                self._end_wall,
-                self.name,
-                self.parent_id,
-                self._duration_ms,
-                attributes,
-            )
+            name, parent_id, duration_ms = self.name, self.parent_id, self._duration_ms
+            if tracer.cost_meter is None:  # the common case, without _metered's call
+                emit_span_boundary(self, self._end_wall, name, parent_id, duration_ms, attributes)
+            else:
+                _metered(
+                    emit_span_boundary,
+                    self,
+                    self._end_wall,
+                    name,
+                    parent_id,
+                    duration_ms,
+                    attributes,
+                )
             return
         span_fields = end_fields(
             self.name, self.parent_id, self._duration_ms, self.status, self.kind

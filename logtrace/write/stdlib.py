@@ -11,7 +11,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from logtrace.format import fields as f
-from logtrace.write.context import get_current
+from logtrace.write.context import current_context, get_current
 from logtrace.write.pipeline import _int_text, direct, emit, state, to_line
 from logtrace.write.stamper import ORIGIN_KEY, Origin, qualified_name
 
@@ -115,12 +115,15 @@ class StdlibHandler(logging.Handler):
         same line ``emit`` would, without the event dict in between.
         """
         try:
-            if not direct():
+            # direct() and get_current(), their common case inline: ~0.1 µs a record.
+            if len(state.processors) != state.standard_length or (state.bound and not direct()):
                 level, event_dict = record_to_event(record)
                 emit(level, event_dict)
                 return
             stamper = state.stamper
-            ctx = get_current()
+            ctx = current_context.get()
+            if ctx is None:
+                ctx = get_current()
             if stamper.sample_logs and stamper.drops(ctx):
                 return
             line = stamper.log_line(
@@ -129,7 +132,7 @@ class StdlibHandler(logging.Handler):
                 _message(record),
                 ctx,
                 record.name,
-                _extra_fields(record),
+                None if len(record.__dict__) == _PLAIN_RECORD_SIZE else _extra_fields(record),
                 record.exc_info,
                 bool(record.args),
             )
