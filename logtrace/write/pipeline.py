@@ -129,14 +129,15 @@ def to_line(event_dict: EventDict) -> bytes:
         # ``default=`` and OPT_NON_STR_KEYS cost orjson about 0.3 µs a line.
         line = orjson.dumps(event_dict)
     except Exception:
-        line = _render_any(event_dict)
+        line = render_any(event_dict)
     if len(line) > state.max_line:
         line = _render_cut(event_dict, len(line))
     return line
 
 
-def _render_any(event_dict: EventDict) -> bytes:
-    """A line of keys that are not strings or of values orjson does not know."""
+def render_any(event_dict: EventDict) -> bytes:
+    """A line of keys that are not strings or of values orjson does not know (what
+    ``to_line`` falls back to when ``orjson.dumps`` without options fails)."""
     try:
         return orjson.dumps(event_dict, default=_default, option=_DUMPS_OPTIONS)
     except Exception:
@@ -307,9 +308,15 @@ def emit_span_boundary(
     try:
         # direct(), its common case inline.
         if len(state.processors) == state.standard_length and (not state.bound or direct()):
-            stamper = state.stamper
-            line = stamper.boundary_line(ctx, ts_ns, name, parent_id, duration_ms, attributes)
-            state.write(to_line(line))
+            out = state.stamper.boundary_line(ctx, ts_ns, name, parent_id, duration_ms, attributes)
+            # to_line(out), inline: the most frequent line of all.
+            try:
+                line = orjson.dumps(out)
+            except Exception:
+                line = render_any(out)
+            if len(line) > state.max_line:
+                line = _render_cut(out, len(line))
+            state.write(line)
             return
         if duration_ms is None:
             span_fields = {f.SPAN: f.SPAN_START, f.NAME: name, f.PARENT_ID: parent_id}

@@ -290,7 +290,8 @@ class Span:
             self.tail = tail = parent.tail
             self.depth = parent.depth + 1
             if sampled:
-                self._trace_id = cast(str, parent.trace_id)
+                # A sampled parent's trace id is made (no cast: a call, on every span).
+                self._trace_id = parent.trace_id  # type: ignore[assignment]
             if sampled or tail is not None or self.depth >= tracer.max_depth:
                 self._record()
             # else unsampled, and no keep-errors buffer: nothing of it will be written
@@ -352,14 +353,11 @@ class Span:
         self._recording = True
         if self.sampled:
             self._span_id = _ids.new_span_id()
-            self._go_live()
-        elif cast(TailBuffer, self.tail).keep:
-            self._go_live()
-        else:
+        # Unsampled and recording: it has a keep-errors buffer.
+        elif not self.tail.keep:  # type: ignore[union-attr]
             self._live = False  # held in the keep-errors buffer: no start line, no ids yet
-
-    def _go_live(self) -> None:
-        """Its lines will be written: its ids now, its start line queued (or written)."""
+            return
+        # Its lines will be written: its start line queued for the writer (or written now).
         self._live = True
         self._start_wall = tracer.wall_ns()
         # open_spans.spans, by hand: a method call would cost as much as the dict operation.

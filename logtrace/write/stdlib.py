@@ -10,9 +10,11 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from logtrace.format import fields as f
 from logtrace.write.context import current_context, get_current
-from logtrace.write.pipeline import _int_text, direct, emit, state, to_line
+from logtrace.write.pipeline import _int_text, direct, emit, render_any, state, to_line
 from logtrace.write.stamper import ORIGIN_KEY, Origin, qualified_name
 
 if TYPE_CHECKING:
@@ -126,17 +128,28 @@ class StdlibHandler(logging.Handler):
                 ctx = get_current()
             if stamper.sample_logs and stamper.drops(ctx):
                 return
-            line = stamper.log_line(
+            try:  # _message(record), inline
+                message = record.getMessage()
+            except Exception as exc:
+                message = _unformattable(record, exc)
+            out = stamper.log_line(
                 int(record.created * 1e9),
                 _LEVELS.get(record.levelno) or _level_of_record(record.levelno),
-                _message(record),
+                message,
                 ctx,
                 record.name,
                 None if len(record.__dict__) == _PLAIN_RECORD_SIZE else _extra_fields(record),
                 record.exc_info,
-                bool(record.args),
+                True if record.args else False,  # noqa: SIM210 (bool() is a call)
             )
-            state.write(to_line(line))
+            # to_line(out), inline.
+            try:
+                line = orjson.dumps(out)
+            except Exception:
+                line = render_any(out)
+            if len(line) > state.max_line:
+                line = to_line(out)  # cut to max_line
+            state.write(line)
         except Exception:
             state.errors += 1
 
