@@ -244,7 +244,7 @@ class Reader(Analytics):
         if self._wanted != self._kinds:
             self._made = {}
             self._kinds = self._wanted
-        stand_ins = self._stand_ins()
+        stand_ins = self._stand_ins(sql)
         wanted = None if sql is None else views_used(sql, stand_ins)
         for view, text in self._view_texts(stand_ins):
             if self._made.get(view) != text and (wanted is None or view in wanted):
@@ -263,12 +263,13 @@ class Reader(Analytics):
         for view in VIEWS:
             yield view, view_text(view, stand_ins)
 
-    def _stand_ins(self) -> frozenset[str]:
+    def _stand_ins(self, sql: str | None) -> frozenset[str]:
         """The views to make from their stand-in: ``spans`` from whole_spans.sql when every file
         is compacted with its span file and none holds a fragment (nothing to join), else none.
+        The files are asked only when ``sql`` (None: every view) reads ``spans``.
         """
         jsonl, _, spans, bare = self._wanted
-        if jsonl or bare or not spans:
+        if jsonl or bare or not spans or (sql is not None and "spans" not in views_used(sql)):
             return frozenset()
         if self._split is None or self._split[0] != self._span_list:
             (row,) = self._con.execute(query_text("split_spans")).fetchall()
