@@ -260,6 +260,7 @@ def _install_fork_hook() -> None:
 
 
 def _before_fork() -> None:
+    _settle_ids_of_current_spans()
     # Registered lazily: multiprocessing may be imported after configure(), but it is
     # imported by the time it forks a worker.
     global _worker_hook_installed
@@ -267,6 +268,22 @@ def _before_fork() -> None:
     if util is not None and not _worker_hook_installed:
         _worker_hook_installed = True
         util.register_after_fork(_worker_token, _forget_span_in_worker)
+
+
+def _settle_ids_of_current_spans() -> None:
+    """Make the ids of the forking thread's spans before the fork.
+
+    An unsampled span makes its ids when first read; read first on both sides of a fork, the
+    parent and the child would each make their own and one trace would become two. Only the
+    forking thread's spans live on in the child, so its chain of open spans is enough.
+    """
+    try:
+        span: Any = _context.current_context.get()
+        while span is not None:
+            _ = span.trace_id, span.span_id
+            span = getattr(span, "_parent", None)
+    except Exception:  # a fork must go on whatever a span does
+        pass
 
 
 def _forget_span_in_worker(_: object) -> None:

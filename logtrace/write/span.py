@@ -386,8 +386,14 @@ class Span:
             self._write_end()
         elif self.status == f.STATUS_ERROR or slow:
             tail.keep = True
-            while tail:  # spans other threads buffer meanwhile are written too
-                tail.popleft()._write_end()
+            # Spans other threads buffer meanwhile are written too. Another thread may drain
+            # the same buffer at once (two failures): popleft() on the emptied deque ends it.
+            while True:
+                try:
+                    held = tail.popleft()
+                except IndexError:
+                    break
+                held._write_end()
             self._write_end()
             if tail.dropped:
                 report_dropped(tail.dropped, "keep_errors_buffer_full")

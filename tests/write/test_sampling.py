@@ -9,7 +9,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from _core_fixtures import read_lines
+from _core_fixtures import read_lines, traced_dir
 
 import logtrace
 from logtrace import sampling, testing
@@ -155,6 +155,63 @@ def test_an_unsampled_spans_ids_are_the_same_whoever_reads_them_first(
     assert ends["root"]["span_id"] == root.span_id
     assert ends["failing"]["parent_id"] == root.span_id
     assert {e["trace_id"] for e in ends.values()} == {root.trace_id}
+
+
+def test_an_unsampled_span_open_across_a_fork_has_the_same_ids_on_both_sides(
+    configured_tracer: object, traced_dir: Path
+) -> None:
+    """Ids made lazily are made before a fork: a child that reads them first (its log lines)
+    and the parent that reads them after still see one trace, one span each."""
+    tracer.sampler = sampling.never
+    read_fd, write_fd = os.pipe()
+    with logtrace.span("job"), logtrace.span("step"):
+        pid = os.fork()
+        if pid == 0:
+            seen = f"{logtrace.current_trace_id()} {logtrace.current_span_id()}"
+            os.write(write_fd, seen.encode())
+            os._exit(0)
+        os.close(write_fd)
+        os.waitpid(pid, 0)
+        in_parent = f"{logtrace.current_trace_id()} {logtrace.current_span_id()}"
+    assert os.read(read_fd, 100).decode() == in_parent
+    os.close(read_fd)
+
+
+def test_two_failures_draining_one_keep_errors_buffer_raise_nothing(
+    configured_tracer: object,
+) -> None:
+    """Two threads whose spans of one unsampled trace fail at once both drain its buffer: the
+    one that finds it emptied by the other goes on (nothing raises into the program)."""
+    import threading
+
+    from logtrace.write import span as span_module
+
+    class RacedTail(span_module.TailBuffer):
+        """A buffer another thread empties between the first failure's look and its pop."""
+
+        raced = False
+
+        def popleft(self) -> span_module.Span:
+            if not self.raced:
+                self.raced = True
+                other = threading.Thread(target=self.clear)
+                other.start()
+                other.join()
+            return super().popleft()
+
+    tracer.sampler = sampling.never
+    saved = span_module.TailBuffer
+    span_module.TailBuffer = RacedTail  # type: ignore[misc]
+    try:
+        with testing.capture_events() as events, logtrace.span("root"):
+            with logtrace.span("held"):
+                pass
+            with pytest.raises(RuntimeError), logtrace.span("failing"):
+                raise RuntimeError("kept")
+    finally:
+        span_module.TailBuffer = saved  # type: ignore[misc]
+    ends = {e["name"] for e in events if e.get("span") == "end"}
+    assert {"failing", "root"} <= ends
 
 
 def test_slow_spans_keep_an_unsampled_trace(configured_tracer: object) -> None:
