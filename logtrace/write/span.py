@@ -437,7 +437,9 @@ class Span:
     def _write_end(self) -> None:
         attributes = self.attributes
         if self.status == f.STATUS_OK and self.kind is None:
-            name, parent_id, duration_ms = self.name, self.parent_id, self._duration_ms
+            parent = self._parent  # self.parent_id, inline (open: no check needed)
+            parent_id = None if parent is None else parent.span_id
+            name, duration_ms = self.name, self._duration_ms
             if tracer.cost_meter is None:  # the common case, without _metered's call
                 emit_span_boundary(self, self._end_wall, name, parent_id, duration_ms, attributes)
             else:
