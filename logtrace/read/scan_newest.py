@@ -44,7 +44,7 @@ from logtrace.read.scan import Location, decompressed, list_files
 from logtrace.read.scan_rows import CannotScan, trace_summary
 from logtrace.read.trace import Row
 
-__all__ = ["FILTERS", "MAX_BYTES", "Newest", "newest_traces"]
+__all__ = ["FILTERS", "MAX_BYTES", "Newest", "TooFarBack", "newest_traces"]
 
 # The filters of recent_traces_no_attr.sql this scan applies (others: ask DuckDB).
 FILTERS = frozenset({"service", "name", "status", "min_duration_ms"})
@@ -66,6 +66,10 @@ _TRACE_ID_FIELD = _KEY + rb'[ \t\r]*:[ \t\r]*"'
 _TRACE_ID = re.compile(_TRACE_ID_FIELD + rb'([^"\\]*)"')
 _MAX_ALTERNATIVES = 2000
 _ESCAPED_TEXT = frozenset(b"234567"[i : i + 1] for i in range(6))
+
+
+class TooFarBack(CannotScan):
+    """The traces asked for lie further back than ``MAX_BYTES`` of the files' ends."""
 
 
 @dataclass(frozen=True)
@@ -108,7 +112,7 @@ def newest_traces(
                 ends[file] = _End(file)
             ends[file].back_to(target)
             if sum(len(end.data) for end in ends.values()) > MAX_BYTES:
-                raise CannotScan("the newest traces lie further back")
+                raise TooFarBack("the newest traces lie further back")
         complete_from = _complete_from(listing.all_files, ends)
         rows = _rows(list(ends.values()), complete_from)
         top = [row for row in rows if _passes(row, wanted)][:limit]
@@ -119,7 +123,7 @@ def newest_traces(
         further = _further(reach, newest, complete_from, top, limit)
         held = sum(len(end.data) for end in ends.values())
         if held * ((further + CLOCK_SKEW) / (reach + CLOCK_SKEW)) > MAX_BYTES:
-            raise CannotScan("the newest traces lie further back")  # DuckDB is faster there
+            raise TooFarBack("the newest traces lie further back")  # DuckDB is faster there
         reach = further
 
 
@@ -329,7 +333,7 @@ class _End:
         """Hold the last ``size`` bytes of the file (those already read kept)."""
         size = min(size, self.size)
         if size > MAX_BYTES:
-            raise CannotScan("the newest traces lie further back")  # or no times to tell
+            raise TooFarBack("the newest traces lie further back")  # or no times to tell
         have = len(self.data)
         try:
             with self.path.open("rb") as file:

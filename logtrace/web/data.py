@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import logtrace
 
@@ -23,7 +23,7 @@ from ..read.files import ReadError, time_range
 from ..read.filters import filter_params
 from ..read.reader import Reader
 from ..read.scan import CannotScan, lookup
-from ..read.scan_newest import Newest, newest_traces
+from ..read.scan_newest import Newest, TooFarBack, newest_traces
 from ..read.trace import Trace, created_between
 from . import tails
 from .source import Source, reading
@@ -90,10 +90,10 @@ def list_traces(source: Source | str, query: Mapping[str, str]) -> Row:
     search = trace_query(query)
     directory = _directory(source)
     scanned = _scanned(search, directory)
-    if scanned is not None:
+    if isinstance(scanned, Newest):
         return _listed(scanned.traces, scanned.complete_from, scanned.files, directory)
     with reading(source) as reader:
-        found = _from_tails(reader, search, source)
+        found = _from_tails(reader, search, source, far=scanned == "far")
         if found is not None:
             return _listed(found[0], found[1], len(reader.all_files), directory)
         for window in _windows(reader, search):
@@ -110,24 +110,29 @@ def _listed(rows: list[Row], since: datetime | None, files: int, directory: str)
     return {"traces": rows, "searched_since": since, "files": files, "directory": directory}
 
 
-def _scanned(search: TraceQuery, directory: str) -> Newest | None:
+def _scanned(search: TraceQuery, directory: str) -> Newest | Literal["far"] | None:
     """The list read from the ends of the newest files without DuckDB (see
-    :mod:`logtrace.read.scan_newest`), when the scan can give DuckDB's answer; None otherwise."""
+    :mod:`logtrace.read.scan_newest`), when the scan can give DuckDB's answer; ``"far"`` when
+    the traces lie further back than it reads; None otherwise."""
     params = search.params
     if not search.plain or params["since"] is not None or params["until"] is not None:
         return None
     filters = {k: v for k, v in params.items() if k not in ("since", "until")}
     try:
         return newest_traces(directory, search.limit, filters)
+    except TooFarBack:
+        return "far"
     except CannotScan:
         return None
 
 
 def _from_tails(
-    reader: Reader, search: TraceQuery, source: Source | str
+    reader: Reader, search: TraceQuery, source: Source | str, far: bool = False
 ) -> tuple[list[Row], datetime] | None:
     """The list from the ends of the newest files (see :mod:`tails`), when it can be told
-    from them alone: the same rows as a search of everything; None otherwise."""
+    from them alone: the same rows as a search of everything; None otherwise. ``far``: the
+    scan found the traces further back than its reads (as much as the first excerpt's):
+    the first excerpt is skipped."""
     if search.params.get("since") is not None or search.params.get("prefix") is not None:
         return None
     span = time_range(reader.all_files)
@@ -135,7 +140,10 @@ def _from_tails(
         return None
     candidates = tails.recent_files(reader.all_files, span[1] - TAILS_WINDOW)
     size = tails.TAIL_BYTES
-    for _ in range(tails.TRIES):
+    for attempt in range(tails.TRIES):
+        if far and attempt < tails.TRIES - 1:
+            size *= 8
+            continue
         scratch = source.scratch() if isinstance(source, Source) else None
         with tails.excerpt(candidates, size, scratch) as (work, since):
             if since is None:

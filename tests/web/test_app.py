@@ -274,3 +274,19 @@ def test_trace_of_compacted_history(client: httpx.Client, demo_dir: Path, demo_t
     assert [log["message"] for log in compacted["logs"]] == [
         log["message"] for log in plain["logs"]
     ]
+
+
+def test_connections_are_tcp_so_responses_are_not_held_back() -> None:
+    """The listening socket is made as TCP's own (IPPROTO_TCP), so asyncio sets TCP_NODELAY
+    on each connection it accepts: a response's head and body are not held back by Nagle's
+    algorithm waiting on the client's delayed ACK (some 40 ms a request on a kept-alive
+    connection)."""
+    import socket
+
+    from logtrace.web.server import listen
+
+    with listen("127.0.0.1", 0) as sock:
+        with socket.create_connection(sock.getsockname()[:2]):
+            accepted, _ = sock.accept()
+            with accepted:
+                assert accepted.proto == socket.IPPROTO_TCP  # what asyncio's _set_nodelay asks

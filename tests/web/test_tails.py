@@ -10,6 +10,7 @@ import orjson
 import pytest
 
 import logtrace
+from logtrace.read import scan_newest
 from logtrace.web import data, tails
 
 
@@ -137,6 +138,28 @@ def test_plain_lists_are_scanned_without_duckdb(
     listed = data.list_traces(str(tmp_path), query)
     assert listed["traces"] == _everything(tmp_path, int(query.get("limit", 50)), **filters)
     assert listed["files"] == 1
+
+
+def test_traces_too_far_back_for_the_scan_start_with_a_bigger_excerpt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the scan finds the traces further back than it reads, DuckDB's first excerpt (as
+    big) is skipped, and the answer is still a search of everything."""
+    _history(tmp_path, 2000, datetime(2026, 11, 20, 10, 0, 0))
+    monkeypatch.setattr(scan_newest, "MAX_BYTES", 20_000)
+    monkeypatch.setattr(tails, "TAIL_BYTES", 20_000)
+    sizes: list[int] = []
+    excerpt = tails.excerpt
+
+    def measured(files: list[Path], size: int, under: Path | None = None) -> object:
+        sizes.append(size)
+        return excerpt(files, size, under)
+
+    monkeypatch.setattr(tails, "excerpt", measured)
+    listed = data.list_traces(str(tmp_path), {"limit": "300"})
+    assert data._scanned(data.trace_query({"limit": "300"}), str(tmp_path)) == "far"
+    assert sizes == [160_000]
+    assert listed["traces"] == _everything(tmp_path, 300)
 
 
 @pytest.mark.parametrize(
