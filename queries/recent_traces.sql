@@ -10,41 +10,32 @@
 --   $attr_key, $attr_value  VARCHAR: a span of the trace has this attribute with this value
 --                       (compared as text)
 --   $limit              BIGINT: at most this many rows
--- In two steps: the traces are chosen from the columns of `traces` that the filters and the
--- order need (DuckDB computes only those aggregates: a trace's times and counts, its
--- services or span names only when filtered on), then only the chosen traces get their
--- other columns (root span, lists of services and names), read by trace id.
 SELECT *
 FROM traces
-WHERE trace_id IN (
-    SELECT trace_id
-    FROM traces
-    WHERE ($since IS NULL OR end_ts >= $since)
-        AND ($until IS NULL OR start_ts < $until)
-        AND ($service IS NULL OR list_contains(services, $service))
-        AND ($status IS NULL OR status = $status)
-        AND ($min_duration_ms IS NULL OR duration_ms >= $min_duration_ms)
-        AND ($name IS NULL OR list_contains(span_names, $name))
-        AND (
-            $kind IS NULL
-            OR trace_id IN (
-                SELECT trace_id
-                FROM spans
-                WHERE kind = $kind AND ($service IS NULL OR service = $service)
-            )
+WHERE ($since IS NULL OR end_ts >= $since)
+    AND ($until IS NULL OR start_ts < $until)
+    AND ($service IS NULL OR list_contains(services, $service))
+    AND ($status IS NULL OR status = $status)
+    AND ($min_duration_ms IS NULL OR duration_ms >= $min_duration_ms)
+    AND ($name IS NULL OR list_contains(span_names, $name))
+    AND (
+        $kind IS NULL
+        OR trace_id IN (
+            SELECT trace_id
+            FROM spans
+            WHERE kind = $kind AND ($service IS NULL OR service = $service)
         )
-        AND (
-            $attr_key IS NULL
-            OR trace_id IN (
-                -- The text test first: it is cheap, and it skips the JSON of most lines.
-                SELECT trace_id
-                FROM events
-                WHERE contains(CAST(fields AS VARCHAR), '"' || $attr_key || '"')
-                    AND list_contains(['start', 'end'], span)
-                    AND fields ->> $attr_key = $attr_value
-            )
+    )
+    AND (
+        $attr_key IS NULL
+        OR trace_id IN (
+            -- The text test first: it is cheap, and it skips the JSON of most lines.
+            SELECT trace_id
+            FROM events
+            WHERE contains(CAST(fields AS VARCHAR), '"' || $attr_key || '"')
+                AND list_contains(['start', 'end'], span)
+                AND fields ->> $attr_key = $attr_value
         )
-    ORDER BY start_ts DESC, trace_id
-    LIMIT $limit
-)
-ORDER BY start_ts DESC, trace_id;
+    )
+ORDER BY start_ts DESC, trace_id
+LIMIT $limit;

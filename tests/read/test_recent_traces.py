@@ -1,6 +1,7 @@
-"""recent_traces.sql and recent_traces_no_attr.sql (``logtrace ls``): the traces of a window,
-chosen in two steps, give the rows of one pass over ``traces``; whole_spans.sql stands in for
-spans.sql when there is nothing to join, with the same rows."""
+"""recent_traces_no_attr.sql (``logtrace ls``): the traces of a window, chosen in two steps
+from span rows or in one pass over JSONL, give the rows of one pass over ``traces`` (as
+recent_traces.sql does); whole_spans.sql stands in for spans.sql when there is nothing to
+join, with the same rows."""
 
 from __future__ import annotations
 
