@@ -23,7 +23,11 @@ what is read, on the benchmark history.
 It answers only what it can answer identically, else raises :class:`CannotScan` and the
 caller asks DuckDB: shared history, compacted files among the newest, a ``trace_id`` key
 written another way than the writers write it (spaces, escapes), a line DuckDB may read
-otherwise (see :mod:`scan`), the newest traces further back than ``MAX_BYTES``. No DuckDB here.
+otherwise (see :mod:`scan`), the newest traces further back than ``MAX_BYTES``, span lines of
+an unsampled trace (``keep_errors`` writes them late, each with its own earlier time), and a
+file whose last line's time and modification time are further apart than CLOCK_SKEW. Like
+time pruning everywhere in the read side, it counts on the clocks of the processes agreeing
+within CLOCK_SKEW. No DuckDB here.
 """
 
 from __future__ import annotations
@@ -61,6 +65,7 @@ _FIRST_LINES = 20
 _MAX_LINE = 64 << 20
 _KEY = b'"' + f.TRACE_ID.encode() + b'"'
 _SPAN_KEY = b'"' + f.SPAN.encode() + b'"'
+_UNSAMPLED = b'"' + f.TRACE_FLAGS.encode() + b'":"00"'
 # A trace id field, JSON's spaces allowed; ids with escapes are left to DuckDB.
 _TRACE_ID_FIELD = _KEY + rb'[ \t\r]*:[ \t\r]*"'
 _TRACE_ID = re.compile(_TRACE_ID_FIELD + rb'([^"\\]*)"')
@@ -249,6 +254,7 @@ class _End:
         self.start = 0
         self.complete_at: datetime | None = None
         self._checked = 0  # how many bytes at the end of data were checked (_check)
+        self._timed = False  # whether the last line's time was checked (_check_times)
         try:
             if path.name.endswith(f.ROTATED_SUFFIX):
                 self.data = decompressed(path, MAX_BYTES)
@@ -274,6 +280,7 @@ class _End:
         else:
             self.complete_at = _complete_at(self.data, self.start)
         self._check()
+        self._check_times()
 
     def after(self, when: datetime | None) -> int:
         """An offset in ``data`` such that every line from ``when`` on comes after it
@@ -373,6 +380,35 @@ class _End:
                 raise CannotScan("a line with escaped letters")
             at = data.find(b"\\u00", at + 4, stop)
         self._checked = max(self._checked, len(data) - self.start)
+
+    def _check_times(self) -> None:
+        """CannotScan when the lines read may not be in time order, as the scan assumes.
+
+        - Spans of an unsampled trace kept by ``keep_errors`` are written when one of them
+          fails, all at once, each with its own (earlier) time: a point among them looks
+          complete from too early a time. Any span line with ``trace_flags`` ``00`` declines.
+        - A file whose last line's time and modification time differ by more than CLOCK_SKEW
+          was written by a clock further off than the scan allows for.
+        """
+        data = self.data
+        at = data.find(_UNSAMPLED)
+        while at >= 0:
+            begin = data.rfind(b"\n", 0, at) + 1
+            finish = data.find(b"\n", at)
+            if finish < 0:
+                finish = len(data)
+            if data.find(_SPAN_KEY, begin, finish) >= 0:
+                raise CannotScan("spans of an unsampled trace kept late (keep_errors)")
+            at = data.find(_UNSAMPLED, finish)
+        if self._timed or not data:
+            return
+        self._timed = True
+        last = file_range(self.path)[1]
+        finish = len(data) - 1 if data.endswith(b"\n") else data.rfind(b"\n")
+        begin = data.rfind(b"\n", 0, max(finish, 0)) + 1
+        written = _line_time(data, begin, finish) if finish > begin else None
+        if last is not None and written is not None and abs(last - written) > CLOCK_SKEW:
+            raise CannotScan(f"{self.path.name}: a clock more than {CLOCK_SKEW} off")
 
 
 def _parsed(line: bytes) -> dict[str, Any] | None:

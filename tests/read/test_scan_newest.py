@@ -317,3 +317,59 @@ def test_the_lines_from_a_time_on_come_after_the_point_found(small: None, logs_d
         assert not before or max(before) < when
         first = min(s for s, t in zip(starts, times, strict=True) if t >= when)
         assert first - point <= 2 * scan_newest._CHUNK
+
+
+def test_spans_kept_late_by_keep_errors_are_not_taken_for_time_order(tmp_path: Path) -> None:
+    """An unsampled trace's buffered spans, written at once when one of them fails, each with
+    its own (minutes older) time, sit after lines newer than they are. Read from among them,
+    the file would look complete from too early a time, and the newest trace, whose failing
+    child was written just before them, would be listed without it (ok, one span). The scan
+    declines instead (DuckDB answers). Default knobs: 5 minutes of clock skew."""
+    written: list[tuple[float, dict[str, Any]]] = []
+
+    def span(trace_id: str, span_id: str, parent: str | None, name: str, start_s: float,
+             seconds: float, flags: str = "01", status: str = "ok",
+             written_s: float | None = None, **attributes: Any) -> None:  # fmt: skip
+        end = T0 + timedelta(seconds=start_s + seconds)
+        line = {f.TS: iso(end), f.LEVEL: "info" if status == "ok" else "error",
+                f.EVENT: name, f.TRACE_ID: trace_id, f.SPAN_ID: span_id, f.TRACE_FLAGS: flags,
+                f.SPAN: f.SPAN_END, f.NAME: name, f.PARENT_ID: parent,
+                f.DURATION_MS: seconds * 1000, f.STATUS: status, f.LOGGER: "logtrace",
+                f.SERVICE: "svc", f.PID: 100, **attributes}  # fmt: skip
+        written.append((start_s + seconds if written_s is None else written_s, line))
+
+    def trace_id(at_s: float, n: int) -> str:
+        return f"{int((T0 - EPOCH).total_seconds() * 1000 + at_s * 1000):012x}{n:020x}"
+
+    for n in range(5500):  # a trace every 0.1 s for 550 s
+        span(trace_id(n / 10, n + 1), f"{n + 1:016x}", None, "request", n / 10, 0.02)
+    z = trace_id(560, 999_999)  # the newest trace: 560 s to 600 s, a child failing at 570 s
+    span(z, "a" * 16, "b" * 16, "zchild", 565, 5, status="error")
+    span(z, "b" * 16, None, "zjob", 560, 40)
+    kept = trace_id(0, 888_888)  # unsampled, 0 to 60 s; a span fails: all written at 580 s
+    for n in range(700):
+        span(kept, f"{n + 1:016x}", "c" * 16, "kstep", n * 60 / 700, 0.05, flags="00",
+             written_s=580 + n * 1e-4, payload="x" * 200)  # fmt: skip
+    span(kept, "c" * 16, None, "kjob", 0, 580, flags="00", status="error", written_s=580.1)
+    written.sort(key=lambda pair: pair[0])
+    opened = T0 - timedelta(milliseconds=1)
+    path = tmp_path / f"{T0:%Y-%m-%d}" / f"svc_host-1_100_{opened:%Y%m%dT%H%M%S}.000Z.jsonl"
+    write_jsonl(path, [line for _, line in written])
+    stamp = (T0 + timedelta(seconds=600) - EPOCH).total_seconds()
+    os.utime(path, (stamp, stamp))
+    (newest,) = duckdb_newest(tmp_path, 1)
+    assert (newest["trace_id"], newest["status"], newest["span_count"]) == (z, "error", 2)
+    with pytest.raises(CannotScan, match="keep_errors"):
+        newest_traces(tmp_path, 1)
+
+
+def test_a_file_whose_clock_is_off_is_declined(small: None, logs_dir: Path) -> None:
+    """A file last written (by the file system's clock) more than CLOCK_SKEW away from the
+    time of its last line (the writer's clock): the scan's time arithmetic would not hold."""
+    directory = History(1500, every=100).write(logs_dir)
+    assert newest_traces(directory, 50).traces == duckdb_newest(directory, 50)
+    newest = max(directory.rglob("coord_*.jsonl"), key=lambda p: p.stat().st_mtime)
+    stamp = newest.stat().st_mtime + 60
+    os.utime(newest, (stamp, stamp))
+    with pytest.raises(CannotScan, match="clock"):
+        newest_traces(directory, 50)
