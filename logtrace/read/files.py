@@ -228,6 +228,20 @@ def file_range(path: Path) -> tuple[datetime | None, datetime | None]:
     return opened_at(path), modified
 
 
+def recent_files(
+    files: Iterable[Path], since: datetime, skew: timedelta | None = None
+) -> list[Path]:
+    """The files that can hold lines written at or after ``since``: their last write, widened
+    by ``skew`` (None: CLOCK_SKEW), is not before it; a file of unknown range is kept."""
+    widen = CLOCK_SKEW if skew is None else skew
+    kept = []
+    for path in files:
+        _, last = file_range(path)
+        if last is None or last + widen >= since:
+            kept.append(path)
+    return kept
+
+
 def prune(files: Iterable[Path], since: datetime | None, until: datetime | None) -> list[Path]:
     """The files whose lines can fall in ``[since, until]`` (UTC, naive; None: unbounded).
 

@@ -23,6 +23,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -47,7 +48,7 @@ from logtrace.read.trace import (
     only_trace_id,
 )
 
-__all__ = ["CannotScan", "Listing", "decompressed", "list_files", "lookup"]
+__all__ = ["CannotScan", "Listing", "decompressed", "list_files", "lookup", "parsed_line"]
 
 # What the DuckDB path reads of a line at most (trace_lines.sql: max_line_size).
 _MAX_LINE = 16_777_216
@@ -192,6 +193,26 @@ def decompressed(path: Path, at_most: int = -1) -> bytes:
     return b"".join(parts)
 
 
+def parsed_line(line: bytes, longest: int = _MAX_LINE) -> dict[str, Any] | None:
+    """The JSON object of a line, None for a line that is not one (as read_json skips it).
+
+    Raises:
+        CannotScan: a line DuckDB may read otherwise: longer than ``longest`` (the reader's
+            maximum_object_size), or an object orjson refuses and DuckDB's reader takes.
+    """
+    if len(line) > longest:
+        raise CannotScan("a line DuckDB reads differently")
+    try:
+        value = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        # Not JSON for DuckDB either (torn, another program's text), unless it is an object
+        # orjson refuses and DuckDB's reader takes (NaN, a trailing comma).
+        if line.rstrip().endswith(b"}"):
+            raise CannotScan("a line DuckDB may read as JSON") from None
+        return None
+    return value if isinstance(value, dict) else None
+
+
 def _objects(data: bytes | mmap.mmap, needle: bytes) -> list[dict[str, object]]:
     found: list[dict[str, object]] = []
     at = data.find(needle)
@@ -201,17 +222,10 @@ def _objects(data: bytes | mmap.mmap, needle: bytes) -> list[dict[str, object]]:
         if end < 0:
             end = len(data)
         line = data[start:end]
-        if end - start > _MAX_LINE or b"\x01" in line:
+        if b"\x01" in line:
             raise CannotScan("a line DuckDB reads differently")
-        try:
-            value = orjson.loads(line)
-        except orjson.JSONDecodeError:
-            # Not JSON for DuckDB either (torn, another program's text), unless it is an
-            # object orjson refuses and DuckDB's reader takes (NaN, a trailing comma).
-            if line.rstrip().endswith(b"}"):
-                raise CannotScan("a line DuckDB may read as JSON") from None
-            value = None
-        if isinstance(value, dict):
+        value = parsed_line(line)
+        if value is not None:
             found.append(value)
         at = data.find(needle, end)
     return found

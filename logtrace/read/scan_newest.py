@@ -25,9 +25,9 @@ caller asks DuckDB: shared history, compacted files among the newest, a ``trace_
 written another way than the writers write it (spaces, escapes), a line DuckDB may read
 otherwise (see :mod:`scan`), the newest traces further back than ``MAX_BYTES``, span lines of
 an unsampled trace (``keep_errors`` writes them late, each with its own earlier time), and a
-file whose last line's time and modification time are further apart than CLOCK_SKEW. Like
-time pruning everywhere in the read side, it counts on the clocks of the processes agreeing
-within CLOCK_SKEW. No DuckDB here.
+file whose last line is later than its modification time by more than CLOCK_SKEW. Like time
+pruning everywhere in the read side, it counts on the clocks of the processes agreeing within
+CLOCK_SKEW (a clock behind by more is not seen). No DuckDB here.
 """
 
 from __future__ import annotations
@@ -43,8 +43,8 @@ from typing import Any
 import orjson
 
 from logtrace.format import fields as f
-from logtrace.read.files import CLOCK_SKEW, file_range, time_range
-from logtrace.read.scan import Location, decompressed, list_files
+from logtrace.read.files import CLOCK_SKEW, file_range, recent_files, time_range
+from logtrace.read.scan import Location, decompressed, list_files, parsed_line
 from logtrace.read.scan_rows import CannotScan, trace_summary
 from logtrace.read.trace import Row
 
@@ -112,7 +112,7 @@ def newest_traces(
     reach = FIRST_REACH
     while True:
         target = newest - CLOCK_SKEW - reach
-        for file in _recent(listing.all_files, target):
+        for file in recent_files(listing.all_files, target, CLOCK_SKEW):
             if file not in ends:
                 ends[file] = _End(file)
             ends[file].back_to(target)
@@ -142,16 +142,6 @@ def _further(
     if len(found) < 2 or covered <= timedelta(0):
         return reach * 8
     return max(reach * 2, covered * (limit / len(found)) * 1.25)
-
-
-def _recent(files: list[Path], since: datetime) -> list[Path]:
-    """The files that can hold lines written at or after ``since``."""
-    kept = []
-    for file in files:
-        _, last = file_range(file)
-        if last is None or last + CLOCK_SKEW >= since:
-            kept.append(file)
-    return kept
 
 
 def _complete_from(files: list[Path], ends: Mapping[Path, _End]) -> datetime | None:
@@ -319,7 +309,7 @@ class _End:
             # A line without the bytes "span" has no span marker (escapes are checked).
             if data.find(_SPAN_KEY, begin, finish) < 0:
                 continue
-            value = _parsed(data[begin:finish])
+            value = parsed_line(data[begin:finish], _MAX_LINE)
             if value is not None:
                 yield value
 
@@ -387,8 +377,10 @@ class _End:
         - Spans of an unsampled trace kept by ``keep_errors`` are written when one of them
           fails, all at once, each with its own (earlier) time: a point among them looks
           complete from too early a time. Any span line with ``trace_flags`` ``00`` declines.
-        - A file whose last line's time and modification time differ by more than CLOCK_SKEW
-          was written by a clock further off than the scan allows for.
+        - A file whose last line is more than CLOCK_SKEW later than its modification time was
+          written by a clock ahead of the file system's by more than the scan allows for (a
+          file not read counts with its modification time). A modification time later than
+          the lines is a file copied or touched since (or a clock behind): harmless here.
         """
         data = self.data
         at = data.find(_UNSAMPLED)
@@ -407,23 +399,8 @@ class _End:
         finish = len(data) - 1 if data.endswith(b"\n") else data.rfind(b"\n")
         begin = data.rfind(b"\n", 0, max(finish, 0)) + 1
         written = _line_time(data, begin, finish) if finish > begin else None
-        if last is not None and written is not None and abs(last - written) > CLOCK_SKEW:
-            raise CannotScan(f"{self.path.name}: a clock more than {CLOCK_SKEW} off")
-
-
-def _parsed(line: bytes) -> dict[str, Any] | None:
-    """The JSON object of a line, None for a line that is not one (as read_json skips it)."""
-    if len(line) > _MAX_LINE:
-        raise CannotScan("a line DuckDB reads differently")
-    try:
-        value = orjson.loads(line)
-    except orjson.JSONDecodeError:
-        # Not JSON for DuckDB either (torn, another program's text), unless it is an object
-        # orjson refuses and DuckDB's reader takes (NaN, a trailing comma).
-        if line.rstrip().endswith(b"}"):
-            raise CannotScan("a line DuckDB may read as JSON") from None
-        return None
-    return value if isinstance(value, dict) else None
+        if last is not None and written is not None and written - last > CLOCK_SKEW:
+            raise CannotScan(f"{self.path.name}: a clock more than {CLOCK_SKEW} ahead")
 
 
 def _complete_at(data: bytes, at: int) -> datetime | None:

@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 import logtrace
 
-from ..read.files import ReadError, time_range
+from ..read.files import ReadError, recent_files, time_range
 from ..read.filters import filter_params
 from ..read.reader import Reader
 from ..read.scan import CannotScan, lookup
@@ -138,7 +138,7 @@ def _from_tails(
     span = time_range(reader.all_files)
     if span is None:
         return None
-    candidates = tails.recent_files(reader.all_files, span[1] - TAILS_WINDOW)
+    candidates = recent_files(reader.all_files, span[1] - TAILS_WINDOW)
     size = tails.TAIL_BYTES
     for attempt in range(tails.TRIES):
         if far and attempt < tails.TRIES - 1:
@@ -148,7 +148,7 @@ def _from_tails(
         with tails.excerpt(candidates, size, scratch) as (work, since):
             if since is None:
                 return None  # nothing was cut: the files themselves are as cheap
-            if not set(tails.recent_files(reader.all_files, since)) <= set(candidates):
+            if not set(recent_files(reader.all_files, since)) <= set(candidates):
                 return None  # nothing was cut, or older files may hold lines after the cut
             with _excerpt_reader(source, work) as part:
                 rows = _search(part, search, since)

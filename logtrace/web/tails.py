@@ -26,7 +26,7 @@ from pathlib import Path
 import orjson
 
 from ..format import fields as f
-from ..read.files import CLOCK_SKEW, file_range
+from ..read.files import CLOCK_SKEW, recent_files
 
 # How much of each file the first try reads; each next try reads eight times more.
 TAIL_BYTES = 2 << 20
@@ -74,16 +74,6 @@ def _link(path: Path, target: Path) -> None:
         os.link(path, target)
     except OSError:
         shutil.copy2(path, target)
-
-
-def recent_files(files: list[Path], since: datetime) -> list[Path]:
-    """The files that can hold lines written at or after ``since``."""
-    kept = []
-    for path in files:
-        _, last = file_range(path)
-        if last is None or last + CLOCK_SKEW >= since:
-            kept.append(path)
-    return kept
 
 
 def complete(row: dict[str, object], complete_from: datetime | None) -> bool:

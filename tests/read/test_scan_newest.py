@@ -364,12 +364,15 @@ def test_spans_kept_late_by_keep_errors_are_not_taken_for_time_order(tmp_path: P
 
 
 def test_a_file_whose_clock_is_off_is_declined(small: None, logs_dir: Path) -> None:
-    """A file last written (by the file system's clock) more than CLOCK_SKEW away from the
-    time of its last line (the writer's clock): the scan's time arithmetic would not hold."""
+    """A file whose last line (the writer's clock) is more than CLOCK_SKEW later than its last
+    write (the file system's clock): the scan, which counts files it does not read by their
+    last write, declines. Later last writes (a copied file) are read as before."""
     directory = History(1500, every=100).write(logs_dir)
     assert newest_traces(directory, 50).traces == duckdb_newest(directory, 50)
     newest = max(directory.rglob("coord_*.jsonl"), key=lambda p: p.stat().st_mtime)
-    stamp = newest.stat().st_mtime + 60
-    os.utime(newest, (stamp, stamp))
+    stamp = newest.stat().st_mtime
+    os.utime(newest, (stamp + 3600, stamp + 3600))  # copied an hour later
+    assert newest_traces(directory, 50).traces == duckdb_newest(directory, 50)
+    os.utime(newest, (stamp - 60, stamp - 60))  # its writer's clock a minute ahead
     with pytest.raises(CannotScan, match="clock"):
         newest_traces(directory, 50)
