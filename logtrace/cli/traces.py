@@ -43,23 +43,50 @@ def ls(args: argparse.Namespace) -> int:
     Each line: start time (UTC), trace id, status, duration, span counts, root span, services.
     Filters combine (all must hold). Example: logtrace ls --since 1h --errors
     """
-    from logtrace.cli.render import trace_line
-
     params = filter_options(args)
+    name, given = attr_variant("recent_traces", params)
+    scanned = None if args.verbose else newest_scanned(args, name, given)
+    if scanned:
+        _print_ls(scanned, args)
+        return 0
     with open_reader(args, params["since"], params["until"]) as reader:
-        name, given = attr_variant("recent_traces", params)
         rows = reader.query(name, limit=args.limit, **given)
-        if args.json:
-            print_json(rows)
-        else:
-            console = make_console()
-            for row in rows:
-                console.print(trace_line(row))
-            if not rows and reader.all_files:
-                console.print(f"no traces match, in {reader.describe()}")
+        _print_ls(rows, args)
+        if not rows and reader.all_files and not args.json:
+            make_console().print(f"no traces match, in {reader.describe()}")
         if args.verbose:
             report_skipped(reader)
     return 0
+
+
+def newest_scanned(args: argparse.Namespace, name: str, given: dict[str, Any]) -> Any:
+    """The newest traces read from the ends of the newest files without DuckDB
+    (``logtrace.read.scan_newest``): the rows of ``recent_traces_no_attr`` without a time
+    window; None when only the Reader can answer (a window, --attr, --kind, shared history,
+    compacted newest files, traces further back than the scan reads)."""
+    if name != "recent_traces_no_attr" or given["since"] is not None or given["until"] is not None:
+        return None
+    from logtrace.read.scan import CannotScan
+    from logtrace.read.scan_newest import FILTERS, newest_traces
+
+    filters = {k: v for k, v in given.items() if k not in ("since", "until")}
+    if not filters.keys() <= FILTERS:
+        return None
+    try:
+        return newest_traces(getattr(args, "dirs", None) or args.dir, args.limit, filters).traces
+    except CannotScan:
+        return None
+
+
+def _print_ls(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
+    if args.json:
+        print_json(rows)  # without rich
+    else:
+        from logtrace.cli.render import trace_line
+
+        console = make_console()
+        for row in rows:
+            console.print(trace_line(row))
 
 
 def _show_arguments(parser: argparse.ArgumentParser) -> None:

@@ -1,12 +1,13 @@
-"""``logtrace show`` as a process: without DuckDB on JSONL files, with the same output.
+"""``logtrace show`` and ``ls`` as processes: without DuckDB on JSONL files, same output.
 
-``show -v`` reads with the DuckDB Reader (it reports the skipped lines of every file), so the
-same command with and without ``-v`` compares the two paths; ``-X importtime`` says which
-modules a command imported.
+``show -v`` and ``ls -v`` read with the DuckDB Reader (they report the skipped lines of every
+file), so the same command with and without ``-v`` compares the two paths; ``-X importtime``
+says which modules a command imported.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -115,3 +116,30 @@ def test_one_line_spans_show_the_same(tmp_path: Path) -> None:
             read = run_cli("show", "--dir", directory, trace_id, "-v", *extra)
             assert scanned.returncode == read.returncode == 0, scanned.stderr
             assert scanned.stdout == read.stdout
+
+
+def test_ls_output_is_the_same_without_duckdb(written: Written) -> None:
+    """ls without a time window (the newest traces: the ends of the newest files scanned)
+    prints what the DuckDB Reader (-v) prints, with the filters the scan applies."""
+    directory = str(written.directory)
+    listed = json.loads(run_cli("ls", "--dir", directory, "--json").stdout)
+    assert listed
+    service = listed[0]["services"][0]
+    for extra in ([], ["--json"], ["--errors"], ["--service", service], ["-n", "1"],
+                  ["--min-duration", "1ms", "--json"], ["--status", "ok"]):  # fmt: skip
+        scanned = run_cli("ls", "--dir", directory, *extra)
+        read = run_cli("ls", "--dir", directory, "-v", *extra)
+        assert scanned.returncode == read.returncode == 0, scanned.stderr
+        assert scanned.stdout == read.stdout
+
+
+def test_ls_of_jsonl_files_does_not_import_duckdb(written: Written) -> None:
+    """ls --json of the newest traces imports no DuckDB, rich or pyarrow; with a window
+    (--since) the Reader answers, and the same check sees DuckDB."""
+    done, modules = imported("ls", "--dir", str(written.directory), "--json")
+    assert done.returncode == 0, done.stderr
+    assert written.trace_ids()[0] in done.stdout
+    assert not modules & set(HEAVY)
+    done, modules = imported("ls", "--dir", str(written.directory), "--since", "520w", "--json")
+    assert done.returncode == 0, done.stderr
+    assert "duckdb" in modules
