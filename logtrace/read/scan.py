@@ -48,7 +48,15 @@ from logtrace.read.trace import (
     only_trace_id,
 )
 
-__all__ = ["CannotScan", "Listing", "decompressed", "list_files", "lookup", "parsed_line"]
+__all__ = [
+    "CannotScan",
+    "Listing",
+    "decompressed",
+    "list_files",
+    "line_at",
+    "lookup",
+    "parsed_line",
+]
 
 # What the DuckDB path reads of a line at most (trace_lines.sql: max_line_size).
 _MAX_LINE = 16_777_216
@@ -193,6 +201,13 @@ def decompressed(path: Path, at_most: int = -1) -> bytes:
     return b"".join(parts)
 
 
+def line_at(data: bytes | mmap.mmap, at: int) -> tuple[int, int]:
+    """The bounds ``[begin, end)`` of the line of ``data`` that holds offset ``at`` (its
+    newline left out; the end of ``data`` for a last line without one)."""
+    end = data.find(b"\n", at)
+    return data.rfind(b"\n", 0, at) + 1, len(data) if end < 0 else end
+
+
 def parsed_line(line: bytes, longest: int = _MAX_LINE) -> dict[str, Any] | None:
     """The JSON object of a line, None for a line that is not one (as read_json skips it).
 
@@ -217,10 +232,7 @@ def _objects(data: bytes | mmap.mmap, needle: bytes) -> list[dict[str, object]]:
     found: list[dict[str, object]] = []
     at = data.find(needle)
     while at >= 0:
-        start = data.rfind(b"\n", 0, at) + 1
-        end = data.find(b"\n", at)
-        if end < 0:
-            end = len(data)
+        start, end = line_at(data, at)
         line = data[start:end]
         if b"\x01" in line:
             raise CannotScan("a line DuckDB reads differently")

@@ -44,11 +44,11 @@ import orjson
 
 from logtrace.format import fields as f
 from logtrace.read.files import CLOCK_SKEW, file_range, recent_files, time_range
-from logtrace.read.scan import Location, decompressed, list_files, parsed_line
+from logtrace.read.scan import Location, decompressed, line_at, list_files, parsed_line
 from logtrace.read.scan_rows import CannotScan, trace_summary
 from logtrace.read.trace import Row
 
-__all__ = ["FILTERS", "MAX_BYTES", "Newest", "TooFarBack", "newest_traces"]
+__all__ = ["FILTERS", "MAX_BYTES", "Newest", "TooFarBack", "complete", "newest_traces"]
 
 # The filters of recent_traces_no_attr.sql this scan applies (others: ask DuckDB).
 FILTERS = frozenset({"service", "name", "status", "min_duration_ms"})
@@ -122,7 +122,7 @@ def newest_traces(
         rows = _rows(list(ends.values()), complete_from)
         top = [row for row in rows if _passes(row, wanted)][:limit]
         if complete_from is None or (
-            len(top) == limit and all(_complete(row, complete_from) for row in top)
+            len(top) == limit and all(complete(row, complete_from) for row in top)
         ):
             return Newest(top, complete_from, len(listing.all_files))
         further = _further(reach, newest, complete_from, top, limit)
@@ -137,7 +137,7 @@ def _further(
 ) -> timedelta:
     """How far back the next try reads: as far as the complete rows found so far say
     ``limit`` of them take (the rows found are in ``reach`` or so), at least twice as far."""
-    found = [row for row in top if _complete(row, complete_from)]
+    found = [row for row in top if complete(row, complete_from)]
     covered = newest - (complete_from + CLOCK_SKEW)
     if len(found) < 2 or covered <= timedelta(0):
         return reach * 8
@@ -159,8 +159,10 @@ def _complete_from(files: list[Path], ends: Mapping[Path, _End]) -> datetime | N
     return max(times) if times else None
 
 
-def _complete(row: Row, complete_from: datetime | None) -> bool:
-    """True when a row read from the ends equals the row over the whole files."""
+def complete(row: Mapping[str, object], complete_from: datetime | None) -> bool:
+    """True when a row of ``traces`` read from the ends of the files (every line from
+    ``complete_from`` on; None: the whole files) equals the row over the whole files: its
+    root span starts CLOCK_SKEW or more after that point."""
     if complete_from is None:
         return True
     start = row.get("start_ts")
@@ -298,14 +300,10 @@ class _End:
         for match in pattern.finditer(data, self.start):
             if match[1] not in wanted:
                 continue
-            at = match.start()
-            begin = data.rfind(b"\n", 0, at) + 1
+            begin, finish = line_at(data, match.start())
             if begin == seen:
                 continue  # a second trace id in the line (a nested field)
             seen = begin
-            finish = data.find(b"\n", at)
-            if finish < 0:
-                finish = len(data)
             # A line without the bytes "span" has no span marker (escapes are checked).
             if data.find(_SPAN_KEY, begin, finish) < 0:
                 continue
@@ -385,10 +383,7 @@ class _End:
         data = self.data
         at = data.find(_UNSAMPLED)
         while at >= 0:
-            begin = data.rfind(b"\n", 0, at) + 1
-            finish = data.find(b"\n", at)
-            if finish < 0:
-                finish = len(data)
+            begin, finish = line_at(data, at)
             if data.find(_SPAN_KEY, begin, finish) >= 0:
                 raise CannotScan("spans of an unsampled trace kept late (keep_errors)")
             at = data.find(_UNSAMPLED, finish)

@@ -23,7 +23,7 @@ from ..read.files import ReadError, recent_files, time_range
 from ..read.filters import filter_params
 from ..read.reader import Reader
 from ..read.scan import CannotScan, lookup
-from ..read.scan_newest import Newest, TooFarBack, newest_traces
+from ..read.scan_newest import Newest, TooFarBack, complete, newest_traces
 from ..read.trace import Trace, created_between
 from . import tails
 from .source import Source, reading
@@ -153,7 +153,7 @@ def _from_tails(
             with _excerpt_reader(source, work) as part:
                 rows = _search(part, search, since)
             top = rows[: search.limit]
-            if len(top) == search.limit and all(tails.complete(row, since) for row in top):
+            if len(top) == search.limit and all(complete(row, since) for row in top):
                 return top, since
         size *= 8
     return None

@@ -26,7 +26,7 @@ from pathlib import Path
 import orjson
 
 from ..format import fields as f
-from ..read.files import CLOCK_SKEW, recent_files
+from ..read.files import recent_files
 
 # How much of each file the first try reads; each next try reads eight times more.
 TAIL_BYTES = 2 << 20
@@ -74,18 +74,6 @@ def _link(path: Path, target: Path) -> None:
         os.link(path, target)
     except OSError:
         shutil.copy2(path, target)
-
-
-def complete(row: dict[str, object], complete_from: datetime | None) -> bool:
-    """True when an excerpt's row of ``traces`` equals the row over the whole files."""
-    if complete_from is None:
-        return True
-    start = row.get("start_ts")
-    return (
-        bool(row.get("has_root"))
-        and isinstance(start, datetime)
-        and start >= complete_from + CLOCK_SKEW
-    )
 
 
 def _tail(path: Path, tail_bytes: int) -> tuple[bytes, datetime | None] | None:

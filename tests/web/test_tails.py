@@ -176,8 +176,8 @@ def test_other_lists_ask_duckdb(tmp_path: Path, query: dict[str, str], found: in
 def test_complete_needs_a_root_after_the_cut() -> None:
     """A row counts only with a root span that starts CLOCK_SKEW or more after the cut."""
     cut = datetime(2026, 1, 1, 12, 0)
-    late = cut + tails.CLOCK_SKEW + timedelta(seconds=1)
-    assert tails.complete({"has_root": True, "start_ts": late}, cut)
-    assert not tails.complete({"has_root": False, "start_ts": late}, cut)
-    assert not tails.complete({"has_root": True, "start_ts": cut}, cut)
-    assert tails.complete({"has_root": False, "start_ts": cut}, None)
+    late = cut + scan_newest.CLOCK_SKEW + timedelta(seconds=1)
+    assert scan_newest.complete({"has_root": True, "start_ts": late}, cut)
+    assert not scan_newest.complete({"has_root": False, "start_ts": late}, cut)
+    assert not scan_newest.complete({"has_root": True, "start_ts": cut}, cut)
+    assert scan_newest.complete({"has_root": False, "start_ts": cut}, None)
