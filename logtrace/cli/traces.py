@@ -45,7 +45,7 @@ def ls(args: argparse.Namespace) -> int:
     """
     params = filter_options(args)
     name, given = attr_variant("recent_traces", params)
-    scanned = None if args.verbose else newest_scanned(args, name, given)
+    scanned = None if args.verbose else newest_scanned(args, given)
     if scanned:
         _print_ls(scanned, args)
         return 0
@@ -59,21 +59,16 @@ def ls(args: argparse.Namespace) -> int:
     return 0
 
 
-def newest_scanned(args: argparse.Namespace, name: str, given: dict[str, Any]) -> Any:
+def newest_scanned(args: argparse.Namespace, given: dict[str, Any]) -> Any:
     """The newest traces read from the ends of the newest files without DuckDB
     (``logtrace.read.scan_newest``): the rows of ``recent_traces_no_attr`` without a time
     window; None when only the Reader can answer (a window, --attr, --kind, shared history,
     compacted newest files, traces further back than the scan reads)."""
-    if name != "recent_traces_no_attr" or given["since"] is not None or given["until"] is not None:
-        return None
     from logtrace.read.scan import CannotScan
-    from logtrace.read.scan_newest import FILTERS, newest_traces
+    from logtrace.read.scan_newest import newest_traces
 
-    filters = {k: v for k, v in given.items() if k not in ("since", "until")}
-    if not filters.keys() <= FILTERS:
-        return None
     try:
-        return newest_traces(getattr(args, "dirs", None) or args.dir, args.limit, filters).traces
+        return newest_traces(getattr(args, "dirs", None) or args.dir, args.limit, given).traces
     except CannotScan:
         return None
 

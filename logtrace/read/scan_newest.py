@@ -95,7 +95,9 @@ def newest_traces(
     Args:
         path: a directory, file or glob, as for ``logtrace.open``.
         limit: how many rows at most.
-        filters: ``service``, ``name``, ``status``, ``min_duration_ms`` (None: any).
+        filters: ``service``, ``name``, ``status``, ``min_duration_ms`` (None: any); the
+            ``$parameters`` of a trace list may be given as they are: any other one that is
+            not None (``since``, ``until``, an attribute, a kind, a text) is DuckDB's.
 
     Raises:
         CannotScan: only DuckDB can answer (see the module's docstring).

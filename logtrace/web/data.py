@@ -114,12 +114,8 @@ def _scanned(search: TraceQuery, directory: str) -> Newest | Literal["far"] | No
     """The list read from the ends of the newest files without DuckDB (see
     :mod:`logtrace.read.scan_newest`), when the scan can give DuckDB's answer; ``"far"`` when
     the traces lie further back than it reads; None otherwise."""
-    params = search.params
-    if not search.plain or params["since"] is not None or params["until"] is not None:
-        return None
-    filters = {k: v for k, v in params.items() if k not in ("since", "until")}
     try:
-        return newest_traces(directory, search.limit, filters)
+        return newest_traces(directory, search.limit, search.params)
     except TooFarBack:
         return "far"
     except CannotScan:
