@@ -23,9 +23,13 @@ def test_formats_to_a_file(written: Path, tmp_path: Path) -> None:
 
 def test_selection_by_id_and_filter(written: Path) -> None:
     """A trace id exports one trace; --status ok exports none of these (both failed)."""
-    listed = logtrace_cli("ls", "--dir", str(written), "--json")
-    trace_id = orjson.loads(listed.stdout)[0]["trace_id"]
-    one = logtrace_cli("export", "--dir", str(written), "-f", "zipkin", trace_id[:10])
+    listed = logtrace_cli("ls", "--dir", str(written), "--json", "-n", "1000")
+    ids = [row["trace_id"] for row in orjson.loads(listed.stdout)]
+    trace_id = ids[0]
+    # An abbreviated id, long enough to be unique: traces begun within 256 ms of each other
+    # share their first 10 digits (the time), and an ambiguous prefix is refused.
+    size = next(n for n in range(10, 33) if sum(i.startswith(trace_id[:n]) for i in ids) == 1)
+    one = logtrace_cli("export", "--dir", str(written), "-f", "zipkin", trace_id[:size])
     assert {s["traceId"] for s in orjson.loads(one.stdout)} == {trace_id}
     none = logtrace_cli("export", "--dir", str(written), "-f", "zipkin", "--status", "ok")
     assert orjson.loads(none.stdout) == []
