@@ -249,6 +249,7 @@ class _End:
         self.complete_at: datetime | None = None
         self._checked = 0  # how many bytes at the end of data were checked (_check)
         self._timed = False  # whether the last line's time was checked (_check_times)
+        self._flags_checked = 0  # how many bytes at the end of data were (_check_times)
         try:
             if path.name.endswith(f.ROTATED_SUFFIX):
                 self.data = decompressed(path, MAX_BYTES)
@@ -383,18 +384,22 @@ class _End:
           the lines is a file copied or touched since (or a clock behind): harmless here.
         """
         data = self.data
-        at = data.find(_UNSAMPLED)
+        # Only what was read since the last call (data grows at its front), and the bytes a
+        # match begun there can reach into what was looked at before.
+        stop = len(data) - self._flags_checked + len(_UNSAMPLED) - 1
+        at = data.find(_UNSAMPLED, 0, stop)
         while at >= 0:
             begin, finish = line_at(data, at)
             if data.find(_SPAN_KEY, begin, finish) >= 0:
                 raise CannotScan("spans of an unsampled trace kept late (keep_errors)")
-            at = data.find(_UNSAMPLED, finish)
-        if self._timed or not data:
+            at = data.find(_UNSAMPLED, finish, stop)
+        self._flags_checked = len(data)
+        newline = data.rfind(b"\n")  # the end of the last whole line
+        if self._timed or newline <= 0:
             return
         self._timed = True
         last = file_range(self.path)[1]
-        finish = len(data) - 1 if data.endswith(b"\n") else data.rfind(b"\n")
-        begin = data.rfind(b"\n", 0, max(finish, 0)) + 1
+        begin, finish = line_at(data, newline)
         written = _line_time(data, begin, finish) if finish > begin else None
         if last is not None and written is not None and written - last > CLOCK_SKEW:
             raise CannotScan(f"{self.path.name}: a clock more than {CLOCK_SKEW} ahead")
