@@ -5,13 +5,18 @@ interrupted, and that code may hold any lock: an ``Event``'s (waking the writer)
 sink's own. A handler that waits on one of them waits forever. So the handler here takes no
 lock and waits for nothing: it notes the signal, writes one byte to a pipe and returns, and the
 interrupted code goes on and lets go of its locks. A daemon thread blocked on that pipe does the
-flush (bounded: ``timeout`` seconds), then sends SIGTERM again; the handler, seeing the flush
-done, restores the default action and re-sends the signal, so the process ends by SIGTERM as it
-would have. Further SIGTERMs during the flush are ignored, as before.
+flush (bounded: ``timeout`` seconds), then sends SIGTERM again, to the main thread itself; the
+handler, seeing the flush done, restores the default action and re-sends the signal, so the
+process ends by SIGTERM as it would have. Further SIGTERMs during the flush are ignored, as before.
 
 Only the main thread may change a signal's action, so ending the process needs the main thread
-to run Python code once more. If it does not within ``timeout`` (stuck in native code), the
-thread ends the process with ``os._exit(128 + SIGTERM)``, the status a shell shows for SIGTERM.
+to run Python code once more. The second signal is sent to that thread (``pthread_kill``), not
+to the process: the kernel may hand a process's signal to any thread, and one taken by another
+thread does not interrupt a main thread asleep in a system call, which would then sleep on. If
+the main thread still does not run the handler within ``_END_WAIT`` seconds (stuck in native
+code), the flush thread ends the process with ``os._exit(128 + SIGTERM)``, the status a shell
+shows for SIGTERM. Flush and wait together stay under the 10 s a supervisor such as
+``docker stop`` gives before SIGKILL.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from collections.abc import Callable
 from types import FrameType
 
 _IDLE, _FLUSHING, _FLUSHED = 0, 1, 2
+_END_WAIT = 5.0
 
 
 class SigtermFlush:
@@ -113,6 +119,12 @@ class SigtermFlush:
         finally:
             self._state = _FLUSHED
             # The main thread's handler now ends the process (only it may reset the action).
-            os.kill(os.getpid(), signal.SIGTERM)
-            time.sleep(self._timeout)
+            main = threading.main_thread().ident
+            try:
+                if main is None:
+                    raise OSError("no main thread")
+                signal.pthread_kill(main, signal.SIGTERM)
+            except OSError:
+                os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(_END_WAIT)
             os._exit(128 + signal.SIGTERM)
