@@ -85,7 +85,7 @@ def from_span_rows(reader: Reader, prefix: str, files: list[Path]) -> Trace | No
     con = reader._con
     bad = set(reader.unreadable_files)
     try:
-        jsonl, parquet, _, bare = reader._set_variables([p for p in files if p not in bad])
+        jsonl, parquet, _, bare = reader._views.set_variables([p for p in files if p not in bad])
         if jsonl or bare or not parquet:
             return None
         # The two views over these files alone, in a schema of their own: the views of the
@@ -99,7 +99,7 @@ def from_span_rows(reader: Reader, prefix: str, files: list[Path]) -> Trace | No
         rows = reader._query("trace_span_rows", prefix=prefix, trace_id=_whole_id(prefix))
     finally:
         con.execute("SET schema = 'main'")
-        reader._set_variables(reader.files)
+        reader._views.set_variables(reader.files)
     full = _one_id(reader, prefix, {r["trace_id"] for r in [*lines, *rows]} - {None})
     spans = [r for r in rows if r["trace_id"] == full]
     if len({s["span_id"] for s in spans}) < len(spans) or any(
@@ -175,7 +175,7 @@ def from_copies(reader: Reader, prefix: str, files: list[Path]) -> Trace:
     try:
         reader._with_retries(lambda: _copy_trace(reader, prefix, files))
     finally:
-        reader._set_variables(reader.files)
+        reader._views.set_variables(reader.files)
     con.execute(f"SET schema = '{TRACE_SCHEMA}'")
     try:
         con.execute(query_text("copied_span_lines"))
@@ -198,7 +198,7 @@ def _copy_trace(reader: Reader, prefix: str, files: list[Path]) -> None:
     """
     con = reader._con
     bad = set(reader.unreadable_files)
-    jsonl, parquet, spans, bare = reader._set_variables([p for p in files if p not in bad])
+    jsonl, parquet, spans, bare = reader._views.set_variables([p for p in files if p not in bad])
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {TRACE_SCHEMA}")
     lines = f"{TRACE_SCHEMA}.jsonl_lines"
     if jsonl:
@@ -211,7 +211,7 @@ def _copy_trace(reader: Reader, prefix: str, files: list[Path]) -> None:
         # The view over these files alone (the other views are not needed here); the
         # views of the whole set are made again on their next use.
         con.execute(query_text("compacted"))
-        reader._kinds = None
+        reader._views.forget()
         text = query_text("trace_compacted").rstrip().rstrip(";")
         con.execute(f"{table} {text}", {"prefix": prefix, "trace_id": _whole_id(prefix)})
     else:  # the empty stand-in's columns, as a table
@@ -222,7 +222,7 @@ def _copy_trace(reader: Reader, prefix: str, files: list[Path]) -> None:
         table = f"CREATE OR REPLACE TABLE {TRACE_SCHEMA}.{view} AS"
         if present:
             con.execute(query_text(view))
-            reader._kinds = None
+            reader._views.forget()
             text = query_text(f"trace_{view}")
             params: dict[str, str | None] = {"prefix": prefix}
             if "$trace_id" in text:

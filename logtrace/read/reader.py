@@ -1,12 +1,10 @@
-"""Reading traces back: DuckDB views over the files, and the questions of ``queries/``.
+"""Reading traces back: ``logtrace.open`` and the :class:`Reader`, DuckDB views over the
+files, and the questions of ``queries/``.
 
 ``open(path)`` lists the files (plain ``.jsonl``, rotated ``.jsonl.zst`` and compacted
-``.parquet``), hands their names to DuckDB as values (``SET VARIABLE logtrace_files`` and
-``logtrace_parquet``, never pasted into SQL) and runs the view files of ``queries/``: first the
-views that read the files (``jsonl_lines``, ``jsonl_span_lines``, ``compacted``), then
-``lines``, ``events``, ``span_lines``, ``span_attributes``, ``spans``, ``traces``, ``logs``.
-Every other ``.sql`` file there is a named question, run with ``Reader.query(name, **params)``.
-The same files run unchanged in the ``duckdb`` shell.
+``.parquet``) and points the views of ``queries/`` at them (:mod:`logtrace.read.views` makes
+them: ``lines``, ``events``, ``spans``, ``traces``, ``logs`` ...). Every other ``.sql`` file
+there is a named question, run with ``Reader.query(name, **params)``.
 
 A JSONL file that a compacted file lists as one of its sources (a compaction interrupted
 before it deleted them) is left out, so no line counts twice. A time window (``since``,
@@ -37,27 +35,19 @@ from logtrace.read.files import (
     prune,
     refused_files,
     source_name,
-    span_file_of,
     zstd_complete,
 )
 from logtrace.read.locations import Location, find_all, locations_of
 from logtrace.read.lookup import find_trace, resolve_in
 from logtrace.read.queries import (
     COMPACTION_FILES,
-    FILES_VARIABLE,
-    PARQUET_VARIABLE,
     READER_FILES,
-    SOURCE_VIEWS,
-    SPAN_VIEWS,
-    STAND_INS,
     VIEW_FILES,
     VIEWS,
     parameters,
     queries_dir,
     query_names,
     query_text,
-    view_text,
-    views_used,
 )
 from logtrace.read.remote import attach, is_url
 from logtrace.read.trace import (
@@ -67,7 +57,7 @@ from logtrace.read.trace import (
     TraceNotFound,
     normalize_trace_id,
 )
-from logtrace.read.views import as_rows, empty_view, first_line, listed_sources
+from logtrace.read.views import Views, as_rows, first_line, listed_sources
 
 __all__ = [
     "COMPACTION_FILES",
@@ -135,21 +125,8 @@ class Reader(Analytics):
         self._checked: dict[Path, tuple[int, int, bool]] = {}
         # The files the last trace() answered from (fewer than all_files when pruned).
         self.trace_files: list[Path] = []
-        # The span files beside compacted files (they count only beside their compacted file).
-        self._span_files: set[Path] = set()
-        # Which kinds of file (JSONL, compacted, span files, compacted files without one) the
-        # views were created for, and are needed for.
-        self._kinds: tuple[bool, ...] | None = None
-        # The views created for those kinds (only those a question needed so far), with the
-        # SQL each was made from (a view with a stand-in is made again when the other is due).
-        self._made: dict[str, str] = {}
-        self._wanted: tuple[bool, ...] = (False, False, False, False)
-        # The span files the views read, and whether one holds a fragment (split_spans.sql),
-        # once asked.
-        self._span_list: list[str] = []
-        self._split: tuple[list[str], bool] | None = None
-        # The value each file variable was last set to (a lookup sets two of four, then back).
-        self._variables: dict[str, list[str]] = {}
+        # The views over self.files, made when a question needs them.
+        self._views = Views(connection)
         self.refresh()
 
     # -- setup -------------------------------------------------------------------------------
@@ -160,7 +137,7 @@ class Reader(Analytics):
         JSONL files listed as sources by a compacted file are left out; with a time window
         (``since``/``until``, widened by LONG_TRACE), so is every file that cannot hold it.
         """
-        listed_jsonl, listed_parquet, self._span_files = find_all(self.locations)
+        listed_jsonl, listed_parquet, span_files = find_all(self.locations)
         for path in listed_jsonl + listed_parquet:
             if path not in self.unreadable_files and not self._looks_whole(path):
                 self.unreadable_files.append(path)
@@ -175,7 +152,8 @@ class Reader(Analytics):
             since = None if self.since is None else self.since - LONG_TRACE
             until = None if self.until is None else self.until + LONG_TRACE
             files = prune(files, since, until)
-        self._point(files)
+        self.files = files
+        self._views.point(files, span_files)
 
     @property
     def truncated_files(self) -> list[Path]:
@@ -222,83 +200,11 @@ class Reader(Analytics):
         self._looked[path] = (status.st_size, status.st_mtime_ns, whole)
         return whole
 
-    def _point(self, files: list[Path]) -> None:
-        """Point the views at ``files``: set the variables the views read when queried.
-
-        The views themselves are created on first use (:meth:`_views`), and again only when a
-        kind of file appears or disappears (an empty list needs the empty stand-in instead):
-        binding them opens the files, which a lookup of one trace does not need.
-        """
-        self.files = files
-        lists = self._set_variables(files)
-        self._wanted = tuple(bool(kind) for kind in lists)
-        self._span_list = lists[2]
-
-    def _views(self, sql: str | None = None) -> None:
-        """Create the views that ``sql`` reads (None: every view), unless they exist already.
-
-        Only those: binding a view reads the footers of its files, and a question about span
-        rows need not bind the views of lines. All are made again when a kind of file appears
-        or disappears (an empty list needs the empty stand-in instead).
-        """
-        if self._wanted != self._kinds:
-            self._made = {}
-            self._kinds = self._wanted
-        stand_ins = self._stand_ins(sql)
-        wanted = None if sql is None else views_used(sql, stand_ins)
-        for view, text in self._view_texts(stand_ins):
-            if self._made.get(view) != text and (wanted is None or view in wanted):
-                self._con.execute(text)
-                self._made[view] = text
-
-    def _view_texts(self, stand_ins: frozenset[str]) -> Iterator[tuple[str, str]]:
-        """(name, SQL) of every view, in the order of creation, for the kinds of file listed;
-        the views named in ``stand_ins`` from their stand-in file (STAND_INS)."""
-        jsonl, parquet, spans, bare = self._wanted
-        for view in SOURCE_VIEWS:
-            yield view, query_text(view) if jsonl else empty_view(view)
-        yield "compacted", query_text("compacted" if parquet else "no_compacted")
-        for view, present in zip(SPAN_VIEWS, (spans, bare), strict=True):
-            yield view, query_text(view) if present else empty_view(view)
-        for view in VIEWS:
-            yield view, view_text(view, stand_ins)
-
-    def _stand_ins(self, sql: str | None) -> frozenset[str]:
-        """The views to make from their stand-in: ``spans`` from whole_spans.sql when every file
-        is compacted with its span file and none holds a fragment (nothing to join), else none.
-        The files are asked only when ``sql`` (None: every view) reads ``spans``.
-        """
-        jsonl, _, spans, bare = self._wanted
-        if jsonl or bare or not spans or (sql is not None and "spans" not in views_used(sql)):
-            return frozenset()
-        if self._split is None or self._split[0] != self._span_list:
-            (row,) = self._con.execute(query_text("split_spans")).fetchall()
-            self._split = (self._span_list, bool(row[0]))
-        return frozenset() if self._split[1] else frozenset(STAND_INS)
-
     @property
     def connection(self) -> duckdb.DuckDBPyConnection:
         """The DuckDB connection, with the views."""
-        self._views()
+        self._views.make()
         return self._con
-
-    def _set_variables(self, files: list[Path]) -> tuple[list[str], ...]:
-        """Set the variables that list the files of each kind; return the four lists.
-
-        A compacted file's span lines are read from its span file when it has one (whole
-        spans as rows), else from the compacted file itself.
-        """
-        jsonl = [str(p) for p in files if not p.name.endswith(f.COMPACTED_SUFFIX)]
-        compacted = [p for p in files if p.name.endswith(f.COMPACTED_SUFFIX)]
-        spans = [span_file_of(p) for p in compacted if span_file_of(p) in self._span_files]
-        bare = [str(p) for p in compacted if span_file_of(p) not in self._span_files]
-        lists = (jsonl, [str(p) for p in compacted], [str(p) for p in spans], bare)
-        variables = (FILES_VARIABLE, PARQUET_VARIABLE, *(v for v, _ in SPAN_VIEWS.values()))
-        for variable, values in zip(variables, lists, strict=True):
-            if self._variables.get(variable) != values:
-                self._con.execute(f"SET VARIABLE {variable} = ?", [values])
-                self._variables[variable] = values
-        return lists
 
     def _compacted_sources(self, jsonl: list[Path], parquet: list[Path]) -> set[tuple[Path, str]]:
         """(folder, source name) of the JSONL files that compacted files already hold.
@@ -325,7 +231,7 @@ class Reader(Analytics):
 
     def sql(self, query: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> Any:
         """Run SQL over the views and return a DuckDB relation (lazy: fetching runs it)."""
-        self._views(query)
+        self._views.make(query)
         return self._con.sql(query, params=params)
 
     def execute(
@@ -352,7 +258,7 @@ class Reader(Analytics):
 
         def fetch() -> list[Row]:
             if views:
-                self._views(query)  # binding them opens the files: it may fail like a query
+                self._views.make(query)  # binding them opens the files: it may fail like a query
             cursor = self._con.execute(query, params or {})
             return as_rows(cursor.description or [], cursor.fetchall())
 

@@ -1,10 +1,20 @@
-"""What the reader needs of DuckDB beyond the SQL files: stand-ins for views with no files, the
-sources compacted files list in their metadata, result rows as dicts.
+"""The views of logtrace on a DuckDB connection, and what the reader needs of DuckDB besides.
+
+:class:`Views` points the views at a set of files: it hands their names to DuckDB as values
+(``SET VARIABLE logtrace_files``, ``logtrace_parquet`` and the span files', never pasted into
+SQL) and runs the view files of ``queries/``: first the views that read the files
+(``jsonl_lines``, ``jsonl_span_lines``, ``compacted``, ``span_rows``,
+``compacted_span_lines``), then ``lines``, ``events``, ``span_lines``, ``span_attributes``,
+``spans``, ``traces``, ``logs``. A kind of file with no file gets an empty stand-in, since
+DuckDB's readers refuse an empty list. The same files run unchanged in the ``duckdb`` shell.
+
+Besides: the sources compacted files list in their metadata, result rows as dicts, an error's
+first line.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +22,122 @@ import duckdb
 import orjson
 
 from logtrace.format import fields as f
-from logtrace.read.queries import SOURCE_VIEWS, SPAN_VIEWS
+from logtrace.read.files import span_file_of
+from logtrace.read.queries import (
+    FILES_VARIABLE,
+    PARQUET_VARIABLE,
+    SOURCE_VIEWS,
+    SPAN_VIEWS,
+    STAND_INS,
+    VIEWS,
+    query_text,
+    view_text,
+    views_used,
+)
 from logtrace.read.trace import Row
+
+
+class Views:
+    """The views of logtrace on ``connection``, made when a question needs them.
+
+    :meth:`point` sets the variables that list the files (binding nothing); :meth:`make`
+    creates the views a query reads, and again only when a kind of file appears or disappears
+    (an empty list needs the empty stand-in instead): binding a view opens its files, which a
+    lookup of one trace does not need.
+    """
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection):
+        self._con = connection
+        # The span files beside compacted files (they count only beside their compacted file).
+        self._span_files: set[Path] = set()
+        # Which kinds of file (JSONL, compacted, span files, compacted files without one) the
+        # views were created for, and are needed for.
+        self._kinds: tuple[bool, ...] | None = None
+        self._wanted: tuple[bool, ...] = (False, False, False, False)
+        # The views created for those kinds (only those a question needed so far), with the
+        # SQL each was made from (a view with a stand-in is made again when the other is due).
+        self._made: dict[str, str] = {}
+        # The span files the views read, and whether one holds a fragment (split_spans.sql),
+        # once asked.
+        self._span_list: list[str] = []
+        self._split: tuple[list[str], bool] | None = None
+        # The value each file variable was last set to (a lookup sets two of four, then back).
+        self._variables: dict[str, list[str]] = {}
+
+    def point(self, files: list[Path], span_files: set[Path]) -> None:
+        """Point the views at ``files`` (``span_files``: the span files that exist): set the
+        variables the views read when queried; the views are made on first use (:meth:`make`).
+        """
+        self._span_files = span_files
+        lists = self.set_variables(files)
+        self._wanted = tuple(bool(kind) for kind in lists)
+        self._span_list = lists[2]
+
+    def set_variables(self, files: list[Path]) -> tuple[list[str], ...]:
+        """Set the variables that list the files of each kind; return the four lists (JSONL,
+        compacted, span files, compacted files without a span file).
+
+        A compacted file's span lines are read from its span file when it has one (whole
+        spans as rows), else from the compacted file itself. A lookup of one trace sets them
+        to its own files, then back with :meth:`point`'s files.
+        """
+        jsonl = [str(p) for p in files if not p.name.endswith(f.COMPACTED_SUFFIX)]
+        compacted = [p for p in files if p.name.endswith(f.COMPACTED_SUFFIX)]
+        spans = [span_file_of(p) for p in compacted if span_file_of(p) in self._span_files]
+        bare = [str(p) for p in compacted if span_file_of(p) not in self._span_files]
+        lists = (jsonl, [str(p) for p in compacted], [str(p) for p in spans], bare)
+        variables = (FILES_VARIABLE, PARQUET_VARIABLE, *(v for v, _ in SPAN_VIEWS.values()))
+        for variable, values in zip(variables, lists, strict=True):
+            if self._variables.get(variable) != values:
+                self._con.execute(f"SET VARIABLE {variable} = ?", [values])
+                self._variables[variable] = values
+        return lists
+
+    def forget(self) -> None:
+        """Make every view again on its next use (a lookup replaced some over its own files)."""
+        self._kinds = None
+
+    def make(self, sql: str | None = None) -> None:
+        """Create the views that ``sql`` reads (None: every view), unless they exist already.
+
+        Only those: binding a view reads the footers of its files, and a question about span
+        rows need not bind the views of lines. All are made again when a kind of file appears
+        or disappears (an empty list needs the empty stand-in instead).
+        """
+        if self._wanted != self._kinds:
+            self._made = {}
+            self._kinds = self._wanted
+        stand_ins = self._stand_ins(sql)
+        wanted = None if sql is None else views_used(sql, stand_ins)
+        for view, text in self._texts(stand_ins):
+            if self._made.get(view) != text and (wanted is None or view in wanted):
+                self._con.execute(text)
+                self._made[view] = text
+
+    def _texts(self, stand_ins: frozenset[str]) -> Iterator[tuple[str, str]]:
+        """(name, SQL) of every view, in the order of creation, for the kinds of file listed;
+        the views named in ``stand_ins`` from their stand-in file (STAND_INS)."""
+        jsonl, parquet, spans, bare = self._wanted
+        for view in SOURCE_VIEWS:
+            yield view, query_text(view) if jsonl else empty_view(view)
+        yield "compacted", query_text("compacted" if parquet else "no_compacted")
+        for view, present in zip(SPAN_VIEWS, (spans, bare), strict=True):
+            yield view, query_text(view) if present else empty_view(view)
+        for view in VIEWS:
+            yield view, view_text(view, stand_ins)
+
+    def _stand_ins(self, sql: str | None) -> frozenset[str]:
+        """The views to make from their stand-in: ``spans`` from whole_spans.sql when every file
+        is compacted with its span file and none holds a fragment (nothing to join), else none.
+        The files are asked only when ``sql`` (None: every view) reads ``spans``.
+        """
+        jsonl, _, spans, bare = self._wanted
+        if jsonl or bare or not spans or (sql is not None and "spans" not in views_used(sql)):
+            return frozenset()
+        if self._split is None or self._split[0] != self._span_list:
+            (row,) = self._con.execute(query_text("split_spans")).fetchall()
+            self._split = (self._span_list, bool(row[0]))
+        return frozenset() if self._split[1] else frozenset(STAND_INS)
 
 
 def listed_sources(con: duckdb.DuckDBPyConnection, compacted: list[Path]) -> set[tuple[Path, str]]:
