@@ -46,7 +46,9 @@ EXTENSION_MODULES = (
     "logtrace.cli.demo",
     "logtrace.cli.compact",
     "logtrace.cli.export",
-    "logtrace.cli.analytics",
+    "logtrace.cli.critical_path",
+    "logtrace.cli.compare",
+    "logtrace.cli.advise",
     "logtrace.cli.check",
     "logtrace.cli.ui",
 )

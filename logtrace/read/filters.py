@@ -47,6 +47,24 @@ def parse_when(text: str, now: datetime) -> datetime:
     return when
 
 
+def when_option(option: str, text: str | None, now: datetime) -> datetime | None:
+    """The time the option ``--<option>`` gives (``1h`` ago from ``now``, a UTC time), or None
+    when it is not given.
+
+    Raises:
+        ReadError: ``text`` is neither, with what to give instead.
+    """
+    if text is None:
+        return None
+    try:
+        return parse_when(text, now)
+    except ValueError:
+        raise ReadError(
+            f"--{option} {text!r}: give a duration (30s, 15m, 1h, 2d, 1w) "
+            "or a UTC time (2026-11-24T13:00)"
+        ) from None
+
+
 def now_utc() -> datetime:
     """Now, in UTC, naive (as the views' timestamps are)."""
     return datetime.now(timezone.utc).replace(tzinfo=None)
@@ -80,13 +98,7 @@ def filter_params(
     now = now_utc()
     params: dict[str, Any] = {}
     for option, text in (("since", since), ("until", until)):
-        try:
-            params[option] = None if text is None else parse_when(text, now)
-        except ValueError:
-            raise ReadError(
-                f"--{option} {text!r}: give a duration (30s, 15m, 1h, 2d, 1w) "
-                "or a UTC time (2026-11-24T13:00)"
-            ) from None
+        params[option] = when_option(option, text, now)
     if errors:
         if status not in (None, "error"):
             raise ReadError(f"--errors and --status {status} contradict each other")
