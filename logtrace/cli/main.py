@@ -1,6 +1,7 @@
 """The ``logtrace`` command: its parser, its entry point, and what its commands share.
 
-The commands themselves (``ls``, ``show``, ``stats``, ``sql``, ``tail``) are in ``_commands``:
+The commands themselves (``ls``, ``show``, ``stats``, ``sql``, ``tail`` in ``cli/traces.py``,
+the others in the modules after it in ``EXTENSION_MODULES``) are registered in ``_commands``:
 each a few lines over ``logtrace.open`` and the files of ``queries/``, its handler's docstring
 its help. Modules add commands with :func:`register` (those of ``EXTENSION_MODULES`` are
 imported, when they exist, before the arguments are parsed)::

@@ -1,5 +1,5 @@
 """What the pages of ``logtrace ui`` show, as plain data: each function reads through
-``logtrace.open()`` and returns what its JSON endpoint sends (lists and dicts of JSON values).
+``open_reader()`` and returns what its JSON endpoint sends (lists and dicts of JSON values).
 
 No Starlette here: scripts and tests can call these directly, and the app is a thin layer over
 them. Filters are the ones of ``logtrace ls`` / ``stats`` (``since``, ``until``, ``service``,
@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-import logtrace
+from logtrace.read.reader import open as open_reader
 
 from ..read.files import ReadError, recent_files, time_range
 from ..read.filters import filter_params
@@ -161,7 +161,7 @@ def _excerpt_reader(source: Source | str, work: Path) -> Iterator[Reader]:
     if isinstance(source, Source):
         yield source.scratch_reader()
     else:
-        with logtrace.open(work) as reader:
+        with open_reader(work) as reader:
             yield reader
 
 

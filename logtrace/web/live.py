@@ -18,7 +18,7 @@ from typing import Any
 import anyio
 import orjson
 
-import logtrace
+from logtrace.read.reader import open as open_reader
 
 from ..format import fields as f
 from ..read.tail import Follower
@@ -39,7 +39,7 @@ def event(kind: str, value: Any) -> bytes:
 def inflight(directory: str) -> list[dict[str, Any]]:
     """The spans started in the last hour that have no end line yet, newest first."""
     now = datetime.now(timezone.utc).replace(tzinfo=None)
-    with logtrace.open(directory, since=now - INFLIGHT_WINDOW) as reader:
+    with open_reader(directory, since=now - INFLIGHT_WINDOW) as reader:
         rows = reader.query("unfinished_spans", now=now, limit=INFLIGHT_LIMIT)
     since = now - INFLIGHT_WINDOW
     return [row for row in rows if row.get("start_ts") is None or row["start_ts"] >= since]

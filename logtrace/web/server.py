@@ -17,7 +17,7 @@ import webbrowser
 from collections.abc import Iterator
 from typing import IO, Any
 
-import logtrace
+from logtrace.read.reader import open as open_reader
 
 from ..read.files import ReadError
 from .app import create_app
@@ -62,7 +62,7 @@ def listen(host: str, port: int) -> socket.socket:
 def _server(directory: str, token: str | None, allow_sql: bool) -> Any:
     import uvicorn
 
-    logtrace.open(directory).close()  # a missing directory: one line of error, before serving
+    open_reader(directory).close()  # a missing directory: one line of error, before serving
     app = create_app(directory, token=token, allow_sql=allow_sql)
     config = uvicorn.Config(
         app, log_level="warning", access_log=False, timeout_graceful_shutdown=2, lifespan="on"

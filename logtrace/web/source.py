@@ -24,7 +24,7 @@ from collections.abc import Callable, Hashable, Iterator
 from datetime import datetime
 from pathlib import Path
 
-import logtrace
+from logtrace.read.reader import open as open_reader
 
 from ..read.files import ReadError, find_history
 from ..read.reader import Reader
@@ -126,7 +126,7 @@ class Source:
             self._scratch_reader.close()
             self._scratch_reader = None
         if self._scratch_reader is None:
-            self._scratch_reader = logtrace.open(self.scratch())
+            self._scratch_reader = open_reader(self.scratch())
             self._scratch_uses = 0
         self._scratch_uses += 1
         self._scratch_reader.refresh()
@@ -134,7 +134,7 @@ class Source:
 
     def _open(self) -> Reader:
         if self._reader is None:
-            self._reader = logtrace.open(self.directory)
+            self._reader = open_reader(self.directory)
         return self._reader
 
     def close(self) -> None:
@@ -167,7 +167,7 @@ def reading(
         with source.reader(since, until) as reader:
             yield reader
     else:
-        with logtrace.open(source, since=since, until=until) as reader:
+        with open_reader(source, since=since, until=until) as reader:
             yield reader
 
 
