@@ -186,6 +186,9 @@ def _walk(directory: str) -> list[Path]:
     found: list[Path] = []
 
     def fail(error: OSError) -> None:
+        gone = isinstance(error, (FileNotFoundError, NotADirectoryError))
+        if gone and os.fspath(error.filename or directory) != directory:
+            return  # a folder removed since the walk listed it (retention): as a file gone
         raise ReadError(f"cannot read {error.filename or directory}: {error.strerror}")
 
     # os.walk does not descend into symlinked folders; they are listed (and refused) as files.

@@ -41,7 +41,7 @@ class Follower:
         self.unreadable = 0  # closed files that do not decode
         # From the start, the lines already written come in time order, not file by file.
         self._in_time_order = from_start
-        files = self._list()
+        files = self._list() or []
         for file in files:
             self._seen.add(file)
             if file.name.endswith(f.LIVE_SUFFIX):
@@ -84,12 +84,14 @@ class Follower:
             followed.file.close()
         self._open.clear()
 
-    def _list(self) -> list[Path]:
+    def _list(self) -> list[Path] | None:
+        """The files now, or None when a directory being changed under us cannot be listed
+        this time (the next poll tries again)."""
         try:
             return find_files(self.path)
         except ReadError:
             if os.path.isdir(self.path):
-                return []  # a directory being changed under us: try again next time
+                return None
             raise
 
     def _follow(self, path: Path, at_end: bool) -> None:
@@ -105,15 +107,18 @@ class Follower:
         for path in self._pending_whole:
             yield from self._whole(path)
         self._pending_whole = []
-        current = set(self._list())
+        listed = self._list()
+        current = None if listed is None else set(listed)
         # Files already followed first: a rotated file's last lines come before its successor's.
         for path, followed in list(self._open.items()):
             yield from followed.read()
-            if path not in current:
+            if current is not None and path not in current:
                 # Rotated away (or removed): what it held is read; its .zst is not read again.
                 yield from followed.rest()
                 followed.file.close()
                 del self._open[path]
+        if current is None:
+            return  # not listed this time: no file is taken for rotated away, none is new
         # Then new files, oldest first (a name ends with the time the file was opened).
         for path in sorted(current - self._seen):
             self._seen.add(path)

@@ -1,0 +1,70 @@
+"""Following files (``logtrace tail``, ``logtrace.read.tail.Follower``) while the directory
+changes under the follower."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import orjson
+
+from logtrace.read.files import find_files
+from logtrace.read.tail import Follower
+
+
+@contextmanager
+def folders_coming_and_going(directory: Path) -> Iterator[None]:
+    """Day folders made and removed over and over, as retention removes old days (threads
+    switched often, so that a folder goes between being listed and being read)."""
+    stop = threading.Event()
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)
+
+    def churn() -> None:
+        n = 0
+        while not stop.is_set():
+            day = directory / f"2026-01-{n % 28 + 1:02d}"
+            day.mkdir(exist_ok=True)
+            (day / "old_h_1_20260101T000000.000Z.jsonl").write_bytes(b"{}\n")
+            shutil.rmtree(day, ignore_errors=True)
+            n += 1
+
+    thread = threading.Thread(target=churn, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+        sys.setswitchinterval(interval)
+
+
+def test_a_folder_removed_while_listing_loses_no_followed_line(tmp_path: Path) -> None:
+    """A folder that goes while the follower lists the directory does not end the following of
+    the live files: every line written is given once."""
+    live = tmp_path / "app_h_1_20261202T000000.000Z.jsonl"
+    live.write_bytes(b'{"event":"logtrace.file"}\n')
+    follower = Follower(tmp_path)
+    seen: list[int] = []
+    with folders_coming_and_going(tmp_path), live.open("ab") as out:
+        for i in range(6000):
+            out.write(orjson.dumps({"event": "tick", "i": i}) + b"\n")
+            out.flush()
+            seen += [line["i"] for line in follower.poll() if line.get("event") == "tick"]
+    seen += [line["i"] for line in follower.poll() if line.get("event") == "tick"]
+    follower.close()
+    assert seen == list(range(6000))
+
+
+def test_listing_a_directory_whose_folders_go_meanwhile_does_not_fail(tmp_path: Path) -> None:
+    """A folder removed between being listed and being read is left out, as a file gone since
+    the walk is: the other files are listed, no error."""
+    kept = tmp_path / "app_h_1_20261202T000000.000Z.jsonl"
+    kept.write_bytes(b"{}\n")
+    with folders_coming_and_going(tmp_path):
+        for _ in range(6000):
+            assert kept in find_files(tmp_path)
