@@ -305,10 +305,43 @@ def emit_span_boundary(
 ) -> None:
     """Write a span's start line (``duration_ms`` None) or successful end line: ``emit_span``'s
     line, made in fewer steps; never raises."""
+    if duration_ms is not None:
+        try:
+            trace_id, span_id = ctx.trace_id, ctx.span_id
+        except Exception:
+            state.errors += 1
+            return
+        emit_span_end(ctx, trace_id, span_id, ts_ns, name, parent_id, duration_ms, attributes)
+        return
     try:
         # direct(), its common case inline.
         if len(state.processors) == state.standard_length and (not state.bound or direct()):
-            out = state.stamper.boundary_line(ctx, ts_ns, name, parent_id, duration_ms, attributes)
+            out = state.stamper.boundary_line(ctx, ts_ns, name, parent_id, None, attributes)
+            state.write(to_line(out))
+            return
+        span_fields = {f.SPAN: f.SPAN_START, f.NAME: name, f.PARENT_ID: parent_id}
+        emit_span("info", ctx, ts_ns, span_fields, name, attributes)
+    except Exception:
+        state.errors += 1
+
+
+def emit_span_end(
+    ctx: TraceContext,
+    trace_id: str | None,
+    span_id: str | None,
+    ts_ns: int,
+    name: str,
+    parent_id: str | None,
+    duration_ms: float,
+    attributes: Mapping[str, Any],
+) -> None:
+    """Write the successful end line of ``ctx``, whose ids the caller read; never raises."""
+    try:
+        # direct(), its common case inline.
+        if len(state.processors) == state.standard_length and (not state.bound or direct()):
+            out = state.stamper.end_line(
+                ctx, trace_id, span_id, ts_ns, name, parent_id, duration_ms, attributes
+            )
             # to_line(out), inline: the most frequent line of all.
             try:
                 line = orjson.dumps(out)
@@ -318,10 +351,7 @@ def emit_span_boundary(
                 line = _render_cut(out, len(line))
             state.write(line)
             return
-        if duration_ms is None:
-            span_fields = {f.SPAN: f.SPAN_START, f.NAME: name, f.PARENT_ID: parent_id}
-        else:
-            span_fields = end_fields(name, parent_id, duration_ms, f.STATUS_OK)
+        span_fields = end_fields(name, parent_id, duration_ms, f.STATUS_OK)
         emit_span("info", ctx, ts_ns, span_fields, name, attributes)
     except Exception:
         state.errors += 1

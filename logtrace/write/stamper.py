@@ -270,6 +270,10 @@ class Stamper:
     ) -> EventDict:
         """A span's start line (no ``duration_ms``) or successful end line: the fields
         ``span_line`` makes of it, built in one go."""
+        if duration_ms is not None:
+            return self.end_line(
+                ctx, ctx.trace_id, ctx.span_id, ts_ns, name, parent_id, duration_ms, attributes
+            )
         scrubber = self.scrubber
         event = scrubber.text(name) if len(name) >= 8 else name
         out: EventDict = {
@@ -279,16 +283,50 @@ class Stamper:
             _TRACE_ID: ctx.trace_id,
             _SPAN_ID: ctx.span_id,
             _TRACE_FLAGS: "01" if ctx.sampled else "00",
-            _SPAN: _SPAN_START if duration_ms is None else _SPAN_END,
+            _SPAN: _SPAN_START,
             _NAME: event,
             _PARENT_ID: parent_id,
+            _LOGGER: "logtrace",
+            _SERVICE: self.service,
+            _PID: self.pid,
         }
-        if duration_ms is not None:
-            out[_DURATION_MS] = duration_ms
-            out[_STATUS] = _STATUS_OK
-        out[_LOGGER] = "logtrace"
-        out[_SERVICE] = self.service
-        out[_PID] = self.pid
+        if attributes:
+            scrubber.copy_fields(out, attributes, rename=True)
+        return out
+
+    def end_line(
+        self,
+        ctx: TraceContext,
+        trace_id: str | None,
+        span_id: str | None,
+        ts_ns: int,
+        name: str,
+        parent_id: str | None,
+        duration_ms: float,
+        attributes: Mapping[str, Any],
+    ) -> EventDict:
+        """A successful end line of ``ctx``, whose ids the caller read (a span reads its
+        slots, not its properties)."""
+        scrubber = self.scrubber
+        event = scrubber.text(name) if len(name) >= 8 else name
+        # One literal of every field: the dict is sized for them and the attributes at once
+        # (built in two steps, it was resized once per line).
+        out: EventDict = {
+            _TS: format_ts(ts_ns),
+            _LEVEL: "info",
+            _EVENT: event,
+            _TRACE_ID: trace_id,
+            _SPAN_ID: span_id,
+            _TRACE_FLAGS: "01" if ctx.sampled else "00",
+            _SPAN: _SPAN_END,
+            _NAME: event,
+            _PARENT_ID: parent_id,
+            _DURATION_MS: duration_ms,
+            _STATUS: _STATUS_OK,
+            _LOGGER: "logtrace",
+            _SERVICE: self.service,
+            _PID: self.pid,
+        }
         if attributes:
             scrubber.copy_fields(out, attributes, rename=True)
         return out
