@@ -111,6 +111,10 @@ def _may_hold_a_secret(value: str) -> bool:
     return "bearer" in lowered or "basic" in lowered or "token" in lowered
 
 
+# A %-format each of whose conversions writes an int as decimal digits (with a sign, spaces or
+# zeros): d, i, u, s and r with flags, width and precision; no ``*``, no mapping keys.
+_DIGITS_ONLY_FORMAT = re.compile(r"(?:[^%]|%%|%[-+ 0#]*[0-9]*(?:\.[0-9]+)?[diusr])*")
+
 # Characters past ``max_string`` still searched for secrets before the cut.
 _SCAN_MARGIN = 1024
 
@@ -152,6 +156,7 @@ class Scrubber:
     __slots__ = (
         "_clean",
         "_extra",
+        "_int_formats",
         "_key_flags",
         "_pair_rule",
         "_pair_words",
@@ -193,6 +198,8 @@ class Scrubber:
         self._key_flags: dict[Any, int] = {}
         # Strings ``text`` found nothing to change in (secrets are never added).
         self._clean: set[str] = set()
+        # stdlib formats judged by ``int_format_is_clean``: format -> verdict.
+        self._int_formats: dict[str, bool] = {}
 
     def _flags(self, key: Any) -> int:
         """What a key is, as ``_SENSITIVE | _PAYLOAD | _RESERVED_KEY | _SKIP`` bits.
@@ -259,6 +266,32 @@ class Scrubber:
                 clean.clear()
             clean.add(value)
         return value
+
+    def int_format_is_clean(self, fmt: str) -> bool:
+        """Whether ``text(fmt % ints)`` is ``fmt % ints`` for every tuple of ``int``s (within
+        ``max_string``): then a stdlib message made so need not be searched. Remembered.
+
+        Ints write digits and at most a sign, spaces and zeros, none of which begins a secret:
+        every rule needs text an int cannot write (``-----BEGIN``, ``://`` and ``@``, ``bearer``,
+        ``eyJ``, ``AKIA``…, ``gh?_``, ``xox``, ``sk_``, a key word and ``=`` or ``:``), which
+        would then be in ``fmt`` itself, whole, for the checks below to find. The one exception is
+        ``sk-`` (``sk%d`` of a negative int), hence no ``sk%``; user ``patterns`` may match
+        anything, hence none.
+        """
+        verdict = self._int_formats.get(fmt)
+        if verdict is not None:
+            return verdict
+        verdict = not self.redact or (
+            not self._extra
+            and _DIGITS_ONLY_FORMAT.fullmatch(fmt) is not None
+            and "sk%" not in fmt
+            and not _may_hold_a_secret(fmt)
+            and not (("=" in fmt or ":" in fmt) and any(w in fmt.lower() for w in self._pair_words))
+        )
+        if len(self._int_formats) >= _CLEAN_MAX_ENTRIES:
+            self._int_formats.clear()
+        self._int_formats[fmt] = verdict
+        return verdict
 
     def value(self, value: Any, depth: int = 0) -> Any:
         """A copy of ``value`` safe to write (containers are copied, never modified).

@@ -171,15 +171,17 @@ class Stamper:
         fields: Mapping[str, Any] | None,
         exc_info: Any = None,
         formatted: bool = False,
+        clean: bool = False,
     ) -> EventDict:
         """The fields of a log line: logtrace's, in order, then the user's, scrubbed.
 
         ``formatted``: the message was made from a format and arguments (a stdlib record's),
-        so the scrubber need not remember it.
+        so the scrubber need not remember it. ``clean``: the scrubber would leave the message
+        as it is (``Scrubber.int_format_is_clean``), so it is not searched.
         """
         scrubber = self.scrubber
         if type(event) is str:
-            if len(event) >= 8:
+            if len(event) >= 8 and not clean:
                 event = scrubber.text(event, not formatted)
         elif event is not None:  # structlog takes any object as the message: a dict, say
             event = scrubber.value(event)

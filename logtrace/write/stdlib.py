@@ -128,8 +128,19 @@ class StdlibHandler(logging.Handler):
                 ctx = get_current()
             if stamper.sample_logs and stamper.drops(ctx):
                 return
+            args = record.args
+            clean = False
             try:  # _message(record), inline
                 message = record.getMessage()
+                if args and type(args) is tuple and type(record.msg) is str:
+                    # A format of ints only (``"task %d done"``): searched once, not each time.
+                    for arg in args:
+                        if type(arg) is not int:
+                            break
+                    else:
+                        clean = stamper.scrubber.int_format_is_clean(record.msg) and (
+                            len(message) <= stamper.scrubber.max_string
+                        )
             except Exception as exc:
                 message = _unformattable(record, exc)
             out = stamper.log_line(
@@ -140,7 +151,8 @@ class StdlibHandler(logging.Handler):
                 record.name,
                 None if len(record.__dict__) == _PLAIN_RECORD_SIZE else _extra_fields(record),
                 record.exc_info,
-                True if record.args else False,  # noqa: SIM210 (bool() is a call)
+                True if args else False,  # noqa: SIM210 (bool() is a call)
+                clean,
             )
             # to_line(out), inline.
             try:

@@ -333,3 +333,73 @@ def test_canary_no_secret_nor_any_4_char_piece_reaches_any_file(tmp_path: Path) 
             piece = secret[i : i + 4]
             assert piece not in everything, f"piece {piece!r} of {name} found on disk"
     assert not re.search(r"AKIA[G-Z]{16}", everything)
+
+
+_PREFIXES = [
+    "sk",
+    "sk_live_",
+    "AKIA",
+    "ghp_",
+    "xoxb-",
+    "eyJ",
+    "Bearer ",
+    "password=",
+    "-----",
+    "https://u:",
+    "token:",
+    "task ",
+    "",
+    "id=",
+    "  ",
+    "%%",
+    "ASIA",
+]
+
+
+@settings(max_examples=400)
+@given(
+    parts=st.lists(st.sampled_from(_PREFIXES), min_size=1, max_size=4),
+    specs=st.lists(
+        st.sampled_from(["%d", "%s", "%r", "%i", "%05d", "%-3d", "%+d", "%.9d"]),
+        min_size=1,
+        max_size=4,
+    ),
+    ints=st.lists(st.integers(min_value=-(10**30), max_value=10**30), min_size=4, max_size=4),
+)
+def test_a_format_judged_clean_gives_messages_the_rules_leave_as_they_are(
+    parts: list[str], specs: list[str], ints: list[int]
+) -> None:
+    """A stdlib format judged clean for int arguments is never one whose message hides a secret."""
+    scrubber = Scrubber()
+    fmt = "".join(p + s for p, s in zip(parts, specs, strict=False)) + " done"
+    message = fmt % tuple(ints[: fmt.replace("%%", "").count("%")])
+    if scrubber.int_format_is_clean(fmt):
+        assert scrubber.text(message, remember=False) == message
+
+
+def test_formats_that_ints_could_complete_into_a_secret_are_searched() -> None:
+    """``sk%d`` (a negative int makes ``sk-…``), ``AKIA%d``, ``%x`` and user patterns: searched."""
+    scrubber = Scrubber()
+    assert scrubber.int_format_is_clean("task %d done in %5.3d ms")
+    for fmt in ("sk%d", "AKIA%d", "ghp_%d", "password=%d", "job %x", "%(n)d", "%*d"):
+        assert not scrubber.int_format_is_clean(fmt), fmt
+    assert not Scrubber(patterns=[r"\d{4}"]).int_format_is_clean("task %d done")
+    assert scrubber.text(f"sk{-(10**20)}") != f"sk{-(10**20)}"
+
+
+def test_stdlib_messages_of_ints_are_still_redacted_by_the_rules(tmp_path: Path) -> None:
+    """A secret an int completes (``sk%d``, ``AKIA%d``) never reaches the file."""
+    import logging
+
+    logtrace.configure(service="t", directory=tmp_path, environ={})
+    try:
+        log = logging.getLogger("t")
+        log.warning("task %d done", 7)
+        log.warning("key sk%d", -(10**20))
+        log.warning("key AKIA%d", 1234567890123456)
+        logtrace.flush()
+    finally:
+        logtrace.shutdown()
+    text = "".join(p.read_text() for p in tmp_path.rglob("*.jsonl"))
+    assert "task 7 done" in text
+    assert str(10**20) not in text and "1234567890123456" not in text
