@@ -111,9 +111,11 @@ def _may_hold_a_secret(value: str) -> bool:
     return "bearer" in lowered or "basic" in lowered or "token" in lowered
 
 
-# A %-format each of whose conversions writes an int as decimal digits (with a sign, spaces or
-# zeros): d, i, u, s and r with flags, width and precision; no ``*``, no mapping keys.
-_DIGITS_ONLY_FORMAT = re.compile(r"(?:[^%]|%%|%[-+ 0#]*[0-9]*(?:\.[0-9]+)?[diusr])*")
+# A %-format each of whose conversions writes an int whole, as decimal digits (with a sign,
+# spaces or zeros): d, i, u with flags, width and precision, s and r with flags and width (a
+# precision would cut the text: ``%.0s`` writes nothing, ``%.1s`` of -5 a bare ``-``); no ``*``,
+# no mapping keys.
+_DIGITS_ONLY_FORMAT = re.compile(r"(?:[^%]|%%|%[-+ 0#]*[0-9]*(?:(?:\.[0-9]+)?[diu]|[sr]))*")
 
 # Characters past ``max_string`` still searched for secrets before the cut.
 _SCAN_MARGIN = 1024

@@ -353,6 +353,10 @@ _PREFIXES = [
     "  ",
     "%%",
     "ASIA",
+    "to",
+    "ken abcdefgh",
+    "----",
+    "BEGIN RSA PRIVATE KEY-----\nabc\n-----END RSA PRIVATE KEY-----",
 ]
 
 
@@ -360,7 +364,7 @@ _PREFIXES = [
 @given(
     parts=st.lists(st.sampled_from(_PREFIXES), min_size=1, max_size=4),
     specs=st.lists(
-        st.sampled_from(["%d", "%s", "%r", "%i", "%05d", "%-3d", "%+d", "%.9d"]),
+        st.sampled_from(["%d", "%s", "%r", "%i", "%05d", "%-3d", "%+d", "%.9d", "%.0s", "%.1r"]),
         min_size=1,
         max_size=4,
     ),
@@ -381,7 +385,8 @@ def test_formats_that_ints_could_complete_into_a_secret_are_searched() -> None:
     """``sk%d`` (a negative int makes ``sk-…``), ``AKIA%d``, ``%x`` and user patterns: searched."""
     scrubber = Scrubber()
     assert scrubber.int_format_is_clean("task %d done in %5.3d ms")
-    for fmt in ("sk%d", "AKIA%d", "ghp_%d", "password=%d", "job %x", "%(n)d", "%*d"):
+    cut = ("to%.0sken abcdefgh", "%.1s----BEGIN RSA PRIVATE KEY")
+    for fmt in ("sk%d", "AKIA%d", "ghp_%d", "password=%d", "job %x", "%(n)d", "%*d", *cut):
         assert not scrubber.int_format_is_clean(fmt), fmt
     assert not Scrubber(patterns=[r"\d{4}"]).int_format_is_clean("task %d done")
     assert scrubber.text(f"sk{-(10**20)}") != f"sk{-(10**20)}"
