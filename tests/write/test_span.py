@@ -218,3 +218,21 @@ def test_duration_is_the_nanoseconds_rounded_to_microseconds_as_round_does(ns: i
     assert _rounded_ms(ns) == round(ns / 1e6, 3)
     tie = ns - ns % 1000 + 500
     assert _rounded_ms(tie) == round(tie / 1e6, 3)
+
+
+@pytest.mark.parametrize("kind", [None, "client"])
+def test_span_makes_the_same_object_as_the_class(kind: str | None) -> None:
+    """``span()`` builds its Span without calling the class (a speed-up): every slot that
+    ``Span.__init__`` sets holds the same value, so a field added to one is not missed by the
+    other."""
+    from logtrace.write.context import SpanContext
+    from logtrace.write.span import Span
+
+    parent = SpanContext("ab" * 16, "cd" * 8)
+    made = logtrace.span("work", parent=parent, kind=kind, n=1)
+    built = Span("work", {"n": 1}, parent, kind)
+    missing = object()
+    slots = [slot for cls in type(built).__mro__ for slot in getattr(cls, "__slots__", ())]
+    assert slots
+    for slot in slots:
+        assert getattr(made, slot, missing) == getattr(built, slot, missing), slot
