@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -29,6 +30,27 @@ print("ready", flush=True)
 compact(Path(sys.argv[1]), batch_bytes=int(sys.argv[3]))
 publish(Path(sys.argv[1]), sys.argv[2])
 """
+
+
+def publisher(root: Path, dest: Path | str) -> subprocess.Popen[str]:
+    """``compact`` then ``publish`` to ``dest`` in a child process, once it has imported
+    logtrace."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", PUBLISHER, str(root), str(dest), "1"],
+        env=env(),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None and child.stdout.readline() == "ready\n"
+    return child
+
+
+def publisher_run(root: Path, dest: Path | str) -> float:
+    """Seconds a whole publisher run takes, from ready to its end."""
+    child = publisher(root, dest)
+    started = time.monotonic()
+    assert child.wait(timeout=300) == 0
+    return time.monotonic() - started
 
 
 def host_history(root: Path, host: str, seed: int, hours: int = 4) -> None:
@@ -110,17 +132,16 @@ def test_killed_mid_publish_loses_and_doubles_nothing(tmp_path: Path) -> None:
     shared.mkdir()
     host_history(root, "app-1", seed=3, hours=8)
     before = view(root)
+    # How long a whole run takes on this machine, on a copy: the kills fall inside that time.
+    calibration = tmp_path / "calibration"
+    shutil.copytree(root, calibration / "logtrace")
+    (calibration / "shared").mkdir()
+    whole = publisher_run(calibration / "logtrace", calibration / "shared")
     rng = random.Random(7)
     kills = 0
     for _ in range(10):
-        child = subprocess.Popen(
-            [sys.executable, "-c", PUBLISHER, str(root), str(shared), "1"],
-            env=env(),
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert child.stdout is not None and child.stdout.readline() == "ready\n"
-        time.sleep(rng.uniform(0.05, 1.5))
+        child = publisher(root, shared)
+        time.sleep(rng.uniform(0.02, 0.9) * whole)
         if child.poll() is None:
             child.send_signal(signal.SIGKILL)
             kills += 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -19,7 +20,7 @@ from typing import Any
 import orjson
 import pytest
 from test_compact import tree
-from test_publish import PUBLISHER, host_history, merged, view
+from test_publish import PUBLISHER, host_history, merged, publisher, publisher_run, view
 
 import logtrace
 from logtrace.read.compact import compact
@@ -103,17 +104,14 @@ def test_killed_mid_upload_loses_and_doubles_nothing(tmp_path: Path, bucket: str
     root = tmp_path / "logtrace"
     host_history(root, "app-1", seed=3, hours=8)
     before = view(root)
+    # How long a whole run takes here (a copy, to another prefix): the kills fall inside it.
+    shutil.copytree(root, tmp_path / "calibration")
+    whole = publisher_run(tmp_path / "calibration", bucket.replace("/history", "/calibration"))
     rng = random.Random(9)
     kills = 0
     for _ in range(10):
-        child = subprocess.Popen(
-            [sys.executable, "-c", PUBLISHER, str(root), bucket, "1"],
-            env=child_env(),
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert child.stdout is not None and child.stdout.readline() == "ready\n"
-        time.sleep(rng.uniform(0.1, 2.5))
+        child = publisher(root, bucket)
+        time.sleep(rng.uniform(0.02, 0.9) * whole)
         if child.poll() is None:
             child.send_signal(signal.SIGKILL)
             kills += 1
