@@ -486,8 +486,12 @@ class Span:
         if recording:
             self._recording = False
             if self._live:
-                self._duration_ms = _rounded_ms(tracer.monotonic_ns() - self._start_mono)
-                self._end_wall = tracer.wall_ns()
+                elapsed = tracer.monotonic_ns() - self._start_mono
+                self._duration_ms = _rounded_ms(elapsed)
+                # The end is the start plus the monotonic time between, as OpenTelemetry's Go
+                # SDK has it: the end line's ts less duration_ms is the start line's ts, whatever
+                # the wall clock did meanwhile (and one clock read less).
+                self._end_wall = self._start_wall + elapsed
                 if self._deferred:
                     open_spans.spans.pop(self, None)  # its end line says everything
                 self._write_end()

@@ -39,6 +39,13 @@ class Tracer:
     )
 
     def __init__(self) -> None:
+        self.depth_dropped = 0
+        self.wall_ns: Callable[[], int] = time.time_ns
+        self.monotonic_ns: Callable[[], int] = time.perf_counter_ns
+        self.unconfigure()
+
+    def unconfigure(self) -> None:
+        """The settings as before ``configure()`` (the clocks and counters stay)."""
         # False: span() and @traced do nothing at all (a shared no-op span, no ids).
         self.enabled = True
         # True once a sink that flushes on an interval asks for start lines when it flushes.
@@ -48,10 +55,7 @@ class Tracer:
         self.slow_ms: float | None = None
         self.tail_limit = 1000
         self.max_depth = 50
-        self.depth_dropped = 0
         self.cost_meter: Callable[[int], None] | None = None
-        self.wall_ns: Callable[[], int] = time.time_ns
-        self.monotonic_ns: Callable[[], int] = time.perf_counter_ns
 
     @property
     def sampler(self) -> Sampler:

@@ -13,6 +13,7 @@ import structlog
 from _core_fixtures import read_lines, traced_dir
 
 import logtrace
+from logtrace import testing
 
 
 def run_program(code: str, cwd: Path, env: dict[str, str] | None = None) -> str:
@@ -138,6 +139,16 @@ def test_disabled_writes_log_lines_without_ids_or_span_lines(tmp_path: Path) -> 
     assert span is other and span.span_id is None and span.trace_id is None
     lines = [x for x in read_lines(tmp_path) if x["event"] != "logtrace.file"]
     assert [(x["event"], "span_id" in x) for x in lines] == [("still logged", False)]
+
+
+def test_shutdown_puts_the_span_settings_back_to_their_defaults(tmp_path: Path) -> None:
+    """configure(enabled=False, sampler=never) then shutdown(): spans trace again, as before
+    configure (a test or a program that configures twice is not left with the first's)."""
+    logtrace.configure(directory=tmp_path, enabled=False, sampler="never")
+    logtrace.shutdown()
+    with testing.capture_events() as events, logtrace.span("after") as span:
+        pass
+    assert span.trace_id is not None and [e["span"] for e in events] == ["start", "end"]
 
 
 def test_sampler_never_gives_ids_to_log_lines_and_writes_no_span_lines(tmp_path: Path) -> None:

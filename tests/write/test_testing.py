@@ -25,7 +25,7 @@ def test_deterministic_ids_and_frozen_clock_make_lines_reproducible() -> None:
     assert first[0]["trace_id"] == "00000000000000000000000000000001"
     assert first[0]["span_id"] == "0000000000000002"
     assert first[0]["ts"] == "2026-01-01T00:00:00.001000Z"
-    assert [e["duration_ms"] for e in first if e["span"] == "end"] == [2.0, 6.0]
+    assert [e["duration_ms"] for e in first if e["span"] == "end"] == [2.0, 5.0]
 
 
 def test_helpers_restore_what_they_replaced() -> None:
