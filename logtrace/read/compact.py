@@ -39,6 +39,7 @@ import stat
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -154,7 +155,8 @@ def compact(
     Args:
         directory: the log directory (``<dir>/<day>/<files>``).
         retention: trace-aware retention, or None to keep every line.
-        memory_limit: DuckDB's memory limit.
+        memory_limit: DuckDB's memory limit (of each of the two databases compaction opens:
+            one converts lines, the other writes span rows).
         batch_bytes: about how many bytes of JSONL go into one Parquet file.
         progress: called with (bytes done, bytes in all) as batches finish.
         file_mode, dir_mode: the modes of the Parquet files and of the work folders.
@@ -190,40 +192,112 @@ def compact(
         if progress is not None:
             progress(0, total)
         if batches:
-            import duckdb
-
-            spill = root / SPILL_NAME
-            private_folder(spill, dir_mode)
-            config: dict[str, str | bool | int | float | list[str]] = {
-                "memory_limit": memory_limit,
-                "temp_directory": str(spill),
-            }
-            with duckdb.connect(config=config) as con:
-                con.execute("SET enable_progress_bar = false")
-                result.kept_traces = _prepare(con, root, retention)
-                done = 0
-                for batch in batches:
-                    size = sum(size_of(p) for p in batch)
-                    try:
-                        written, lines = _compact_batch(con, batch, file_mode, dir_mode)
-                    except duckdb.Error:
-                        # A file that does not decode fails its batch: leave it, do the rest.
-                        # (Found after the fact: a pass over every file first costs a read.)
-                        batch = _decodable(con, batch, result.unreadable)
-                        if not batch:
-                            continue
-                        written, lines = _compact_batch(con, batch, file_mode, dir_mode)
-                    result.written.append(written)
-                    result.sources.extend(batch)
-                    result.lines += lines
-                    result.bytes_in += size
-                    result.bytes_out += size_of(written) + size_of(span_file_of(written))
-                    done += size
-                    if progress is not None:
-                        progress(done, total)
-            shutil.rmtree(spill, ignore_errors=True)
+            work = _Work(root / SPILL_NAME, memory_limit, file_mode, dir_mode, progress, total)
+            _compact_batches(work, batches, retention, result)
     result.seconds = time.perf_counter() - started
     return result
+
+
+@dataclass(frozen=True)
+class _Work:
+    """How ``compact`` runs its batches."""
+
+    spill: Path  # DuckDB spills here (a private folder, removed after)
+    memory_limit: str
+    file_mode: int
+    dir_mode: int
+    progress: Progress | None
+    total: int  # bytes in all batches
+
+
+@dataclass(frozen=True)
+class _Staged:
+    """A batch whose compacted file is written (and synced) in its private folder."""
+
+    batch: list[Path]
+    private: Path
+    work: Path  # the compacted file, in ``private``
+    target: Path  # its name once in place
+    sources: list[str]
+    lines: int
+    size: int  # bytes of the sources
+
+
+def _compact_batches(
+    work: _Work, batches: list[list[Path]], retention: Retention | None, result: CompactResult
+) -> None:
+    """Compact ``batches`` one after the other, into ``result``.
+
+    Two DuckDB databases: one converts the lines of a batch (both CPUs), the other, on one
+    thread, writes the span rows of the batch before it and puts that batch in place, at the
+    same time. A batch is still put in place only whole (span file, then compacted file) and
+    in order; a batch's sources are deleted only once its files are in place.
+    """
+    import duckdb
+
+    private_folder(work.spill, work.dir_mode)
+    spill_spans = work.spill / "spans"
+    private_folder(spill_spans, work.dir_mode)
+    lines_config: dict[str, str | bool | int | float | list[str]] = {
+        "memory_limit": work.memory_limit,
+        "temp_directory": str(work.spill),
+    }
+    # One thread: DuckDB's parallel grouping of start and end lines costs a fifth more CPU,
+    # and the lines of the next batch keep the other CPU busy meanwhile (docs/scaling.md).
+    spans_config: dict[str, str | bool | int | float | list[str]] = {
+        "memory_limit": work.memory_limit,
+        "temp_directory": str(spill_spans),
+        "threads": 1,
+    }
+    done = 0
+    with (
+        duckdb.connect(config=lines_config) as con,
+        duckdb.connect(config=spans_config) as spans_con,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="logtrace-compact") as pool,
+    ):
+        con.execute("SET enable_progress_bar = false")
+        spans_con.execute("SET enable_progress_bar = false")
+        row = con.execute("SELECT current_setting('threads')").fetchone()
+        all_threads = int(row[0]) if row else 1
+        result.kept_traces = _prepare(con, work.spill.parent, retention)
+        pending: Future[_Staged] | None = None
+        for number, batch in enumerate(batches, 1):
+            staged: _Staged | None
+            try:
+                staged = _stage_batch(con, batch, work.file_mode, work.dir_mode)
+            except duckdb.Error:
+                # A file that does not decode fails its batch: leave it, do the rest.
+                # (Found after the fact: a pass over every file first costs a read.)
+                batch = _decodable(con, batch, result.unreadable)
+                staged = _stage_batch(con, batch, work.file_mode, work.dir_mode) if batch else None
+            if staged is None:
+                continue
+            try:
+                if pending is not None:
+                    done = _account(pending.result(), result, done, work)
+            except BaseException:
+                shutil.rmtree(staged.private, ignore_errors=True)
+                raise
+            # The last batch's span rows have every CPU to themselves.
+            threads = all_threads if number == len(batches) else 1
+            pending = pool.submit(_finish_batch, spans_con, staged, work.file_mode, threads)
+        if pending is not None:
+            _account(pending.result(), result, done, work)
+    shutil.rmtree(work.spill, ignore_errors=True)
+
+
+def _account(staged: _Staged, result: CompactResult, done: int, work: _Work) -> int:
+    """Count a batch put in place; return the bytes done so far."""
+    size = staged.size
+    result.written.append(staged.target)
+    result.sources.extend(staged.batch)
+    result.lines += staged.lines
+    result.bytes_in += size
+    result.bytes_out += size_of(staged.target) + size_of(span_file_of(staged.target))
+    done += size
+    if work.progress is not None:
+        work.progress(done, work.total)
+    return done
 
 
 # -- steps ---------------------------------------------------------------------------------------
@@ -374,8 +448,8 @@ def _prepare(con: Any, root: Path, retention: Retention | None) -> int | None:
     return len(keep)
 
 
-def _compact_batch(con: Any, batch: list[Path], file_mode: int, dir_mode: int) -> tuple[Path, int]:
-    """Write one Parquet file from ``batch``, put it in place durably, delete the sources."""
+def _stage_batch(con: Any, batch: list[Path], file_mode: int, dir_mode: int) -> _Staged:
+    """Write the compacted file of ``batch`` in a private folder of its day folder, synced."""
     folder = batch[0].parent
     sources = sorted({source_name(p) for p in batch})
     digest = hashlib.sha1("\n".join(sources).encode()).hexdigest()[:12]
@@ -383,13 +457,13 @@ def _compact_batch(con: Any, batch: list[Path], file_mode: int, dir_mode: int) -
     # is never readable by others, not even before the chmod below.
     private = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=folder))
     try:
-        return _write_batch(con, batch, private, digest, sources, file_mode, dir_mode)
+        return _write_lines(con, batch, private, digest, sources, file_mode, dir_mode)
     except BaseException:
         shutil.rmtree(private, ignore_errors=True)
         raise
 
 
-def _write_batch(
+def _write_lines(
     con: Any,
     batch: list[Path],
     private: Path,
@@ -397,11 +471,10 @@ def _write_batch(
     sources: list[str],
     file_mode: int,
     dir_mode: int,
-) -> tuple[Path, int]:
-    """``_compact_batch`` in its private folder ``private`` (removed by the caller on failure)."""
+) -> _Staged:
+    """``_stage_batch`` in its private folder ``private`` (removed by the caller on failure)."""
     from logtrace.read.reader import query_text
 
-    folder = batch[0].parent
     os.chmod(private, dir_mode & 0o700)
     work = private / f"{digest}{f.COMPACTED_SUFFIX}"
     con.execute("SET VARIABLE compact_files = ?", [[str(p) for p in batch]])
@@ -418,25 +491,41 @@ def _write_batch(
         f"{f.COMPACTED_PREFIX}{first.strftime(f.FILE_TIME_FORMAT)}_"
         f"{last.strftime(f.FILE_TIME_FORMAT)}_{digest}{f.COMPACTED_SUFFIX}"
     )
-    target = folder / name
     os.chmod(work, file_mode)
     fsync(work)
+    size = sum(size_of(p) for p in batch)
+    return _Staged(batch, private, work, batch[0].parent / name, sources, lines, size)
+
+
+def _finish_batch(con: Any, staged: _Staged, file_mode: int, threads: int) -> _Staged:
+    """Write the span rows of a staged batch (on ``threads`` threads), put both files in place
+    durably, delete the sources. On failure the private folder goes; the sources stay."""
+    try:
+        con.execute(f"SET threads = {threads}")
+        return _put_in_place(con, staged, file_mode)
+    except BaseException:
+        shutil.rmtree(staged.private, ignore_errors=True)
+        raise
+
+
+def _put_in_place(con: Any, staged: _Staged, file_mode: int) -> _Staged:
+    folder = staged.target.parent
     # The span rows first: the compacted file, renamed last, is what makes both count.
-    spans_work = private / f"{digest}.spans{f.COMPACTED_SUFFIX}"
-    write_span_rows(con, work, spans_work, sources)
+    spans_work = staged.private / f"{staged.work.stem}.spans{f.COMPACTED_SUFFIX}"
+    write_span_rows(con, staged.work, spans_work, staged.sources)
     os.chmod(spans_work, file_mode)
-    os.replace(spans_work, span_file_of(target))
-    os.replace(work, target)
-    private.rmdir()
+    os.replace(spans_work, span_file_of(staged.target))
+    os.replace(staged.work, staged.target)
+    staged.private.rmdir()
     sync_folders({folder})
-    for path in batch:
+    for path in staged.batch:
         unlink(path)
         # A plain file caught mid-rotation next to its .zst: the same lines, listed too.
         plain = path.with_name(source_name(path))
         if plain != path and is_live(plain) is False:
             unlink(plain)
     sync_folders({folder})
-    return target, lines
+    return staged
 
 
 def _time_span(con: Any, work: Path, batch: list[Path]) -> tuple[datetime, datetime]:
