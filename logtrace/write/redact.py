@@ -278,17 +278,19 @@ class Scrubber:
         ``eyJ``, ``AKIA``…, ``gh?_``, ``xox``, ``sk_``, a key word and ``=`` or ``:``), which
         would then be in ``fmt`` itself, whole, for the checks below to find. The one exception is
         ``sk-`` (``sk%d`` of a negative int), hence no ``sk%``; user ``patterns`` may match
-        anything, hence none.
+        anything, hence none; and user ``keys`` whose word an int may write part of
+        (``x509_key``: ``x%d_key=…`` of 509), hence none of those with a ``=`` or ``:``.
         """
         verdict = self._int_formats.get(fmt)
         if verdict is not None:
             return verdict
+        words = self._pair_words
         verdict = not self.redact or (
             not self._extra
             and _DIGITS_ONLY_FORMAT.fullmatch(fmt) is not None
             and "sk%" not in fmt
             and not _may_hold_a_secret(fmt)
-            and not (("=" in fmt or ":" in fmt) and any(w in fmt.lower() for w in self._pair_words))
+            and not (("=" in fmt or ":" in fmt) and any(_in_or_writable(w, fmt) for w in words))
         )
         if len(self._int_formats) >= _CLEAN_MAX_ENTRIES:
             self._int_formats.clear()
@@ -455,6 +457,16 @@ class Scrubber:
         except Exception:
             # Never let a failure here write the unscrubbed fields.
             return {_EVENT: "logtrace.redaction_error"}
+
+
+# What an int (or ``%%``) writes into a message: a key word holding one of these may be made
+# by the arguments, so need not be in the format for the ``key=value`` rule to run.
+_INT_WRITTEN = frozenset("0123456789+- %")
+
+
+def _in_or_writable(word: str, fmt: str) -> bool:
+    """Whether the key word ``word`` is in ``fmt``, or may be written by it and int arguments."""
+    return word in fmt.lower() or not _INT_WRITTEN.isdisjoint(word)
 
 
 def _normal(key: str) -> str:

@@ -25,6 +25,8 @@ _RECORD_ATTRS = frozenset(_PLAIN_RECORD.keys() | {"message", "asctime", "taskNam
 # Set by TraceContextFilter next to the ids it sets.
 _ANNOTATED = "_logtrace_filtered"
 _FILTERED_ATTRS = _RECORD_ATTRS | {f.TRACE_ID, f.SPAN_ID, f.TRACE_FLAGS, _ANNOTATED}
+# The stdlib's ``msg % args``: what ``Scrubber.int_format_is_clean`` judges formats for.
+_GET_MESSAGE = logging.LogRecord.getMessage
 # The number of attributes a record has when nobody added any.
 _PLAIN_RECORD_SIZE = len(_PLAIN_RECORD)
 
@@ -132,8 +134,15 @@ class StdlibHandler(logging.Handler):
             clean = False
             try:  # _message(record), inline
                 message = record.getMessage()
-                if args and type(args) is tuple and type(record.msg) is str:
+                if (
+                    args
+                    and type(args) is tuple
+                    and type(record.msg) is str
+                    and type(record).getMessage is _GET_MESSAGE
+                ):
                     # A format of ints only (``"task %d done"``): searched once, not each time.
+                    # Only for the stdlib's ``msg % args``: a record class of one's own may
+                    # format otherwise (``str.format``'s ``{:c}`` writes any letter).
                     for arg in args:
                         if type(arg) is not int:
                             break

@@ -408,3 +408,47 @@ def test_stdlib_messages_of_ints_are_still_redacted_by_the_rules(tmp_path: Path)
     text = "".join(p.read_text() for p in tmp_path.rglob("*.jsonl"))
     assert "task 7 done" in text
     assert str(10**20) not in text and "1234567890123456" not in text
+
+
+def test_user_keys_an_int_writes_part_of_are_searched_in_int_messages(tmp_path: Path) -> None:
+    """A key word with digits (``x509_key``, ``2fa``) may be made by an int argument."""
+    import logging
+
+    for keys, fmt, args in (
+        (("x509_key",), "x%d_key=%d", (509, 424242)),
+        (("2fa",), "%dfa=%d", (2, 424242)),
+    ):
+        scrubber = Scrubber(keys=keys)
+        assert not scrubber.int_format_is_clean(fmt), fmt
+        assert scrubber.text(fmt % args) != fmt % args
+    assert Scrubber(keys=("x509_key",)).int_format_is_clean("task %d done")
+    logtrace.configure(service="t", directory=tmp_path, environ={}, redact_keys=("x509_key",))
+    try:
+        logging.getLogger("t").warning("x%d_key=%d", 509, 424242)
+        logtrace.flush()
+    finally:
+        logtrace.shutdown()
+    text = "".join(p.read_text() for p in tmp_path.rglob("*.jsonl"))
+    assert "x509_key=" in text and "424242" not in text
+
+
+def test_int_messages_of_a_record_class_formatting_otherwise_are_searched(tmp_path: Path) -> None:
+    """A record class whose getMessage is not ``msg % args`` (``str.format``, whose ``{:c}`` and
+    ``{:X}`` write letters from ints): its messages are searched."""
+    import logging
+
+    class BraceRecord(logging.LogRecord):
+        def getMessage(self) -> str:
+            return str(self.msg).format(*self.args)
+
+    factory = logging.getLogRecordFactory()
+    logging.setLogRecordFactory(BraceRecord)
+    logtrace.configure(service="t", directory=tmp_path, environ={})
+    try:
+        logging.getLogger("t").warning("{:c}{:c}{:c}{:c}{:X}", 65, 75, 73, 65, 0x1234567890ABCDEF)
+        logtrace.flush()
+    finally:
+        logtrace.shutdown()
+        logging.setLogRecordFactory(factory)
+    text = "".join(p.read_text() for p in tmp_path.rglob("*.jsonl"))
+    assert "1234567890ABCDEF" not in text and REDACTED in text
