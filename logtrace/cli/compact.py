@@ -30,7 +30,11 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
         metavar="MS",
         help="with retention: also keep every trace with a span at least this long",
     )
-    parser.add_argument("--memory-limit", default="1GB", help="DuckDB's memory limit (default 1GB)")
+    parser.add_argument(
+        "--memory-limit",
+        default="1GB",
+        help="DuckDB's memory limit, of each of the two databases compaction opens (default 1GB)",
+    )
     parser.add_argument(
         "--to",
         metavar="DEST",

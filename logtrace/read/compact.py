@@ -231,11 +231,22 @@ def _compact_batches(
     Two DuckDB databases: one converts the lines of a batch (both CPUs), the other, on one
     thread, writes the span rows of the batch before it and puts that batch in place, at the
     same time. A batch is still put in place only whole (span file, then compacted file) and
-    in order; a batch's sources are deleted only once its files are in place.
+    in order; a batch's sources are deleted only once its files are in place. The spill
+    folder goes after, whether they all went or one failed.
     """
+    private_folder(work.spill, work.dir_mode)
+    try:
+        _run_batches(work, batches, retention, result)
+    finally:
+        shutil.rmtree(work.spill, ignore_errors=True)
+
+
+def _run_batches(
+    work: _Work, batches: list[list[Path]], retention: Retention | None, result: CompactResult
+) -> None:
+    """``_compact_batches`` in its spill folder (removed by the caller)."""
     import duckdb
 
-    private_folder(work.spill, work.dir_mode)
     spill_spans = work.spill / "spans"
     private_folder(spill_spans, work.dir_mode)
     lines_config: dict[str, str | bool | int | float | list[str]] = {
@@ -283,7 +294,6 @@ def _compact_batches(
             pending = pool.submit(_finish_batch, spans_con, staged, work.file_mode, threads)
         if pending is not None:
             _account(pending.result(), result, done, work)
-    shutil.rmtree(work.spill, ignore_errors=True)
 
 
 def _account(staged: _Staged, result: CompactResult, done: int, work: _Work) -> int:

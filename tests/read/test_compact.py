@@ -216,6 +216,26 @@ def test_a_file_that_does_not_decode_is_left_and_its_batch_compacted(
     assert snapshot(root) == before
 
 
+def test_a_compaction_that_fails_midway_leaves_nothing_hidden_and_loses_nothing(
+    hist: tuple[Path, list[str]],
+) -> None:
+    """An exception in the middle (here the progress callback's, after the first batch): the
+    batches in place stay, the others' sources stay, no work or spill folder is left."""
+    root, _ = hist
+    before = snapshot(root)
+    calls: list[int] = []
+
+    def progress(done: int, total: int) -> None:
+        calls.append(done)
+        if len(calls) == 2:
+            raise RuntimeError("the terminal went away")
+
+    with pytest.raises(RuntimeError):
+        compact(root, batch_bytes=1, progress=progress)
+    assert sorted(p.name for p in root.rglob(".*")) == [".compact.lock"]
+    assert snapshot(root) == before
+
+
 def test_live_files_are_never_compacted(hist: tuple[Path, list[str]]) -> None:
     """A plain file whose process holds its flock stays, and is read with the Parquet."""
     root, _ = hist
