@@ -41,12 +41,22 @@ class Follower:
         self.unreadable = 0  # closed files that do not decode
         # From the start, the lines already written come in time order, not file by file.
         self._in_time_order = from_start
-        files = self._list() or []
+        self._from_start = from_start
+        # Whether the files there at the start are known: a listing that fails then (a
+        # directory being changed under us) leaves them to the first poll that lists, which
+        # takes them as existing files, not as new ones written since.
+        self._listed = False
+        self._take_existing(self._list())
+
+    def _take_existing(self, files: list[Path] | None) -> None:
+        if files is None:
+            return
+        self._listed = True
         for file in files:
             self._seen.add(file)
             if file.name.endswith(f.LIVE_SUFFIX):
-                self._follow(file, at_end=not from_start)
-            elif from_start:
+                self._follow(file, at_end=not self._from_start)
+            elif self._from_start:
                 self._pending_whole.append(file)
 
     @property
@@ -62,8 +72,9 @@ class Follower:
         """
         lines = self._parsed()
         if self._in_time_order:
-            self._in_time_order = False
-            yield from sorted(lines, key=lambda line: str(line.get(f.TS) or ""))
+            ordered = sorted(lines, key=lambda line: str(line.get(f.TS) or ""))
+            self._in_time_order = not self._listed  # until the existing files are read
+            yield from ordered
             return
         yield from lines
 
@@ -104,6 +115,10 @@ class Follower:
         self._open[path] = _Followed(file)
 
     def _poll_raw(self) -> Iterator[bytes]:
+        if not self._listed:
+            self._take_existing(self._list())
+            if not self._listed:
+                return
         for path in self._pending_whole:
             yield from self._whole(path)
         self._pending_whole = []

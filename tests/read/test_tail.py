@@ -68,3 +68,41 @@ def test_listing_a_directory_whose_folders_go_meanwhile_does_not_fail(tmp_path: 
     with folders_coming_and_going(tmp_path):
         for _ in range(6000):
             assert kept in find_files(tmp_path)
+
+
+def _unlistable_folder(root: Path) -> Path:
+    """A folder under ``root`` too deep to list (its path past PATH_MAX): listing ``root``
+    fails until it goes. Made through folder descriptors, as no path can name it."""
+    import os
+
+    top = root / ("d" * 250)
+    fd = os.open(root, os.O_RDONLY)
+    try:
+        for _ in range(18):
+            os.mkdir("d" * 250, dir_fd=fd)
+            inner = os.open("d" * 250, os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+    finally:
+        os.close(fd)
+    return top
+
+
+def test_a_first_listing_that_fails_does_not_make_the_old_lines_new(tmp_path: Path) -> None:
+    """Following started while the directory cannot be listed: once it can, the files there
+    at the start are followed from their end (their lines are not new), the new lines given,
+    and with ``from_start`` every line is given once."""
+    live = tmp_path / "app_h_1_20261202T000000.000Z.jsonl"
+    live.write_bytes(b'{"event":"old"}\n')
+    blocking = _unlistable_folder(tmp_path)
+    follower = Follower(tmp_path)
+    from_start = Follower(tmp_path, from_start=True)
+    assert list(follower.poll()) == [] and list(from_start.poll()) == []
+    shutil.rmtree(blocking)
+    assert list(follower.poll()) == []
+    with live.open("ab") as out:
+        out.write(b'{"event":"new"}\n')
+    assert [line["event"] for line in follower.poll()] == ["new"]
+    assert [line["event"] for line in from_start.poll()] == ["old", "new"]
+    follower.close()
+    from_start.close()
