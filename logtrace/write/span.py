@@ -486,12 +486,13 @@ class Span:
         if recording:
             self._recording = False
             if self._live:
-                elapsed = tracer.monotonic_ns() - self._start_mono
-                self._duration_ms = _rounded_ms(elapsed)
+                micros = _rounded_us(tracer.monotonic_ns() - self._start_mono)
+                self._duration_ms = micros / 1000
                 # The end is the start plus the monotonic time between, as OpenTelemetry's Go
-                # SDK has it: the end line's ts less duration_ms is the start line's ts, whatever
-                # the wall clock did meanwhile (and one clock read less).
-                self._end_wall = self._start_wall + elapsed
+                # SDK has it, in the whole µs duration_ms holds: the end line's ts (µs, cut)
+                # less duration_ms is the start line's ts exactly, whatever the wall clock did
+                # meanwhile (start + elapsed, cut, was 1 µs off a third of the time).
+                self._end_wall = self._start_wall + micros * 1000
                 if self._deferred:
                     open_spans.spans.pop(self, None)  # its end line says everything
                 self._write_end()
@@ -552,6 +553,13 @@ def _rounded_ms(ns: int) -> float:
     if ns % 1000 != 500 and 0 <= ns < 1 << 52:
         return (ns + 500) // 1000 / 1000
     return round(ns / 1e6, 3)  # a tie, or past 52 bits: the float's own rounding decides
+
+
+def _rounded_us(ns: int) -> int:
+    """The whole µs of ``_rounded_ms(ns)``: ``_rounded_us(ns) / 1000 == _rounded_ms(ns)``."""
+    if ns % 1000 != 500 and 0 <= ns < 1 << 52:
+        return (ns + 500) // 1000
+    return round(round(ns / 1e6, 3) * 1000)
 
 
 def _is_normal_exit(exc: BaseException) -> bool:

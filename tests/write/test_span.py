@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 from hypothesis import given
@@ -10,7 +11,7 @@ from hypothesis import strategies as st
 
 import logtrace
 from logtrace import testing
-from logtrace.write.span import _rounded_ms, tracer
+from logtrace.write.span import _rounded_ms, _rounded_us, tracer
 
 
 def test_span_writes_start_then_end_with_duration() -> None:
@@ -218,6 +219,38 @@ def test_duration_is_the_nanoseconds_rounded_to_microseconds_as_round_does(ns: i
     assert _rounded_ms(ns) == round(ns / 1e6, 3)
     tie = ns - ns % 1000 + 500
     assert _rounded_ms(tie) == round(tie / 1e6, 3)
+
+
+@given(st.one_of(st.integers(min_value=-(2**60), max_value=2**60), st.integers(0, 10**7)))
+def test_whole_microseconds_are_those_of_the_duration(ns: int) -> None:
+    """``_rounded_us`` (what the end line's ts adds to the start's) is ``duration_ms`` in µs."""
+    assert _rounded_us(ns) / 1000 == _rounded_ms(ns)
+    tie = ns - ns % 1000 + 500
+    assert _rounded_us(tie) / 1000 == _rounded_ms(tie)
+
+
+def _micros(ts: str) -> int:
+    from datetime import datetime, timezone
+
+    when = datetime.strptime(ts, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+    return (when - datetime(1970, 1, 1, tzinfo=timezone.utc)) // timedelta(microseconds=1)
+
+
+@pytest.mark.parametrize("step_ns", [100, 333, 729, 766, 877, 1499, 250_001])
+def test_end_ts_less_duration_is_the_start_ts_exactly(step_ns: int) -> None:
+    """The end line's ts less its duration_ms is the start line's ts, to the µs, whatever the
+    nanoseconds of the start and of the duration (clocks off the µs: a step that is not one)."""
+    with testing.frozen_clock(1_767_225_600_000_000_000 + 7 * step_ns, step_ns):
+        with testing.capture_events() as events:
+            for _ in range(5):
+                with logtrace.span("outer"), logtrace.span("inner"):
+                    pass
+    starts = {e["span_id"]: e for e in events if e.get("span") == "start"}
+    ends = [e for e in events if e.get("span") == "end"]
+    assert len(ends) == 10
+    for end in ends:
+        duration_us = round(end["duration_ms"] * 1000)
+        assert _micros(end["ts"]) - duration_us == _micros(starts[end["span_id"]]["ts"])
 
 
 @pytest.mark.parametrize("kind", [None, "client"])
