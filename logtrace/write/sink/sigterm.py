@@ -9,14 +9,16 @@ flush (bounded: ``timeout`` seconds), then sends SIGTERM again, to the main thre
 handler, seeing the flush done, restores the default action and re-sends the signal, so the
 process ends by SIGTERM as it would have. Further SIGTERMs during the flush are ignored, as before.
 
-Only the main thread may change a signal's action, so ending the process needs the main thread
-to run Python code once more. The second signal is sent to that thread (``pthread_kill``), not
-to the process: the kernel may hand a process's signal to any thread, and one taken by another
-thread does not interrupt a main thread asleep in a system call, which would then sleep on. If
-the main thread still does not run the handler within ``_END_WAIT`` seconds (stuck in native
-code), the flush thread ends the process with ``os._exit(128 + SIGTERM)``, the status a shell
-shows for SIGTERM. Flush and wait together stay under the 10 s a supervisor such as
-``docker stop`` gives before SIGKILL.
+Python lets only the main thread change a signal's action, so ending the process needs the main
+thread to run Python code once more. The second signal is sent to that thread
+(``pthread_kill``), not to the process: the kernel may hand a process's signal to any thread,
+and one taken by another thread does not interrupt a main thread asleep in a system call, which
+would then sleep on. If the main thread still does not run the handler within ``_END_WAIT``
+seconds (stuck in native code, or starved of CPU), the flush thread gives SIGTERM its default
+action itself, through libc's ``signal()`` (which, unlike Python's, any thread may call), and
+sends it again: the process still ends by SIGTERM. Only where that cannot be done does it end
+the process with ``os._exit(128 + SIGTERM)``, the status a shell shows for SIGTERM. Flush and
+wait together stay under the 10 s a supervisor such as ``docker stop`` gives before SIGKILL.
 """
 
 from __future__ import annotations
@@ -109,6 +111,7 @@ class SigtermFlush:
         return True
 
     def _run(self, read_fd: int) -> None:
+        reset = _default_action_setter()  # now, not in a signal's time: it imports ctypes
         try:
             if not os.read(read_fd, 1):
                 return
@@ -127,4 +130,22 @@ class SigtermFlush:
             except OSError:
                 os.kill(os.getpid(), signal.SIGTERM)
             time.sleep(_END_WAIT)
+            if reset is not None:
+                reset()  # the main thread did not: SIGTERM's default action, from here
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(_END_WAIT)
             os._exit(128 + signal.SIGTERM)
+
+
+def _default_action_setter() -> Callable[[], object] | None:
+    """Something any thread may call to give SIGTERM its default action (libc's ``signal``;
+    Python's ``signal.signal`` works in the main thread only), or None where there is none."""
+    try:
+        import ctypes
+
+        libc_signal = ctypes.CDLL(None).signal
+    except (ImportError, OSError, AttributeError):
+        return None
+    libc_signal.restype = ctypes.c_void_p
+    libc_signal.argtypes = (ctypes.c_int, ctypes.c_void_p)
+    return lambda: libc_signal(int(signal.SIGTERM), None)  # None: SIG_DFL, the null pointer

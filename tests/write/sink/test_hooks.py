@@ -105,6 +105,36 @@ def test_sigterm_writes_the_queue_then_ends_the_process_as_sigterm(tmp_path: Pat
     assert [entry["i"] for entry in user_lines(tmp_path)] == list(range(1000))
 
 
+STUCK = """
+import ctypes
+sink = FileSink(SinkSettings(directory=directory, service="stuck", flush_interval=3600), report)
+sink.start()
+for i in range(1000):
+    sink.write(orjson.dumps({"event": "queued", "logger": "test", "i": i}))
+print("ready", flush=True)
+libc = ctypes.CDLL(None)
+while True:
+    # Native code that retries on EINTR (glibc's system waits so), the GIL released: a main
+    # thread that does not get back to Python for longer than the flush thread waits for it.
+    libc.system(b"sleep 7")
+"""
+
+
+def test_sigterm_ends_the_process_by_sigterm_when_the_main_thread_is_stuck(
+    tmp_path: Path,
+) -> None:
+    """The main thread runs the handler (between two native calls), the queue is written, and
+    the main thread is back in native code when the flush is done: the process still ends by
+    SIGTERM (the flush thread gives SIGTERM its default action itself), not by os._exit."""
+    child = start_child(STUCK, tmp_path)
+    assert child.stdout is not None
+    assert child.stdout.readline() == b"ready\n"
+    child.send_signal(signal.SIGTERM)
+    child.communicate(timeout=60)
+    assert child.returncode == -signal.SIGTERM
+    assert [entry["i"] for entry in user_lines(tmp_path)] == list(range(1000))
+
+
 BIG_QUEUE = """
 sink = FileSink(
     SinkSettings(directory=directory, service="burst", flush_interval=3600, queue_size=400_000),
