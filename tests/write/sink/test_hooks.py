@@ -84,40 +84,54 @@ def test_multiprocessing_fork_children_flush_at_their_exit(tmp_path: Path) -> No
     assert len({entry["pid"] for entry in lines}) >= workers > 2
 
 
-TERMINATED = """
+# A sink with 1000 lines queued (none written: the flush interval is an hour).
+QUEUED = """
 sink = FileSink(SinkSettings(directory=directory, service="term", flush_interval=3600), report)
 sink.start()
 for i in range(1000):
     sink.write(orjson.dumps({"event": "queued", "logger": "test", "i": i}))
+"""
+
+TERMINATED = (
+    QUEUED
+    + """
 print("ready", flush=True)
 time.sleep(120)
 """
+)
+
+STUCK = (
+    QUEUED
+    + """
+import ctypes
+libc = ctypes.CDLL(None)
+command = b"echo ready; sleep 7"  # ready once the main thread is in native code
+while True:
+    # Native code that retries on EINTR (glibc's system waits so), the GIL released: a main
+    # thread that does not get back to Python for longer than the flush thread waits for it.
+    libc.system(command)
+    command = b"sleep 7"
+"""
+)
 
 
-def test_sigterm_writes_the_queue_then_ends_the_process_as_sigterm(tmp_path: Path) -> None:
-    """SIGTERM (default action before start) writes what is queued, then still terminates."""
-    child = start_child(TERMINATED, tmp_path)
+def assert_sigterm_writes_the_queue_and_ends_by_sigterm(
+    code: str, tmp_path: Path, timeout: float
+) -> None:
+    """SIGTERM once the child of ``code`` (QUEUED, then "ready") is ready: within ``timeout``
+    seconds it ends by SIGTERM, with every queued line in its file."""
+    child = start_child(code, tmp_path)
     assert child.stdout is not None
     assert child.stdout.readline() == b"ready\n"
     child.send_signal(signal.SIGTERM)
-    child.communicate(timeout=30)
+    child.communicate(timeout=timeout)
     assert child.returncode == -signal.SIGTERM
     assert [entry["i"] for entry in user_lines(tmp_path)] == list(range(1000))
 
 
-STUCK = """
-import ctypes
-sink = FileSink(SinkSettings(directory=directory, service="stuck", flush_interval=3600), report)
-sink.start()
-for i in range(1000):
-    sink.write(orjson.dumps({"event": "queued", "logger": "test", "i": i}))
-print("ready", flush=True)
-libc = ctypes.CDLL(None)
-while True:
-    # Native code that retries on EINTR (glibc's system waits so), the GIL released: a main
-    # thread that does not get back to Python for longer than the flush thread waits for it.
-    libc.system(b"sleep 7")
-"""
+def test_sigterm_writes_the_queue_then_ends_the_process_as_sigterm(tmp_path: Path) -> None:
+    """SIGTERM (default action before start) writes what is queued, then still terminates."""
+    assert_sigterm_writes_the_queue_and_ends_by_sigterm(TERMINATED, tmp_path, timeout=30)
 
 
 def test_sigterm_ends_the_process_by_sigterm_when_the_main_thread_is_stuck(
@@ -126,13 +140,7 @@ def test_sigterm_ends_the_process_by_sigterm_when_the_main_thread_is_stuck(
     """The main thread runs the handler (between two native calls), the queue is written, and
     the main thread is back in native code when the flush is done: the process still ends by
     SIGTERM (the flush thread gives SIGTERM its default action itself), not by os._exit."""
-    child = start_child(STUCK, tmp_path)
-    assert child.stdout is not None
-    assert child.stdout.readline() == b"ready\n"
-    child.send_signal(signal.SIGTERM)
-    child.communicate(timeout=60)
-    assert child.returncode == -signal.SIGTERM
-    assert [entry["i"] for entry in user_lines(tmp_path)] == list(range(1000))
+    assert_sigterm_writes_the_queue_and_ends_by_sigterm(STUCK, tmp_path, timeout=60)
 
 
 BIG_QUEUE = """
