@@ -115,14 +115,14 @@ class Follower:
         self._open[path] = _Followed(file)
 
     def _poll_raw(self) -> Iterator[bytes]:
+        listed = self._list()
         if not self._listed:
-            self._take_existing(self._list())
+            self._take_existing(listed)  # this listing's files are the existing ones
             if not self._listed:
                 return
         for path in self._pending_whole:
             yield from self._whole(path)
         self._pending_whole = []
-        listed = self._list()
         current = None if listed is None else set(listed)
         # Files already followed first: a rotated file's last lines come before its successor's.
         for path, followed in list(self._open.items()):
