@@ -303,12 +303,13 @@ def shutdown(timeout: float = 5.0) -> None:
     """Flush every line written so far to disk and close the files.
 
     Lines written after this go nowhere until ``configure()`` is called again, and the span
-    settings ``configure()`` made (enabled, sampler, keep_errors, slow_ms, max_depth) are back
-    to their defaults.
+    settings ``configure()`` made (enabled, sampler, keep_errors, slow_ms, max_depth, the
+    process's parent from ``TRACEPARENT``) are back to their defaults.
     """
     with _lock:
         _close_sink(timeout)
         tracer.unconfigure()
+        _context.process_parent = None
         for handler in _stdlib_handlers:
             logging.getLogger().removeHandler(handler)
         _stdlib_handlers.clear()

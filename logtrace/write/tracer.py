@@ -33,12 +33,14 @@ class Tracer:
         "max_depth",
         "monotonic_ns",
         "new_trace_sampled",
+        "quiet_roots",
         "slow_ms",
         "tail_limit",
         "wall_ns",
     )
 
     def __init__(self) -> None:
+        self.quiet_roots = False
         self.depth_dropped = 0
         self.wall_ns: Callable[[], int] = time.time_ns
         self.monotonic_ns: Callable[[], int] = time.perf_counter_ns
@@ -57,6 +59,21 @@ class Tracer:
         self.max_depth = 50
         self.cost_meter: Callable[[int], None] | None = None
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Settings are set at configure time; spans only read them (slot reads, no call).
+        object.__setattr__(self, name, value)
+        if name in _QUIET_INPUTS:
+            object.__setattr__(self, "quiet_roots", self._quiet())
+
+    def _quiet(self) -> bool:
+        """Whether a new trace writes nothing at all: its sampler says no in advance, no
+        keep-errors buffer holds its spans, its root is within max_depth. Its root then skips
+        the decisions a root makes (``Span.start``)."""
+        try:
+            return self.new_trace_sampled is False and not self.keep_errors and self.max_depth > 0
+        except AttributeError:  # in __init__, before every setting is there
+            return False
+
     @property
     def sampler(self) -> Sampler:
         """Which new traces write their span lines (``logtrace.sampling``)."""
@@ -69,6 +86,9 @@ class Tracer:
         # parent-based on either) is not asked, and the new trace's id waits to be needed.
         self.new_trace_sampled: bool | None = new_trace_decision(sampler)
 
+
+# The settings quiet_roots is made of (the sampler's setter sets new_trace_sampled).
+_QUIET_INPUTS = frozenset({"new_trace_sampled", "keep_errors", "max_depth"})
 
 tracer = Tracer()
 

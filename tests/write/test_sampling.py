@@ -315,3 +315,77 @@ def test_recursion_1000_deep_neither_fails_nor_writes_past_the_limit(tmp_path: P
     assert sorted(x["n"] for x in ends) == list(range(1, 51))
     (report,) = [x for x in lines if x["event"] == "logtrace.dropped"]
     assert report["dropped"] == 950 and report["reason"] == "max_depth"
+
+
+def test_a_trace_that_writes_nothing_still_carries_its_ids(tmp_path: Path) -> None:
+    """``sampler="never", keep_errors=False`` (ids on log lines, no span lines): the log lines
+    of a root and its child carry their ids, the child is in the root's trace, ``inject``
+    hands them on with flag 00, and no span line is written."""
+    import structlog
+
+    directory = tmp_path / "lt"
+    logtrace.configure(
+        service="quiet", directory=directory, environ={}, sampler="never", keep_errors=False
+    )
+    try:
+        log = structlog.get_logger("quiet")
+        with logtrace.span("root") as root:
+            log.info("in root")
+            with logtrace.span("child") as child:
+                log.info("in child")
+                carrier = logtrace.inject({})
+        logtrace.flush()
+    finally:
+        logtrace.shutdown()
+    lines = read_lines(directory)
+    assert [line for line in lines if "span" in line] == []
+    by_event = {line["event"]: line for line in lines}
+    assert by_event["in root"]["span_id"] == root.span_id
+    assert by_event["in child"]["span_id"] == child.span_id != root.span_id
+    assert {by_event["in root"]["trace_id"], child.trace_id} == {root.trace_id}
+    assert child.parent_id == root.span_id
+    assert carrier["traceparent"] == f"00-{root.trace_id}-{child.span_id}-00"
+
+
+def test_a_trace_that_writes_nothing_continues_the_processs_parent(tmp_path: Path) -> None:
+    """With ``TRACEPARENT`` set, a new root under ``never`` without keep_errors is still a
+    child of the process's parent: its log lines carry the parent's trace id."""
+    import structlog
+
+    trace_id, parent_id = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+    directory = tmp_path / "lt"
+    logtrace.configure(
+        service="quiet",
+        directory=directory,
+        environ={"TRACEPARENT": f"00-{trace_id}-{parent_id}-01"},
+        sampler="never",
+        keep_errors=False,
+    )
+    try:
+        with logtrace.span("worker") as worker:
+            structlog.get_logger("quiet").info("working")
+        logtrace.flush()
+    finally:
+        logtrace.shutdown()
+    (line,) = [line for line in read_lines(directory) if line["event"] == "working"]
+    assert (line["trace_id"], worker.parent_id) == (trace_id, parent_id)
+    assert line["span_id"] == worker.span_id
+    # shutdown() forgets the parent configure() read: new spans start new traces again.
+    assert logtrace.current_trace_id() is None
+
+
+def test_turning_keep_errors_back_on_keeps_failing_traces_again(
+    configured_tracer: object,
+) -> None:
+    """The tracer's settings set one by one (as tests and tools do) still decide together:
+    after keep_errors off and on again, a failing unsampled trace is written."""
+    tracer.keep_errors = False
+    tracer.sampler = sampling.never
+    with testing.capture_events() as events:
+        with pytest.raises(RuntimeError), logtrace.span("quiet"):
+            raise RuntimeError("lost: nothing keeps it")
+        assert events == []
+        tracer.keep_errors = True
+        with pytest.raises(RuntimeError), logtrace.span("kept"):
+            raise RuntimeError("kept by the buffer")
+    assert [(e["name"], e["status"]) for e in events] == [("kept", "error")]
