@@ -21,6 +21,7 @@ from opentelemetry.trace import NonRecordingSpan, TraceFlags, TraceState
 
 from logtrace.write import context as _context
 from logtrace.write.context import SpanContext, TraceContext
+from logtrace.write.tracer import tracer
 
 # The last conversion, keyed by the OpenTelemetry span context it came from: log lines inside
 # one OpenTelemetry span convert it once.
@@ -77,6 +78,7 @@ def enable() -> None:
     Idempotent; ``disable()`` undoes it.
     """
     _context.fallback_context = active_context
+    tracer.settle()
 
 
 def disable() -> None:
@@ -84,6 +86,7 @@ def disable() -> None:
     global _last
     if _context.fallback_context is active_context:
         _context.fallback_context = None
+        tracer.settle()
     _last = (None, None)
 
 

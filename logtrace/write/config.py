@@ -193,6 +193,7 @@ def configure(
         state.write = sink.write
         # After the sink: a malformed TRACEPARENT is reported with a warning line.
         _context.process_parent = extract_env(env.environ)
+        tracer.settle()
         _bridge_opentelemetry(otel if otel is not None else env.flag("LOGTRACE_OTEL") is True)
         if stdlib:
             all_loggers = env.flag("LOGTRACE_STDLIB_ALL_LOGGERS") is not False
@@ -308,8 +309,8 @@ def shutdown(timeout: float = 5.0) -> None:
     """
     with _lock:
         _close_sink(timeout)
-        tracer.unconfigure()
         _context.process_parent = None
+        tracer.unconfigure()
         for handler in _stdlib_handlers:
             logging.getLogger().removeHandler(handler)
         _stdlib_handlers.clear()

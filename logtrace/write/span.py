@@ -280,18 +280,19 @@ class Span:
         parent = self._parent
         if parent is None:
             parent = current_context.get()
-            if parent is None and (_context.fallback_context or _context.process_parent):
-                parent = get_current()  # OpenTelemetry's span, or the process's parent
+            if parent is None:
+                if tracer.quiet_roots:
+                    # A new trace that writes nothing (never sampled, no keep-errors buffer:
+                    # the ids-without-span-lines setup), with no parent to look for elsewhere.
+                    self.depth = 0
+                    self.sampled = False
+                    self.tail = None
+                    self._token = current_context.set(self) if current else None
+                    return self
+                if _context.fallback_context or _context.process_parent:
+                    parent = get_current()  # OpenTelemetry's span, or the process's parent
             if parent is not None:
                 self._parent = parent
-            elif tracer.quiet_roots:
-                # A new trace that writes nothing: never sampled, no keep-errors buffer (the
-                # ids-without-span-lines setup), so none of the root's decisions below.
-                self.depth = 0
-                self.sampled = False
-                self.tail = None
-                self._token = current_context.set(self) if current else None
-                return self
         if parent is not None and not parent.remote:
             # The trace's decision, made once at its local root: no sampler call here.
             self.sampled = sampled = parent.sampled

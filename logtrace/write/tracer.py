@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from logtrace.format import fields as f
+from logtrace.write import context as _context
 from logtrace.write.context import TraceContext
 from logtrace.write.pipeline import direct, state, to_line
 from logtrace.write.sampling import ParentBased, Sampler, always, new_trace_decision
@@ -63,16 +64,26 @@ class Tracer:
         # Settings are set at configure time; spans only read them (slot reads, no call).
         object.__setattr__(self, name, value)
         if name in _QUIET_INPUTS:
-            object.__setattr__(self, "quiet_roots", self._quiet())
+            self.settle()
 
-    def _quiet(self) -> bool:
-        """Whether a new trace writes nothing at all: its sampler says no in advance, no
-        keep-errors buffer holds its spans, its root is within max_depth. Its root then skips
-        the decisions a root makes (``Span.start``)."""
+    def settle(self) -> None:
+        """Recompute ``quiet_roots``: whether a new trace writes nothing at all (its sampler
+        says no in advance, no keep-errors buffer holds its spans, its root is within
+        max_depth) and has no parent to look for outside the context variable (no
+        ``TRACEPARENT`` of the process, no OpenTelemetry bridge). Its root then skips the
+        decisions a root makes (``Span.start``). Called when a setting is set, and by whoever
+        sets ``context.process_parent`` or ``context.fallback_context``."""
         try:
-            return self.new_trace_sampled is False and not self.keep_errors and self.max_depth > 0
+            quiet = (
+                self.new_trace_sampled is False
+                and not self.keep_errors
+                and self.max_depth > 0
+                and _context.process_parent is None
+                and _context.fallback_context is None
+            )
         except AttributeError:  # in __init__, before every setting is there
-            return False
+            quiet = False
+        object.__setattr__(self, "quiet_roots", quiet)
 
     @property
     def sampler(self) -> Sampler:

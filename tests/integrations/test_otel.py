@@ -178,3 +178,34 @@ def test_configure_otel_switch_bridges_and_unbridges(
     assert bridged["span_id"] == format(request.get_span_context().span_id, "016x")
     (plain,) = [e for e in read_lines(tmp_path / "off") if e["event"] == "not bridged"]
     assert "trace_id" not in plain
+
+
+def test_a_trace_that_writes_nothing_continues_the_active_otel_span(
+    otel: tuple[trace.Tracer, InMemorySpanExporter], tmp_path: Path
+) -> None:
+    """``sampler="never", keep_errors=False`` with the bridge on: a logtrace root inside an
+    OpenTelemetry span is its child (its log lines carry that trace id); bridge off, a new
+    trace again."""
+    tracer, _ = otel
+    log = logging.getLogger("app")
+    directory = tmp_path / "lt"
+    try:
+        logtrace.configure(
+            directory=directory, otel=True, environ={}, sampler="never", keep_errors=False
+        )
+        with tracer.start_as_current_span("request") as request:
+            with logtrace.span("quiet child") as child:
+                log.warning("bridged")
+        _otel.disable()
+        with tracer.start_as_current_span("request"):
+            with logtrace.span("quiet root") as root:
+                log.warning("not bridged")
+        logtrace.flush()
+    finally:
+        logtrace.shutdown()
+    lines = {e["event"]: e for e in read_lines(directory)}
+    ctx = request.get_span_context()
+    assert lines["bridged"]["trace_id"] == format(ctx.trace_id, "032x") == child.trace_id
+    assert child.parent_id == format(ctx.span_id, "016x")
+    assert lines["not bridged"]["trace_id"] == root.trace_id != child.trace_id
+    assert root.parent_id is None
