@@ -28,17 +28,27 @@ _fork_hook_installed = False
 def _refill_span_ids() -> Iterator[str]:
     global _span_ids
     _install_fork_hook()
-    blob = os.urandom(8 * _BATCH).hex()
-    batch = [blob[i : i + 16] for i in range(0, len(blob), 16)]
-    _span_ids = iter([s for s in batch if s != _ZERO_SPAN])
+    _span_ids = iter(_span_id_batch(os.urandom(8 * _BATCH)))
     return _span_ids
+
+
+def _span_id_batch(raw: bytes) -> list[str]:
+    """``raw`` as span ids, 8 bytes each in hex, the all-zero id left out.
+
+    Cut by ``bytes.hex``'s separator and ``str.split``, in C: a comprehension slicing the hex
+    cost about twice as much an id.
+    """
+    batch = raw.hex(" ", 8).split(" ")
+    if _ZERO_SPAN in batch:
+        batch = [s for s in batch if s != _ZERO_SPAN]
+    return batch
 
 
 def _refill_trace_tails() -> Iterator[str]:
     global _trace_tails
     _install_fork_hook()
-    blob = os.urandom(10 * _BATCH).hex()
-    _trace_tails = iter([blob[i : i + 20] for i in range(0, len(blob), 20)])
+    # 10 bytes each in hex, cut in C as span ids are.
+    _trace_tails = iter(os.urandom(10 * _BATCH).hex(" ", 10).split(" "))
     return _trace_tails
 
 

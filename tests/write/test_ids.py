@@ -31,6 +31,13 @@ def test_span_id_is_16_lowercase_hex_never_zero() -> None:
     assert len(set(ids)) == len(ids)
 
 
+def test_a_batch_of_span_ids_leaves_out_the_all_zero_id() -> None:
+    """Random bytes that happen to hold 8 zero bytes at an id's place give no all-zero id."""
+    raw = bytes(range(1, 9)) + bytes(8) + bytes(range(9, 17)) + bytes(8)
+    assert _ids._span_id_batch(raw) == ["0102030405060708", "090a0b0c0d0e0f10"]
+    assert _ids._span_id_batch(bytes(range(16))) == ["0001020304050607", "08090a0b0c0d0e0f"]
+
+
 def test_low_64_bits_of_trace_ids_are_random() -> None:
     """The low 64 bits vary freely (OpenTelemetry's ratio sampler decides on them)."""
     lows = [int(_ids.new_trace_id()[16:], 16) for _ in range(4000)]

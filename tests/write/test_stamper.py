@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
+
+from hypothesis import given
+from hypothesis import strategies as st
+
 from logtrace.write.context import SpanContext
 from logtrace.write.stamper import Stamper, format_ts
 
@@ -10,6 +15,27 @@ def test_format_ts_is_rfc3339_utc_microseconds() -> None:
     """Timestamps are RFC 3339 in UTC with six fractional digits and a Z."""
     assert format_ts(1_767_225_600_123_456_789) == "2026-01-01T00:00:00.123456Z"
     assert format_ts(1_767_225_601_000_000_000) == "2026-01-01T00:00:01.000000Z"
+
+
+_NEAR = 1_767_225_600_000_000_000
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.integers(0, 2**62),
+            st.integers(_NEAR - 3_000_000, _NEAR + 3_000_000),  # across ms and s boundaries
+        ),
+        max_size=50,
+    )
+)
+def test_format_ts_is_the_calendar_time_whatever_came_before(times: list[int]) -> None:
+    """Each time is formatted as itself, in whatever order times come (the ms and second
+    formatted last are remembered)."""
+    for ns in times:
+        when = datetime.datetime.fromtimestamp(ns // 1_000_000_000, datetime.UTC)
+        micros = ns % 1_000_000_000 // 1000
+        assert format_ts(ns) == f"{when:%Y-%m-%dT%H:%M:%S}.{micros:06d}Z"
 
 
 def test_span_lines_keep_the_documented_field_order() -> None:
