@@ -136,6 +136,8 @@ _SKIPPED = frozenset(_SKIPPED_AND_EVENT)
 _RESERVED = f.RESERVED
 _EVENT = f.EVENT
 _PLAIN = (int, float, bool, type(None))
+# Values copied as they are (the stamper's end line copies plain keys' values inline).
+PLAIN_VALUES = _PLAIN
 # Objects that carry no free text: orjson writes them as they are.
 _KEPT_AS_IS = (*_PLAIN, datetime.datetime, datetime.date, datetime.time, uuid.UUID, enum.Enum)
 

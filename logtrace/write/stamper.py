@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from logtrace.format import fields as f
 from logtrace.write.context import TraceContext, get_current
-from logtrace.write.redact import Scrubber
+from logtrace.write.redact import PLAIN_VALUES, Scrubber
 
 if TYPE_CHECKING:
     from structlog.types import EventDict, WrappedLogger
@@ -351,8 +351,25 @@ class Stamper:
             _SERVICE: self.service,
             _PID: self.pid,
         }
-        if attributes:
+        if not attributes:
+            return out
+        if scrubber.redactor is not None or len(attributes) > scrubber.max_attributes:
             scrubber.copy_fields(out, attributes, rename=True)
+            return out
+        # copy_fields(out, attributes, rename=True), inline for the keys it judged plain (not
+        # hidden, not logtrace's, not skipped: flags 0), whose values it copies as here; every
+        # other key goes through copy_fields itself, in its turn (the order is kept).
+        known = scrubber._key_flags
+        for key, value in attributes.items():
+            if (known.get(key) if type(key) is str else None) == 0:
+                if type(value) is str:
+                    if len(value) >= 8:
+                        value = scrubber.text(value)
+                elif not isinstance(value, PLAIN_VALUES):
+                    value = scrubber.value(value)
+                out[key] = value
+            else:
+                scrubber.copy_fields(out, {key: value}, rename=True)
         return out
 
 

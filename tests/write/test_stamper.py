@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from logtrace.write.context import SpanContext
+from logtrace.write.redact import Scrubber
 from logtrace.write.stamper import Stamper, format_ts
 
 
@@ -48,3 +49,52 @@ def test_span_lines_keep_the_documented_field_order() -> None:
     tail = ["logger", "service", "pid"]
     assert list(start) == [*ids, "parent_id", *tail, "rows"]
     assert list(end) == [*ids, "parent_id", "duration_ms", "status", *tail, "done"]
+
+
+_KEYS = st.one_of(
+    st.sampled_from(
+        [
+            "a",
+            "rows",
+            "password",
+            "API-Key",
+            "payload",
+            "body",
+            "trace_id",
+            "event",
+            "level",
+            "exc_info",
+            "_logtrace_origin",
+            "name",
+            "ts",
+            "attributes_dropped",
+        ]
+    ),
+    st.text(max_size=12),
+)
+_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False),
+    st.text(max_size=30),
+    st.sampled_from(["Bearer abcdefghijklmnop", "sk_live_abcdefghijklmnopqrstuv", "x" * 40]),
+    st.lists(st.integers(), max_size=3),
+    st.dictionaries(st.sampled_from(["password", "k"]), st.text(max_size=10), max_size=2),
+    st.binary(max_size=10),
+)
+
+
+@given(st.dictionaries(_KEYS, _VALUES, max_size=8), st.sampled_from([128, 3]))
+def test_end_lines_copy_attributes_as_copy_fields_does(
+    attributes: dict[str, object], max_attributes: int
+) -> None:
+    """A successful end line's attributes are what ``copy_fields`` makes of them (redacted,
+    renamed, limited, in order), whether their keys were judged before or not."""
+    ctx = SpanContext("0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331")
+    stamper = Stamper("svc", scrubber=Scrubber(max_attributes=max_attributes))
+    for _ in range(2):  # the second time, every key has been judged
+        line = stamper.end_line(ctx, "t", "s", 0, "load", None, 1.5, attributes)
+        expected = dict(list(line.items())[:14])
+        stamper.scrubber.copy_fields(expected, attributes, rename=True)
+        assert list(line.items()) == list(expected.items())
