@@ -233,6 +233,44 @@ class Stamper:
                     out[key] = value if key == f.ERROR_TYPE else scrubber.text(value)
         return out
 
+    def record_line(
+        self,
+        ts_ns: int,
+        level: str,
+        event: str,
+        ctx: TraceContext | None,
+        trace_id: str | None,
+        span_id: str | None,
+        logger_name: str,
+        formatted: bool,
+        clean: bool,
+    ) -> EventDict:
+        """``log_line``'s fields of a text message with no fields of the user's and no
+        exception (most stdlib records), the context's ids read by the caller (a span's from
+        its slots, not its properties)."""
+        if len(event) >= 8 and not clean:
+            event = self.scrubber.text(event, not formatted)
+        if ctx is None:
+            return {
+                _TS: format_ts(ts_ns),
+                _LEVEL: level,
+                _EVENT: event,
+                _LOGGER: logger_name,
+                _SERVICE: self.service,
+                _PID: self.pid,
+            }
+        return {
+            _TS: format_ts(ts_ns),
+            _LEVEL: level,
+            _EVENT: event,
+            _TRACE_ID: trace_id,
+            _SPAN_ID: span_id,
+            _TRACE_FLAGS: "01" if ctx.sampled else "00",
+            _LOGGER: logger_name,
+            _SERVICE: self.service,
+            _PID: self.pid,
+        }
+
     def _span_event(self, level: str, origin: Origin, event_dict: EventDict) -> EventDict:
         """A span line that went through the generic chain (structlog-bound fields, say)."""
         name = event_dict.get(_EVENT)

@@ -8,6 +8,7 @@ event dict. ``TraceContextFilter`` is for programs that keep their own handlers 
 from __future__ import annotations
 
 import logging
+import sys
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -15,6 +16,7 @@ import orjson
 from logtrace.format import fields as f
 from logtrace.write.context import current_context, get_current
 from logtrace.write.pipeline import _int_text, direct, emit, render_any, state, to_line
+from logtrace.write.span import Span
 from logtrace.write.stamper import ORIGIN_KEY, Origin, qualified_name
 
 if TYPE_CHECKING:
@@ -130,39 +132,65 @@ class StdlibHandler(logging.Handler):
                 ctx = get_current()
             if stamper.sample_logs and stamper.drops(ctx):
                 return
-            args = record.args
+            msg, args = record.msg, record.args
             clean = False
-            try:  # _message(record), inline
-                message = record.getMessage()
-                if (
-                    args
-                    and type(args) is tuple
-                    and type(record.msg) is str
-                    and type(record).getMessage is _GET_MESSAGE
-                ):
-                    # A format of ints only (``"task %d done"``): searched once, not each time.
-                    # Only for the stdlib's ``msg % args``: a record class of one's own may
-                    # format otherwise (``str.format``'s ``{:c}`` writes any letter).
-                    for arg in args:
-                        if type(arg) is not int:
-                            break
-                    else:
-                        clean = stamper.scrubber.int_format_is_clean(record.msg) and (
-                            len(message) <= stamper.scrubber.max_string
-                        )
+            try:
+                if type(msg) is str and type(record).getMessage is _GET_MESSAGE:
+                    # The stdlib's getMessage(), inline (str(msg) is msg itself).
+                    message = msg % args if args else msg
+                    if type(args) is tuple and args:
+                        # A format of ints only (``"task %d done"``): searched once, not each
+                        # time. Only for the stdlib's ``msg % args``: a record class of one's
+                        # own may format otherwise (``str.format``'s ``{:c}`` writes any letter).
+                        for arg in args:
+                            if type(arg) is not int:
+                                break
+                        else:
+                            scrubber = stamper.scrubber
+                            clean = scrubber.int_format_is_clean(msg) and (
+                                len(message) <= scrubber.max_string
+                            )
+                else:
+                    message = record.getMessage()
             except Exception as exc:
                 message = _unformattable(record, exc)
-            out = stamper.log_line(
-                int(record.created * 1e9),
-                _LEVELS.get(record.levelno) or _level_of_record(record.levelno),
-                message,
-                ctx,
-                record.name,
-                None if len(record.__dict__) == _PLAIN_RECORD_SIZE else _extra_fields(record),
-                record.exc_info,
-                True if args else False,  # noqa: SIM210 (bool() is a call)
-                clean,
-            )
+            if (
+                len(record.__dict__) == _PLAIN_RECORD_SIZE
+                and not record.exc_info
+                and type(message) is str
+            ):
+                trace_id: str | None
+                span_id: str | None
+                if ctx is None:
+                    trace_id = span_id = None
+                elif type(ctx) is Span and ctx.sampled:
+                    # A sampled span's ids are in its slots: its properties cost a call each.
+                    trace_id, span_id = ctx._trace_id, ctx._span_id
+                else:
+                    trace_id, span_id = ctx.trace_id, ctx.span_id
+                out = stamper.record_line(
+                    int(record.created * 1e9),
+                    _LEVELS.get(record.levelno) or _level_of_record(record.levelno),
+                    message,
+                    ctx,
+                    trace_id,
+                    span_id,
+                    record.name,
+                    True if args else False,  # noqa: SIM210 (bool() is a call)
+                    clean,
+                )
+            else:
+                out = stamper.log_line(
+                    int(record.created * 1e9),
+                    _LEVELS.get(record.levelno) or _level_of_record(record.levelno),
+                    message,
+                    ctx,
+                    record.name,
+                    _extra_fields(record),
+                    record.exc_info,
+                    True if args else False,  # noqa: SIM210 (bool() is a call)
+                    clean,
+                )
             # to_line(out), inline.
             try:
                 line = orjson.dumps(out)
@@ -210,9 +238,11 @@ class NonPropagatingCapture:
 
     uvicorn's ``uvicorn.error`` and gunicorn's loggers set ``propagate=False``, so their
     records (tracebacks of failed requests among them) never reach a root handler. While
-    installed, ``logging.Logger.callHandlers`` is wrapped (as Sentry's logging integration
-    does): after the logger's own handlers ran, a record whose way to the root was cut by
-    ``propagate=False`` before reaching ``handler`` is given to ``handler`` too.
+    installed, ``logging.Logger.callHandlers`` is the stdlib's own, walking the chain once and
+    noting whether the record reached ``handler`` (or, when another library wrapped it first,
+    it is wrapped, as Sentry's logging integration does): after the handlers ran, a record
+    whose way to the root was cut by ``propagate=False`` before reaching ``handler`` is given
+    to ``handler`` too.
     """
 
     def __init__(self, handler: logging.Handler) -> None:
@@ -220,23 +250,56 @@ class NonPropagatingCapture:
         self._original: Any = None
 
     def install(self) -> None:
-        """Wrap ``Logger.callHandlers`` (once)."""
+        """Replace ``Logger.callHandlers`` (once)."""
         if self._original is not None:
             return
         original = logging.Logger.callHandlers
         capture = self
+        if _is_stdlibs(original):
 
-        def call_handlers(logger: logging.Logger, record: logging.LogRecord) -> None:
-            original(logger, record)
-            handler = capture.handler
-            current: logging.Logger | None = logger
-            while current is not None:
-                if handler in current.handlers:
-                    return  # it got there
-                if not current.propagate:
+            def call_handlers(logger: logging.Logger, record: logging.LogRecord) -> None:
+                # The stdlib's callHandlers, in one walk that also tells whether the record
+                # reached our handler (wrapping it walked the chain a second time).
+                handler = capture.handler
+                reached = False
+                found = 0
+                current: logging.Logger | None = logger
+                while current:
+                    for hdlr in current.handlers:
+                        found = found + 1
+                        if hdlr is handler:
+                            reached = True
+                        if record.levelno >= hdlr.level:
+                            hdlr.handle(record)
+                    if not current.propagate:
+                        break
+                    current = current.parent
+                if found == 0:
+                    last_resort = logging.lastResort
+                    if last_resort:
+                        if record.levelno >= last_resort.level:
+                            last_resort.handle(record)
+                    elif logging.raiseExceptions and not logger.manager.emittedNoHandlerWarning:
+                        sys.stderr.write(
+                            'No handlers could be found for logger "%s"\n' % logger.name  # noqa: UP031
+                        )
+                        logger.manager.emittedNoHandlerWarning = True
+                if current and not reached:  # propagate=False cut the way before our handler
                     handler.handle(record)
-                    return
-                current = current.parent
+
+        else:  # someone wrapped it before us: theirs runs, then ours
+
+            def call_handlers(logger: logging.Logger, record: logging.LogRecord) -> None:
+                original(logger, record)
+                handler = capture.handler
+                current: logging.Logger | None = logger
+                while current is not None:
+                    if handler in current.handlers:
+                        return  # it got there
+                    if not current.propagate:
+                        handler.handle(record)
+                        return
+                    current = current.parent
 
         call_handlers.__wrapped__ = original  # type: ignore[attr-defined]
         self._original = original
@@ -252,3 +315,14 @@ class NonPropagatingCapture:
             setattr(logging.Logger, "callHandlers", original)  # noqa: B010
         else:
             self.handler = logging.NullHandler()
+
+
+def _is_stdlibs(call_handlers: Any) -> bool:
+    """Whether ``call_handlers`` is the stdlib's own ``Logger.callHandlers``, not a wrapper."""
+    code = getattr(call_handlers, "__code__", None)
+    return (
+        code is not None
+        and code.co_name == "callHandlers"
+        and code.co_filename == logging.__file__
+        and not hasattr(call_handlers, "__wrapped__")
+    )

@@ -126,3 +126,45 @@ def test_a_logger_with_logtraces_handler_of_its_own_writes_once(tmp_path: Path) 
         alone.handlers.clear()
         alone.propagate = True
     assert [line["event"] for line in read_lines(tmp_path)].count("once") == 1
+
+
+def test_capture_keeps_the_stdlibs_call_handlers_rules(tmp_path: Path) -> None:
+    """With the capture installed, a non-propagating logger without handlers still goes to
+    logging.lastResort (and to the files), a handler's level still filters, and a
+    callHandlers wrapper installed before configure() still runs."""
+    seen: list[str] = []
+    before = logging.Logger.callHandlers
+
+    def theirs(logger: logging.Logger, record: logging.LogRecord) -> None:
+        seen.append(record.getMessage())
+        before(logger, record)
+
+    last_resort, out, strict = logging.lastResort, io.StringIO(), logging.StreamHandler()
+    strict.setLevel(logging.ERROR)
+    lonely, picky = logging.getLogger("lonely.test"), logging.getLogger("picky.test")
+    lonely.propagate = picky.propagate = False
+    picky.addHandler(strict)
+    logging.lastResort = logging.StreamHandler(out)
+    try:
+        for wrapped in (False, True):
+            if wrapped:
+                logtrace.shutdown()
+                logging.Logger.callHandlers = theirs  # type: ignore[method-assign]
+            logtrace.configure("server", directory=tmp_path / str(wrapped), environ={})
+            lonely.warning("to the last resort %s", wrapped)
+            picky.info("below the handler's level %s", wrapped)
+            logtrace.flush()
+            lines = read_lines(tmp_path / str(wrapped))
+            events = [line["event"] for line in lines if line["logger"] != "logtrace"]
+            assert events == [
+                f"to the last resort {wrapped}",
+                f"below the handler's level {wrapped}",
+            ]
+    finally:
+        logtrace.shutdown()
+        logging.Logger.callHandlers = before  # type: ignore[method-assign]
+        logging.lastResort = last_resort
+        lonely.propagate = picky.propagate = True
+        picky.removeHandler(strict)
+    assert out.getvalue() == "to the last resort False\nto the last resort True\n"
+    assert seen == ["to the last resort True", "below the handler's level True"]
