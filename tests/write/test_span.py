@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from _core_fixtures import read_lines, traced_dir
 from hypothesis import given
 from hypothesis import strategies as st
 
 import logtrace
-from logtrace import testing
+from logtrace import sampling, testing
 from logtrace.write.span import _rounded_ms, _rounded_us, tracer
 
 
@@ -269,3 +271,24 @@ def test_span_makes_the_same_object_as_the_class(kind: str | None) -> None:
     assert slots
     for slot in slots:
         assert getattr(made, slot, missing) == getattr(built, slot, missing), slot
+
+
+def test_the_adaptive_sampler_is_charged_for_each_line_of_a_short_span(traced_dir: Path) -> None:
+    """With the adaptive sampler, every span line written, the end line of a span that wrote
+    only its end line included, adds its cost to the sampler's meter."""
+
+    class Counted(sampling.Adaptive):
+        __slots__ = ("charged",)
+
+        def record_cost(self, cost_ns: int) -> None:
+            self.charged.append(cost_ns)
+
+    sampler = Counted(clock=lambda: 0)  # a frozen clock: the ratio stays 1
+    sampler.charged = []
+    logtrace.configure(service="test", directory=traced_dir, sampler=sampler, environ={})
+    with logtrace.span("outer", a=1), logtrace.span("inner", b="x"):
+        pass
+    logtrace.flush()
+    ends = [line for line in read_lines(traced_dir) if line.get("span") == "end"]
+    assert [line["name"] for line in ends] == ["inner", "outer"]
+    assert len(sampler.charged) == 2 and all(cost > 0 for cost in sampler.charged)
