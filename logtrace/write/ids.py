@@ -74,7 +74,8 @@ def new_span_id() -> str:
 
 
 # The last millisecond a trace id was made in, and its 12 hex digits.
-_prefix: tuple[int, str] = (-1, "")
+# No real millisecond is -2**80: the first id made always formats its own.
+_prefix: tuple[int, str] = (-(1 << 80), "")
 
 
 def new_trace_id() -> str:

@@ -61,7 +61,7 @@ _MICROS_TEXT = tuple(f"{i:03d}Z" for i in range(1000))
 # The millisecond formatted last: its first nanosecond, and its text up to the ms
 # ("2026-01-01T00:00:00.123"); and the second formatted last, and its text up to the ".".
 _ms_text: tuple[int, str] = (-(1 << 80), "")
-_second_text: tuple[int, str] = (-1, "")
+_second_text: tuple[int, str] = (-(1 << 80), "")  # no real second: -1 is 1969-12-31T23:59:59
 
 
 def format_ts(ns: int) -> str:

@@ -246,21 +246,37 @@ class NonPropagatingCapture:
     """
 
     def __init__(self, handler: logging.Handler) -> None:
-        self.handler = handler
+        self._handler = handler
         self._original: Any = None
+        # What the installed function hands records to: one cell per install(), so a
+        # function another library's wrapper still calls after uninstall() stays inert
+        # when a later install() sets a handler (it would hand every record over twice).
+        self._cell: list[logging.Handler | None] | None = None
+
+    @property
+    def handler(self) -> logging.Handler:
+        """The handler records of non-propagating loggers are handed to."""
+        return self._handler
+
+    @handler.setter
+    def handler(self, handler: logging.Handler) -> None:
+        self._handler = handler
+        if self._cell is not None:
+            self._cell[0] = handler
 
     def install(self) -> None:
         """Replace ``Logger.callHandlers`` (once)."""
         if self._original is not None:
             return
         original = logging.Logger.callHandlers
-        capture = self
+        cell: list[logging.Handler | None] = [self._handler]
+        self._cell = cell
         if _is_stdlibs(original):
 
             def call_handlers(logger: logging.Logger, record: logging.LogRecord) -> None:
                 # The stdlib's callHandlers, in one walk that also tells whether the record
                 # reached our handler (wrapping it walked the chain a second time).
-                handler = capture.handler
+                handler = cell[0]
                 reached = False
                 found = 0
                 current: logging.Logger | None = logger
@@ -284,14 +300,16 @@ class NonPropagatingCapture:
                             'No handlers could be found for logger "%s"\n' % logger.name  # noqa: UP031
                         )
                         logger.manager.emittedNoHandlerWarning = True
-                if current and not reached:  # propagate=False cut the way before our handler
-                    handler.handle(record)
+                if current and not reached and handler is not None:
+                    handler.handle(record)  # propagate=False cut the way before our handler
 
         else:  # someone wrapped it before us: theirs runs, then ours
 
             def call_handlers(logger: logging.Logger, record: logging.LogRecord) -> None:
                 original(logger, record)
-                handler = capture.handler
+                handler = cell[0]
+                if handler is None:
+                    return  # uninstalled, but still called by a wrapper made after us
                 current: logging.Logger | None = logger
                 while current is not None:
                     if handler in current.handlers:
@@ -308,20 +326,24 @@ class NonPropagatingCapture:
     def uninstall(self) -> None:
         """Put back what was there (unless someone wrapped it after us: then stay, inert)."""
         original, self._original = self._original, None
+        cell, self._cell = self._cell, None
         if original is None:
             return
+        if cell is not None:
+            cell[0] = None  # inert for good, whether or not it leaves the chain
         current = logging.Logger.callHandlers
         if getattr(current, "__wrapped__", None) is original:
             setattr(logging.Logger, "callHandlers", original)  # noqa: B010
-        else:
-            self.handler = logging.NullHandler()
 
 
 def _is_stdlibs(call_handlers: Any) -> bool:
     """Whether ``call_handlers`` is the stdlib's own ``Logger.callHandlers``, not a wrapper."""
     code = getattr(call_handlers, "__code__", None)
     return (
-        code is not None
+        # The versions whose callHandlers the replacement was checked against, line by line:
+        # on a later one its own is wrapped instead.
+        sys.version_info < (3, 14)
+        and code is not None
         and code.co_name == "callHandlers"
         and code.co_filename == logging.__file__
         and not hasattr(call_handlers, "__wrapped__")

@@ -98,3 +98,16 @@ def test_end_lines_copy_attributes_as_copy_fields_does(
         expected = dict(list(line.items())[:14])
         stamper.scrubber.copy_fields(expected, attributes, rename=True)
         assert list(line.items()) == list(expected.items())
+
+
+def test_format_ts_of_the_last_second_before_1970_as_the_first_it_formats() -> None:
+    """Second -1 was the cache's "nothing formatted yet": first in a fresh process, its date
+    was lost (``999999Z``)."""
+    import subprocess
+    import sys
+
+    code = "from logtrace.write.stamper import format_ts; print(format_ts(-1))"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip() == "1969-12-31T23:59:59.999999Z"

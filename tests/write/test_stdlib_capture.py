@@ -168,3 +168,38 @@ def test_capture_keeps_the_stdlibs_call_handlers_rules(tmp_path: Path) -> None:
         picky.removeHandler(strict)
     assert out.getvalue() == "to the last resort False\nto the last resort True\n"
     assert seen == ["to the last resort True", "below the handler's level True"]
+
+
+def test_a_wrapper_made_after_the_capture_does_not_double_lines_after_reconfiguring(
+    tmp_path: Path,
+) -> None:
+    """A library that wraps Logger.callHandlers after configure() (as Sentry's integration
+    does) keeps calling logtrace's function after shutdown(); configured again, a record of a
+    non-propagating logger is still written once, and not at all with stdlib_all_loggers=False.
+    """
+    before = logging.Logger.callHandlers
+    server = logging.getLogger("uvicorn.error.test")
+    server.propagate = False
+    try:
+        logtrace.configure("server", directory=tmp_path / "first", environ={})
+        ours = logging.Logger.callHandlers
+
+        def theirs(logger: logging.Logger, record: logging.LogRecord) -> None:
+            ours(logger, record)
+
+        logging.Logger.callHandlers = theirs  # type: ignore[method-assign]
+        logtrace.shutdown()
+        for name, all_loggers in (("again", True), ("off", False)):
+            logtrace.configure(
+                "server", directory=tmp_path / name, environ={}, stdlib_all_loggers=all_loggers
+            )
+            server.error("once %s", name)
+            logtrace.flush()
+            logtrace.shutdown()
+    finally:
+        logtrace.shutdown()
+        logging.Logger.callHandlers = before  # type: ignore[method-assign]
+        server.propagate = True
+    events = [line["event"] for line in read_lines(tmp_path / "again")]
+    assert events.count("once again") == 1
+    assert "once off" not in [line["event"] for line in read_lines(tmp_path / "off")]
