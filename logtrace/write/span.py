@@ -298,55 +298,53 @@ class Span:
             # The trace's decision, made once at its local root: no sampler call here.
             self.sampled = sampled = parent.sampled
             self.tail = tail = parent.tail
-            self.depth = parent.depth + 1
+            self.depth = depth = parent.depth + 1
             if sampled:
                 # A sampled local span's trace id is in its slot: its property costs a call.
                 self._trace_id = (
                     parent._trace_id if type(parent) is Span else parent.trace_id  # type: ignore[assignment]
                 )
-                if self.depth < tracer.max_depth:
-                    # _record()'s sampled case, inline (as in the root's below): a call costs
-                    # as much as half of what it does.
-                    self._start_mono = tracer.monotonic_ns()
-                    self._recording = self._live = True
-                    self._span_id = _ids.new_span_id()
-                    self._start_wall = tracer.wall_ns()
-                    waiting = open_spans.spans
-                    if tracer.defer_starts and len(waiting) < open_spans.limit:
-                        self._start_attributes = self.attributes
-                        waiting[self] = True
-                    else:
-                        self._write_start()
-                    self._token = current_context.set(self) if current else None
-                    return self
-            if sampled or tail is not None or self.depth >= tracer.max_depth:
+            elif tail is not None or depth >= tracer.max_depth:
                 self._record()
             # else unsampled, and no keep-errors buffer: nothing of it will be written
-            self._token = current_context.set(self) if current else None
-            return self
-        # A local root: its trace's decision is made here.
-        self.depth = 0
-        if parent is None:
-            sampled = tracer.new_trace_sampled
-            if sampled is None:  # the sampler decides on the trace id: make it now
-                trace_id = _ids.new_trace_id()
-                sampled = bool(tracer.sampler(trace_id, None))
+        else:
+            # A local root: its trace's decision is made here.
+            self.depth = depth = 0
+            if parent is None:
+                sampled = tracer.new_trace_sampled
+                if sampled is None:  # the sampler decides on the trace id: make it now
+                    trace_id = _ids.new_trace_id()
+                    sampled = bool(tracer.sampler(trace_id, None))
+                    if sampled:
+                        self._trace_id = trace_id
+                    else:
+                        self.__dict__["trace_id"] = trace_id
+                elif sampled:
+                    self._trace_id = _ids.new_trace_id()
+            else:
+                trace_id = cast(str, parent.trace_id)
+                sampled = bool(tracer.sampler(trace_id, cast(SpanContext, parent)))
                 if sampled:
                     self._trace_id = trace_id
-                else:
-                    self.__dict__["trace_id"] = trace_id
-            elif sampled:
-                self._trace_id = _ids.new_trace_id()
-        else:
-            trace_id = cast(str, parent.trace_id)
-            sampled = bool(tracer.sampler(trace_id, cast(SpanContext, parent)))
+            self.sampled = sampled
             if sampled:
-                self._trace_id = trace_id
-        self.sampled = sampled
+                self.tail = None
+            elif tracer.keep_errors:
+                self.tail = TailBuffer()
+                if tracer.max_depth > 0:  # held in its new buffer: no start line, no ids yet
+                    self._start_mono = tracer.monotonic_ns()
+                    self._recording = True
+                    self._live = False
+                else:
+                    self._record()
+            else:
+                self.tail = None  # nothing of this trace will be written
+                if tracer.max_depth <= 0:
+                    self._record()
         if sampled:
-            self.tail = None
-            if tracer.max_depth > 0:
-                # _record()'s sampled case, inline (as in the child's above).
+            if depth < tracer.max_depth:
+                # _record()'s sampled case, inline: a call costs as much as half of what it
+                # does, and most spans are sampled ones within max_depth.
                 self._start_mono = tracer.monotonic_ns()
                 self._recording = self._live = True
                 self._span_id = _ids.new_span_id()
@@ -358,19 +356,7 @@ class Span:
                 else:
                     self._write_start()
             else:
-                self._record()
-        elif tracer.keep_errors:
-            self.tail = TailBuffer()
-            if tracer.max_depth > 0:  # held in its new buffer: no start line, no ids yet
-                self._start_mono = tracer.monotonic_ns()
-                self._recording = True
-                self._live = False
-            else:
-                self._record()
-        else:
-            self.tail = None  # nothing of this trace will be written
-            if tracer.max_depth <= 0:
-                self._record()
+                self._record()  # past max_depth: counted, with ids for its children
         self._token = current_context.set(self) if current else None
         return self
 
