@@ -190,12 +190,16 @@ class Stamper:
         exc_info: Any = None,
         formatted: bool = False,
         clean: bool = False,
+        trace_id: str | None = None,
+        span_id: str | None = None,
     ) -> EventDict:
         """The fields of a log line: logtrace's, in order, then the user's, scrubbed.
 
         ``formatted``: the message was made from a format and arguments (a stdlib record's),
         so the scrubber need not remember it. ``clean``: the scrubber would leave the message
-        as it is (``Scrubber.int_format_is_clean``), so it is not searched.
+        as it is (``Scrubber.int_format_is_clean``), so it is not searched. ``trace_id`` and
+        ``span_id``: ``ctx``'s ids when the caller read them already (a sampled span's, from
+        its slots); None reads them from ``ctx``.
         """
         scrubber = self.scrubber
         if type(event) is str:
@@ -217,8 +221,8 @@ class Stamper:
                 _TS: format_ts(ts_ns),
                 _LEVEL: level,
                 _EVENT: event,
-                _TRACE_ID: ctx.trace_id,
-                _SPAN_ID: ctx.span_id,
+                _TRACE_ID: ctx.trace_id if trace_id is None else trace_id,
+                _SPAN_ID: ctx.span_id if span_id is None else span_id,
                 _TRACE_FLAGS: "01" if ctx.sampled else "00",
                 _LOGGER: logger_name,
                 _SERVICE: self.service,
@@ -232,44 +236,6 @@ class Stamper:
                 for key, value in error_fields(exc).items():
                     out[key] = value if key == f.ERROR_TYPE else scrubber.text(value)
         return out
-
-    def record_line(
-        self,
-        ts_ns: int,
-        level: str,
-        event: str,
-        ctx: TraceContext | None,
-        trace_id: str | None,
-        span_id: str | None,
-        logger_name: str,
-        formatted: bool,
-        clean: bool,
-    ) -> EventDict:
-        """``log_line``'s fields of a text message with no fields of the user's and no
-        exception (most stdlib records), the context's ids read by the caller (a span's from
-        its slots, not its properties)."""
-        if len(event) >= 8 and not clean:
-            event = self.scrubber.text(event, not formatted)
-        if ctx is None:
-            return {
-                _TS: format_ts(ts_ns),
-                _LEVEL: level,
-                _EVENT: event,
-                _LOGGER: logger_name,
-                _SERVICE: self.service,
-                _PID: self.pid,
-            }
-        return {
-            _TS: format_ts(ts_ns),
-            _LEVEL: level,
-            _EVENT: event,
-            _TRACE_ID: trace_id,
-            _SPAN_ID: span_id,
-            _TRACE_FLAGS: "01" if ctx.sampled else "00",
-            _LOGGER: logger_name,
-            _SERVICE: self.service,
-            _PID: self.pid,
-        }
 
     def _span_event(self, level: str, origin: Origin, event_dict: EventDict) -> EventDict:
         """A span line that went through the generic chain (structlog-bound fields, say)."""

@@ -154,43 +154,23 @@ class StdlibHandler(logging.Handler):
                     message = record.getMessage()
             except Exception as exc:
                 message = _unformattable(record, exc)
-            if (
-                len(record.__dict__) == _PLAIN_RECORD_SIZE
-                and not record.exc_info
-                and type(message) is str
-            ):
-                trace_id: str | None
-                span_id: str | None
-                if ctx is None:
-                    trace_id = span_id = None
-                elif type(ctx) is Span and ctx.sampled:
-                    # A sampled span's ids are in its slots: its properties cost a call each.
-                    trace_id, span_id = ctx._trace_id, ctx._span_id
-                else:
-                    trace_id, span_id = ctx.trace_id, ctx.span_id
-                out = stamper.record_line(
-                    int(record.created * 1e9),
-                    _LEVELS.get(record.levelno) or _level_of_record(record.levelno),
-                    message,
-                    ctx,
-                    trace_id,
-                    span_id,
-                    record.name,
-                    True if args else False,  # noqa: SIM210 (bool() is a call)
-                    clean,
-                )
-            else:
-                out = stamper.log_line(
-                    int(record.created * 1e9),
-                    _LEVELS.get(record.levelno) or _level_of_record(record.levelno),
-                    message,
-                    ctx,
-                    record.name,
-                    _extra_fields(record),
-                    record.exc_info,
-                    True if args else False,  # noqa: SIM210 (bool() is a call)
-                    clean,
-                )
+            trace_id = span_id = None
+            if type(ctx) is Span and ctx.sampled:
+                # A sampled span's ids are in its slots: its properties cost a call each.
+                trace_id, span_id = ctx._trace_id, ctx._span_id
+            out = stamper.log_line(
+                int(record.created * 1e9),
+                _LEVELS.get(record.levelno) or _level_of_record(record.levelno),
+                message,
+                ctx,
+                record.name,
+                None if len(record.__dict__) == _PLAIN_RECORD_SIZE else _extra_fields(record),
+                record.exc_info,
+                True if args else False,  # noqa: SIM210 (bool() is a call)
+                clean,
+                trace_id,
+                span_id,
+            )
             # to_line(out), inline.
             try:
                 line = orjson.dumps(out)
