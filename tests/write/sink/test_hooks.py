@@ -95,7 +95,22 @@ for i in range(1000):
 TERMINATED = (
     QUEUED
     + """
-print("ready", flush=True)
+def say_ready():
+    # Once the main thread is asleep in the kernel: a SIGTERM that came before time.sleep()
+    # entered it would wait for the sleep to end (CPython runs a handler between bytecodes,
+    # and nothing interrupts a sleep begun after the signal), whatever logtrace does.
+    wchan = f"/proc/self/task/{threading.main_thread().native_id}/wchan"
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            if "nanosleep" in open(wchan).read():
+                break
+        except OSError:
+            break  # no /proc: say it now
+        time.sleep(0.01)
+    print("ready", flush=True)
+
+threading.Thread(target=say_ready, daemon=True).start()
 time.sleep(120)
 """
 )
