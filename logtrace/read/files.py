@@ -158,12 +158,24 @@ def _list(path: str | os.PathLike[str], safe: bool = True) -> list[Path]:
     files that are not regular and other users' files are left out (``safe=False``: only
     those)."""
     owners = owners_of(path)
+    candidates = _candidates(path)
+    listed = set(candidates)
     kept = []
-    for candidate in _candidates(path):
+    for candidate in candidates:
         try:
             own = is_own_regular_file(os.lstat(candidate), owners)
         except OSError:
-            continue  # gone since the walk
+            # Gone since the walk. A live file compressed meanwhile has its .zst, which is in
+            # place before the plain file goes but may have come too late for the walk: without
+            # it a reader would miss the file and meet its lines only after its successor's.
+            compressed = Path(f"{candidate}.zst")
+            if not candidate.name.endswith(f.LIVE_SUFFIX) or compressed in listed:
+                continue
+            try:
+                own = is_own_regular_file(os.lstat(compressed), owners)
+            except OSError:
+                continue
+            candidate = compressed
         if own is safe:
             kept.append(candidate)
     return kept

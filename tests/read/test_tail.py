@@ -106,3 +106,36 @@ def test_a_first_listing_that_fails_does_not_make_the_old_lines_new(tmp_path: Pa
     assert [line["event"] for line in from_start.poll()] == ["old", "new"]
     follower.close()
     from_start.close()
+
+
+ROTATING_WRITER = r"""
+import sys, logtrace
+logtrace.configure(service="alpha", directory=sys.argv[1], rotate_bytes=700, flush="always")
+for i in range(300):
+    with logtrace.span("tick", i=i):
+        pass
+logtrace.shutdown()
+"""
+
+
+def test_a_process_rotating_fast_is_followed_in_the_order_it_wrote(tmp_path: Path) -> None:
+    """A file compressed between the follower's walk and its look at the file (its plain name
+    gone, its .zst too new for the walk) is still found, as its .zst: a process's lines come in
+    the order it wrote them, never a rotated file's after its successor's."""
+    import os
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LOGTRACE_", "OTEL_"))}
+    env.pop("TRACEPARENT", None)
+    follower = Follower(tmp_path)
+    writer = subprocess.Popen([sys.executable, "-c", ROTATING_WRITER, str(tmp_path)], env=env)
+    starts: list[int] = []
+    while True:
+        done = writer.poll() is not None  # then one more poll takes what is left
+        starts += [line["i"] for line in follower.poll() if line.get("span") == "start"]
+        if done:
+            break
+    follower.close()
+    assert writer.returncode == 0
+    assert len(list(tmp_path.rglob("*.jsonl.zst"))) > 100  # it did rotate, file after file
+    assert starts == list(range(300))
