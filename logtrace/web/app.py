@@ -33,7 +33,7 @@ import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response, StreamingResponse
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ..read.files import ReadError
@@ -65,14 +65,74 @@ def create_app(
         token: required on every request when given (see :mod:`logtrace.web.guard`).
         allow_sql: serve ``POST /api/sql``; without it the endpoint answers 403.
     """
-    stopping = {"now": False}
-    source = Source(directory)
+    handlers = _Handlers(directory, allow_sql)
+    app = Starlette(routes=_routes(handlers), lifespan=handlers.lifespan)
+    return Guard(app, token)
+
+
+def _routes(h: _Handlers) -> list[BaseRoute]:
+    """Every page and endpoint (the table in the module's docstring)."""
+    source, endpoint, q = h.source, h.endpoint, _query
+
+    def trace_id(request: Request) -> str:
+        return str(request.path_params["trace_id"])
+
+    def name(request: Request) -> str:
+        return str(request.path_params["name"])
+
+    return [
+        *(Route(path, _page(which)) for path, which in PAGES.items()),
+        Route("/api", endpoint(lambda r: api_index(h.allow_sql))),
+        Route(
+            "/api/traces",
+            endpoint(lambda r: data.list_traces(source, q(r)), lambda r: _list_key(q(r))),
+        ),
+        Route(
+            "/api/trace/{trace_id}",
+            endpoint(
+                lambda r: data.trace_detail(source, trace_id(r)),
+                lambda r: ("trace", trace_id(r).lower()),
+            ),
+        ),
+        Route(
+            "/api/trace/{trace_id}/critical-path",
+            endpoint(
+                lambda r: analytics.critical_path(source, trace_id(r)),
+                lambda r: ("critical-path", trace_id(r).lower()),
+            ),
+        ),
+        Route("/api/operations", endpoint(lambda r: data.operations(source, q(r)))),
+        Route(
+            "/api/operations/{name:path}/histogram",
+            endpoint(lambda r: data.histogram(source, name(r), q(r))),
+        ),
+        Route(
+            "/api/operations/{name:path}/timeseries",
+            endpoint(lambda r: analytics.timeseries(source, name(r), q(r))),
+        ),
+        Route("/api/compare", endpoint(lambda r: analytics.compare(source, q(r)))),
+        Route("/api/live", h.live_stream),
+        Route("/api/sql", h.sql_endpoint, methods=["POST"]),
+        Mount("/static", StaticFiles(directory=static_dir()), name="static"),
+    ]
+
+
+class _Handlers:
+    """What the application's requests share: the files (a :class:`Source`), whether SQL is
+    allowed, and whether the server is stopping (open live streams then end)."""
+
+    def __init__(self, directory: str, allow_sql: bool) -> None:
+        self.directory = directory
+        self.allow_sql = allow_sql
+        self.source = Source(directory)
+        self.stopping = False
 
     def endpoint(
-        action: Callable[[Request], Any], kept: Callable[[Request], Hashable] | None = None
+        self, action: Callable[[Request], Any], kept: Callable[[Request], Hashable] | None = None
     ) -> Callable[[Request], Awaitable[Response]]:
         """The JSON of ``action``; with ``kept`` (the question, as a key) the bytes are kept
         while the files are unchanged (see :mod:`logtrace.web.source`)."""
+        source = self.source
 
         def answer(request: Request) -> bytes:
             if kept is None:
@@ -92,23 +152,14 @@ def create_app(
 
         return handle
 
-    def page(which: Page) -> Callable[[Request], Any]:
-        async def serve(request: Request) -> Response:
-            html = render(which, request.query_params)
-            return HTMLResponse(html, headers={"cache-control": "no-cache"})
-
-        return serve
-
-    q = _query
-
-    async def live_stream(request: Request) -> Response:
+    async def live_stream(self, request: Request) -> Response:
         trace = (request.query_params.get("trace") or "").strip().lower() or None
         wanted = live.line_filter(request.query_params.get("service") or None, trace)
-        events = live.stream(directory, wanted, request.is_disconnected, lambda: stopping["now"])
+        events = live.stream(self.directory, wanted, request.is_disconnected, lambda: self.stopping)
         headers = {"cache-control": "no-cache", "x-accel-buffering": "no"}
         return StreamingResponse(events, media_type="text/event-stream", headers=headers)
 
-    def sql(request: Request, body: bytes) -> Any:
+    def sql(self, body: bytes) -> Any:
         try:
             given = orjson.loads(body)
         except orjson.JSONDecodeError:
@@ -116,62 +167,31 @@ def create_app(
         if not isinstance(given, dict) or not isinstance(given.get("sql"), str):
             raise ReadError('give a JSON body: {"sql": "select …"}')
         params = given.get("params") or {}
-        with reading(source) as reader:
+        with reading(self.source) as reader:
             return {"rows": reader.execute(given["sql"], params)}
 
-    async def sql_endpoint(request: Request) -> Response:
-        refusal = _sql_refusal(request, allow_sql)
+    async def sql_endpoint(self, request: Request) -> Response:
+        refusal = _sql_refusal(request, self.allow_sql)
         if refusal is not None:
             return JSONResponse({"error": refusal}, status_code=403)
         body = await request.body()
-        return await endpoint(lambda r: sql(r, body))(request)
-
-    routes = [
-        *(Route(path, page(which)) for path, which in PAGES.items()),
-        Route("/api", endpoint(lambda r: api_index(allow_sql))),
-        Route(
-            "/api/traces",
-            endpoint(lambda r: data.list_traces(source, q(r)), lambda r: _list_key(q(r))),
-        ),
-        Route(
-            "/api/trace/{trace_id}",
-            endpoint(
-                lambda r: data.trace_detail(source, r.path_params["trace_id"]),
-                lambda r: ("trace", r.path_params["trace_id"].lower()),
-            ),
-        ),
-        Route(
-            "/api/trace/{trace_id}/critical-path",
-            endpoint(
-                lambda r: analytics.critical_path(source, r.path_params["trace_id"]),
-                lambda r: ("critical-path", r.path_params["trace_id"].lower()),
-            ),
-        ),
-        Route("/api/operations", endpoint(lambda r: data.operations(source, q(r)))),
-        Route(
-            "/api/operations/{name:path}/histogram",
-            endpoint(lambda r: data.histogram(source, r.path_params["name"], q(r))),
-        ),
-        Route(
-            "/api/operations/{name:path}/timeseries",
-            endpoint(lambda r: analytics.timeseries(source, r.path_params["name"], q(r))),
-        ),
-        Route("/api/compare", endpoint(lambda r: analytics.compare(source, q(r)))),
-        Route("/api/live", live_stream),
-        Route("/api/sql", sql_endpoint, methods=["POST"]),
-        Mount("/static", StaticFiles(directory=static_dir()), name="static"),
-    ]
+        return await self.endpoint(lambda r: self.sql(body))(request)
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
         # The Reader opens while the user's browser starts, not on the first page's request.
-        threading.Thread(target=source.warm, name="logtrace-ui-warm", daemon=True).start()
+        threading.Thread(target=self.source.warm, name="logtrace-ui-warm", daemon=True).start()
         yield
-        stopping["now"] = True  # open live streams end, so the server can stop
-        source.close()
+        self.stopping = True  # open live streams end, so the server can stop
+        self.source.close()
 
-    app = Starlette(routes=routes, lifespan=lifespan)
-    return Guard(app, token)
+
+def _page(which: Page) -> Callable[[Request], Any]:
+    async def serve(request: Request) -> Response:
+        html = render(which, request.query_params)
+        return HTMLResponse(html, headers={"cache-control": "no-cache"})
+
+    return serve
 
 
 def _query(request: Request) -> dict[str, str]:
