@@ -1,11 +1,11 @@
 """Redaction and limits: one pass over each line before it is rendered.
 
 Secrets are found two ways: by key (a field or nested key whose name contains ``password``,
-``token``, ``secret``… — case-insensitive, at any depth of dicts and lists) and by value
-(bearer tokens, JWTs, AWS access key ids, PEM private keys, passwords inside URLs,
-``password=…`` pairs in free text). Either way the secret is replaced by ``[REDACTED]``, which
-holds no part of it. The message is searched by value too, and so are error messages and
-tracebacks (by the stamper, through ``text``, when it adds them).
+``token``, ``secret``… — case-folded, at any depth of dicts and lists) and by value (bearer
+tokens, JWTs, AWS access key ids, PEM private keys, passwords inside URLs, ``password=…`` pairs
+in free text). Either way the secret is replaced by ``[REDACTED]``, which holds no part of it.
+The message is searched by value too, and so are error messages and tracebacks (by the stamper,
+through ``text``, when it adds them).
 
 Limits bound what one line can cost: strings are truncated with a marker, fields past
 ``max_attributes`` are dropped and counted on the line, structures deeper than ``max_depth``
@@ -23,7 +23,14 @@ from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from typing import Any
 
 from logtrace.format import fields as f
-from logtrace.write.redact_text import pair_replacement, pair_rule, redact_argv
+from logtrace.write.redact_text import (
+    fold,
+    folded_pairs,
+    normal_key,
+    pair_replacement,
+    pair_rule,
+    redact_argv,
+)
 
 REDACTED = "[REDACTED]"
 PAYLOAD_OMITTED = "[payload omitted]"
@@ -107,7 +114,8 @@ def _may_hold_a_secret(value: str) -> bool:
         or ("://" in value and "@" in value)
     ):
         return True
-    lowered = value.lower()
+    # Folded: the rule's (?i) matches "basic" spelled with a long s (U+017F) or a dotless i.
+    lowered = value.lower() if value.isascii() else fold(value)
     return "bearer" in lowered or "basic" in lowered or "token" in lowered
 
 
@@ -194,8 +202,8 @@ class Scrubber:
         self.max_string = max_string
         self.max_attributes = max_attributes
         self.max_depth = max_depth
-        self._sensitive = tuple(_normal(k) for k in (*DEFAULT_KEYS, *keys))
-        self._payload_keys = frozenset(_normal(k) for k in payload_keys)
+        self._sensitive = tuple(normal_key(k) for k in (*DEFAULT_KEYS, *keys))
+        self._payload_keys = frozenset(normal_key(k) for k in payload_keys)
         self._rules = tuple((re.compile(p), r, detect) for p, r, detect in _VALUE_RULES)
         self._extra = tuple(re.compile(p) if isinstance(p, str) else p for p in patterns)
         self._pair_rule, self._pair_words = pair_rule(self._sensitive)
@@ -218,7 +226,7 @@ class Scrubber:
         flags = 0
         if isinstance(key, str):
             text = str.__str__(key)
-            normal = _normal(text)
+            normal = normal_key(text)
             if self.redact and any(fragment in normal for fragment in self._sensitive):
                 flags = _SENSITIVE
             elif normal in self._payload_keys and not self.include_payloads:
@@ -248,15 +256,20 @@ class Scrubber:
             value = value[: limit + _SCAN_MARGIN]
         if self.redact and len(value) >= 8:
             if _may_hold_a_secret(value):
-                lowered = value.lower()
+                lowered = fold(value)
                 for rule, replacement, detect in self._rules:
                     if detect(value, lowered):
                         value = rule.sub(replacement, value)
-                        lowered = value.lower()
+                        lowered = fold(value)
             if "=" in value or ":" in value:
-                lowered = value.lower()
-                if any(word in lowered for word in self._pair_words):
-                    value = self._pair_rule.sub(pair_replacement, value)
+                # Keys are read folded (the long s of "pa\u017f\u017fword="); ASCII text
+                # lowered is that, inline.
+                if value.isascii():
+                    lowered = value.lower()
+                    if any(word in lowered for word in self._pair_words):
+                        value = self._pair_rule.sub(pair_replacement, value)
+                else:
+                    value = folded_pairs(value, self._pair_rule, self._pair_words)
             for pattern in self._extra:
                 value = pattern.sub(REDACTED, value)
         if len(original) > limit and len(value) > limit:
@@ -468,11 +481,7 @@ _INT_WRITTEN = frozenset("0123456789+- %")
 
 def _in_or_writable(word: str, fmt: str) -> bool:
     """Whether the key word ``word`` is in ``fmt``, or may be written by it and int arguments."""
-    return word in fmt.lower() or not _INT_WRITTEN.isdisjoint(word)
-
-
-def _normal(key: str) -> str:
-    return key.lower().replace("-", "_")
+    return word in fold(fmt) or not _INT_WRITTEN.isdisjoint(word)
 
 
 def _key_text(key: Any) -> Any:

@@ -12,6 +12,13 @@ Command lines (each file's first line records ``argv``): ``--password X``, ``--a
 fragment hides its value, in both forms. Single-letter options (``-p X``) are left alone: ``-p``
 is a port, a pid or ``--parents`` in most programs, and a password only in a few (mysql,
 sshpass); the value rules still apply to every argument.
+
+Keys are read case-folded (``fold``): ``str.casefold()``, with the dotless i (U+0131) and the
+dotted capital I (U+0130) read as ``i``, so ``password`` spelled with the long s (U+017F),
+``api_KEY`` with the Kelvin sign (U+212A), ``AUTHORİZATION`` and ``paßwd`` are judged as
+``password``, ``api_key``, ``authorization`` and ``passwd`` by every rule: fields, pairs in
+text, options. ASCII text is only lowered, the fast way (``casefold()`` is ``lower()``
+there).
 """
 
 from __future__ import annotations
@@ -27,6 +34,23 @@ _KEY_CHARS = r"[A-Za-z0-9_.\-]"
 _BARE = r"[^\s\"',;&]"
 
 
+# Beyond casefold(): it keeps the dotless i and makes the dotted capital I an i and a combining
+# dot, while re's IGNORECASE (the pair rule's) matches both as i.
+_DOTLESS_AND_DOTTED_I = str.maketrans({"\u0131": "i", "\u0130": "i"})
+
+
+def fold(text: str) -> str:
+    """``text`` as the key rules read it: case-folded (see the module's docstring)."""
+    if text.isascii():
+        return text.lower()
+    return text.translate(_DOTLESS_AND_DOTTED_I).casefold()
+
+
+def normal_key(key: str) -> str:
+    """A key (or key fragment) as it is compared: folded, ``-`` read as ``_``."""
+    return fold(key).replace("-", "_")
+
+
 def fragment_pattern(fragment: str) -> str:
     """A key fragment as a regular expression: ``api_key`` matches ``api_key``, ``api-key``,
     ``apikey`` (case is ignored by the caller)."""
@@ -35,7 +59,7 @@ def fragment_pattern(fragment: str) -> str:
 
 
 def pair_rule(fragments: Iterable[str]) -> tuple[re.Pattern[str], tuple[str, ...]]:
-    """The ``key=value`` rule for these key fragments, and the words that must be in the lowered
+    """The ``key=value`` rule for these key fragments, and the words that must be in the folded
     text for the rule to be worth running (one per fragment: its longest part)."""
     fragments = sorted({f for f in fragments if f}, key=len, reverse=True)
     alternatives = "|".join(fragment_pattern(f) for f in fragments)
@@ -53,12 +77,44 @@ def pair_rule(fragments: Iterable[str]) -> tuple[re.Pattern[str], tuple[str, ...
 
 def pair_replacement(match: re.Match[str]) -> str:
     """What a pair becomes: its key and separator, then the marker (in the value's quotes)."""
-    value = match.group(0)[match.end(2) - match.start(0) :]
+    return _hidden_pair(match[1], match[2], match.group(0)[match.end(2) - match.start(0) :])
+
+
+def _hidden_pair(key: str, separator: str, value: str) -> str:
     if value[:1] in ("'", '"'):
         quote = value[0]
         closing = quote if len(value) > 1 and value.endswith(quote) else ""
-        return f"{match[1]}{match[2]}{quote}{REDACTED}{closing}"
-    return f"{match[1]}{match[2]}{REDACTED}"
+        return f"{key}{separator}{quote}{REDACTED}{closing}"
+    return f"{key}{separator}{REDACTED}"
+
+
+def folded_pairs(text: str, rule: re.Pattern[str], words: Iterable[str]) -> str:
+    """``text`` (not ASCII) with the values of its pairs replaced, its keys read folded.
+
+    The rule runs on the folded text and its matches are cut out of ``text`` itself, so what is
+    written is the user's text; a letter folding to several (``ß``, ``ﬆ``) is one of ``text``.
+    A pair never begins or ends inside such a letter's fold: its letters are key or value
+    characters on both sides of it.
+    """
+    folded = fold(text)
+    if not any(word in folded for word in words):
+        return text
+    if len(folded) == len(text):
+        at = None
+    else:  # at[i]: the index in text of the letter whose fold holds folded[i]
+        at = [i for i, char in enumerate(text) for _ in fold(char)] + [len(text)]
+    out: list[str] = []
+    last = 0
+    for match in rule.finditer(folded):
+        start, key_end, value_start, end = match.start(), match.end(1), match.end(2), match.end()
+        if at is not None:
+            start, key_end, value_start, end = at[start], at[key_end], at[value_start], at[end]
+        out.append(text[last:start])
+        key, separator = text[start:key_end], text[key_end:value_start]
+        out.append(_hidden_pair(key, separator, text[value_start:end]))
+        last = end
+    out.append(text[last:])
+    return "".join(out)
 
 
 def redact_argv(argv: Sequence[str], sensitive: Iterable[str]) -> list[str]:
@@ -66,7 +122,7 @@ def redact_argv(argv: Sequence[str], sensitive: Iterable[str]) -> list[str]:
 
     Args:
         argv: the command line (``sys.argv``).
-        sensitive: key fragments, normalised (lower case, ``-`` as ``_``).
+        sensitive: key fragments, normalised (``normal_key``).
     """
     fragments = tuple(sensitive)
     out: list[str] = []
@@ -80,7 +136,7 @@ def redact_argv(argv: Sequence[str], sensitive: Iterable[str]) -> list[str]:
         name, equals, _value = arg.partition("=")
         option = name.lstrip("-")
         if arg.startswith("-") and len(option) >= 2 and not option[0].isdigit():
-            normal = option.lower().replace("-", "_")
+            normal = normal_key(option)
             if any(fragment in normal for fragment in fragments):
                 if equals:
                     out.append(f"{name}={REDACTED}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import logging
 import random
 import re
 import subprocess
@@ -14,6 +15,7 @@ from typing import Any
 
 import orjson
 import pytest
+import structlog
 import zstandard
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -60,6 +62,107 @@ def test_sensitive_keys_are_redacted_case_insensitively(key: str) -> None:
     assert scrub(**{key: {"nested": 1}})[key] == REDACTED
 
 
+# Letters that case-fold to ASCII ones: the long s, the Kelvin sign, the dotted and dotless i,
+# the sharp s and the Latin ligatures (``ß`` is ``ss``, ``ﬆ`` is ``st``).
+_FOLDED_LETTERS = {
+    "s": ("\u017f",),
+    "k": ("\u212a",),
+    "i": ("\u0131", "\u0130"),
+    "ss": ("\u00df", "\u1e9e"),
+    "st": ("\ufb05", "\ufb06"),
+    "ff": ("\ufb00",),
+    "fi": ("\ufb01",),
+    "fl": ("\ufb02",),
+    "ffi": ("\ufb03",),
+    "ffl": ("\ufb04",),
+}
+FOLDED_KEYS = [
+    "pa\u017f\u017fword",  # the long s
+    "\u017fecret",
+    "api_\u212aEY",  # Kelvin sign
+    "AUTHOR\u0130ZATION",  # dotted capital I
+    "author\u0131zation",  # dotless i
+    "pa\u00dfwd",  # sharp s
+    "user_SE\u017f\u017fION_id",
+    "to\u212aen",
+]
+
+
+@pytest.mark.parametrize("key", FOLDED_KEYS)
+def test_keys_that_case_fold_to_sensitive_ones_never_reach_the_file(
+    key: str, tmp_path: Path
+) -> None:
+    """A key spelled with letters that fold to ASCII ones (``password`` with the long s,
+    ``api_KEY`` with the Kelvin sign) hides its value wherever the scrubber reads keys: span
+    attributes, log fields, nested keys, header pairs, pairs in messages and exceptions, int
+    messages, argv."""
+    secret = "Zq7wXv9kLmNp"
+    logtrace.configure(service="t", directory=tmp_path, environ={})
+    try:
+        log = logging.getLogger("app")
+        with logtrace.span("login", **{key: secret + "A"}) as span:
+            span.set(**{key: secret + "B"})
+            extra = {key: secret + "C", "form": {key: secret + "D"}, "hdrs": [(key, secret + "E")]}
+            log.warning("stdlib", extra=extra)
+            structlog.get_logger("app").warning("structlog", **{key: secret + "F"})
+            log.warning(f"login {key}={secret}G ok")
+            log.warning(f'body {{"{key}": "{secret}H"}}')
+            log.warning(f"{key}=%d", 4242424242)
+            try:
+                raise ValueError(f"bad {key}={secret}I")
+            except ValueError:
+                log.exception("failed")
+        logtrace.flush()
+    finally:
+        logtrace.shutdown()
+    text = "".join(p.read_text() for p in tmp_path.rglob("*.jsonl"))
+    assert "stdlib" in text and "failed" in text
+    assert secret not in text and "4242424242" not in text
+    assert Scrubber().argv(["prog", f"--{key}", secret]) == ["prog", f"--{key}", REDACTED]
+
+
+def _judged(scrubber: Scrubber, key: str) -> tuple[bool, ...]:
+    """Whether the value under ``key`` is hidden: as a field, nested, a pair in text (bare and
+    JSON), an option, and whether an int message of it is searched."""
+    value = "hunter2hunter2"
+    line = scrubber(None, "info", {"event": "x", key: value, "n": {key: value}})
+    return (
+        line[key] == REDACTED,
+        line["n"][key] == REDACTED,
+        value not in scrubber.text(f"a {key}={value} b", remember=False),
+        value not in scrubber.text(f'{{"{key}": "{value}"}}', remember=False),
+        value not in scrubber.argv(["prog", f"--{key}", value]),
+        not scrubber.int_format_is_clean(f"{key}=%d"),
+    )
+
+
+# No piece makes text a value rule finds (``sk_``, ``AKIA``…): those rules are about values,
+# case-sensitive, and judge an int format too.
+_KEY_PIECES = st.sampled_from(
+    ["password", "Passwd", "SECRET", "token", "api_key", "Session", "access_key", "signature",
+     "trust", "user", "id", "first", "ss", "ki", "fi", "x", "_", "-", ".", "K"]
+)  # fmt: skip
+
+
+@settings(max_examples=500)
+@given(st.lists(_KEY_PIECES, min_size=1, max_size=4).map("".join), st.randoms())
+def test_a_key_is_judged_as_its_ascii_spelling_is(key: str, rng: random.Random) -> None:
+    """Spelling some of a key's letters with ones that case-fold to them (the long s, the
+    Kelvin sign, the dotless i, ``ß``, ``ﬆ``…) changes nothing: every rule that reads keys
+    judges it as the ASCII key."""
+    spelled, i = "", 0
+    while i < len(key):
+        for n in (3, 2, 1):
+            variants = _FOLDED_LETTERS.get(key[i : i + n].lower())
+            if variants and rng.random() < 0.5:
+                spelled, i = spelled + rng.choice(variants), i + n
+                break
+        else:
+            spelled, i = spelled + key[i], i + 1
+    scrubber = Scrubber(keys=["trust"])
+    assert _judged(scrubber, spelled) == _judged(scrubber, key), spelled
+
+
 def test_sensitive_keys_at_any_depth_of_dicts_and_lists() -> None:
     """Nested dicts and lists are searched; the user's own objects are not modified."""
     payload = {"user": {"name": "bob", "credentials": {"pin": "1234"}}, "items": [{"token": "t"}]}
@@ -98,6 +201,7 @@ _SECRET_PIECES = st.sampled_from(
         "://", "db://u:", "pw@h", "@", ":", "=", "password", "Session", "api-key",
         "-----BEGIN RSA PRIVATE KEY-----",
         "task", "disk", "a", "Z", "0", " ", ".", "_", "-", "abcdefghijklmnopqrstuvwxyz0123",
+        "ba\u017fic ", "BAS\u0130C ", "bas\u0131c ", "to\u212aen ", "\u212a",
     ]
 )  # fmt: skip
 
