@@ -23,37 +23,29 @@ from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from typing import Any
 
 from logtrace.format import fields as f
-from logtrace.write.redact_text import (
+from logtrace.write.redact_keys import (
+    DEFAULT_KEYS,
+    DEFAULT_PAYLOAD_KEYS,
+    HIDDEN,
+    PAYLOAD,
+    RESERVED_KEY,
+    SENSITIVE,
+    SKIP,
+    SKIPPED_AND_EVENT,
     fold,
     folded_pairs,
+    in_or_writable,
+    key_flags,
+    key_text,
     normal_key,
     pair_replacement,
     pair_rule,
     redact_argv,
 )
+from logtrace.write.redact_keys import REDACTED as REDACTED
 
-REDACTED = "[REDACTED]"
 PAYLOAD_OMITTED = "[payload omitted]"
 TOO_DEEP = "[nested too deep]"
-
-DEFAULT_KEYS = (
-    "password",
-    "passwd",
-    "pwd",
-    "secret",
-    "token",
-    "api_key",
-    "apikey",
-    "authorization",
-    "cookie",
-    "session",
-    "private_key",
-    "privatekey",
-    "credential",
-    "access_key",
-    "signature",
-)
-DEFAULT_PAYLOAD_KEYS = ("payload", "body", "request_body", "response_body")
 
 
 # (pattern, replacement, detect): a rule runs only on strings its cheap ``detect(value,
@@ -132,16 +124,6 @@ _SCAN_MARGIN = 1024
 _CLEAN_MAX_ENTRIES = 4096
 _CLEAN_MAX_CHARS = 256
 
-# What a key is (``Scrubber._flags``): sensitive or a payload (its value is hidden), named like
-# one of logtrace's fields (renamed on lines), or not a user field at all (skipped).
-_SENSITIVE, _PAYLOAD, _RESERVED_KEY, _SKIP = 1, 2, 4, 8
-_HIDDEN = _SENSITIVE | _PAYLOAD
-
-# Keys of an event dict that are not user fields: the message, the span/record origin and
-# structlog's exception marker (the stamper turns it into error fields, which it scrubs).
-_SKIPPED_AND_EVENT = ("event", "_logtrace_origin", "exc_info")
-_SKIPPED = frozenset(_SKIPPED_AND_EVENT)
-_RESERVED = f.RESERVED
 _EVENT = f.EVENT
 _PLAIN = (int, float, bool, type(None))
 # Values copied as they are (the stamper's end line copies plain keys' values inline).
@@ -214,7 +196,7 @@ class Scrubber:
         self._int_formats: dict[str, bool] = {}
 
     def _flags(self, key: Any) -> int:
-        """What a key is, as ``_SENSITIVE | _PAYLOAD | _RESERVED_KEY | _SKIP`` bits.
+        """What a key is (``redact_keys.key_flags``); 0 for a key that is not a ``str``.
 
         Judged on the key's text, so a ``StrEnum`` member is what its value is. Cached for
         plain ``str`` keys only: anything else may compare equal to a string while judged
@@ -225,16 +207,13 @@ class Scrubber:
             return flags
         flags = 0
         if isinstance(key, str):
-            text = str.__str__(key)
-            normal = normal_key(text)
-            if self.redact and any(fragment in normal for fragment in self._sensitive):
-                flags = _SENSITIVE
-            elif normal in self._payload_keys and not self.include_payloads:
-                flags = _PAYLOAD
-            if text in _RESERVED:
-                flags |= _RESERVED_KEY
-            if text in _SKIPPED:
-                flags |= _SKIP
+            flags = key_flags(
+                str.__str__(key),
+                self._sensitive,
+                self._payload_keys,
+                redact=self.redact,
+                include_payloads=self.include_payloads,
+            )
             if type(key) is str and len(self._key_flags) < 4096:
                 self._key_flags[key] = flags
         return flags
@@ -305,7 +284,7 @@ class Scrubber:
             and _DIGITS_ONLY_FORMAT.fullmatch(fmt) is not None
             and "sk%" not in fmt
             and not _may_hold_a_secret(fmt)
-            and not (("=" in fmt or ":" in fmt) and any(_in_or_writable(w, fmt) for w in words))
+            and not (("=" in fmt or ":" in fmt) and any(in_or_writable(w, fmt) for w in words))
         )
         if len(self._int_formats) >= _CLEAN_MAX_ENTRIES:
             self._int_formats.clear()
@@ -351,14 +330,14 @@ class Scrubber:
     def _mapping(self, items: Iterable[tuple[Any, Any]], depth: int) -> dict[Any, Any]:
         out: dict[Any, Any] = {}
         for key, item in items:
-            flags = self._flags(_key_text(key))
+            flags = self._flags(key_text(key))
             if self.redact and isinstance(key, str) and len(key) >= 8:
                 key = self.text(key)  # a key may be a secret itself: {"sk_live_…": 1}
             out[key] = (
                 REDACTED
-                if flags & _SENSITIVE
+                if flags & SENSITIVE
                 else PAYLOAD_OMITTED
-                if flags & _PAYLOAD
+                if flags & PAYLOAD
                 else self.value(item, depth + 1)
             )
         return out
@@ -369,9 +348,9 @@ class Scrubber:
             type(item) in (tuple, list)
             and len(item) == 2
             and isinstance(item[0], (str, bytes))
-            and self._flags(_key_text(item[0])) & _HIDDEN
+            and self._flags(key_text(item[0])) & HIDDEN
         ):
-            hidden = REDACTED if self._flags(_key_text(item[0])) & _SENSITIVE else PAYLOAD_OMITTED
+            hidden = REDACTED if self._flags(key_text(item[0])) & SENSITIVE else PAYLOAD_OMITTED
             return [self.value(item[0], depth + 1), hidden]
         return self.value(item, depth)
 
@@ -387,7 +366,7 @@ class Scrubber:
 
     def argv(self, argv: Iterable[Any]) -> list[str]:
         """A command line with the values of sensitive options hidden (``--password X`` and
-        ``--password=X`` alike; see ``logtrace.write.redact_text``), each argument scrubbed too."""
+        ``--password=X`` alike; see ``logtrace.write.redact_keys``), each argument scrubbed too."""
         args = [str(arg) for arg in argv]
         if self.redact:
             args = redact_argv(args, self._sensitive)
@@ -413,16 +392,16 @@ class Scrubber:
                 if flags is None:
                     flags = self._flags(key)
                 if flags:
-                    if flags & _SKIP:
+                    if flags & SKIP:
                         continue
-                    if flags & _HIDDEN:
-                        value = REDACTED if flags & _SENSITIVE else PAYLOAD_OMITTED
+                    if flags & HIDDEN:
+                        value = REDACTED if flags & SENSITIVE else PAYLOAD_OMITTED
                     elif type(value) is str:
                         if len(value) >= 8:
                             value = self.text(value)
                     elif not isinstance(value, _PLAIN):
                         value = self.value(value)
-                    if flags & _RESERVED_KEY and rename:
+                    if flags & RESERVED_KEY and rename:
                         key = str.__str__(key) + "_"
                 elif type(value) is str:
                     if len(value) >= 8:
@@ -436,20 +415,20 @@ class Scrubber:
             flags = known.get(key) if type(key) is str else None
             if flags is None:
                 flags = self._flags(key)
-            if flags & _SKIP:
+            if flags & SKIP:
                 continue
             count += 1
             if count > limit:
                 dropped += 1
                 continue
-            if flags & _HIDDEN:
-                value = REDACTED if flags & _SENSITIVE else PAYLOAD_OMITTED
+            if flags & HIDDEN:
+                value = REDACTED if flags & SENSITIVE else PAYLOAD_OMITTED
             elif type(value) is str:
                 if len(value) >= 8:
                     value = self.text(value)
             elif not isinstance(value, _PLAIN):
                 value = self.value(value)
-            if flags & _RESERVED_KEY and rename:
+            if flags & RESERVED_KEY and rename:
                 key = str.__str__(key) + "_"
             if redactor is not None:
                 try:
@@ -463,7 +442,7 @@ class Scrubber:
     def __call__(self, logger: Any, method_name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
         """For structlog chains of your own: a scrubbed copy of ``event_dict``."""
         try:
-            out = {key: event_dict[key] for key in _SKIPPED_AND_EVENT if key in event_dict}
+            out = {key: event_dict[key] for key in SKIPPED_AND_EVENT if key in event_dict}
             event = out.get(_EVENT)
             if isinstance(event, str):
                 out[_EVENT] = self.text(event)
@@ -472,20 +451,3 @@ class Scrubber:
         except Exception:
             # Never let a failure here write the unscrubbed fields.
             return {_EVENT: "logtrace.redaction_error"}
-
-
-# What an int (or ``%%``) writes into a message: a key word holding one of these may be made
-# by the arguments, so need not be in the format for the ``key=value`` rule to run.
-_INT_WRITTEN = frozenset("0123456789+- %")
-
-
-def _in_or_writable(word: str, fmt: str) -> bool:
-    """Whether the key word ``word`` is in ``fmt``, or may be written by it and int arguments."""
-    return word in fold(fmt) or not _INT_WRITTEN.isdisjoint(word)
-
-
-def _key_text(key: Any) -> Any:
-    """A key as the rules judge it: bytes keys (``b"password"``, ASGI headers) as text."""
-    if isinstance(key, (bytes, bytearray)):
-        return bytes(key).decode("latin-1")
-    return key

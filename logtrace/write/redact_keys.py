@@ -1,11 +1,13 @@
-"""Secrets by key inside text, and in a program's command line: the rules the scrubber builds.
+"""Which keys are secret: the key fragments, how a key is read, and the same keys inside text
+and in a program's command line. The scrubber (``logtrace.write.redact``) builds its rules here.
 
 A field is sensitive when its name *contains* one of the key fragments (``db_password``,
-``x-api-key``); text is searched the same way: ``user_password='x'``, ``?access_token=x``,
-``{"aws_secret_access_key": "x"}`` and ``password=correct horse battery`` are all pairs whose
-key contains a fragment, so their value is replaced. A quoted value is replaced up to its closing
-quote; an unquoted one up to the end of the line, a separator (``,`` ``;`` ``&`` a quote) or the
-next ``key=`` of the text, so a password of several words goes whole.
+``x-api-key``; payloads, ``body`` and the like, are named whole); text is searched the same way:
+``user_password='x'``, ``?access_token=x``, ``{"aws_secret_access_key": "x"}`` and
+``password=correct horse battery`` are all pairs whose key contains a fragment, so their value
+is replaced. A quoted value is replaced up to its closing quote; an unquoted one up to the end of
+the line, a separator (``,`` ``;`` ``&`` a quote) or the next ``key=`` of the text, so a password
+of several words goes whole.
 
 Command lines (each file's first line records ``argv``): ``--password X``, ``--api-key=X``,
 ``-client-secret X`` (Go's flags) — an option of two or more letters whose name contains a
@@ -25,8 +27,40 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from typing import Any
+
+from logtrace.format import fields as f
 
 REDACTED = "[REDACTED]"
+
+DEFAULT_KEYS = (
+    "password",
+    "passwd",
+    "pwd",
+    "secret",
+    "token",
+    "api_key",
+    "apikey",
+    "authorization",
+    "cookie",
+    "session",
+    "private_key",
+    "privatekey",
+    "credential",
+    "access_key",
+    "signature",
+)
+DEFAULT_PAYLOAD_KEYS = ("payload", "body", "request_body", "response_body")
+
+# What a key is (``key_flags``): sensitive or a payload (its value is hidden), named like one of
+# logtrace's fields (renamed on lines), or not a user field at all (skipped).
+SENSITIVE, PAYLOAD, RESERVED_KEY, SKIP = 1, 2, 4, 8
+HIDDEN = SENSITIVE | PAYLOAD
+
+# Keys of an event dict that are not user fields: the message, the span/record origin and
+# structlog's exception marker (the stamper turns it into error fields, which it scrubs).
+SKIPPED_AND_EVENT = ("event", "_logtrace_origin", "exc_info")
+_SKIPPED = frozenset(SKIPPED_AND_EVENT)
 
 # The characters of a key: a word with dots and dashes (``aws.secret-key``, ``user_password``).
 _KEY_CHARS = r"[A-Za-z0-9_.\-]"
@@ -49,6 +83,43 @@ def fold(text: str) -> str:
 def normal_key(key: str) -> str:
     """A key (or key fragment) as it is compared: folded, ``-`` read as ``_``."""
     return fold(key).replace("-", "_")
+
+
+def key_flags(
+    text: str,
+    sensitive: Iterable[str],
+    payload_keys: frozenset[str],
+    *,
+    redact: bool,
+    include_payloads: bool,
+) -> int:
+    """What the key ``text`` is, as ``SENSITIVE | PAYLOAD | RESERVED_KEY | SKIP`` bits.
+
+    Args:
+        text: the key's text (a ``str`` subclass's as ``str.__str__`` gives it).
+        sensitive: key fragments, ``normal_key``'d.
+        payload_keys: names of payload fields, ``normal_key``'d.
+        redact: whether sensitive keys are judged so at all.
+        include_payloads: whether payloads are kept (then not flagged).
+    """
+    normal = normal_key(text)
+    flags = 0
+    if redact and any(fragment in normal for fragment in sensitive):
+        flags = SENSITIVE
+    elif normal in payload_keys and not include_payloads:
+        flags = PAYLOAD
+    if text in f.RESERVED:
+        flags |= RESERVED_KEY
+    if text in _SKIPPED:
+        flags |= SKIP
+    return flags
+
+
+def key_text(key: Any) -> Any:
+    """A key as the rules judge it: bytes keys (``b"password"``, ASGI headers) as text."""
+    if isinstance(key, (bytes, bytearray)):
+        return bytes(key).decode("latin-1")
+    return key
 
 
 def fragment_pattern(fragment: str) -> str:
@@ -146,3 +217,13 @@ def redact_argv(argv: Sequence[str], sensitive: Iterable[str]) -> list[str]:
                 continue
         out.append(arg)
     return out
+
+
+# What an int (or ``%%``) writes into a message: a key word holding one of these may be made
+# by the arguments, so need not be in the format for the ``key=value`` rule to run.
+_INT_WRITTEN = frozenset("0123456789+- %")
+
+
+def in_or_writable(word: str, fmt: str) -> bool:
+    """Whether the key word ``word`` is in ``fmt``, or may be written by it and int arguments."""
+    return word in fold(fmt) or not _INT_WRITTEN.isdisjoint(word)
