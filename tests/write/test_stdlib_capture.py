@@ -180,6 +180,9 @@ def test_a_wrapper_made_after_the_capture_does_not_double_lines_after_reconfigur
     before = logging.Logger.callHandlers
     server = logging.getLogger("uvicorn.error.test")
     server.propagate = False
+    # Its own level: a uvicorn run earlier in the process (log_level="critical") leaves
+    # uvicorn.error at CRITICAL, and this logger would inherit it.
+    server.setLevel(logging.INFO)
     try:
         logtrace.configure("server", directory=tmp_path / "first", environ={})
         ours = logging.Logger.callHandlers
@@ -200,6 +203,7 @@ def test_a_wrapper_made_after_the_capture_does_not_double_lines_after_reconfigur
         logtrace.shutdown()
         logging.Logger.callHandlers = before  # type: ignore[method-assign]
         server.propagate = True
+        server.setLevel(logging.NOTSET)
     events = [line["event"] for line in read_lines(tmp_path / "again")]
     assert events.count("once again") == 1
     assert "once off" not in [line["event"] for line in read_lines(tmp_path / "off")]
