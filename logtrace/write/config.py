@@ -298,6 +298,22 @@ def _after_fork_in_child() -> None:
     state.stamper.pid = os.getpid()
     # The spans open in the parent are the parent's: it writes their start lines.
     open_spans.clear()
+    _leave_inherited_spans_to_the_parent()
+
+
+def _leave_inherited_spans_to_the_parent() -> None:
+    """The forking thread's open spans go on in a forked child: its code runs in them, its log
+    lines and new spans carry them. But they are the parent's, which writes their end lines:
+    one that the child leaves (returning through its ``with``) writes none there, so a span id
+    has one end line, the one with the parent's duration."""
+    try:
+        span: Any = _context.current_context.get()
+        while span is not None:
+            if getattr(span, "_recording", None):
+                span._recording = False
+            span = getattr(span, "_parent", None)
+    except Exception:  # a fork must go on whatever a span does
+        pass
 
 
 def shutdown(timeout: float = 5.0) -> None:

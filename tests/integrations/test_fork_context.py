@@ -4,11 +4,12 @@ for a bare ``os.fork()``."""
 from __future__ import annotations
 
 import concurrent.futures
+import logging
 import multiprocessing
 import os
 from pathlib import Path
 
-from _core_fixtures import traced_dir
+from _core_fixtures import read_lines, traced_dir
 
 import logtrace
 
@@ -54,3 +55,33 @@ def test_a_bare_os_fork_child_keeps_the_forking_span(traced_dir: Path) -> None:
     os.waitpid(pid, 0)
     assert os.read(read_fd, 100).decode() == parent.span_id
     os.close(read_fd)
+
+
+def test_a_span_a_forked_child_leaves_has_one_end_line_the_parents(traced_dir: Path) -> None:
+    """A child that returns through the forking span's ``with`` writes no end line for it (the
+    parent does, with its duration): one end line per span id. The child's own spans are its
+    children, its log lines carry its ids."""
+    with logtrace.span("forking") as forking:
+        pid = os.fork()
+        if pid == 0:
+            try:
+                with logtrace.span("in the child"):
+                    logging.getLogger("child").info("working")
+            except BaseException:
+                os._exit(1)
+    if pid == 0:
+        try:
+            logtrace.flush()
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    logtrace.flush()
+    lines = read_lines(traced_dir)
+    ends = [line for line in lines if line.get("span") == "end"]
+    assert [(e["name"], e["pid"]) for e in ends if e["span_id"] == forking.span_id] == [
+        ("forking", os.getpid())
+    ]
+    (child,) = [e for e in ends if e["name"] == "in the child"]
+    assert child["pid"] == pid and child["parent_id"] == forking.span_id
+    (working,) = [line for line in lines if line.get("event") == "working"]
+    assert working["span_id"] == child["span_id"] and working["trace_id"] == forking.trace_id
