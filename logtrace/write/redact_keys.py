@@ -25,6 +25,7 @@ there).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -104,7 +105,7 @@ def key_flags(
     """
     normal = normal_key(text)
     flags = 0
-    if redact and any(fragment in normal for fragment in sensitive):
+    if redact and _holds_fragment(normal, sensitive):
         flags = SENSITIVE
     elif normal in payload_keys and not include_payloads:
         flags = PAYLOAD
@@ -113,6 +114,22 @@ def key_flags(
     if text in _SKIPPED:
         flags |= SKIP
     return flags
+
+
+def _holds_fragment(normal: str, sensitive: Iterable[str]) -> bool:
+    """Whether the ``normal_key``'d key holds one of the fragments: as written, or as the
+    ``key=value`` rule reads it, its ``_`` optional (``accessKey``, ``access-key`` and
+    ``access_key`` for ``access_key``), so a key hidden as a pair in text is hidden as a field."""
+    fragments = tuple(sensitive)
+    return any(fragment in normal for fragment in fragments) or (
+        _fragments_rule(fragments).search(normal) is not None
+    )
+
+
+@functools.lru_cache(maxsize=16)
+def _fragments_rule(fragments: tuple[str, ...]) -> re.Pattern[str]:
+    """The fragments as the pair rule's key part matches them (keys are folded: no case)."""
+    return re.compile("|".join(fragment_pattern(f) for f in fragments if f) or "(?!)")
 
 
 def key_text(key: Any) -> Any:
@@ -206,15 +223,18 @@ def redact_argv(argv: Sequence[str], sensitive: Iterable[str]) -> list[str]:
             continue
         name, equals, _value = arg.partition("=")
         option = name.lstrip("-")
-        if arg.startswith("-") and len(option) >= 2 and not option[0].isdigit():
-            normal = normal_key(option)
-            if any(fragment in normal for fragment in fragments):
-                if equals:
-                    out.append(f"{name}={REDACTED}")
-                else:
-                    out.append(arg)
-                    hide_next = True
-                continue
+        if (
+            arg.startswith("-")
+            and len(option) >= 2
+            and not option[0].isdigit()
+            and _holds_fragment(normal_key(option), fragments)
+        ):
+            if equals:
+                out.append(f"{name}={REDACTED}")
+            else:
+                out.append(arg)
+                hide_next = True
+            continue
         out.append(arg)
     return out
 

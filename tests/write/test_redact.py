@@ -163,6 +163,28 @@ def test_a_key_is_judged_as_its_ascii_spelling_is(key: str, rng: random.Random) 
     assert _judged(scrubber, spelled) == _judged(scrubber, key), spelled
 
 
+_KEY_WORDS = st.sampled_from(
+    ["access", "Key", "api", "card", "Number", "private", "pass", "word", "id", "x", "_", "-", "."]
+)
+
+
+@settings(max_examples=500)
+@given(st.lists(_KEY_WORDS, min_size=1, max_size=5).map("".join))
+def test_a_key_hidden_as_a_pair_in_text_is_hidden_as_a_field(key: str) -> None:
+    """The field rule reads keys as the pair rule does, a fragment's ``_`` optional: whatever
+    the key, its value is hidden as a field, nested, a pair in text and an option alike."""
+    judged = _judged(Scrubber(keys=["trust", "card_number"]), key)
+    assert len(set(judged[:5])) == 1, (key, judged)
+
+
+@pytest.mark.parametrize("key", ["accessKey", "accessKeyId", "access-key", "cardNumber"])
+def test_a_fragment_written_without_its_underscore_is_hidden(key: str) -> None:
+    """``access_key`` (a default) and a key of your own (``card_number``) catch the camelCase
+    and dashed spellings, as fields and as options, as they already did as pairs in text."""
+    scrubber = Scrubber(keys=["card_number"])
+    assert _judged(scrubber, key) == (True,) * 6
+
+
 def test_sensitive_keys_at_any_depth_of_dicts_and_lists() -> None:
     """Nested dicts and lists are searched; the user's own objects are not modified."""
     payload = {"user": {"name": "bob", "credentials": {"pin": "1234"}}, "items": [{"token": "t"}]}
