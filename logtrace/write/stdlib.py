@@ -8,6 +8,7 @@ event dict. ``TraceContextFilter`` is for programs that keep their own handlers 
 from __future__ import annotations
 
 import logging
+import math
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +18,7 @@ from logtrace.format import fields as f
 from logtrace.write.context import current_context, get_current
 from logtrace.write.pipeline import _int_text, direct, emit, render_any, state, to_line
 from logtrace.write.span import Span
-from logtrace.write.stamper import ORIGIN_KEY, Origin, qualified_name
+from logtrace.write.stamper import ORIGIN_KEY, Origin, format_ts, qualified_name
 
 if TYPE_CHECKING:
     from structlog.types import EventDict
@@ -31,6 +32,8 @@ _FILTERED_ATTRS = _RECORD_ATTRS | {f.TRACE_ID, f.SPAN_ID, f.TRACE_FLAGS, _ANNOTA
 _GET_MESSAGE = logging.LogRecord.getMessage
 # The number of attributes a record has when nobody added any.
 _PLAIN_RECORD_SIZE = len(_PLAIN_RECORD)
+_LOGGER, _SERVICE, _PID = f.LOGGER, f.SERVICE, f.PID
+_TRACE_ID, _SPAN_ID, _TRACE_FLAGS = f.TRACE_ID, f.SPAN_ID, f.TRACE_FLAGS
 
 
 def _level_of_record(levelno: int) -> str:
@@ -47,6 +50,29 @@ def _level_of_record(levelno: int) -> str:
 
 # The levels of the stdlib's named levels, looked up; others are placed between them.
 _LEVELS = {n: _level_of_record(n) for n in (10, 20, 30, 40, 50)}
+
+# A plain record's line is made of bytes, in the fields' order, as orjson renders its dict:
+# '{"ts":"' and the time to the ms (_ts_head), its µs digits (_MICROS), 'Z","level":"…","event":'
+# (_LEVEL_PARTS), the message, then ',"trace_id":…,"pid":…}' (StdlibHandler._tail).
+_MICROS = tuple(b"%03d" % i for i in range(1000))
+_LEVEL_PARTS = {
+    level: b'Z","' + f.LEVEL.encode() + b'":"' + level.encode() + b'","' + f.EVENT.encode() + b'":'
+    for level in _LEVELS.values()
+}
+_LEVEL_PART_OF = {n: _LEVEL_PARTS[level] for n, level in _LEVELS.items()}
+# The millisecond of the last line: its first nanosecond, and the line's start up to it.
+_ts_head: tuple[int, bytes] = (-(1 << 80), b"")
+_UNSET = object()
+_trunc = math.trunc
+
+
+def _new_ts_head(ts_ns: int) -> tuple[int, bytes]:
+    """``_ts_head`` for the millisecond of ``ts_ns``, remembered."""
+    global _ts_head
+    text = format_ts(ts_ns)  # "…T12:34:56.789" and the µs digits, "012Z"
+    head = (ts_ns - ts_ns % 1_000_000, b'{"' + f.TS.encode() + b'":"' + text[:-4].encode())
+    _ts_head = head
+    return head
 
 
 def _message(record: logging.LogRecord) -> str:
@@ -107,6 +133,12 @@ def _unformattable(record: logging.LogRecord, exc: Exception) -> str:
 class StdlibHandler(logging.Handler):
     """Sends stdlib log records through logtrace's chain into its files."""
 
+    def __init__(self, level: int | str = logging.NOTSET) -> None:
+        super().__init__(level)
+        # The end of the last plain line (see emit): its span id, trace id, flags, logger,
+        # service and pid, then those fields rendered. One entry, so it never grows.
+        self._tail: tuple[Any, ...] = (_UNSET,) * 7
+
     def handle(self, record: logging.LogRecord) -> bool:
         """Emit without the handler lock: the chain and the sink are thread-safe."""
         if record.levelno >= self.level and (not self.filters or self.filter(record)):
@@ -117,8 +149,11 @@ class StdlibHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         """Write ``record`` as one JSON line; never raises.
 
-        With the standard chain and nothing bound, the stamper makes the line at once: the
-        same line ``emit`` would, without the event dict in between.
+        With the standard chain and nothing bound, the line is made at once: the line the
+        chain would make, without the event dict in between. A record without extra fields or
+        an exception (most of them) is even made of bytes: only its time and message are
+        rendered, the rest is the same for each line of a context and logger, made once for
+        them (``_tail``): what ``Stamper.log_line`` and orjson make of it, field for field.
         """
         try:
             # direct() and get_current(), their common case inline: ~0.1 µs a record.
@@ -133,6 +168,7 @@ class StdlibHandler(logging.Handler):
             if stamper.sample_logs and stamper.drops(ctx):
                 return
             msg, args = record.msg, record.args
+            scrubber = stamper.scrubber
             clean = False
             try:
                 if type(msg) is str and type(record).getMessage is _GET_MESSAGE:
@@ -146,41 +182,144 @@ class StdlibHandler(logging.Handler):
                             if type(arg) is not int:
                                 break
                         else:
-                            scrubber = stamper.scrubber
-                            clean = scrubber.int_format_is_clean(msg) and (
-                                len(message) <= scrubber.max_string
-                            )
+                            # int_format_is_clean(msg), its remembered verdict read inline.
+                            verdict = scrubber._int_formats.get(msg)
+                            if verdict is None:
+                                verdict = scrubber.int_format_is_clean(msg)
+                            clean = verdict and len(message) <= scrubber.max_string
                 else:
                     message = record.getMessage()
             except Exception as exc:
                 message = _unformattable(record, exc)
-            trace_id = span_id = None
-            if type(ctx) is Span and ctx.sampled:
+            ts_ns = _trunc(record.created * 1e9)  # int(), at half the cost
+            # Records another handler formatted first have ``message`` (and ``asctime``) too:
+            # no extra fields either.
+            fields = None if len(record.__dict__) == _PLAIN_RECORD_SIZE else _extra_fields(record)
+            if fields is not None or record.exc_info or type(message) is not str:
+                self._emit_with_fields(record, ctx, message, ts_ns, clean, fields)
+                return
+            # Stamper.log_line's scrubbing of the message, as it does it.
+            if len(message) >= 8 and not clean:
+                message = scrubber.text(message, not args)
+            if ctx is None:
+                trace_id = span_id = flags = None
+            elif type(ctx) is Span and ctx.sampled:
                 # A sampled span's ids are in its slots: its properties cost a call each.
-                trace_id, span_id = ctx._trace_id, ctx._span_id
+                trace_id, span_id, flags = ctx._trace_id, ctx._span_id, "01"
+            else:
+                trace_id, span_id = ctx.trace_id, ctx.span_id
+                flags = "01" if ctx.sampled else "00"
+            name = record.name
+            old_span_id, old_trace_id, old_flags, old_name, service, pid, tail = self._tail
+            if (
+                old_span_id is not span_id
+                or old_name is not name
+                or old_trace_id is not trace_id
+                or old_flags is not flags
+                or service is not stamper.service
+                or pid is not stamper.pid
+            ):
+                tail = self._new_tail(trace_id, span_id, flags, name)
+            try:
+                event = orjson.dumps(message)
+            except Exception:  # not UTF-8 (a lone surrogate): the dict takes render_any's way
+                event = None
+            # format_ts(ts_ns), its common case inline, as bytes.
+            start, head = _ts_head
+            within = ts_ns - start
+            if not 0 <= within < 1_000_000:
+                start, head = _new_ts_head(ts_ns)
+                within = ts_ns - start
+            levelno = record.levelno
+            if tail is not None and event is not None:
+                line = b"".join((
+                    head,
+                    _MICROS[within // 1000],
+                    _LEVEL_PART_OF.get(levelno) or _LEVEL_PARTS[_level_of_record(levelno)],
+                    event,
+                    tail,
+                ))  # fmt: skip
+                if len(line) <= state.max_line:
+                    state.write(line)
+                    return
             out = stamper.log_line(
-                int(record.created * 1e9),
-                _LEVELS.get(record.levelno) or _level_of_record(record.levelno),
+                ts_ns,
+                _LEVELS.get(levelno) or _level_of_record(levelno),
                 message,
                 ctx,
-                record.name,
-                None if len(record.__dict__) == _PLAIN_RECORD_SIZE else _extra_fields(record),
-                record.exc_info,
-                True if args else False,  # noqa: SIM210 (bool() is a call)
-                clean,
+                name,
+                None,
+                None,
+                True,
+                True,  # scrubbed already
                 trace_id,
                 span_id,
             )
-            # to_line(out), inline.
-            try:
-                line = orjson.dumps(out)
-            except Exception:
-                line = render_any(out)
-            if len(line) > state.max_line:
-                line = to_line(out)  # cut to max_line
-            state.write(line)
+            _write_dict(out)
         except Exception:
             state.errors += 1
+
+    def _new_tail(
+        self, trace_id: str | None, span_id: str | None, flags: str | None, logger_name: str
+    ) -> bytes | None:
+        """The fields of a plain line after its message, rendered: its ids (``flags`` None:
+        outside any context), logger, service and pid; remembered in ``_tail``. None when
+        orjson cannot render them."""
+        stamper = state.stamper
+        service, pid = stamper.service, stamper.pid
+        fields: dict[str, Any] = (
+            {} if flags is None else {_TRACE_ID: trace_id, _SPAN_ID: span_id, _TRACE_FLAGS: flags}
+        )
+        fields[_LOGGER] = logger_name
+        fields[_SERVICE] = service
+        fields[_PID] = pid
+        try:
+            tail = b"," + orjson.dumps(fields)[1:]
+        except Exception:
+            return None
+        self._tail = (span_id, trace_id, flags, logger_name, service, pid, tail)
+        return tail
+
+    def _emit_with_fields(
+        self,
+        record: logging.LogRecord,
+        ctx: Any,
+        message: Any,
+        ts_ns: int,
+        clean: bool,
+        fields: dict[str, Any] | None,
+    ) -> None:
+        """``emit`` of a record with extra fields, an exception or a message not a ``str``:
+        through ``Stamper.log_line`` and orjson."""
+        trace_id = span_id = None
+        if type(ctx) is Span and ctx.sampled:
+            trace_id, span_id = ctx._trace_id, ctx._span_id
+        levelno = record.levelno
+        out = state.stamper.log_line(
+            ts_ns,
+            _LEVELS.get(levelno) or _level_of_record(levelno),
+            message,
+            ctx,
+            record.name,
+            fields,
+            record.exc_info,
+            True if record.args else False,  # noqa: SIM210 (bool() is a call)
+            clean,
+            trace_id,
+            span_id,
+        )
+        _write_dict(out)
+
+
+def _write_dict(out: EventDict) -> None:
+    """Hand the line of ``out`` to the sink: ``to_line(out)``, its common case inline."""
+    try:
+        line = orjson.dumps(out)
+    except Exception:
+        line = render_any(out)
+    if len(line) > state.max_line:
+        line = to_line(out)  # cut to max_line
+    state.write(line)
 
 
 class TraceContextFilter(logging.Filter):

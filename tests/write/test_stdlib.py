@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import orjson
 import pytest
-from _core_fixtures import KEYS, VALUES, through_both_paths
+from _core_fixtures import KEYS, VALUES, read_lines, through_both_paths, traced_dir
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -164,3 +167,121 @@ def test_stdlib_fast_path_writes_what_the_generic_chain_writes(
     line = orjson.loads(direct[0])
     assert line["level"] == "warning" and line["logger"] == "app"
     assert line.get("error_type") == ("ValueError" if failed else None)
+
+
+# A format and arguments for it; some fail to format, some hold a secret or need escaping, one
+# is not UTF-8 (orjson refuses it: the line takes the dict's way).
+_MESSAGES = st.one_of(
+    st.tuples(st.just("task %d done"), st.tuples(st.integers())),
+    st.tuples(st.just("%d%% of %d"), st.tuples(st.integers(), st.integers())),
+    st.tuples(st.just("user %s logged in"), st.tuples(st.text(max_size=12))),
+    st.tuples(st.just("token in %s"), st.tuples(st.just("secret12345678"))),
+    st.tuples(st.just("%s and %s"), st.tuples(st.integers())),  # fails to format
+    st.tuples(st.text(max_size=20), st.just(())),
+    st.tuples(st.sampled_from(['q"uote\\ \x01\n', "lone \ud800", "x" * 300]), st.just(())),
+)
+_RECORDS = st.tuples(
+    st.sampled_from(["app", "app.db", "thirdparty.module", 'we"ird\\name', "ünïcode"]),
+    st.sampled_from([5, 10, 15, 20, 25, 30, 40, 50, 60]),
+    _MESSAGES,
+    st.dictionaries(KEYS.filter(lambda k: k not in ("name", "exc_info")), VALUES, max_size=2)
+    | st.just({}),
+    st.booleans(),  # with an exception
+    st.sampled_from(["none", "sampled", "unsampled", "outer"]),  # the record's context
+    st.booleans(),  # formatted by another handler first (it has "message" and "asctime")
+)
+
+
+@given(
+    records=st.lists(_RECORDS, min_size=1, max_size=8), max_line=st.sampled_from([256 << 10, 200])
+)
+def test_lines_made_of_bytes_are_those_of_the_dict(
+    records: list[
+        tuple[str, int, tuple[str, tuple[object, ...]], dict[str, object], bool, str, bool]
+    ],
+    max_line: int,
+) -> None:
+    """A record's line, rendered in parts from what the last line of its context and logger
+    left behind, is byte for byte the generic chain's (Stamper.log_line's dict through
+    orjson): loggers, levels, arguments, extra=, exceptions, in and out of spans, sampled or
+    not, records another handler formatted, redaction patterns and a redactor, lines over
+    max_line."""
+    from logtrace.write.context import current_context
+    from logtrace.write.pipeline import state
+    from logtrace.write.redact import Scrubber
+
+    handler = StdlibHandler()
+    saved = state.stamper.scrubber, state.max_line
+    state.stamper.scrubber = Scrubber(
+        patterns=[r"secret\d+"], redactor=lambda key, value: "[r]" if key == "note" else value
+    )
+    state.max_line = max_line
+    unsampled = {"traceparent": f"00-{'ab' * 16}-00f067aa0ba902b7-00"}
+
+    made = []
+    for name, level, (msg, args), extra, failed, where, formatted in records:
+        record = logging.LogRecord(name, level, __file__, 1, msg, args or None, None)
+        record.__dict__.update(extra)
+        if formatted:
+            with contextlib.suppress(Exception):
+                logging.Formatter("%(asctime)s %(message)s").format(record)
+        if failed:
+            try:
+                raise ValueError("bad secret42 token=abcdefgh12345")
+            except ValueError:
+                record.exc_info = sys.exc_info()
+        made.append((record, where))
+
+    def write() -> None:
+        for record, where in made:
+            token = current_context.set(spans[where])
+            try:
+                handler.emit(record)
+            finally:
+                current_context.reset(token)
+
+    try:
+        with (
+            logtrace.span("outer") as outer,
+            logtrace.span("s") as sampled,
+            logtrace.span("u", parent=unsampled) as quiet,
+        ):
+            spans = {"none": None, "sampled": sampled, "unsampled": quiet, "outer": outer}
+            direct, generic = through_both_paths(write)
+    finally:
+        state.stamper.scrubber, state.max_line = saved
+    assert direct == generic
+    assert len(direct) == len(records)
+    assert all(b"secret4" not in line and b"secret1" not in line for line in direct)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_writes_its_own_pid_on_lines_of_the_same_span(traced_dir: Path) -> None:
+    """The rendered end of a line remembered in the parent (ids, logger, service, pid) is not
+    reused by a forked child: its lines in the same span carry the child's pid."""
+    log = logging.getLogger("app.forked")
+    with logtrace.span("work"):
+        log.info("before the fork")
+        pid = os.fork()
+        if pid == 0:  # the child
+            code = 1
+            try:
+                log.info("in the child")
+                logtrace.flush(timeout=10)
+                code = 0
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        log.info("after the fork")
+    logtrace.flush(timeout=10)
+    assert os.waitstatus_to_exitcode(status) == 0
+    pids = {
+        line["event"]: line["pid"]
+        for line in read_lines(traced_dir)
+        if line["logger"] == "app.forked"
+    }
+    assert pids == {
+        "before the fork": os.getpid(),
+        "in the child": pid,
+        "after the fork": os.getpid(),
+    }
