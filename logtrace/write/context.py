@@ -52,7 +52,7 @@ class SpanContext:
         self.remote = remote
         self.depth = depth
         self.baggage = baggage
-        # The keep-errors buffer of an unsampled trace's local root (see _span.TailBuffer).
+        # The keep-errors buffer of an unsampled trace's local root (see keep_errors.TailBuffer).
         self.tail = tail
 
     @property

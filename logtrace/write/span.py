@@ -10,12 +10,12 @@ through the same processor chain as every log line (``_pipeline.emit``).
 
 An unsampled trace writes no span lines, but with ``keep_errors`` on, its spans are held in a
 bounded buffer owned by the local root; if one fails (or is slower than ``slow_ms``) the buffer
-is written and the rest of the trace's spans in this process are written as they end.
+is written and the rest of the trace's spans in this process are written as they end
+(``keep_errors.TailBuffer``).
 """
 
 from __future__ import annotations
 
-import collections
 import contextvars
 import time
 from collections.abc import Callable
@@ -26,6 +26,8 @@ from logtrace.format import fields as f
 from logtrace.write import context as _context
 from logtrace.write import ids as _ids
 from logtrace.write.context import SpanContext, TraceContext, current_context, get_current
+from logtrace.write.durations import rounded_us
+from logtrace.write.keep_errors import TailBuffer
 from logtrace.write.pipeline import emit_span, emit_span_boundary, emit_span_end, end_fields
 from logtrace.write.span_notes import report_dropped, short_repr, span_kind, status_of, warn_misuse
 from logtrace.write.stamper import error_fields
@@ -34,19 +36,6 @@ from logtrace.write.tracer import Tracer, open_spans, render_start, tracer
 __all__ = ["Span", "TailBuffer", "Tracer", "span", "span_kind", "tracer"]
 
 _STATUS_OK = f.STATUS_OK
-
-
-class TailBuffer(collections.deque["Span"]):
-    """Ended spans of an unsampled trace's local root, written only if one of them fails.
-
-    ``keep`` turns true when one fails (or is slow): the buffer is written then, and every
-    span of the trace that ends later is written as it ends. ``dropped`` counts the spans
-    past ``tail_limit``. Both live in the instance's dict once set: a buffer is made for every
-    unsampled trace, and most never set either.
-    """
-
-    keep = False
-    dropped = 0
 
 
 class Span:
@@ -399,38 +388,6 @@ class Span:
         """Close the span: write its end line and restore the previous current span."""
         self.__exit__(None, exc, None)
 
-    def _end_unsampled(self, tail: TailBuffer) -> None:
-        slow_ms = tracer.slow_ms
-        if slow_ms is None and self.depth == 0 and self.status == f.STATUS_OK and not tail.keep:
-            tail.clear()  # the trace ends here in this process, and nothing in it failed
-            return
-        self._duration_ms = _rounded_ms(tracer.monotonic_ns() - self._start_mono)
-        self._end_wall = tracer.wall_ns()
-        slow = slow_ms is not None and self._duration_ms >= slow_ms
-        if tail.keep:
-            self._write_end()
-        elif self.status == f.STATUS_ERROR or slow:
-            tail.keep = True
-            # Spans other threads buffer meanwhile are written too. Another thread may drain
-            # the same buffer at once (two failures): popleft() on the emptied deque ends it.
-            while True:
-                try:
-                    held = tail.popleft()
-                except IndexError:
-                    break
-                held._write_end()
-            self._write_end()
-            if tail.dropped:
-                report_dropped(tail.dropped, "keep_errors_buffer_full")
-        elif self.depth == 0:
-            pass  # the trace ends here in this process, and nothing in it failed
-        elif len(tail) < tracer.tail_limit:
-            tail.append(self)
-        else:
-            tail.dropped += 1
-        if self.depth == 0 and not tail.keep:
-            tail.clear()
-
     def start_line(self) -> bytes | None:
         """The start line, rendered (for the writer, when it flushes while the span is open)."""
         if self.sampled is None:
@@ -510,11 +467,11 @@ class Span:
             self._recording = False
             if self._live:
                 ns = tracer.monotonic_ns() - self._start_mono
-                # _rounded_us(ns), its common case inline.
+                # rounded_us(ns), its common case inline.
                 if ns % 1000 != 500 and 0 <= ns < 1 << 52:
                     micros = (ns + 500) // 1000
                 else:
-                    micros = _rounded_us(ns)
+                    micros = rounded_us(ns)
                 # The end is the start plus the monotonic time between, as OpenTelemetry's Go
                 # SDK has it, in the whole µs duration_ms holds: the end line's ts (µs, cut)
                 # less duration_ms is the start line's ts exactly, whatever the wall clock did
@@ -551,7 +508,7 @@ class Span:
                     self._end_wall = end_wall
                     self._write_end()
             elif self.tail is not None:
-                self._end_unsampled(self.tail)
+                self.tail.span_ended(self)
         elif recording is None:
             self._recording = False
             report_dropped(tracer.depth_dropped - self._depth_dropped_at_start, "max_depth")
@@ -594,26 +551,6 @@ def _metered(write: Callable[..., None], *args: Any) -> None:
     started = time.perf_counter_ns()
     write(*args)
     meter(time.perf_counter_ns() - started)
-
-
-def _rounded_ms(ns: int) -> float:
-    """``round(ns / 1e6, 3)``, the same float, mostly by integer arithmetic: ``round()`` of a
-    float goes through decimal text and back (~1 µs here).
-
-    Away from a tie (``ns % 1000 == 500``) the exact ``ns / 1e6`` is at least 1 ns from where
-    the thousandth changes, more than the error of ``ns / 1e6`` below 2**52 ns (52 days), so
-    both round to the same thousandth; ``k / 1000`` is its nearest float, as round()'s is.
-    """
-    if ns % 1000 != 500 and 0 <= ns < 1 << 52:
-        return (ns + 500) // 1000 / 1000
-    return round(ns / 1e6, 3)  # a tie, or past 52 bits: the float's own rounding decides
-
-
-def _rounded_us(ns: int) -> int:
-    """The whole µs of ``_rounded_ms(ns)``: ``_rounded_us(ns) / 1000 == _rounded_ms(ns)``."""
-    if ns % 1000 != 500 and 0 <= ns < 1 << 52:
-        return (ns + 500) // 1000
-    return round(round(ns / 1e6, 3) * 1000)
 
 
 def _is_normal_exit(exc: BaseException) -> bool:
