@@ -16,7 +16,7 @@ import orjson
 
 from logtrace.format import fields as f
 from logtrace.write.context import current_context, get_current
-from logtrace.write.pipeline import _int_text, direct, emit, render_any, state, to_line
+from logtrace.write.pipeline import _int_text, direct, emit, state, to_line
 from logtrace.write.span import Span
 from logtrace.write.stamper import ORIGIN_KEY, Origin, format_ts, qualified_name
 
@@ -312,14 +312,8 @@ class StdlibHandler(logging.Handler):
 
 
 def _write_dict(out: EventDict) -> None:
-    """Hand the line of ``out`` to the sink: ``to_line(out)``, its common case inline."""
-    try:
-        line = orjson.dumps(out)
-    except Exception:
-        line = render_any(out)
-    if len(line) > state.max_line:
-        line = to_line(out)  # cut to max_line
-    state.write(line)
+    """Hand the line of ``out`` to the sink (records with extra fields or an exception)."""
+    state.write(to_line(out))
 
 
 class TraceContextFilter(logging.Filter):
