@@ -31,7 +31,8 @@ from logtrace.write.propagation import extract_env
 from logtrace.write.redact import Scrubber
 from logtrace.write.sampling import Sampler
 from logtrace.write.span import tracer
-from logtrace.write.stdlib import NonPropagatingCapture, ScrubbingFormatter, StdlibHandler
+from logtrace.write.stdlib import ScrubbingFormatter, StdlibHandler
+from logtrace.write.stdlib_capture import NonPropagatingCapture
 from logtrace.write.tracer import open_spans
 
 if TYPE_CHECKING:
