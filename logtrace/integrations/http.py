@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from logtrace.format import fields as f
-from logtrace.write.context import SpanContext, current_context
+from logtrace.write.context import SpanContext, reset_span, set_span
 from logtrace.write.propagation import BAGGAGE, TRACEPARENT, TRACESTATE, inject
 from logtrace.write.span import Span, span
 
@@ -243,14 +243,14 @@ class WSGIMiddleware:
                 _server_status(s, int(str(status).split(" ", 1)[0]))
             return start_response(status, headers, *exc_info)
 
-        token = current_context.set(ctx)
+        token = set_span(ctx)
         try:
             body = self.app(environ, traced_start_response)
         except BaseException as exc:
             s.end(exc)
             raise
         finally:
-            current_context.reset(token)
+            reset_span(token)
         return _TracedBody(body, s, ctx)
 
 
@@ -263,13 +263,13 @@ class _TracedBody:
         self.ctx = ctx
 
     def __iter__(self) -> Iterator[bytes]:
-        token = current_context.set(self.ctx)
+        token = set_span(self.ctx)
         try:
             chunks = iter(self.body)
         finally:
-            current_context.reset(token)
+            reset_span(token)
         while True:
-            token = current_context.set(self.ctx)
+            token = set_span(self.ctx)
             try:
                 chunk = next(chunks)
             except StopIteration:
@@ -278,17 +278,17 @@ class _TracedBody:
                 self.span.record_exception(exc)
                 raise
             finally:
-                current_context.reset(token)
+                reset_span(token)
             yield chunk
 
     def close(self) -> None:
-        token = current_context.set(self.ctx)
+        token = set_span(self.ctx)
         try:
             close = getattr(self.body, "close", None)
             if close is not None:
                 close()
         finally:
-            current_context.reset(token)
+            reset_span(token)
             self.span.end()
 
 

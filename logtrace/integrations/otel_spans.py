@@ -37,7 +37,7 @@ from opentelemetry.sdk.trace import Span as SdkSpan
 from opentelemetry.trace import NonRecordingSpan, SpanKind, StatusCode, TraceFlags
 
 from ..format import fields as f
-from ..write.context import SpanContext, TraceContext, current_context
+from ..write.context import SpanContext, TraceContext, get_span, reset_span, set_span
 from ..write.pipeline import emit_span
 
 SCOPE_NAME = "otel.scope.name"
@@ -220,7 +220,7 @@ class _Bridged(_RuntimeContext):
         token = self.inner.attach(context)
         try:
             span_context = trace.get_current_span(context).get_span_context()
-            ctx = current_context.get()
+            ctx = get_span()
             if not span_context.is_valid:
                 return token
             span_id = format(span_context.span_id, "016x")
@@ -229,7 +229,7 @@ class _Bridged(_RuntimeContext):
             sampled = bool(span_context.trace_flags.sampled)
             ours = SpanContext(format(span_context.trace_id, "032x"), span_id, sampled,
                                depth=ctx.depth + 1 if ctx is not None else 0)  # fmt: skip
-            return _Tokens(token, current_context.set(ours))
+            return _Tokens(token, set_span(ours))
         except Exception:
             return token
 
@@ -240,11 +240,11 @@ class _Bridged(_RuntimeContext):
         self.inner.detach(token.otel)
         # Reset in another context than it was set in: nothing of ours to undo there.
         with contextlib.suppress(ValueError):
-            current_context.reset(token.logtrace)
+            reset_span(token.logtrace)
 
     def get_current(self) -> Context:
         context = self.inner.get_current()
-        ctx = current_context.get()
+        ctx = get_span()
         if ctx is None:
             return context
         span_context = trace.get_current_span(context).get_span_context()

@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Generic, ParamSpec, TypeVar
 
 from logtrace.write import config as _config
-from logtrace.write.context import current_context
+from logtrace.write.context import reset_span, set_span
 from logtrace.write.pipeline import state
 from logtrace.write.propagation import extract, inject
 
@@ -105,11 +105,11 @@ class ProcessTask(Generic[P, R]):
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         ensure_configured(self.config)
         # Set even when empty: a forked worker inherits whatever span was current at the fork.
-        token = current_context.set(extract(self.carrier) if self.carrier else None)
+        token = set_span(extract(self.carrier) if self.carrier else None)
         try:
             return self.fn(*args, **kwargs)
         finally:
-            current_context.reset(token)
+            reset_span(token)
             if self.flush:
                 _config.flush()
 

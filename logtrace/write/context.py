@@ -126,6 +126,14 @@ current_context: contextvars.ContextVar[TraceContext | None] = contextvars.Conte
     "logtrace_current_span", default=None
 )
 
+# current_context's methods, bound once, for the hot paths. CPython 3.11 compiles a method call
+# on a name bound by an import (``current_context.get()`` after ``from … import
+# current_context``) as an attribute load, which makes a bound method object every call:
+# ~45 ns of an unsampled span's ~900 (a span gets, sets and resets it).
+get_span = current_context.get
+set_span = current_context.set
+reset_span = current_context.reset
+
 # The context this process was started in (TRACEPARENT in its environment, read by
 # configure()): outside any span, lines and new spans belong to it.
 process_parent: SpanContext | None = None
@@ -137,7 +145,7 @@ fallback_context: Callable[[], TraceContext | None] | None = None
 
 def get_current() -> TraceContext | None:
     """Return the context of the current span, or ``None`` outside any span."""
-    ctx = current_context.get()
+    ctx = get_span()
     if ctx is not None:
         return ctx
     if fallback_context is not None:

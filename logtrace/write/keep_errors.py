@@ -9,7 +9,6 @@ buffer is emptied and nothing of the trace is written.
 
 from __future__ import annotations
 
-import collections
 from typing import TYPE_CHECKING
 
 from logtrace.format import fields as f
@@ -21,13 +20,14 @@ if TYPE_CHECKING:
     from logtrace.write.span import Span
 
 
-class TailBuffer(collections.deque["Span"]):
+class TailBuffer(list["Span"]):
     """Ended spans of an unsampled trace's local root, written only if one of them fails.
 
     ``keep`` turns true when one fails (or is slow): the buffer is written then, and every
     span of the trace that ends later is written as it ends. ``dropped`` counts the spans
     past ``tail_limit``. Both live in the instance's dict once set: a buffer is made for every
-    unsampled trace, and most never set either.
+    unsampled trace, and most never set either. (A list, not a deque, for the same reason: a
+    deque allocates its first block of 64 entries when made.)
     """
 
     keep = False
@@ -48,10 +48,10 @@ class TailBuffer(collections.deque["Span"]):
         elif span.status == f.STATUS_ERROR or slow:
             self.keep = True
             # Spans other threads buffer meanwhile are written too. Another thread may drain
-            # the same buffer at once (two failures): popleft() on the emptied deque ends it.
+            # the same buffer at once (two failures): pop(0) on the emptied list ends it.
             while True:
                 try:
-                    held = self.popleft()
+                    held = self.pop(0)
                 except IndexError:
                     break
                 held._write_end()

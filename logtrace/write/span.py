@@ -25,7 +25,14 @@ from typing import Any, cast
 from logtrace.format import fields as f
 from logtrace.write import context as _context
 from logtrace.write import ids as _ids
-from logtrace.write.context import SpanContext, TraceContext, current_context, get_current
+from logtrace.write.context import (
+    SpanContext,
+    TraceContext,
+    get_current,
+    get_span,
+    reset_span,
+    set_span,
+)
 from logtrace.write.durations import rounded_us
 from logtrace.write.keep_errors import TailBuffer
 from logtrace.write.pipeline import emit_span, emit_span_boundary, emit_span_end, end_fields
@@ -269,7 +276,7 @@ class Span:
         """
         parent = self._parent
         if parent is None:
-            parent = current_context.get()
+            parent = get_span()
             if parent is None:
                 if tracer.quiet_roots:
                     # A new trace that writes nothing (never sampled, no keep-errors buffer:
@@ -277,7 +284,7 @@ class Span:
                     self.depth = 0
                     self.sampled = False
                     self.tail = None
-                    self._token = current_context.set(self) if current else None
+                    self._token = set_span(self) if current else None
                     return self
                 if _context.fallback_context or _context.process_parent:
                     parent = get_current()  # OpenTelemetry's span, or the process's parent
@@ -346,7 +353,7 @@ class Span:
                     self._write_start()
             else:
                 self._record()  # past max_depth: counted, with ids for its children
-        self._token = current_context.set(self) if current else None
+        self._token = set_span(self) if current else None
         return self
 
     def open(self) -> None:
@@ -507,8 +514,18 @@ class Span:
                     self._duration_ms = micros / 1000
                     self._end_wall = end_wall
                     self._write_end()
-            elif self.tail is not None:
-                self.tail.span_ended(self)
+            else:
+                # Held in its trace's keep-errors buffer (never None here). span_ended()'s
+                # commonest case, inline: a root ends its trace well, with nothing held.
+                tail: TailBuffer = self.tail  # type: ignore[assignment]
+                if (
+                    self.depth != 0
+                    or tail
+                    or self.status != _STATUS_OK
+                    or tracer.slow_ms is not None
+                    or tail.keep
+                ):
+                    tail.span_ended(self)
         elif recording is None:
             self._recording = False
             report_dropped(tracer.depth_dropped - self._depth_dropped_at_start, "max_depth")
@@ -517,7 +534,7 @@ class Span:
             self._token = None
             # contextlib.suppress would cost ~0.5 µs a span.
             try:  # noqa: SIM105
-                current_context.reset(token)
+                reset_span(token)
             except ValueError:
                 pass  # ended in another context (a generator finalised elsewhere)
 
@@ -583,7 +600,7 @@ def span(name: str, /, *, parent: Any = None, kind: str | None = None, **attribu
     made.attributes = attributes
     made._parent = None if parent is None else _as_context(parent)
     made.sampled = None
-    made.status = f.STATUS_OK
+    made.status = _STATUS_OK
     made._recording = False
     return made
 

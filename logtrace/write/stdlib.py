@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from logtrace.format import fields as f
-from logtrace.write.context import current_context, get_current
+from logtrace.write.context import get_current, get_span
 from logtrace.write.pipeline import _int_text, direct, emit, state, to_line
 from logtrace.write.span import Span
 from logtrace.write.stamper import ORIGIN_KEY, Origin, format_ts, qualified_name
@@ -161,7 +161,7 @@ class StdlibHandler(logging.Handler):
                 emit(level, event_dict)
                 return
             stamper = state.stamper
-            ctx = current_context.get()
+            ctx = get_span()
             if ctx is None:
                 ctx = get_current()
             if stamper.sample_logs and stamper.drops(ctx):

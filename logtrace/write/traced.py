@@ -11,7 +11,7 @@ import inspect
 from collections.abc import AsyncGenerator, Callable, Generator
 from typing import Any, TypeVar, overload
 
-from logtrace.write.context import current_context
+from logtrace.write.context import reset_span, set_span
 from logtrace.write.noop import NOOP_SPAN
 from logtrace.write.span import Span, as_current, span_kind, tracer
 
@@ -95,20 +95,20 @@ def _generator_wrapper(
         arg: Any = None
         try:
             while True:
-                token = current_context.set(current)
+                token = set_span(current)
                 try:
                     value = step(arg)
                 finally:
-                    current_context.reset(token)
+                    reset_span(token)
                 try:
                     arg = yield value
                     step = gen.send
                 except GeneratorExit:
-                    token = current_context.set(current)
+                    token = set_span(current)
                     try:
                         gen.close()
                     finally:
-                        current_context.reset(token)
+                        reset_span(token)
                     raise
                 except BaseException as exc:
                     step, arg = gen.throw, exc
@@ -137,20 +137,20 @@ def _async_generator_wrapper(
         arg: Any = None
         try:
             while True:
-                token = current_context.set(current)
+                token = set_span(current)
                 try:
                     value = await step(arg)
                 finally:
-                    current_context.reset(token)
+                    reset_span(token)
                 try:
                     arg = yield value
                     step = agen.asend
                 except GeneratorExit:
-                    token = current_context.set(current)
+                    token = set_span(current)
                     try:
                         await agen.aclose()
                     finally:
-                        current_context.reset(token)
+                        reset_span(token)
                     raise
                 except BaseException as exc:
                     step, arg = agen.athrow, exc
