@@ -116,6 +116,8 @@ class Follower:
 
     def _poll_raw(self) -> Iterator[bytes]:
         listed = self._list()
+        if listed is not None and self._listed and not self._seen.issuperset(listed):
+            listed = self._fill_gaps(listed)
         if not self._listed:
             self._take_existing(listed)  # this listing's files are the existing ones
             if not self._listed:
@@ -149,6 +151,23 @@ class Follower:
                     yield from self._whole(compressed)
             elif Path(str(path)[: -len(".zst")]) not in self._seen:
                 yield from self._whole(path)
+
+    def _fill_gaps(self, listed: list[Path]) -> list[Path]:
+        """``listed``, with the files a second listing finds older than its newest new file.
+
+        A folder of a few hundred files takes more than one read of the directory to list. A
+        file compressed meanwhile (its .zst renamed in where the listing had already read, its
+        plain name removed where it had not yet) is then in the listing under neither name,
+        while its successor may be: its lines would come after the successor's. The second
+        listing has its .zst. Newer files found there wait for the next poll, so that a file
+        the second listing misses the same way does not come after them.
+        """
+        again = self._list()
+        if again is None:
+            return listed
+        newest = max(path for path in listed if path not in self._seen)
+        known = set(listed)
+        return listed + [path for path in again if path not in known and path < newest]
 
     def _whole(self, path: Path) -> Iterator[bytes]:
         """The lines of a closed file, read in pieces: a zstd bomb or a huge line costs a

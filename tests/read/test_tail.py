@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import orjson
+import pytest
 
 from logtrace.read.files import find_files
 from logtrace.read.tail import Follower
@@ -118,13 +119,29 @@ logtrace.shutdown()
 """
 
 
-def test_a_process_rotating_fast_is_followed_in_the_order_it_wrote(tmp_path: Path) -> None:
-    """A file compressed between the follower's walk and its look at the file (its plain name
-    gone, its .zst too new for the walk) is still found, as its .zst: a process's lines come in
-    the order it wrote them, never a rotated file's after its successor's."""
+@pytest.mark.parametrize("crowded", [False, True], ids=["alone", "among-3000-files"])
+def test_a_process_rotating_fast_is_followed_in_the_order_it_wrote(
+    tmp_path: Path, crowded: bool
+) -> None:
+    """A process's lines come in the order it wrote them, never a rotated file's after its
+    successor's, though its files are compressed while the follower lists them: between the
+    walk and its look at a file (its plain name gone, its .zst too new for the walk), and, in
+    a folder big enough to take several reads of the directory, during the walk itself (the
+    .zst renamed in where the walk had read, the plain name removed where it had not)."""
     import os
     import subprocess
+    import time
 
+    import zstandard
+
+    if crowded:  # 3000 files of another service, compressed, in today's folder
+        day = tmp_path / time.strftime("%Y-%m-%d", time.gmtime())
+        day.mkdir(mode=0o700)
+        empty = zstandard.ZstdCompressor().compress(b"")
+        for n in range(3000):
+            other = day / f"beta_vm_1_20260101T000000.{n % 1000:03d}Z{n}.jsonl.zst"
+            other.write_bytes(empty)
+            other.chmod(0o600)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LOGTRACE_", "OTEL_"))}
     env.pop("TRACEPARENT", None)
     follower = Follower(tmp_path)
@@ -137,5 +154,5 @@ def test_a_process_rotating_fast_is_followed_in_the_order_it_wrote(tmp_path: Pat
             break
     follower.close()
     assert writer.returncode == 0
-    assert len(list(tmp_path.rglob("*.jsonl.zst"))) > 100  # it did rotate, file after file
+    assert len(list(tmp_path.rglob("alpha_*.jsonl.zst"))) > 100  # it rotated, file after file
     assert starts == list(range(300))
