@@ -34,6 +34,7 @@ from logtrace.write.context import (
     set_span,
 )
 from logtrace.write.durations import rounded_us
+from logtrace.write.end_line import emit_sampled_end
 from logtrace.write.keep_errors import TailBuffer
 from logtrace.write.pipeline import emit_span, emit_span_boundary, emit_span_end, end_fields
 from logtrace.write.span_notes import report_dropped, short_repr, span_kind, status_of, warn_misuse
@@ -491,25 +492,8 @@ class Span:
                     and self.kind is None
                     and tracer.cost_meter is None
                 ):
-                    # _write_end()'s most common case, inline: its ids, and a local parent's,
-                    # are in their slots (a property costs a call).
-                    parent = self._parent
-                    if parent is None:
-                        parent_id = None
-                    elif type(parent) is Span:
-                        parent_id = parent._span_id
-                    else:
-                        parent_id = parent.span_id
-                    emit_span_end(
-                        self,
-                        self._trace_id,
-                        self._span_id,
-                        end_wall,
-                        self.name,
-                        parent_id,
-                        micros / 1000,
-                        self.attributes,
-                    )
+                    # _write_end()'s most common case, its line made of bytes (end_line.py).
+                    emit_sampled_end(self, end_wall, micros)
                 else:
                     self._duration_ms = micros / 1000
                     self._end_wall = end_wall
