@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from logtrace.write import ids as _ids
-from logtrace.write.pipeline import state
+from logtrace.write.pipeline import state, writing_to
 from logtrace.write.span import tracer
 
 
@@ -29,17 +29,16 @@ def capture_events() -> Iterator[list[dict[str, Any]]]:
     file flushed on an interval holds only the end line of a span that ended before a flush).
     """
     events: list[dict[str, Any]] = []
-    previous, deferred = state.write, tracer.defer_starts
+    deferred = tracer.defer_starts
     tracer.defer_starts = False
 
     def capture(line: bytes) -> None:
         events.append(orjson.loads(line))
 
-    state.write = capture
     try:
-        yield events
+        with writing_to(capture):
+            yield events
     finally:
-        state.write = previous
         tracer.defer_starts = deferred
 
 

@@ -65,23 +65,21 @@ VALUES = st.recursive(
 def through_both_paths(write: Callable[[], None]) -> list[list[bytes]]:
     """The lines ``write`` makes, as written, on the direct path and then through the generic
     chain (forced by a processor that changes nothing)."""
-    from logtrace.write.pipeline import direct, state
+    from logtrace.write.pipeline import direct, state, writing_to
 
     def unchanged(logger: object, method: str, event_dict: dict[str, object]) -> object:
         return event_dict
 
     lines: list[list[bytes]] = []
-    saved = state.write
     for generic in (False, True):
         written: list[bytes] = []
         if generic:
             state.processors.insert(0, unchanged)
-        state.write = written.append
         try:
-            assert direct() is not generic
-            write()
+            with writing_to(written.append):
+                assert direct() is not generic
+                write()
         finally:
-            state.write = saved
             if generic:
                 state.processors.remove(unchanged)
         lines.append(written)

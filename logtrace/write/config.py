@@ -26,6 +26,7 @@ from logtrace.write.pipeline import (
     sink_logger_factory,
     state,
     use_chain,
+    write_to,
 )
 from logtrace.write.propagation import extract_env
 from logtrace.write.redact import Scrubber
@@ -191,7 +192,7 @@ def configure(
         sink.pending = open_spans.start_lines
         sink.start()
         _sink = sink
-        state.write = sink.write
+        write_to(sink.write, sink.write_ended)
         # After the sink: a malformed TRACEPARENT is reported with a warning line.
         _context.process_parent = extract_env(env.environ)
         tracer.settle()
@@ -350,7 +351,7 @@ def current_file() -> Path | None:
 def _close_sink(timeout: float = 5.0) -> None:
     global _sink
     sink, _sink = _sink, None
-    state.write = _drop
+    write_to(_drop, _drop)
     if sink is not None:
         sink.flush(timeout)  # with the start lines of the spans still open
         sink.close()

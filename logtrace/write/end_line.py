@@ -60,7 +60,7 @@ def _new_parts(stamper: _stamper.Stamper) -> tuple[Any, ...]:
     try:
         fixed = orjson.dumps({f.LOGGER: "logtrace", f.SERVICE: service, f.PID: pid})
         end = f',"{f.STATUS}":"{f.STATUS_OK}",{fixed[1:-1].decode()}'
-        parts = (scrubber, service, pid, end + ",", end + "}", {}, set())
+        parts = (scrubber, service, pid, end + ",", end + "}\n", {}, set())
     except Exception:
         parts = (scrubber, service, pid, None, None, {}, set())
     _parts = parts
@@ -100,18 +100,18 @@ def emit_sampled_end(span: Any, end_wall: int, micros: int) -> None:
             line = None
     except Exception:
         line = None
-    if line is None or len(line) > state.max_line:
+    if line is None or len(line) > state.max_line + 1:  # + its newline
         _emit_by_dict(span, end_wall, micros)
         return
     try:
-        state.write(line)
+        state.write_ended(line)
     except Exception:
         state.errors += 1
 
 
 def _line(span: Any, end_wall: int, micros: int) -> bytes | None:
-    """``emit_sampled_end``'s line, or None where it takes the dict's way (so it does when
-    this raises)."""
+    """``emit_sampled_end``'s line, with its newline, or None where it takes the dict's way
+    (so it does when this raises)."""
     global _plain_trace_id
     stamper = state.stamper
     scrubber = stamper.scrubber
@@ -162,10 +162,14 @@ def _line(span: Any, end_wall: int, micros: int) -> bytes | None:
             f"{_TS_LABEL}{ts}{micro}{pieces[0]}{trace_id}{_SPAN_ID_LABEL}{span._span_id}"
             f"{middle}{parent_id}{after}{micros // 1000}{_FRACTIONS[micros % 1000]}{parts[4]}"
         ).encode()
-    return (
-        f"{_TS_LABEL}{ts}{micro}{pieces[0]}{trace_id}{_SPAN_ID_LABEL}{span._span_id}"
-        f"{middle}{parent_id}{after}{micros // 1000}{_FRACTIONS[micros % 1000]}{parts[3]}"
-    ).encode() + rendered
+    return b"".join((
+        (
+            f"{_TS_LABEL}{ts}{micro}{pieces[0]}{trace_id}{_SPAN_ID_LABEL}{span._span_id}"
+            f"{middle}{parent_id}{after}{micros // 1000}{_FRACTIONS[micros % 1000]}{parts[3]}"
+        ).encode(),
+        rendered,
+        b"\n",
+    ))  # fmt: skip
 
 
 def _rendered_attributes(

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
@@ -192,6 +193,7 @@ class _State:
         "stamper",
         "standard_length",
         "write",
+        "write_ended",
     )
 
     def __init__(self) -> None:
@@ -206,6 +208,9 @@ class _State:
         # while it is empty.
         self.bound: Mapping[str, Any] | tuple[bool] = {}
         self.write: Callable[[bytes], None] = _drop_line
+        # The same for a line that ends with its newline, in an object of its own size (the
+        # sink queues it without a copy): see ``write_to``.
+        self.write_ended: Callable[[bytes], None] = _drop_line
         self.max_line = 256 * 1024
         self.errors = 0
         self.render_fallbacks = 0
@@ -213,6 +218,26 @@ class _State:
 
 
 state = _State()
+
+
+def write_to(
+    write: Callable[[bytes], None], write_ended: Callable[[bytes], None] | None = None
+) -> None:
+    """Send the lines to ``write`` (bytes without the newline). ``write_ended`` takes those
+    made with their newline (``state.write_ended``); by default they go to ``write`` without it."""
+    state.write = write
+    state.write_ended = write_ended or (lambda line: write(line[:-1]))
+
+
+@contextmanager
+def writing_to(write: Callable[[bytes], None]) -> Iterator[None]:
+    """Every line to ``write`` (bytes without the newline) for the block, then back."""
+    saved = state.write, state.write_ended
+    write_to(write)
+    try:
+        yield
+    finally:
+        state.write, state.write_ended = saved
 
 
 def use_chain(merger: BoundFieldsMerger | None) -> None:

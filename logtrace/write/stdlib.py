@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -52,13 +53,20 @@ _LEVELS = {n: _level_of_record(n) for n in (10, 20, 30, 40, 50)}
 
 # A plain record's line is made of bytes, in the fields' order, as orjson renders its dict:
 # '{"ts":"' and the time to the ms (_ts_head), its µs digits (_MICROS), 'Z","level":"…","event":'
-# (_LEVEL_PARTS), the message, then ',"trace_id":…,"pid":…}' (StdlibHandler._tail).
+# (_LEVEL_PARTS), the message, then ',"trace_id":…,"pid":…}' and the newline (StdlibHandler._tail).
 _MICROS = tuple(b"%03d" % i for i in range(1000))
 _LEVEL_PARTS = {
     level: b'Z","' + f.LEVEL.encode() + b'":"' + level.encode() + b'","' + f.EVENT.encode() + b'":'
     for level in _LEVELS.values()
 }
 _LEVEL_PART_OF = {n: _LEVEL_PARTS[level] for n, level in _LEVELS.items()}
+# The same with the message's opening quote, for a message written as it is (see _plain_format).
+_QUOTED_LEVEL_PART_OF = {n: part + b'"' for n, part in _LEVEL_PART_OF.items()}
+# Formats whose messages orjson writes as they are, between quotes, for arguments that are ints:
+# ASCII without quotes, backslashes or control characters, whose conversions write digits.
+_PLAIN_FORMAT = re.compile(r"(?:[ !#$&-\[\]-~]|%%|%[-+ 0#]*[0-9]*(?:(?:\.[0-9]+)?[diu]|[sr]))*")
+_plain_formats: dict[str, bool] = {}
+_PLAIN_FORMATS_LIMIT = 4096
 # The millisecond of the last line: its first nanosecond, and the line's start up to it.
 _ts_head: tuple[int, bytes] = (-(1 << 80), b"")
 _UNSET = object()
@@ -72,6 +80,16 @@ def _new_ts_head(ts_ns: int) -> tuple[int, bytes]:
     head = (ts_ns - ts_ns % 1_000_000, b'{"' + f.TS.encode() + b'":"' + text[:-4].encode())
     _ts_head = head
     return head
+
+
+def _plain_format(fmt: str) -> bool:
+    """Whether orjson writes ``fmt % ints`` (and ``fmt`` itself) between quotes as it is, for
+    every tuple of ``int``s: ``_PLAIN_FORMAT``. Remembered."""
+    plain = _PLAIN_FORMAT.fullmatch(fmt) is not None
+    if len(_plain_formats) >= _PLAIN_FORMATS_LIMIT:
+        _plain_formats.clear()
+    _plain_formats[fmt] = plain
+    return plain
 
 
 def _message(record: logging.LogRecord) -> str:
@@ -134,9 +152,11 @@ class StdlibHandler(logging.Handler):
 
     def __init__(self, level: int | str = logging.NOTSET) -> None:
         super().__init__(level)
-        # The end of the last plain line (see emit): its span id, trace id, flags, logger,
-        # service and pid, then those fields rendered. One entry, so it never grows.
-        self._tail: tuple[Any, ...] = (_UNSET,) * 7
+        # The end of the last plain line (see emit): its context, logger, service and pid,
+        # then its fields after the message rendered, after the message's closing quote too
+        # (None: orjson refused them). One entry,
+        # so it never grows; it holds the context it was made for, so that stays itself.
+        self._tail: tuple[Any, ...] = (_UNSET,) * 6
 
     def handle(self, record: logging.LogRecord) -> bool:
         """Emit without the handler lock: the chain and the sink are thread-safe."""
@@ -200,29 +220,31 @@ class StdlibHandler(logging.Handler):
             # Stamper.log_line's scrubbing of the message, as it does it.
             if len(message) >= 8 and not clean:
                 message = scrubber.text(message, not args)
-            if ctx is None:
-                trace_id = span_id = flags = None
-            elif type(ctx) is Span and ctx.sampled:
-                # A sampled span's ids are in its slots: its properties cost a call each.
-                trace_id, span_id, flags = ctx._trace_id, ctx._span_id, "01"
-            else:
-                trace_id, span_id = ctx.trace_id, ctx.span_id
-                flags = "01" if ctx.sampled else "00"
+            # The same context (a span's ids are fixed once it runs), logger, service and pid
+            # as the last line: the same tail.
             name = record.name
-            old_span_id, old_trace_id, old_flags, old_name, service, pid, tail = self._tail
+            tail_ctx, tail_name, service, pid, tail, quoted_tail = self._tail
             if (
-                old_span_id is not span_id
-                or old_name is not name
-                or old_trace_id is not trace_id
-                or old_flags is not flags
+                tail_ctx is not ctx
+                or tail_name is not name
                 or service is not stamper.service
                 or pid is not stamper.pid
             ):
-                tail = self._new_tail(trace_id, span_id, flags, name)
-            try:
-                event = orjson.dumps(message)
-            except Exception:  # not UTF-8 (a lone surrogate): the dict takes render_any's way
-                event = None
+                tail, quoted_tail = self._new_tail(ctx, name)
+            # A message of a plain format, as the scrubber left it (ints only, or no
+            # arguments), is written as it is between quotes: orjson would write the same.
+            quoted: bool | None = False
+            if clean or message is msg:
+                quoted = _plain_formats.get(msg)
+                if quoted is None:
+                    quoted = _plain_format(msg)
+            if quoted:
+                event = message.encode()
+            else:
+                try:
+                    event = orjson.dumps(message)
+                except Exception:  # not UTF-8 (a lone surrogate): the dict takes render_any's way
+                    event = None
             # format_ts(ts_ns), its common case inline, as bytes.
             start, head = _ts_head
             within = ts_ns - start
@@ -231,16 +253,20 @@ class StdlibHandler(logging.Handler):
                 within = ts_ns - start
             levelno = record.levelno
             if tail is not None and event is not None:
-                line = b"".join((
-                    head,
-                    _MICROS[within // 1000],
-                    _LEVEL_PART_OF.get(levelno) or _LEVEL_PARTS[_level_of_record(levelno)],
-                    event,
-                    tail,
-                ))  # fmt: skip
-                if len(line) <= state.max_line:
-                    state.write(line)
+                if quoted:
+                    part = _QUOTED_LEVEL_PART_OF.get(levelno)
+                    if part is None:
+                        part = _LEVEL_PARTS[_level_of_record(levelno)] + b'"'
+                    tail = quoted_tail
+                else:
+                    part = _LEVEL_PART_OF.get(levelno) or _LEVEL_PARTS[_level_of_record(levelno)]
+                line = b"".join((head, _MICROS[within // 1000], part, event, tail))
+                if len(line) <= state.max_line + 1:  # + its newline
+                    state.write_ended(line)
                     return
+            trace_id = span_id = None
+            if type(ctx) is Span and ctx.sampled:
+                trace_id, span_id = ctx._trace_id, ctx._span_id
             out = stamper.log_line(
                 ts_ns,
                 _LEVELS.get(levelno) or _level_of_record(levelno),
@@ -258,26 +284,31 @@ class StdlibHandler(logging.Handler):
         except Exception:
             state.errors += 1
 
-    def _new_tail(
-        self, trace_id: str | None, span_id: str | None, flags: str | None, logger_name: str
-    ) -> bytes | None:
-        """The fields of a plain line after its message, rendered: its ids (``flags`` None:
-        outside any context), logger, service and pid; remembered in ``_tail``. None when
-        orjson cannot render them."""
+    def _new_tail(self, ctx: Any, logger_name: str) -> tuple[bytes | None, bytes | None]:
+        """The fields of a plain line after its message, rendered, with the line's newline:
+        the ids of ``ctx`` (none outside any context), logger, service and pid; and the same
+        after the message's closing quote. Remembered in ``_tail``; None when orjson cannot
+        render them."""
         stamper = state.stamper
         service, pid = stamper.service, stamper.pid
-        fields: dict[str, Any] = (
-            {} if flags is None else {_TRACE_ID: trace_id, _SPAN_ID: span_id, _TRACE_FLAGS: flags}
-        )
+        fields: dict[str, Any] = {}
+        if ctx is not None:
+            if type(ctx) is Span and ctx.sampled:
+                # A sampled span's ids are in its slots.
+                fields[_TRACE_ID], fields[_SPAN_ID] = ctx._trace_id, ctx._span_id
+            else:
+                fields[_TRACE_ID], fields[_SPAN_ID] = ctx.trace_id, ctx.span_id
+            fields[_TRACE_FLAGS] = "01" if ctx.sampled else "00"
         fields[_LOGGER] = logger_name
         fields[_SERVICE] = service
         fields[_PID] = pid
         try:
-            tail = b"," + orjson.dumps(fields)[1:]
+            tail = b"," + orjson.dumps(fields)[1:] + b"\n"
         except Exception:
-            return None
-        self._tail = (span_id, trace_id, flags, logger_name, service, pid, tail)
-        return tail
+            tail = None
+        quoted_tail = None if tail is None else b'"' + tail
+        self._tail = (ctx, logger_name, service, pid, tail, quoted_tail)
+        return tail, quoted_tail
 
     def _emit_with_fields(
         self,

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 import logtrace
 from logtrace.write import end_line
 from logtrace.write.context import SpanContext
-from logtrace.write.pipeline import state
+from logtrace.write.pipeline import state, writing_to
 from logtrace.write.redact import Scrubber
 from logtrace.write.span import Span
 
@@ -145,7 +145,7 @@ def _lines_of_both_ways(
     again with the same pid (from what the first time left behind), then with a forked
     child's pid, if any."""
     stamper = state.stamper
-    saved = stamper.scrubber, stamper.service, stamper.pid, state.max_line, state.write
+    saved = stamper.scrubber, stamper.service, stamper.pid, state.max_line
     stamper.scrubber, stamper.service, state.max_line = scrubber, service, max_line
     made = []
     try:
@@ -153,16 +153,16 @@ def _lines_of_both_ways(
         for pid in (stamper.pid, stamper.pid, stamper.pid, new_pid or stamper.pid):
             stamper.pid = pid
             joined: list[bytes] = []
-            state.write = joined.append
-            for span, wall, micros in opened:
-                end_line.emit_sampled_end(span, wall, micros)
+            with writing_to(joined.append):
+                for span, wall, micros in opened:
+                    end_line.emit_sampled_end(span, wall, micros)
             by_dict: list[bytes] = []
-            state.write = by_dict.append
-            for span, wall, micros in opened:
-                end_line._emit_by_dict(span, wall, micros)
+            with writing_to(by_dict.append):
+                for span, wall, micros in opened:
+                    end_line._emit_by_dict(span, wall, micros)
             made.append((joined, by_dict))
     finally:
-        stamper.scrubber, stamper.service, stamper.pid, state.max_line, state.write = saved
+        stamper.scrubber, stamper.service, stamper.pid, state.max_line = saved
     return made
 
 
@@ -251,12 +251,9 @@ def test_a_plain_span_takes_the_byte_path() -> None:
         line = end_line._line(span, span._start_wall + 5000, 5)
         assert line is not None
         written: list[bytes] = []
-        saved, state.write = state.write, written.append
-        try:
+        with writing_to(written.append):
             end_line._emit_by_dict(span, span._start_wall + 5000, 5)
-        finally:
-            state.write = saved
-        assert written == [line]
+        assert written == [line[:-1]]  # _line's line ends with its newline
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")

@@ -255,6 +255,58 @@ def test_lines_made_of_bytes_are_those_of_the_dict(
     assert all(b"secret4" not in line and b"secret1" not in line for line in direct)
 
 
+# Formats of int arguments: those written between quotes as they are, and look-alikes that
+# are not (%c writes any character, %x letters, quotes, backslashes, controls, non-ASCII).
+_INT_FORMATS = st.sampled_from([
+    "task %d done", "%i of %u", "%5.2d|%-3d|%+d|% d|%05d", "%s and %r", "100%% done %d",
+    "char %c", "hex %x %X %o", "%e %f %g", 'q"uote %d', "back\\slash %d", "tab\t%d",
+    "ünï %d", "%.3d", "%(name)d", "%d", "",
+])  # fmt: skip
+_INT_ARGS = st.lists(
+    st.integers(min_value=-(2**70), max_value=2**70) | st.sampled_from([34, 92, 10, 0x2028]),
+    min_size=0,
+    max_size=3,
+)
+
+
+@given(
+    records=st.lists(st.tuples(_INT_FORMATS, _INT_ARGS, st.booleans()), min_size=1, max_size=6),
+    redact=st.booleans(),
+)
+def test_messages_written_between_quotes_as_they_are_equal_orjsons(
+    records: list[tuple[str, list[int], bool]], redact: bool
+) -> None:
+    """A message of int arguments (or none) whose format needs no escaping skips orjson: its
+    line is byte for byte the generic chain's, for every format (those that need escaping or
+    write any character, as %c does, included), with redaction on and off."""
+    from logtrace.write.context import current_context
+    from logtrace.write.pipeline import state
+    from logtrace.write.redact import Scrubber
+
+    handler = StdlibHandler()
+    saved = state.stamper.scrubber
+    state.stamper.scrubber = Scrubber(redact=redact)
+    made = []
+    for fmt, args, in_span in records:
+        record = logging.LogRecord("app", logging.INFO, __file__, 1, fmt, tuple(args), None)
+        made.append((record, in_span))
+
+    def write() -> None:
+        for record, in_span in made:
+            token = current_context.set(span if in_span else None)
+            try:
+                handler.emit(record)
+            finally:
+                current_context.reset(token)
+
+    try:
+        with logtrace.span("s") as span:
+            direct, generic = through_both_paths(write)
+    finally:
+        state.stamper.scrubber = saved
+    assert direct == generic and len(direct) == len(records)
+
+
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 def test_a_forked_child_writes_its_own_pid_on_lines_of_the_same_span(traced_dir: Path) -> None:
     """The rendered end of a line remembered in the parent (ids, logger, service, pid) is not

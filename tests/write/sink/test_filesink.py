@@ -37,14 +37,28 @@ def line(**fields: object) -> bytes:
     return orjson.dumps({"event": "work", "logger": "test", **fields})
 
 
+# The sink's two ways in: a line without its newline, and one that ends with it.
+WAYS_IN = pytest.mark.parametrize("way_in", ["write", "write_ended"])
+
+
+def put(sink: FileSink, way_in: str, data: bytes) -> None:
+    if way_in == "write":
+        sink.write(data)
+    else:
+        sink.write_ended(data + b"\n")
+
+
 def test_first_line_is_the_file_header_then_lines_in_order(tmp_path: Path) -> None:
-    """A file starts with a logtrace.file line (format, host, argv, python), then the lines."""
+    """A file starts with a logtrace.file line (format, host, argv, python), then the lines,
+    those given with their newline (write_ended) among them, each once, in order."""
     sink = FileSink(settings(tmp_path, service="my service/1"), report)
     sink.start()
     for i in range(100):
-        sink.write(line(i=i))
+        put(sink, "write_ended" if i % 3 else "write", line(i=i))
     assert sink.flush()
-    lines = [orjson.loads(raw) for raw in raw_lines(sink.path)]  # type: ignore[arg-type]
+    raw = raw_lines(sink.path)  # type: ignore[arg-type]
+    assert all(entry and not entry.endswith(b"\n") for entry in raw)
+    lines = [orjson.loads(entry) for entry in raw]
     sink.close()
     header = lines[0]
     assert header["event"] == FILE_EVENT and header["logger"] == "logtrace"
@@ -222,11 +236,12 @@ def test_rotation_by_age_starts_a_new_file(tmp_path: Path) -> None:
     assert Path(f"{first}.zst").exists() and not first.exists()  # type: ignore[union-attr]
 
 
-def test_a_full_queue_drops_the_newest_and_says_how_many(tmp_path: Path) -> None:
+@WAYS_IN
+def test_a_full_queue_drops_the_newest_and_says_how_many(tmp_path: Path, way_in: str) -> None:
     """Lines beyond queue_size are dropped, counted, and reported as a queue_full event."""
     sink = FileSink(settings(tmp_path, queue_size=10, flush_interval=60), report)
     for i in range(15):  # not started: nothing drains the queue
-        sink.write(line(i=i))
+        put(sink, way_in, line(i=i))
     sink.start()
     assert sink.flush()
     sink.close()
@@ -255,22 +270,24 @@ def test_block_overflow_waits_for_room_instead_of_dropping(tmp_path: Path) -> No
     assert len(user_lines(tmp_path)) == 15_000
 
 
-def test_flush_always_writes_each_line_before_write_returns(tmp_path: Path) -> None:
+@WAYS_IN
+def test_flush_always_writes_each_line_before_write_returns(tmp_path: Path, way_in: str) -> None:
     """flush="always": the line is in the file when write() returns, without flush()."""
     sink = FileSink(settings(tmp_path, flush="always", flush_interval=60), report)
     sink.start()
-    sink.write(line(i=1))
+    put(sink, way_in, line(i=1))
     on_disk = raw_lines(sink.path)  # type: ignore[arg-type]
     sink.close()
     assert orjson.loads(on_disk[-1])["i"] == 1
 
 
-def test_writes_after_close_are_dropped_and_counted(tmp_path: Path) -> None:
+@WAYS_IN
+def test_writes_after_close_are_dropped_and_counted(tmp_path: Path, way_in: str) -> None:
     """After close(), write() does nothing but count the line as dropped_closed."""
     sink = FileSink(settings(tmp_path), report)
     sink.start()
     sink.close()
-    sink.write(line(i=1))
+    put(sink, way_in, line(i=1))
     assert sink.stats()["dropped_closed"] == 1
     assert user_lines(tmp_path) == []
 
