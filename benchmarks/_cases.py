@@ -526,6 +526,44 @@ def _time_work(iterations: int) -> float:
     return time.perf_counter() - started
 
 
+def demo_setup(
+    mode: str, directory: Path, ops: int
+) -> tuple[Callable[..., Any], Callable[[], None], Callable[[], None]]:
+    """The demo's program set up as ``mode`` says (see ``demo``): its ``span`` function, and
+    what flushes its lines and what closes it."""
+    import structlog
+
+    if mode == "traced":
+        logtrace = _configure(directory)
+        return logtrace.span, _lt_finish(logtrace), logtrace.shutdown
+
+    def span(name: str, **attributes: Any) -> contextlib.nullcontext[None]:
+        return contextlib.nullcontext()
+
+    if mode == "logs":
+        stdlib_plan = stdlib_json(directory, ops)
+        structlog_plan = plain_structlog(directory, ops)
+
+        def finish() -> None:
+            stdlib_plan.finish()
+            structlog_plan.finish()
+
+        def close() -> None:
+            stdlib_plan.close()
+            structlog_plan.close()
+
+        return span, finish, close
+    structlog.configure(
+        wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
+        cache_logger_on_first_use=True,
+    )
+
+    def nothing() -> None:
+        pass
+
+    return span, nothing, nothing
+
+
 def demo(mode: str) -> Callable[[Path, int], Plan]:
     """Batches of 10 tasks; each task a span with ~1 ms of CPU work and three log lines.
 
@@ -540,38 +578,7 @@ def demo(mode: str) -> Callable[[Path, int], Plan]:
         import structlog
 
         iterations = int(os.environ["BENCH_WORK_ITERATIONS"])
-        span: Callable[..., Any]
-        if mode == "traced":
-            logtrace = _configure(directory)
-            span = logtrace.span
-            finish, close = _lt_finish(logtrace), logtrace.shutdown
-        else:
-
-            def span(name: str, **attributes: Any) -> contextlib.nullcontext[None]:
-                return contextlib.nullcontext()
-
-            if mode == "logs":
-                stdlib_plan = stdlib_json(directory, ops)
-                structlog_plan = plain_structlog(directory, ops)
-
-                def finish() -> None:
-                    stdlib_plan.finish()
-                    structlog_plan.finish()
-
-                def close() -> None:
-                    stdlib_plan.close()
-                    structlog_plan.close()
-
-            else:
-                structlog.configure(
-                    wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
-                    cache_logger_on_first_use=True,
-                )
-
-                def finish() -> None:
-                    pass
-
-                close = finish
+        span, finish, close = demo_setup(mode, directory, ops)
         log, slog = logging.getLogger("worker"), structlog.get_logger("worker")
 
         def loop(first: int, count: int) -> None:

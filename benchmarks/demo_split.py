@@ -14,7 +14,6 @@ Medians over the tasks of a process, then over the processes. The table goes to 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import logging
 import os
@@ -24,7 +23,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 HERE = Path(__file__).resolve().parent
 CALLS = ("enter", "stdlib 1", "work", "structlog", "stdlib 2", "exit")
@@ -39,22 +37,7 @@ def one_process(mode: str, tasks: int, iterations: int) -> dict[str, float]:
     import structlog
 
     directory = Path(tempfile.mkdtemp(prefix="demo-split-"))
-    span: Any
-    if mode == "traced":
-        span = _cases._configure(directory).span
-    else:
-
-        def span(name: str, **attributes: Any) -> contextlib.nullcontext[None]:
-            return contextlib.nullcontext()
-
-        if mode == "logs":
-            _cases.stdlib_json(directory, tasks)
-            _cases.plain_structlog(directory, tasks)
-        else:
-            structlog.configure(
-                wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
-                cache_logger_on_first_use=True,
-            )
+    span = _cases.demo_setup(mode, directory, tasks)[0]
     log, slog = logging.getLogger("worker"), structlog.get_logger("worker")
     work, clock = _cases.cpu_work, time.perf_counter
     times: dict[str, list[float]] = {call: [] for call in CALLS}

@@ -346,7 +346,7 @@ def judge(row: Row, stats: dict[str, dict[str, Any]]) -> dict[str, Any]:
         pairs = [x / y - 1 for x, y in zip(ours["per_rep_us"], theirs["per_rep_us"], strict=False)]
         out["overhead_pct_paired"] = statistics.median(pairs) * 100
         # The middle half of the paired figures: how far apart the processes of one case are.
-        quartiles = statistics.quantiles(pairs, n=4) if len(pairs) > 1 else pairs * 3
+        quartiles = statistics.quantiles(pairs, n=4) if len(pairs) > 1 else pairs
         out["overhead_pct_iqr"] = (quartiles[0] * 100, quartiles[-1] * 100)
         # The fastest process of each: what the other load on the machine only ever slows.
         out["overhead_pct_fastest"] = (ours["us_min"] / theirs["us_min"] - 1) * 100

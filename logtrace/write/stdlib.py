@@ -60,8 +60,6 @@ _LEVEL_PARTS = {
     for level in _LEVELS.values()
 }
 _LEVEL_PART_OF = {n: _LEVEL_PARTS[level] for n, level in _LEVELS.items()}
-# The same with the message's opening quote, for a message written as it is (see _plain_format).
-_QUOTED_LEVEL_PART_OF = {n: part + b'"' for n, part in _LEVEL_PART_OF.items()}
 # Formats whose messages orjson writes as they are, between quotes, for arguments that are ints:
 # ASCII without quotes, backslashes or control characters, whose conversions write digits.
 _PLAIN_FORMAT = re.compile(r"(?:[ !#$&-\[\]-~]|%%|%[-+ 0#]*[0-9]*(?:(?:\.[0-9]+)?[diu]|[sr]))*")
@@ -153,10 +151,9 @@ class StdlibHandler(logging.Handler):
     def __init__(self, level: int | str = logging.NOTSET) -> None:
         super().__init__(level)
         # The end of the last plain line (see emit): its context, logger, service and pid,
-        # then its fields after the message rendered, after the message's closing quote too
-        # (None: orjson refused them). One entry,
+        # then its fields after the message rendered (None: orjson refused them). One entry,
         # so it never grows; it holds the context it was made for, so that stays itself.
-        self._tail: tuple[Any, ...] = (_UNSET,) * 6
+        self._tail: tuple[Any, ...] = (_UNSET,) * 5
 
     def handle(self, record: logging.LogRecord) -> bool:
         """Emit without the handler lock: the chain and the sink are thread-safe."""
@@ -223,14 +220,14 @@ class StdlibHandler(logging.Handler):
             # The same context (a span's ids are fixed once it runs), logger, service and pid
             # as the last line: the same tail.
             name = record.name
-            tail_ctx, tail_name, service, pid, tail, quoted_tail = self._tail
+            tail_ctx, tail_name, service, pid, tail = self._tail
             if (
                 tail_ctx is not ctx
                 or tail_name is not name
                 or service is not stamper.service
                 or pid is not stamper.pid
             ):
-                tail, quoted_tail = self._new_tail(ctx, name)
+                tail = self._new_tail(ctx, name)
             # A message of a plain format, as the scrubber left it (ints only, or no
             # arguments), is written as it is between quotes: orjson would write the same.
             quoted: bool | None = False
@@ -253,20 +250,15 @@ class StdlibHandler(logging.Handler):
                 within = ts_ns - start
             levelno = record.levelno
             if tail is not None and event is not None:
+                micros = _MICROS[within // 1000]
+                part = _LEVEL_PART_OF.get(levelno) or _LEVEL_PARTS[_level_of_record(levelno)]
                 if quoted:
-                    part = _QUOTED_LEVEL_PART_OF.get(levelno)
-                    if part is None:
-                        part = _LEVEL_PARTS[_level_of_record(levelno)] + b'"'
-                    tail = quoted_tail
+                    line = b"".join((head, micros, part, b'"', event, b'"', tail))
                 else:
-                    part = _LEVEL_PART_OF.get(levelno) or _LEVEL_PARTS[_level_of_record(levelno)]
-                line = b"".join((head, _MICROS[within // 1000], part, event, tail))
+                    line = b"".join((head, micros, part, event, tail))
                 if len(line) <= state.max_line + 1:  # + its newline
                     state.write_ended(line)
                     return
-            trace_id = span_id = None
-            if type(ctx) is Span and ctx.sampled:
-                trace_id, span_id = ctx._trace_id, ctx._span_id
             out = stamper.log_line(
                 ts_ns,
                 _LEVELS.get(levelno) or _level_of_record(levelno),
@@ -277,18 +269,15 @@ class StdlibHandler(logging.Handler):
                 None,
                 True,
                 True,  # scrubbed already
-                trace_id,
-                span_id,
             )
             _write_dict(out)
         except Exception:
             state.errors += 1
 
-    def _new_tail(self, ctx: Any, logger_name: str) -> tuple[bytes | None, bytes | None]:
+    def _new_tail(self, ctx: Any, logger_name: str) -> bytes | None:
         """The fields of a plain line after its message, rendered, with the line's newline:
-        the ids of ``ctx`` (none outside any context), logger, service and pid; and the same
-        after the message's closing quote. Remembered in ``_tail``; None when orjson cannot
-        render them."""
+        the ids of ``ctx`` (none outside any context), logger, service and pid. Remembered in
+        ``_tail``; None when orjson cannot render them."""
         stamper = state.stamper
         service, pid = stamper.service, stamper.pid
         fields: dict[str, Any] = {}
@@ -306,9 +295,8 @@ class StdlibHandler(logging.Handler):
             tail = b"," + orjson.dumps(fields)[1:] + b"\n"
         except Exception:
             tail = None
-        quoted_tail = None if tail is None else b'"' + tail
-        self._tail = (ctx, logger_name, service, pid, tail, quoted_tail)
-        return tail, quoted_tail
+        self._tail = (ctx, logger_name, service, pid, tail)
+        return tail
 
     def _emit_with_fields(
         self,
