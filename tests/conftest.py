@@ -11,6 +11,7 @@ lines, skewed clocks, cycles).
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -334,3 +335,22 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             if suite in item.keywords and suite not in wanted:
                 reason = f"the {suite} suite: tox -e {suite} (LOGTRACE_SUITES={suite})"
                 item.add_marker(pytest.mark.skip(reason=reason))
+
+
+# -- system tools ----------------------------------------------------------------------------
+
+# ``@pytest.mark.tools("jq", "zstd")``: the test needs these commands. Without them it is
+# skipped, saying which are missing; with LOGTRACE_REQUIRE_TOOLS=1 (set by .ci/run, which
+# installs them) it fails instead, so a CI run never passes by skipping.
+REQUIRE_TOOLS = os.environ.get("LOGTRACE_REQUIRE_TOOLS") == "1"
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Skip (or, with LOGTRACE_REQUIRE_TOOLS=1, fail) a test whose tools are missing."""
+    for mark in item.iter_markers("tools"):
+        missing = [tool for tool in mark.args if shutil.which(tool) is None]
+        if missing:
+            what = f"needs {' and '.join(missing)} (apt-get install {' '.join(missing)})"
+            if REQUIRE_TOOLS:
+                pytest.fail(f"{what}; LOGTRACE_REQUIRE_TOOLS=1 makes this a failure")
+            pytest.skip(what)

@@ -122,7 +122,7 @@ def test_the_use_it_example_writes_a_span_and_a_log_line_inside_it(tmp_path: Pat
     assert (end["attempt"], end["service"]) == (2, "coordinator")
 
 
-@pytest.mark.skipif(not shutil.which("zstd"), reason="needs the zstd command")
+@pytest.mark.tools("zstd")
 def test_the_readmes_console_examples_run(written: Written) -> None:
     """Each `$ logtrace …` and grep line of the README's use-it part runs on real files."""
     text = README.read_text(encoding="utf-8").split("## Use it", 1)[1]

@@ -149,6 +149,7 @@ def test_log_lines_of_every_process_carry_the_trace(demo: Demo) -> None:
     assert {r[0] for r in rows} == {"coordinator", "worker-1", "worker-2", "worker-3", "subtask"}
 
 
+@pytest.mark.tools("jq", "zstd", "bash")
 def test_printed_one_liners_work(demo: Demo) -> None:
     """The printed SQL and jq one-liners run and find the trace's spans and errors."""
     lines = [line.strip() for line in demo.output.splitlines()]
@@ -157,8 +158,6 @@ def test_printed_one_liners_work(demo: Demo) -> None:
     command = [sys.executable, "-m", "logtrace", *shlex.split(sql_line)[1:], "--json"]
     rows = json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
     assert len(rows) == len(demo.sql("SELECT * FROM spans"))
-    if shutil.which("jq") is None or shutil.which("zstd") is None:
-        pytest.skip("jq or zstd is not installed")
     jq_lines = [line for line in lines if line.startswith("zstd ") and "| jq " in line]
     outputs = [
         subprocess.run(["bash", "-c", line], capture_output=True, text=True, check=True).stdout

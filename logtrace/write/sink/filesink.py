@@ -22,6 +22,7 @@ Process events (exit, SIGTERM, fork) are in ``hooks``, files in ``livefile``/``r
 from __future__ import annotations
 
 import errno
+import math
 import socket
 import threading
 import time
@@ -205,7 +206,7 @@ class FileSink(FileKeeper):
         if self._io_lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
             try:
                 if self._started:
-                    self._cycle(check=True)
+                    self._cycle(check=True, leave=0)
                 if self._file is not None:
                     self._file.close()
                     self._file = None
@@ -246,7 +247,7 @@ class FileSink(FileKeeper):
         self._stop_writer(timeout)
         if self._io_lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
             try:
-                self._cycle(check=False)
+                self._cycle(check=False, leave=0)
             finally:
                 self._io_lock.release()
         self._join_jobs(deadline)
@@ -294,7 +295,11 @@ class FileSink(FileKeeper):
                 # Woken by the high-water mark between checks: lines written into a deleted
                 # file would be lost uncounted, so look now (one fstat, on this thread only).
                 live = self._file
-                self._cycle(check or (live is not None and live.deleted()), owed=check)
+                self._cycle(
+                    check or (live is not None and live.deleted()),
+                    owed=check,
+                    leave=self._high_water,
+                )
             self._notify_room()
 
     def _notify_room(self) -> None:
@@ -302,19 +307,23 @@ class FileSink(FileKeeper):
             with self._room:
                 self._room.notify_all()
 
-    def _cycle(self, check: bool, owed: bool = True) -> bool:
+    def _cycle(self, check: bool, owed: bool = True, leave: float = math.inf) -> bool:
         """Under the io lock: if ``check``, look after the file (reopen, rotate by age) and
-        report queue drops; if ``owed``, queue the ``pending`` lines (not on a high-water
-        wake-up: only at a flush); then write out the queue. True if every line reached it."""
+        report queue drops; write out the lines queued, then those queued meanwhile until
+        ``leave`` or fewer wait; if ``owed``, the ``pending`` lines (not on a high-water
+        wake-up: only at a flush). True if every line it took reached the file."""
         try:
             self._report_queue_drops = check
             if check:
                 self._check_file()
-            ok = True
-            # All that is queued in one go: each write lets go of the GIL, and under load
-            # getting it back can take a whole switch interval.
+            # What is queued now, in one go (each write lets go of the GIL, and under load
+            # getting it back can take a whole switch interval); what comes in meanwhile only
+            # while more than ``leave`` lines wait. A writer that went on as long as a busy
+            # program logs would take the GIL from it every switch interval (5 ms) until the
+            # program stops; only a flood is worth that.
             queue, pop = self._queue, self._queue.popleft
-            while queue:
+            ok = self._write_lines([pop() for _ in range(len(queue))])
+            while len(queue) > leave:
                 ok = self._write_lines([pop() for _ in range(len(queue))]) and ok
             pending = self.pending
             # Only while writing works: otherwise the spans stay registered for the next flush.

@@ -10,6 +10,7 @@ import shutil
 import signal
 import stat
 import subprocess
+import sys
 import threading
 import time
 from collections import Counter
@@ -18,6 +19,8 @@ from pathlib import Path
 import orjson
 import pytest
 from _sink_fixtures import (
+    CHILD_PRELUDE,
+    ROOT,
     events,
     log_files,
     raw_lines,
@@ -268,6 +271,67 @@ def test_block_overflow_waits_for_room_instead_of_dropping(tmp_path: Path) -> No
     sink.close()
     assert sink.stats()["dropped_queue"] == 0
     assert len(user_lines(tmp_path)) == 15_000
+
+
+# A busy program on slow storage: ~1 ms of CPU between lines, for a few seconds.
+BUSY_ON_SLOW_STORAGE = """
+import json, os
+sink = FileSink(SinkSettings(directory=directory, service="slow", flush_interval=0.25), report)
+sink.start()
+started = time.monotonic()
+for i in range(3000):
+    acc = 0
+    for j in range(int(sys.argv[2])):
+        acc = (acc * 31 + j) & 0xFFFFFFFF
+    sink.write(orjson.dumps({"event": "work", "logger": "test", "i": i, "acc": acc}))
+elapsed = time.monotonic() - started
+sink.close()
+print(json.dumps({"elapsed": elapsed, "written": sink.stats()["written"]}))
+"""
+
+
+@pytest.mark.tools("strace")
+def test_on_slow_storage_the_writer_writes_once_a_flush_not_once_a_switch_interval(
+    tmp_path: Path,
+) -> None:
+    """Each write lets the GIL go; with storage that takes 2 ms a write (strace injects the
+    delay into every writev), a busy program has queued more lines by the time the writer gets
+    the GIL back. The writer takes what is queued when it wakes and sleeps again: a few writes
+    a flush interval, not one every switch interval (5 ms) for as long as the program logs,
+    each taking the GIL from it."""
+    trace = tmp_path / "strace.out"
+    command = [
+        "strace", "-f", "-qq", "-o", str(trace),
+        "-e", "trace=writev", "-e", "inject=writev:delay_exit=2000",
+        sys.executable, "-c", CHILD_PRELUDE + BUSY_ON_SLOW_STORAGE, str(tmp_path / "logs"),
+        str(_iterations_per_ms()),
+    ]  # fmt: skip
+    done = subprocess.run(
+        command,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        timeout=300,
+        check=False,
+    )
+    if done.returncode != 0 and b"ptrace" in done.stderr:
+        pytest.skip(f"strace cannot trace here: {done.stderr.decode().strip()}")
+    assert done.returncode == 0, done.stderr.decode()
+    result = json.loads(done.stdout.decode().splitlines()[-1])
+    assert result["written"] == 3000
+    writes = trace.read_text().count("writev(")
+    flushes = result["elapsed"] / 0.25
+    # The header, a write a flush (two when a flush meets the high-water mark), the close.
+    assert writes <= 2 * flushes + 4, f"{writes} writes in {flushes:.0f} flush intervals"
+    assert len(user_lines(tmp_path / "logs")) == 3000
+
+
+def _iterations_per_ms() -> int:
+    """Iterations of the children's CPU loop that take about 1 ms here."""
+    iterations, started = 20_000, time.perf_counter()
+    acc = 0
+    for j in range(iterations):
+        acc = (acc * 31 + j) & 0xFFFFFFFF
+    return max(1, round(iterations * 0.001 / (time.perf_counter() - started)))
 
 
 @WAYS_IN
