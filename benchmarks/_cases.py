@@ -526,6 +526,23 @@ def _time_work(iterations: int) -> float:
     return time.perf_counter() - started
 
 
+def work_alone_us(iterations: int, count: int = 200) -> float:
+    """µs of one ``cpu_work(iterations)`` in this process, before anything is set up.
+
+    The demo cases divide their task time by it: a process of the VM these figures come from
+    runs the same loop up to 1.6x faster or slower than the next one (the host's load comes
+    and goes; within one process it holds within ~3%), and that swamps a difference of a few
+    per cent between two setups each in processes of their own. Measured before ``configure()``,
+    so what logtrace might do to the work's own speed stays in the quotient.
+    """
+    for _ in range(count // 10):
+        cpu_work(iterations)
+    started = time.perf_counter()
+    for _ in range(count):
+        cpu_work(iterations)
+    return (time.perf_counter() - started) / count * 1e6
+
+
 def demo_setup(
     mode: str, directory: Path, ops: int
 ) -> tuple[Callable[..., Any], Callable[[], None], Callable[[], None]]:
@@ -682,6 +699,12 @@ def main() -> None:
     parser.add_argument("--profile", type=int, default=0, help="print the top N cProfile rows")
     args = parser.parse_args()
     warmup = args.warmup if args.warmup is not None else max(50, args.ops // 10)
+    work_iterations = os.environ.get("BENCH_WORK_ITERATIONS")
+    work_us = (
+        work_alone_us(int(work_iterations))
+        if args.case.startswith("demo_") and work_iterations
+        else None
+    )
     plan = CASES[args.case](args.dir, args.ops + warmup)
     plan.loop(-warmup, warmup)
     plan.finish()
@@ -712,6 +735,8 @@ def main() -> None:
         "rss_before_kb": rss_before,
         "ru_maxrss_kb": ru_maxrss,
     }
+    if work_us is not None:
+        result["work_us"] = work_us
     print(json.dumps(result))
 
 

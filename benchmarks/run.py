@@ -324,6 +324,12 @@ def summarise(reps: list[dict[str, Any]]) -> dict[str, Any]:
         "ops": reps[0]["ops"],
         "reps": len(reps),
         "per_rep_us": per_op,
+        # The demo's: each process's µs per task over its own CPU work alone (``work_us``).
+        **(
+            {"per_work": [us / r["work_us"] for us, r in zip(per_op, reps, strict=True)]}
+            if all("work_us" in r for r in reps)
+            else {}
+        ),
     }
 
 
@@ -351,7 +357,14 @@ def judge(row: Row, stats: dict[str, dict[str, Any]]) -> dict[str, Any]:
         # The fastest process of each: what the other load on the machine only ever slows.
         out["overhead_pct_fastest"] = (ours["us_min"] / theirs["us_min"] - 1) * 100
         out["overhead_pct_cpu"] = (ours["cpu_us_per_op"] / theirs["cpu_us_per_op"] - 1) * 100
-        out["met"] = out["overhead_pct"] < row.limit if row.limit else None
+        judged = out["overhead_pct"]
+        if "per_work" in ours and "per_work" in theirs:
+            # Each process's task time over its own work alone: the process's speed (which
+            # varies far more from one process to the next than the overhead asked about)
+            # divided out. The target is judged on this one when the cases measured it.
+            a_w, b_w = statistics.median(ours["per_work"]), statistics.median(theirs["per_work"])
+            judged = out["overhead_pct_work"] = (a_w / b_w - 1) * 100
+        out["met"] = judged < row.limit if row.limit else None
     else:
         out["met"] = None
     return out
@@ -397,8 +410,10 @@ def markdown(result: dict[str, Any]) -> str:
         ratio = "—" if j["ratio"] is None else f"{j['ratio']:.2f}{TIMES}"
         if "overhead_pct" in j:
             low, high = j.get("overhead_pct_iqr", (j["overhead_pct_paired"],) * 2)
+            per_work = j.get("overhead_pct_work")
             ratio = (
-                f"{j['overhead_pct']:+.1f}% (paired {j['overhead_pct_paired']:+.1f}%, "
+                ("" if per_work is None else f"{per_work:+.1f}% per unit of work alone; raw ")
+                + f"{j['overhead_pct']:+.1f}% (paired {j['overhead_pct_paired']:+.1f}%, "
                 f"middle half {low:+.1f} to {high:+.1f}%, fastest "
                 f"{j.get('overhead_pct_fastest', j['overhead_pct']):+.1f}%, "
                 f"CPU time {j['overhead_pct_cpu']:+.1f}%)"
