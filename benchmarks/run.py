@@ -25,6 +25,7 @@ import argparse
 import datetime as dt
 import importlib.util
 import json
+import math
 import os
 import platform
 import statistics
@@ -324,13 +325,27 @@ def summarise(reps: list[dict[str, Any]]) -> dict[str, Any]:
         "ops": reps[0]["ops"],
         "reps": len(reps),
         "per_rep_us": per_op,
-        # The demo's: each process's µs per task over its own CPU work alone (``work_us``).
-        **(
-            {"per_work": [us / r["work_us"] for us, r in zip(per_op, reps, strict=True)]}
-            if all("work_us" in r for r in reps)
-            else {}
-        ),
+        **_per_work(per_op, reps),
     }
+
+
+# A process whose work alone took this much longer or shorter after its timed loop than
+# before it changed speed during the run (the host's load came or went), and cannot be divided
+# by its own speed.
+STEADY = 0.10
+
+
+def _per_work(per_op: list[float], reps: list[dict[str, Any]]) -> dict[str, Any]:
+    """The demo's: each steady process's µs per task over its own CPU work alone (the geometric
+    mean of ``work_us`` before setup and ``work_us_after`` the timed loop)."""
+    if not all(r.get("work_us_after") for r in reps):
+        return {}
+    steady = [
+        us / math.sqrt(r["work_us"] * r["work_us_after"])
+        for us, r in zip(per_op, reps, strict=True)
+        if abs(r["work_us_after"] / r["work_us"] - 1) <= STEADY
+    ]
+    return {"per_work": steady, "unsteady": len(reps) - len(steady)}
 
 
 def judge(row: Row, stats: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -357,14 +372,19 @@ def judge(row: Row, stats: dict[str, dict[str, Any]]) -> dict[str, Any]:
         # The fastest process of each: what the other load on the machine only ever slows.
         out["overhead_pct_fastest"] = (ours["us_min"] / theirs["us_min"] - 1) * 100
         out["overhead_pct_cpu"] = (ours["cpu_us_per_op"] / theirs["cpu_us_per_op"] - 1) * 100
-        judged = out["overhead_pct"]
+        judged: float | None = out["overhead_pct"]
         if "per_work" in ours and "per_work" in theirs:
             # Each process's task time over its own work alone: the process's speed (which
             # varies far more from one process to the next than the overhead asked about)
             # divided out. The target is judged on this one when the cases measured it.
-            a_w, b_w = statistics.median(ours["per_work"]), statistics.median(theirs["per_work"])
-            judged = out["overhead_pct_work"] = (a_w / b_w - 1) * 100
-        out["met"] = judged < row.limit if row.limit else None
+            out["steady"] = (len(ours["per_work"]), len(theirs["per_work"]))
+            out["processes"] = (ours["reps"], theirs["reps"])
+            judged = out["overhead_pct_work"] = None  # no steady process of one of them
+            if ours["per_work"] and theirs["per_work"]:
+                a_w = statistics.median(ours["per_work"])
+                b_w = statistics.median(theirs["per_work"])
+                judged = out["overhead_pct_work"] = (a_w / b_w - 1) * 100
+        out["met"] = judged < row.limit if row.limit and judged is not None else None
     else:
         out["met"] = None
     return out
@@ -411,9 +431,16 @@ def markdown(result: dict[str, Any]) -> str:
         if "overhead_pct" in j:
             low, high = j.get("overhead_pct_iqr", (j["overhead_pct_paired"],) * 2)
             per_work = j.get("overhead_pct_work")
+            steady = ""
+            if "steady" in j:
+                (ours_steady, theirs_steady), (ours_all, theirs_all) = j["steady"], j["processes"]
+                steady = (
+                    ("no figure" if per_work is None else f"{per_work:+.1f}%")
+                    + f" per unit of work alone ({ours_steady} of {ours_all} and "
+                    f"{theirs_steady} of {theirs_all} processes steady); raw "
+                )
             ratio = (
-                ("" if per_work is None else f"{per_work:+.1f}% per unit of work alone; raw ")
-                + f"{j['overhead_pct']:+.1f}% (paired {j['overhead_pct_paired']:+.1f}%, "
+                steady + f"{j['overhead_pct']:+.1f}% (paired {j['overhead_pct_paired']:+.1f}%, "
                 f"middle half {low:+.1f} to {high:+.1f}%, fastest "
                 f"{j.get('overhead_pct_fastest', j['overhead_pct']):+.1f}%, "
                 f"CPU time {j['overhead_pct_cpu']:+.1f}%)"
@@ -514,7 +541,8 @@ def main() -> int:
     skipped = {case: f"skipped: {m} not installed" for case in cases if (m := missing_module(case))}
     for rep in range(reps):
         for round_ in range(max(PROCESSES_PER_REP.values())):
-            for case in cases:
+            # Forwards, then backwards: no case always runs first, or always after the same one.
+            for case in cases if (rep + round_) % 2 == 0 else cases[::-1]:
                 if case in errors or case in skipped:
                     continue
                 if round_ >= (1 if args.quick else PROCESSES_PER_REP.get(case, 1)):
