@@ -18,6 +18,7 @@ import glob
 import os
 import re
 import stat
+import time
 from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -195,26 +196,57 @@ def _candidates(path: str | os.PathLike[str]) -> list[Path]:
 
 
 def _walk(directory: str) -> list[Path]:
+    """The files under ``directory`` named like logtrace's, folders in name order; hidden
+    folders are skipped, and symlinks (to folders too) are listed as files, to be refused."""
     found: list[Path] = []
-
-    def fail(error: OSError) -> None:
-        gone = isinstance(error, (FileNotFoundError, NotADirectoryError))
-        if gone and os.fspath(error.filename or directory) != directory:
-            return  # a folder removed since the walk listed it (retention): as a file gone
-        raise ReadError(f"cannot read {error.filename or directory}: {error.strerror}")
-
-    # os.walk does not descend into symlinked folders; they are listed (and refused) as files.
-    for root, dirs, files in os.walk(directory, onerror=fail):
-        files += [d for d in dirs if os.path.islink(os.path.join(root, d))]
-        dirs[:] = sorted(
-            d for d in dirs if not d.startswith(".") and not os.path.islink(os.path.join(root, d))
-        )
-        found.extend(
-            Path(root, name)
-            for name in files
-            if is_log_file(name) or is_compacted_file(name) or is_span_file(name)
-        )
+    folders = [directory]
+    while folders:
+        root = folders.pop()
+        try:
+            entries = _listing(root)
+        except OSError as error:
+            gone = isinstance(error, (FileNotFoundError, NotADirectoryError))
+            if gone and root != directory:
+                continue  # a folder removed since its parent was listed (retention)
+            where = error.filename or root
+            raise ReadError(f"cannot read {where}: {error.strerror}") from None
+        inside = []
+        for name, is_folder in sorted(entries.items()):
+            if is_folder:
+                if not name.startswith("."):
+                    inside.append(os.path.join(root, name))
+            elif is_log_file(name) or is_compacted_file(name) or is_span_file(name):
+                found.append(Path(root, name))
+        folders.extend(reversed(inside))
     return found
+
+
+# A folder whose modification time is this recent when its listing ends is listed again: its
+# time may not have moved for a change made during the listing (a clock tick apart, or less).
+_SETTLING_NS = 20_000_000
+
+
+def _listing(folder: str) -> dict[str, bool]:
+    """The names in ``folder`` (True for a folder that is not a symlink).
+
+    A folder of a few hundred files takes more than one read of the directory. A file
+    compressed meanwhile (its ``.zst`` renamed in where the listing has already read, its plain
+    name removed where it has not yet) would be under neither name; so a folder that changed
+    during its listing is listed once more and the two taken together: the second listing
+    began after that compression ended, and has its ``.zst``. Names gone by then are told
+    apart later (``_list``).
+    """
+    before = os.stat(folder).st_mtime_ns
+    entries = _names(folder)
+    after = os.stat(folder).st_mtime_ns
+    if after != before or time.time_ns() - after < _SETTLING_NS:
+        entries.update(_names(folder))
+    return entries
+
+
+def _names(folder: str) -> dict[str, bool]:
+    with os.scandir(folder) as listing:
+        return {entry.name: entry.is_dir(follow_symlinks=False) for entry in listing}
 
 
 def opened_at(path: Path) -> datetime | None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import random
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +107,65 @@ def test_rotation_in_progress_reads_the_compressed_copy_only(logs_dir: Path) -> 
     assert find_files(logs_dir) == [logs_dir / "x.jsonl.zst"]
     with logtrace.open(logs_dir) as reader:
         assert reader.execute("SELECT count(*) AS n FROM events") == [{"n": 2}]
+
+
+# Another process rotating the files of a big folder as fast as it can: each step creates a
+# live file, compresses the one created COMPRESS_AT steps before (its .zst renamed in, then the
+# plain name removed) and removes the one KEEP steps before (retention); ``counter`` is the
+# number of steps done.
+KEEP, COMPRESS_AT = 1200, 600
+
+
+def _rotated_name(step: int) -> str:
+    return f"svc_host_{100000 + step}.20261203T083500{step % 1000:03d}Z.jsonl"
+
+
+def _rotate_forever(folder: str, counter: Any, stop: Any) -> None:
+    step = 0
+    while not stop.is_set():
+        Path(folder, _rotated_name(step)).touch()
+        if step >= COMPRESS_AT:
+            plain = Path(folder, _rotated_name(step - COMPRESS_AT))
+            work = Path(folder, f".{plain.name}.zst.tmp")
+            work.touch()
+            work.rename(f"{plain}.zst")
+            plain.unlink()
+        if step >= KEEP:
+            Path(folder, _rotated_name(step - KEEP) + ".zst").unlink()
+        step += 1
+        counter.value = step
+
+
+def test_a_file_compressed_while_its_folder_is_listed_is_found(tmp_path: Path) -> None:
+    """A folder of 1,200 files takes several reads of the directory; a file compressed between
+    two of them (its .zst renamed in where the listing had read, its plain name removed where it
+    had not) is found under one of its names all the same: every file that exists from before a
+    listing to after it is in it, while another process rotates files as fast as it can."""
+    folder = tmp_path / "svc"
+    folder.mkdir()
+    context = multiprocessing.get_context("spawn")
+    counter, stop = context.Value("q", 0, lock=False), context.Event()
+    rotator = context.Process(target=_rotate_forever, args=(str(folder), counter, stop))
+    rotator.start()
+    try:
+        while counter.value < KEEP + 10:
+            assert rotator.is_alive()
+            time.sleep(0.01)
+        missed: list[str] = []
+        overlapped = 0  # listings during which the rotator moved
+        for _ in range(100):
+            before = counter.value
+            found = {p.name.removesuffix(".zst") for p in find_files(tmp_path)}
+            after = counter.value
+            # Created before the listing began, removed (by retention) after it ended.
+            lasting = {_rotated_name(step) for step in range(after - KEEP + 1, before)}
+            missed += sorted(lasting - found)
+            overlapped += after > before
+    finally:
+        stop.set()
+        rotator.join(timeout=30)
+    assert overlapped, "the rotator stood still during every listing: nothing was tried"
+    assert not missed, f"{len(missed)} files missed in {overlapped} listings, e.g. {missed[0]}"
 
 
 def test_torn_garbage_and_foreign_lines_are_skipped_and_counted(logs_dir: Path) -> None:

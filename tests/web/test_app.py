@@ -148,7 +148,8 @@ def test_trace_json_is_compact(client: httpx.Client, demo_trace: str) -> None:
     answer = client.get(f"/api/trace/{demo_trace}").json()
     rows = answer["spans"] + answer["logs"]
     assert all(None not in row.values() and "trace_id" not in row for row in rows)
-    assert all(answer["files"][row["file"]].endswith(".jsonl") for row in rows)
+    # A demo worker's tidy thread may have compressed a worker that ended before it started.
+    assert all(answer["files"][row["file"]].endswith((".jsonl", ".jsonl.zst")) for row in rows)
     assert any("error_message" in s for s in answer["spans"])
 
 
