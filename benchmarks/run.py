@@ -25,7 +25,6 @@ import argparse
 import datetime as dt
 import importlib.util
 import json
-import math
 import os
 import platform
 import statistics
@@ -329,23 +328,15 @@ def summarise(reps: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-# A process whose work alone took this much longer or shorter after its timed loop than
-# before it changed speed during the run (the host's load came or went), and cannot be divided
-# by its own speed.
-STEADY = 0.10
-
-
 def _per_work(per_op: list[float], reps: list[dict[str, Any]]) -> dict[str, Any]:
-    """The demo's: each steady process's µs per task over its own CPU work alone (the geometric
-    mean of ``work_us`` before setup and ``work_us_after`` the timed loop)."""
+    """The demo's: its CPU work alone, timed in each process before setup and after the timed
+    loop (medians, µs), to show how the machine's speed moved; no target uses them."""
     if not all(r.get("work_us_after") for r in reps):
         return {}
-    steady = [
-        us / math.sqrt(r["work_us"] * r["work_us_after"])
-        for us, r in zip(per_op, reps, strict=True)
-        if abs(r["work_us_after"] / r["work_us"] - 1) <= STEADY
-    ]
-    return {"per_work": steady, "unsteady": len(reps) - len(steady)}
+    return {
+        "work_us_before": statistics.median(r["work_us"] for r in reps),
+        "work_us_after": statistics.median(r["work_us_after"] for r in reps),
+    }
 
 
 def judge(row: Row, stats: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -372,19 +363,11 @@ def judge(row: Row, stats: dict[str, dict[str, Any]]) -> dict[str, Any]:
         # The fastest process of each: what the other load on the machine only ever slows.
         out["overhead_pct_fastest"] = (ours["us_min"] / theirs["us_min"] - 1) * 100
         out["overhead_pct_cpu"] = (ours["cpu_us_per_op"] / theirs["cpu_us_per_op"] - 1) * 100
-        judged: float | None = out["overhead_pct"]
-        if "per_work" in ours and "per_work" in theirs:
-            # Each process's task time over its own work alone: the process's speed (which
-            # varies far more from one process to the next than the overhead asked about)
-            # divided out. The target is judged on this one when the cases measured it.
-            out["steady"] = (len(ours["per_work"]), len(theirs["per_work"]))
-            out["processes"] = (ours["reps"], theirs["reps"])
-            judged = out["overhead_pct_work"] = None  # no steady process of one of them
-            if ours["per_work"] and theirs["per_work"]:
-                a_w = statistics.median(ours["per_work"])
-                b_w = statistics.median(theirs["per_work"])
-                judged = out["overhead_pct_work"] = (a_w / b_w - 1) * 100
-        out["met"] = judged < row.limit if row.limit and judged is not None else None
+        if "work_us_after" in ours and "work_us_after" in theirs:
+            out["work_alone"] = [
+                (case["work_us_before"], case["work_us_after"]) for case in (ours, theirs)
+            ]
+        out["met"] = out["overhead_pct"] < row.limit if row.limit else None
     else:
         out["met"] = None
     return out
@@ -430,20 +413,16 @@ def markdown(result: dict[str, Any]) -> str:
         ratio = "—" if j["ratio"] is None else f"{j['ratio']:.2f}{TIMES}"
         if "overhead_pct" in j:
             low, high = j.get("overhead_pct_iqr", (j["overhead_pct_paired"],) * 2)
-            per_work = j.get("overhead_pct_work")
-            steady = ""
-            if "steady" in j:
-                (ours_steady, theirs_steady), (ours_all, theirs_all) = j["steady"], j["processes"]
-                steady = (
-                    ("no figure" if per_work is None else f"{per_work:+.1f}%")
-                    + f" per unit of work alone ({ours_steady} of {ours_all} and "
-                    f"{theirs_steady} of {theirs_all} processes steady); raw "
-                )
             ratio = (
-                steady + f"{j['overhead_pct']:+.1f}% (paired {j['overhead_pct_paired']:+.1f}%, "
+                f"{j['overhead_pct']:+.1f}% (paired {j['overhead_pct_paired']:+.1f}%, "
                 f"middle half {low:+.1f} to {high:+.1f}%, fastest "
                 f"{j.get('overhead_pct_fastest', j['overhead_pct']):+.1f}%, "
-                f"CPU time {j['overhead_pct_cpu']:+.1f}%)"
+                f"CPU time {j['overhead_pct_cpu']:+.1f}%"
+                + "".join(
+                    f"; work alone {before:.0f} → {after:.0f} µs"
+                    for before, after in j.get("work_alone", [])[:1]
+                )
+                + ")"
             )
         met = {True: "met", False: "**not met**", None: "—"}[j["met"]]
         ours = _fmt(j["ours_us"])
