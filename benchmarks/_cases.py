@@ -530,11 +530,9 @@ def work_alone_us(iterations: int, count: int = 200) -> float:
     """µs of one ``cpu_work(iterations)`` in this process (the demo cases: before anything is
     set up, and again after the timed loop).
 
-    The demo cases divide their task time by it: a process of the VM these figures come from
-    runs the same loop up to 1.6x faster or slower than the next one (the host's load comes
-    and goes; within one process it holds within ~3%), and that swamps a difference of a few
-    per cent between two setups each in processes of their own. Measured before ``configure()``,
-    so what logtrace might do to the work's own speed stays in the quotient.
+    A record of the machine, not a divisor: a process of the VM these figures come from runs
+    the same loop up to 1.6x faster or slower than the next one, and a process that has just
+    started ran it ~19% faster than after its timed loop, in every setup (docs/benchmarks.md).
     """
     for _ in range(count // 10):
         cpu_work(iterations)
@@ -700,12 +698,9 @@ def main() -> None:
     parser.add_argument("--profile", type=int, default=0, help="print the top N cProfile rows")
     args = parser.parse_args()
     warmup = args.warmup if args.warmup is not None else max(50, args.ops // 10)
-    work_iterations = os.environ.get("BENCH_WORK_ITERATIONS")
-    work_us = (
-        work_alone_us(int(work_iterations))
-        if args.case.startswith("demo_") and work_iterations
-        else None
-    )
+    demo = args.case.startswith("demo_")
+    iterations = int(os.environ.get("BENCH_WORK_ITERATIONS") or 0) if demo else 0
+    work_us = work_alone_us(iterations) if iterations else None
     plan = CASES[args.case](args.dir, args.ops + warmup)
     plan.loop(-warmup, warmup)
     plan.finish()
@@ -721,7 +716,7 @@ def main() -> None:
     maxrss = peak_rss_kb()
     ru_maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     # The same again afterwards: a process whose speed changed during its run shows it here.
-    work_after = None if work_us is None else work_alone_us(int(work_iterations or 0))
+    work_after = work_alone_us(iterations) if iterations else None
     plan.close()
     lines, disk_lines, disk_bytes = _count_lines(args.dir, plan.marker)
     result = {
@@ -738,7 +733,7 @@ def main() -> None:
         "rss_before_kb": rss_before,
         "ru_maxrss_kb": ru_maxrss,
     }
-    if work_us is not None:
+    if iterations:
         result["work_us"], result["work_us_after"] = work_us, work_after
     print(json.dumps(result))
 

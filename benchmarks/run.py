@@ -324,11 +324,11 @@ def summarise(reps: list[dict[str, Any]]) -> dict[str, Any]:
         "ops": reps[0]["ops"],
         "reps": len(reps),
         "per_rep_us": per_op,
-        **_per_work(per_op, reps),
+        **_work_alone(reps),
     }
 
 
-def _per_work(per_op: list[float], reps: list[dict[str, Any]]) -> dict[str, Any]:
+def _work_alone(reps: list[dict[str, Any]]) -> dict[str, Any]:
     """The demo's: its CPU work alone, timed in each process before setup and after the timed
     loop (medians, µs), to show how the machine's speed moved; no target uses them."""
     if not all(r.get("work_us_after") for r in reps):
