@@ -499,6 +499,26 @@ def floor_threads(threads: int) -> Callable[[Path, int], Plan]:
     return setup
 
 
+# cpu_work iterations per op of the pure-Python thread control: about what a traced span with
+# its log line costs on the machine of docs/benchmarks.md (8-11 µs).
+PYTHON_THREADS_WORK = 150
+
+
+def python_threads(threads: int) -> Callable[[Path, int], Plan]:
+    """Control: pure-Python work of about a traced span's cost per op (no tracing, no files),
+    split over threads: what the GIL charges any Python code for going from 1 thread to 2 in
+    the same run, the bound the logtrace case can at best reach."""
+
+    def setup(directory: Path, ops: int) -> Plan:
+        def work(first: int, count: int) -> None:
+            for _ in range(first, first + count):
+                cpu_work(PYTHON_THREADS_WORK)
+
+        return Plan(split_over_threads(work, threads), lambda: None, 1, b"-", 0, lambda: None)
+
+    return setup
+
+
 # -- the demo workload -------------------------------------------------------------------------
 
 
@@ -639,6 +659,8 @@ CASES: dict[str, Callable[[Path, int], Plan]] = {
     "lt_threads_2": logtrace_threads(2),
     "floor_threads_1": floor_threads(1),
     "floor_threads_2": floor_threads(2),
+    "python_threads_1": python_threads(1),
+    "python_threads_2": python_threads(2),
     "demo_on": demo("traced"),
     "demo_off": demo("off"),
     "demo_logs_only": demo("logs"),

@@ -28,7 +28,7 @@ def test_quick_run_prints_the_table_and_writes_results(tmp_path: Path) -> None:
     measured = [s for s in result["cases"].values() if "skipped" not in s]
     assert {"lt_span_d1", "lt_structlog", "demo_on"} <= result["cases"].keys()
     assert all(s["lines_ok"] for s in measured)
-    assert len(result["targets"]) == 22
+    assert len(result["targets"]) == 23
     assert list(tmp_path.glob("bench-*-quick.json"))
 
 
