@@ -43,72 +43,10 @@ from logtrace.write.redact_keys import (
     redact_argv,
 )
 from logtrace.write.redact_keys import REDACTED as REDACTED
+from logtrace.write.redact_values import VALUE_RULES, may_hold_a_secret
 
 PAYLOAD_OMITTED = "[payload omitted]"
 TOO_DEEP = "[nested too deep]"
-
-
-# (pattern, replacement, detect): a rule runs only on strings its cheap ``detect(value,
-# lowered)`` accepts, because a case-insensitive alternation costs microseconds per string.
-_VALUE_RULES: tuple[tuple[str, str, Callable[[str, str], bool]], ...] = (
-    (
-        r"-----BEGIN[A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END[A-Z ]*PRIVATE KEY-----|\Z)",
-        REDACTED,
-        lambda v, low: "-----BEGIN" in v,
-    ),
-    (
-        r"(?i:\b([a-z][a-z0-9+.\-]*://[^:/@\s]*):[^@/\s]+@)",
-        r"\1:" + REDACTED + "@",
-        lambda v, low: "://" in v and "@" in v,
-    ),
-    (
-        r"(?i:\b(bearer|basic|token)\s+[A-Za-z0-9\-._~+/]{8,}=*)",
-        r"\1 " + REDACTED,
-        lambda v, low: "bearer" in low or "basic" in low or "token" in low,
-    ),
-    (
-        r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*",
-        REDACTED,
-        lambda v, low: "eyJ" in v,
-    ),
-    (
-        r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b",
-        REDACTED,
-        lambda v, low: any(tail in v for tail in ("IA", "PA", "DA", "OA", "VA")),
-    ),
-    (r"\bgh[pousr]_[A-Za-z0-9]{20,}", REDACTED, lambda v, low: "_" in v and "gh" in v),
-    (r"\bxox[abprs]-[A-Za-z0-9-]{10,}", REDACTED, lambda v, low: "xox" in v),
-    (
-        r"\bsk[_-](?:live[_-]|test[_-])?[A-Za-z0-9]{16,}",
-        REDACTED,
-        lambda v, low: "sk_" in v or "sk-" in v,
-    ),
-)
-
-
-def _may_hold_a_secret(value: str) -> bool:
-    """False for almost every ordinary string, cheaply; True sends it through the rules.
-
-    True whenever one of the rules' ``detect`` is (a test checks that). ``key=value`` pairs
-    are the scrubber's own rule (its key fragments), tried on text with a ``=`` or ``:``.
-    """
-    if (
-        "-----" in value
-        or "eyJ" in value
-        or "sk_" in value  # not "sk": task, disk, risk and ask would all take the slow way
-        or "sk-" in value
-        or "xox" in value
-        or (
-            "A" in value
-            and ("IA" in value or "PA" in value or "DA" in value or "OA" in value or "VA" in value)
-        )
-        or ("gh" in value and "_" in value)
-        or ("://" in value and "@" in value)
-    ):
-        return True
-    # Folded: the rule's (?i) matches "basic" spelled with a long s (U+017F) or a dotless i.
-    lowered = value.lower() if value.isascii() else fold(value)
-    return "bearer" in lowered or "basic" in lowered or "token" in lowered
 
 
 # A %-format each of whose conversions writes an int whole, as decimal digits (with a sign,
@@ -186,7 +124,7 @@ class Scrubber:
         self.max_depth = max_depth
         self._sensitive = tuple(normal_key(k) for k in (*DEFAULT_KEYS, *keys))
         self._payload_keys = frozenset(normal_key(k) for k in payload_keys)
-        self._rules = tuple((re.compile(p), r, detect) for p, r, detect in _VALUE_RULES)
+        self._rules = tuple((re.compile(p), r, detect) for p, r, detect in VALUE_RULES)
         self._extra = tuple(re.compile(p) if isinstance(p, str) else p for p in patterns)
         self._pair_rule, self._pair_words = pair_rule(self._sensitive)
         self._key_flags: dict[Any, int] = {}
@@ -234,7 +172,7 @@ class Scrubber:
             # margin lets a secret that straddles the cut still match whole.
             value = value[: limit + _SCAN_MARGIN]
         if self.redact and len(value) >= 8:
-            if _may_hold_a_secret(value):
+            if may_hold_a_secret(value):
                 lowered = fold(value)
                 for rule, replacement, detect in self._rules:
                     if detect(value, lowered):
@@ -283,7 +221,7 @@ class Scrubber:
             not self._extra
             and _DIGITS_ONLY_FORMAT.fullmatch(fmt) is not None
             and "sk%" not in fmt
-            and not _may_hold_a_secret(fmt)
+            and not may_hold_a_secret(fmt)
             and not (("=" in fmt or ":" in fmt) and any(in_or_writable(w, fmt) for w in words))
         )
         if len(self._int_formats) >= _CLEAN_MAX_ENTRIES:

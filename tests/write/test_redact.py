@@ -23,12 +23,11 @@ from hypothesis import strategies as st
 import logtrace
 from logtrace import testing
 from logtrace.write.pipeline import render
-from logtrace.write.redact import _VALUE_RULES, REDACTED, Scrubber, _may_hold_a_secret
+from logtrace.write.redact import REDACTED, Scrubber
+from logtrace.write.redact_values import VALUE_RULES, may_hold_a_secret
 from logtrace.write.stamper import Stamper
 
-RULES = [
-    (re.compile(pattern), replacement, detect) for pattern, replacement, detect in _VALUE_RULES
-]
+RULES = [(re.compile(pattern), replacement, detect) for pattern, replacement, detect in VALUE_RULES]
 
 NON_HEX = "ghijklmnopqrstuvwxyzGHIJKLMNOPQRSTUVWXYZ"
 
@@ -234,7 +233,7 @@ def test_the_cheap_precheck_never_hides_a_secret_from_the_rules(text: str) -> No
     """Whatever a redaction rule would change, the cheap check sends through the rules."""
     changed = any(pattern.sub(replacement, text) != text for pattern, replacement, _ in RULES)
     if changed:
-        assert _may_hold_a_secret(text)
+        assert may_hold_a_secret(text)
 
 
 def test_keys_that_are_str_subclasses_are_judged_by_their_text() -> None:
