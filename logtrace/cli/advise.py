@@ -10,6 +10,7 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from logtrace.cli.main import make_console, open_reader, print_json, register
+from logtrace.cli.numbers import at_least, fraction, non_negative, positive
 from logtrace.read.filters import now_utc, when_option
 
 if TYPE_CHECKING:  # imported where used: `logtrace --help` need not load the analytics
@@ -22,20 +23,24 @@ def _advise_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--until", metavar="WHEN", help="traces before then")
     parser.add_argument("--name", help="only traces with a span of this name")
     parser.add_argument(
-        "-n", "--limit", type=int, default=200, help="at most this many traces (default 200)"
+        "-n",
+        "--limit",
+        type=at_least(1),
+        default=200,
+        help="at most this many traces (default 200)",
     )
     from logtrace.read.analytics.advise import Thresholds
 
     defaults = Thresholds()
     for option, field, kind, text in (
-        ("--repeats", "repeats", int, "N+1: sequential siblings of one name"),
-        ("--serial", "serial", int, "serial: siblings one after another"),
-        ("--serial-share", "serial_share", float, "serial: share of the parent they fill"),
-        ("--self-share", "self_share", float, "self time: share of the span's duration"),
-        ("--retries", "retries", int, "retry storm: attempts, all but one failed"),
-        ("--fanout", "fanout", int, "fan-out: concurrent siblings of one name"),
-        ("--skew", "skew", float, "fan-out: slowest over median"),
-        ("--min-ms", "min_ms", float, "leave out findings saving less (ms)"),
+        ("--repeats", "repeats", at_least(1), "N+1: sequential siblings of one name"),
+        ("--serial", "serial", at_least(1), "serial: siblings one after another"),
+        ("--serial-share", "serial_share", fraction, "serial: share of the parent they fill"),
+        ("--self-share", "self_share", fraction, "self time: share of the span's duration"),
+        ("--retries", "retries", at_least(1), "retry storm: attempts, all but one failed"),
+        ("--fanout", "fanout", at_least(1), "fan-out: concurrent siblings of one name"),
+        ("--skew", "skew", positive, "fan-out: slowest over median"),
+        ("--min-ms", "min_ms", non_negative, "leave out findings saving less (ms)"),
     ):
         default = getattr(defaults, field)
         parser.add_argument(

@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from logtrace.cli.main import make_console, open_reader, print_json
+from logtrace.cli.numbers import at_least
 from logtrace.read.files import ReadError
 
 
@@ -37,7 +38,7 @@ def show_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--min-repeat",
-        type=int,
+        type=at_least(2),
         default=5,
         metavar="N",
         help="with --collapse: fold from this many siblings of one name on (default 5)",

@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from logtrace.cli.main import print_json, register
+from logtrace.cli.numbers import fraction, non_negative
 from logtrace.read.files import ReadError
 
 
@@ -20,13 +21,13 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--sample",
-        type=float,
+        type=fraction,
         metavar="FRACTION",
         help="with retention: also keep this fraction (0 to 1) of the other traces",
     )
     parser.add_argument(
         "--slow-ms",
-        type=float,
+        type=non_negative,
         metavar="MS",
         help="with retention: also keep every trace with a span at least this long",
     )

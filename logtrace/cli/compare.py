@@ -11,6 +11,7 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from logtrace.cli.main import make_console, open_reader, print_json, register
+from logtrace.cli.numbers import at_least, non_negative, probability
 from logtrace.read.files import ReadError
 from logtrace.read.filters import now_utc, when_option
 
@@ -41,17 +42,17 @@ def _compare_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--name", help="only spans of this name")
     parser.add_argument(
         "--threshold",
-        type=float,
+        type=non_negative,
         default=5.0,
         metavar="PCT",
         help="a regression: slower by more than this %% with confidence (default 5)",
     )
     parser.add_argument(
-        "--alpha", type=float, default=0.05, help="significance level (default 0.05)"
+        "--alpha", type=probability, default=0.05, help="significance level (default 0.05)"
     )
     parser.add_argument(
         "--min-samples",
-        type=int,
+        type=at_least(0),
         default=50,
         metavar="N",
         help="fewer spans than this on a side are flagged as few (default 50)",

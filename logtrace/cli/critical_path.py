@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 
 from logtrace.cli.main import make_console, open_reader, print_json, register
+from logtrace.cli.numbers import at_least
 from logtrace.read.filters import now_utc, when_option
 
 
@@ -18,7 +19,11 @@ def _critical_path_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--since", metavar="WHEN", help="traces from this long ago (1h, 1d)")
     parser.add_argument("--until", metavar="WHEN", help="traces before then")
     parser.add_argument(
-        "-n", "--limit", type=int, default=1000, help="at most this many traces (default 1000)"
+        "-n",
+        "--limit",
+        type=at_least(1),
+        default=1000,
+        help="at most this many traces (default 1000)",
     )
 
 

@@ -25,6 +25,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from logtrace.cli.numbers import at_least
+
 DEFAULT_DIR = "logtrace-demo"
 RETRIED_TASK = 3
 SUBPROCESS_TASK = 2
@@ -46,8 +48,12 @@ print(digest)
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The demo's options, for its own parser and for the CLI's ``demo`` subcommand."""
-    parser.add_argument("--tasks", type=int, default=12, help="tasks to dispatch (default 12)")
-    parser.add_argument("--workers", type=int, default=3, help="worker processes (default 3)")
+    parser.add_argument(
+        "--tasks", type=at_least(1), default=12, help="tasks to dispatch (default 12)"
+    )
+    parser.add_argument(
+        "--workers", type=at_least(1), default=3, help="worker processes (default 3)"
+    )
     parser.add_argument(
         "--dir",
         default=DEFAULT_DIR,
@@ -75,13 +81,14 @@ def run_demo(argv: Sequence[str] | None = None) -> int:
     """Run the demo with command-line arguments; returns the exit status."""
     parser = argparse.ArgumentParser(prog="logtrace demo", description=__doc__)
     add_arguments(parser)
-    return _run(parser.parse_args(argv))
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as done:  # --help (0) or a bad argument (2, argparse has said which)
+        return done.code if isinstance(done.code, int) else 0
+    return _run(args)
 
 
 def _run(args: argparse.Namespace) -> int:
-    if args.tasks < 1 or args.workers < 1:
-        print("logtrace demo: --tasks and --workers must be at least 1", file=sys.stderr)
-        return 2
     directory = Path(args.dir).absolute()
     summary = coordinate(args.tasks, args.workers, directory, args.seed)
     trace_id = summary["trace_id"]

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..read.files import ReadError
 from .main import add_filters, filter_options, open_reader, print_json, register
+from .numbers import at_least, non_negative, positive
 
 
 def _export_arguments(parser: argparse.ArgumentParser) -> None:
@@ -52,14 +53,14 @@ def _export_arguments(parser: argparse.ArgumentParser) -> None:
         help="an HTTP header (repeat; adds to $OTEL_EXPORTER_OTLP_HEADERS)",
     )
     send.add_argument("--compression", choices=("gzip", "none"), default="none")
-    send.add_argument("--timeout", type=float, default=10.0, help="seconds per request (10)")
+    send.add_argument("--timeout", type=positive, default=10.0, help="seconds per request (10)")
     send.add_argument(
         "--max-time",
-        type=float,
+        type=non_negative,
         default=60.0,
         help="seconds retries may go on, from the first request (60); then give up",
     )
-    send.add_argument("--batch-size", type=int, default=512, help="spans per request (512)")
+    send.add_argument("--batch-size", type=at_least(1), default=512, help="spans per request (512)")
     send.add_argument(
         "--follow",
         action="store_true",
@@ -70,7 +71,7 @@ def _export_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="where --follow remembers what it sent (default DIR/.otlp-checkpoint.json)",
     )
-    send.add_argument("--poll-interval", type=float, default=1.0, help="seconds (1)")
+    send.add_argument("--poll-interval", type=positive, default=1.0, help="seconds (1)")
 
 
 def _env_protocol(protocols: tuple[str, ...]) -> str:

@@ -25,6 +25,7 @@ from logtrace.cli.main import (
     skipped_counts,
     truncated_note,
 )
+from logtrace.cli.numbers import at_least, non_negative, positive
 from logtrace.format import fields as f
 from logtrace.read.files import ReadError
 from logtrace.read.filters import attr_variant, filter_params, now_utc, parse_when
@@ -33,7 +34,7 @@ from logtrace.read.filters import attr_variant, filter_params, now_utc, parse_wh
 def _ls_arguments(parser: argparse.ArgumentParser) -> None:
     add_filters(parser, spans=False)
     parser.add_argument(
-        "-n", "--limit", type=int, default=20, help="at most this many traces (default 20)"
+        "-n", "--limit", type=at_least(1), default=20, help="at most this many traces (default 20)"
     )
 
 
@@ -283,13 +284,15 @@ def _param_value(name: str, text: str) -> Any:
 def _tail_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--service", help="only lines of this service")
     parser.add_argument("--trace", metavar="ID", help="only lines of this trace (8+ hex digits)")
-    parser.add_argument("--for", dest="seconds", type=float, help="stop after this many seconds")
-    parser.add_argument("--count", type=int, help="stop after printing this many lines")
+    parser.add_argument(
+        "--for", dest="seconds", type=non_negative, help="stop after this many seconds"
+    )
+    parser.add_argument("--count", type=at_least(1), help="stop after printing this many lines")
     parser.add_argument(
         "--from-start", action="store_true", help="print what the files hold already, then follow"
     )
     parser.add_argument(
-        "--interval", type=float, default=0.25, help="seconds between looks (default 0.25)"
+        "--interval", type=positive, default=0.25, help="seconds between looks (default 0.25)"
     )
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 
 from logtrace.cli.main import register
+from logtrace.cli.numbers import port
 from logtrace.read.files import ReadError
 
 
 def _ui_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--port", type=int, default=8321, help="port (default 8321; 0: any)")
+    parser.add_argument("--port", type=port, default=8321, help="port (default 8321; 0: any)")
     parser.add_argument(
         "--host",
         default="127.0.0.1",

@@ -117,3 +117,56 @@ def test_compact_summary_counts_in_words_and_sizes_that_say_something(logs_dir: 
     assert "1 Parquet file (" in done.stdout or "2 Parquet files (" in done.stdout
     assert " B" in done.stdout or " KB" in done.stdout
     assert "0.0 MB" not in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("argv", "option", "wanted"),
+    [
+        (["ls", "--limit", "-3"], "-n/--limit", "at least 1"),
+        (["ls", "-n", "0"], "-n/--limit", "at least 1"),
+        (["advise", "--limit", "many"], "-n/--limit", "at least 1"),
+        (["advise", "--serial-share", "2"], "--serial-share", "from 0 to 1"),
+        (["critical-path", "-n", "-1"], "-n/--limit", "at least 1"),
+        (["tail", "--interval", "-1"], "--interval", "above 0"),
+        (["tail", "--interval", "nan"], "--interval", "above 0"),
+        (["tail", "--count", "0"], "--count", "at least 1"),
+        (["tail", "--for", "-2"], "--for", "at least 0"),
+        (["compare", "--services", "a,b", "--alpha", "7"], "--alpha", "between 0 and 1"),
+        (["compare", "--services", "a,b", "--alpha", "0"], "--alpha", "between 0 and 1"),
+        (["compact", "--sample", "1.5"], "--sample", "from 0 to 1"),
+        (["export", "--batch-size", "0"], "--batch-size", "at least 1"),
+        (["export", "--timeout", "inf"], "--timeout", "above 0"),
+        (["show", "01a2339e", "--collapse", "--min-repeat", "1"], "--min-repeat", "at least 2"),
+        (["demo", "--tasks", "-1"], "--tasks", "at least 1"),
+        (["ui", "--port", "99999"], "--port", "0 (any free one) to 65535"),
+    ],
+)
+def test_a_number_out_of_range_is_one_line_naming_the_option_and_its_range(
+    logs_dir: Path, argv: list[str], option: str, wanted: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A negative --limit used to reach DuckDB (`Binder Error: LIMIT/OFFSET cannot be
+    negative`), a negative --interval `time.sleep`, a port past 65535 the socket: now each is
+    refused before anything runs, in one line that names the option, the range and the value."""
+    from logtrace.cli.main import main
+
+    code = main([*argv, "--dir", str(logs_dir)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1, err
+    assert f"argument {option}: give " in err and wanted in err and argv[-1] in err, err
+    assert "Error" not in err and "Traceback" not in err
+
+
+def test_the_numeric_types_take_their_bounds() -> None:
+    """The edges of each range are accepted: 0 and 65535 are ports, 0 and 1 fractions."""
+    import argparse
+
+    from logtrace.cli import numbers
+
+    assert numbers.port("0") == 0 and numbers.port("65535") == 65535
+    assert numbers.fraction("0") == 0 and numbers.fraction("1") == 1
+    assert numbers.at_least(1)("1") == 1 and numbers.non_negative("0") == 0
+    assert numbers.probability("0.05") == 0.05 and numbers.positive("1e-3") == 1e-3
+    for bad in ("65536", "-1", "1.5"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            numbers.port(bad)

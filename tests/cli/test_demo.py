@@ -179,12 +179,14 @@ def test_printed_one_liners_work(demo: Demo) -> None:
     assert cat.count("\n") >= len(rows) and demo.trace_id in cat
 
 
-def test_bad_counts_are_refused() -> None:
+def test_bad_counts_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
     """--tasks 0 or --workers 0 exits with status 2 and a message, starting nothing."""
     from logtrace.cli.demo import run_demo
 
     assert run_demo(["--tasks", "0"]) == 2
+    assert "argument --tasks: give a whole number of at least 1, not '0'" in capsys.readouterr().err
     assert run_demo(["--workers", "0"]) == 2
+    assert "argument --workers: give a whole number of at least 1" in capsys.readouterr().err
 
 
 def test_read_side_views_show_one_tree_with_the_failures(demo: Demo) -> None:

@@ -1,0 +1,76 @@
+"""argparse types of the numeric options: a value out of its range is a one-line usage error.
+
+Without them a negative ``--limit`` reached DuckDB (``Binder Error: LIMIT/OFFSET cannot be
+negative``), a negative ``--interval`` reached ``time.sleep`` and a ``--port`` past 65535 the
+socket, and ``--alpha 7`` was taken as given. argparse turns the ``ArgumentTypeError`` raised
+here into ``logtrace ls: argument -n/--limit: give a whole number of at least 1, not '-3'``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Callable
+
+__all__ = ["at_least", "fraction", "non_negative", "port", "positive", "probability"]
+
+
+def at_least(minimum: int) -> Callable[[str], int]:
+    """A whole number of at least ``minimum``."""
+
+    def whole(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = minimum - 1
+        if value < minimum:
+            raise argparse.ArgumentTypeError(
+                f"give a whole number of at least {minimum}, not {text!r}"
+            )
+        return value
+
+    whole.__name__ = f"at_least_{minimum}"
+    return whole
+
+
+def _number(text: str, accept: Callable[[float], bool], wanted: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and accept(value)):
+        raise argparse.ArgumentTypeError(f"give {wanted}, not {text!r}")
+    return value
+
+
+def positive(text: str) -> float:
+    """A number above 0 (seconds to wait, a timeout)."""
+    return _number(text, lambda v: v > 0, "a number above 0")
+
+
+def non_negative(text: str) -> float:
+    """A number of at least 0."""
+    return _number(text, lambda v: v >= 0, "a number of at least 0")
+
+
+def fraction(text: str) -> float:
+    """A number from 0 to 1, both included (a share of traces to keep)."""
+    return _number(text, lambda v: 0 <= v <= 1, "a number from 0 to 1")
+
+
+def probability(text: str) -> float:
+    """A number between 0 and 1, neither included (a significance level)."""
+    return _number(text, lambda v: 0 < v < 1, "a number between 0 and 1 (such as 0.05)")
+
+
+def port(text: str) -> int:
+    """A TCP port: 0 (any free one) to 65535."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"give a port from 0 (any free one) to 65535, not {text!r}"
+        )
+    return value
