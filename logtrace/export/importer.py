@@ -49,10 +49,19 @@ class ImportResult:
 
     def line(self) -> str:
         """One line for people."""
-        text = f"imported {self.spans} spans, {self.logs} log records into {len(self.files)} files"
+        text = (
+            f"imported {_counted(self.spans, 'span')}, {_counted(self.logs, 'log record')} "
+            f"into {_counted(len(self.files), 'file')}"
+        )
         if self.skipped_lines:
-            text += f"; skipped {self.skipped_lines} lines that are not OTLP traces or logs"
+            skipped = _counted(self.skipped_lines, "line")
+            text += f"; skipped {skipped} that {'is' if self.skipped_lines == 1 else 'are'} "
+            text += "not OTLP traces or logs"
         return text
+
+
+def _counted(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
 def import_otlp(sources: Iterable[IO[bytes]], directory: str | os.PathLike[str]) -> ImportResult:

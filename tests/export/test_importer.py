@@ -100,6 +100,10 @@ def test_sdk_output_imports_with_kind_scope_and_base64_ids(tmp_path: Path) -> No
     data = "\n".join([orjson.dumps(as_base64).decode(), lines[1], '{"resourceMetrics": []}', "x"])
     result = import_otlp([io.BytesIO(data.encode())], tmp_path / "imp")
     assert result.spans == 2 and result.skipped_lines == 2
+    assert result.line() == (
+        "imported 2 spans, 0 log records into 1 file; "
+        "skipped 2 lines that are not OTLP traces or logs"
+    )
     with logtrace.open(tmp_path / "imp") as reader:
         trace = reader.trace(trace_id)
     assert [(s["depth"], s["name"], s["service"], s["pid"]) for s in trace.spans] == [
