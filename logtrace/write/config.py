@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from logtrace.format import fields as f
+from logtrace.write import arguments as _arguments
 from logtrace.write import context as _context
-from logtrace.write import sampling, structlog_bridge
+from logtrace.write import forks, sampling, structlog_bridge
 from logtrace.write.env import EnvReader
 from logtrace.write.pipeline import (
     BoundFieldsMerger,
@@ -130,8 +131,11 @@ def configure(
         environ: read settings from this mapping instead of ``os.environ``.
     """
     global _sink
+    _arguments.check(dict(locals()))
     from logtrace.write.sink.filesink import FileSink, SinkSettings
 
+    redact_keys = _arguments.texts("redact_keys", redact_keys)
+    redact_patterns = _arguments.patterns(redact_patterns)
     env = EnvReader(os.environ if environ is None else environ)
     service = service or env.service() or _default_service()
     level_no = _level_number(level, env)
@@ -187,7 +191,8 @@ def configure(
             max_string=int(_given(max_string, env.size("LOGTRACE_MAX_STRING", 16_384))),
             max_attributes=int(_given(max_attributes, env.size("LOGTRACE_MAX_ATTRIBUTES", 128))),
         )
-        state.max_line = int(_given(max_line, env.size("LOGTRACE_MAX_LINE", 256 * 1024)))
+        least = _arguments.WHOLE["max_line"]
+        state.max_line = int(_given(max_line, env.size("LOGTRACE_MAX_LINE", 256 * 1024, least)))
         sink = FileSink(settings, report)
         sink.pending = open_spans.start_lines
         sink.start()
@@ -203,7 +208,7 @@ def configure(
         structlog_bridge.settings.min_level = level_no
         if structlog_setup:
             _setup_structlog(level_no)
-        _install_fork_hook()
+        forks.install()
 
 
 def _setup_structlog(level_no: int) -> None:
@@ -221,7 +226,9 @@ def _setup_structlog(level_no: int) -> None:
     use_chain(state.merger or BoundFieldsMerger())
     structlog.configure(
         processors=state.processors,
-        wrapper_class=structlog.make_filtering_bound_logger(level_no),
+        # structlog filters by its own levels only (10, 20, …): the lowest at or above, the
+        # first its lines can have at or above level_no (critical past 50).
+        wrapper_class=structlog.make_filtering_bound_logger(_structlog_level(level_no)),
         logger_factory=sink_logger_factory,
         cache_logger_on_first_use=True,
     )
@@ -240,82 +247,6 @@ def _bridge_opentelemetry(enabled: bool) -> None:
         enable()
     elif "logtrace.integrations.otel" in sys.modules:
         sys.modules["logtrace.integrations.otel"].disable()
-
-
-_fork_hook_installed = False
-
-
-_worker_hook_installed = False
-
-
-class _WorkerToken:
-    """What ``multiprocessing.util.register_after_fork`` keeps a weak reference to."""
-
-
-_worker_token = _WorkerToken()
-
-
-def _install_fork_hook() -> None:
-    global _fork_hook_installed
-    if not _fork_hook_installed:
-        _fork_hook_installed = True
-        os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)
-
-
-def _before_fork() -> None:
-    _settle_ids_of_current_spans()
-    # Registered lazily: multiprocessing may be imported after configure(), but it is
-    # imported by the time it forks a worker.
-    global _worker_hook_installed
-    util = sys.modules.get("multiprocessing.util")
-    if util is not None and not _worker_hook_installed:
-        _worker_hook_installed = True
-        util.register_after_fork(_worker_token, _forget_span_in_worker)
-
-
-def _settle_ids_of_current_spans() -> None:
-    """Make the ids of the forking thread's spans before the fork.
-
-    An unsampled span makes its ids when first read; read first on both sides of a fork, the
-    parent and the child would each make their own and one trace would become two. Only the
-    forking thread's spans live on in the child, so its chain of open spans is enough.
-    """
-    try:
-        span: Any = _context.current_context.get()
-        while span is not None:
-            _ = span.trace_id, span.span_id
-            span = getattr(span, "_parent", None)
-    except Exception:  # a fork must go on whatever a span does
-        pass
-
-
-def _forget_span_in_worker(_: object) -> None:
-    """A worker forked by multiprocessing serves tasks of any span (or none): it must not keep
-    the span that happened to be current in the thread that forked it. Tasks bound with
-    ``wrap_for_process`` bring their own."""
-    _context.current_context.set(None)
-
-
-def _after_fork_in_child() -> None:
-    state.stamper.pid = os.getpid()
-    # The spans open in the parent are the parent's: it writes their start lines.
-    open_spans.clear()
-    _leave_inherited_spans_to_the_parent()
-
-
-def _leave_inherited_spans_to_the_parent() -> None:
-    """The forking thread's open spans go on in a forked child: its code runs in them, its log
-    lines and new spans carry them. But they are the parent's, which writes their end lines:
-    one that the child leaves (returning through its ``with``) writes none there, so a span id
-    has one end line, the one with the parent's duration."""
-    try:
-        span: Any = _context.current_context.get()
-        while span is not None:
-            if getattr(span, "_recording", None):
-                span._recording = False
-            span = getattr(span, "_parent", None)
-    except Exception:  # a fork must go on whatever a span does
-        pass
 
 
 def shutdown(timeout: float = 5.0) -> None:
@@ -430,6 +361,10 @@ def _level_number(level: str | int | None, env: EnvReader) -> int:
             raise ValueError(f"level must be one of {', '.join(f.LEVELS)}, not {level!r}")
         return int(_LEVEL_NUMBERS[name])
     return int(_LEVEL_NUMBERS[env.choice("LOGTRACE_LEVEL", "info", f.LEVELS)])
+
+
+def _structlog_level(level_no: int) -> int:
+    return int(min((n for n in (0, *_LEVEL_NUMBERS.values()) if n >= level_no), default=50))
 
 
 def _choice(what: str, given: str | None, default: str, allowed: tuple[str, ...]) -> str:

@@ -212,6 +212,84 @@ def test_bad_arguments_raise_clear_errors() -> None:
         logtrace.configure(flush="sometimes", environ={})
 
 
+@pytest.mark.parametrize(
+    ("argument", "value", "error", "says"),
+    [
+        ("enabled", "no", TypeError, "give True or False (a string is true in Python"),
+        ("keep_errors", "false", TypeError, "give True or False"),
+        ("redact", 2, TypeError, "give True or False"),
+        ("sampler", 0.1, TypeError, "a share of traces is sample_rate=0.1"),
+        ("sample_rate", 5, ValueError, "give a share from 0 to 1"),
+        ("level", 99.5, TypeError, "give a level name such as 'info', or a number"),
+        ("max_string", -1, ValueError, "give a whole number of at least 1"),
+        ("max_attributes", -1, ValueError, "give a whole number of at least 0"),
+        ("max_line", 10, ValueError, "give a whole number of at least 2048"),
+        ("max_depth", 2.5, ValueError, "give a whole number of at least 0"),
+        ("slow_ms", -5, ValueError, "give a number of at least 0"),
+        ("flush_interval", float("nan"), ValueError, "give a number above 0"),
+        ("queue_size", 0, ValueError, "give a whole number of at least 1"),
+        ("file_mode", 0o1777, ValueError, "configure(file_mode=0o1777): give permission bits"),
+        ("redactor", "upper", TypeError, "give a callable (key, value) -> value"),
+        ("redact_patterns", ["("], ValueError, "'(' is not a regular expression"),
+    ],
+)
+def test_a_wrong_argument_says_what_to_give_and_leaves_the_configuration_as_it_was(
+    tmp_path: Path, argument: str, value: object, error: type[Exception], says: str
+) -> None:
+    """configure() checks its arguments before it closes anything: the error names the
+    argument, its value and what to give, and the configuration before it goes on writing
+    (``level=99`` used to fail inside structlog's setup with the files already open)."""
+    try:
+        logtrace.configure(service="before", directory=tmp_path, environ={})
+        with pytest.raises(error) as raised:
+            settings = {"service": "after", "directory": tmp_path / "no", argument: value}
+            logtrace.configure(environ={}, **settings)  # type: ignore[arg-type]
+        assert says in str(raised.value) and f"configure({argument}=" in str(raised.value)
+        with logtrace.span("still traced"):
+            logging.getLogger("app").warning("still logged")
+        logtrace.flush()
+    finally:
+        logtrace.shutdown()
+    lines = read_lines(tmp_path)
+    assert {x["service"] for x in lines} == {"before"}
+    assert {"still traced", "still logged"} <= {x["event"] for x in lines}
+    assert not (tmp_path / "no").exists()
+
+
+def test_one_string_is_one_redaction_key_or_pattern_not_one_per_character(tmp_path: Path) -> None:
+    """``redact_keys="customer_ref"`` and ``redact_patterns=r"sec[0-9]+"`` are one key and one
+    pattern: a string iterated would have made every character a key fragment and a pattern,
+    redacting nearly every field."""
+    try:
+        logtrace.configure(
+            directory=tmp_path, environ={}, redact_keys="customer_ref", redact_patterns=r"sec[0-9]+"
+        )
+        with logtrace.span("order", customer_ref="C-77", task="cart", note="sec123 or base"):
+            pass
+        logtrace.flush()
+    finally:
+        logtrace.shutdown()
+    (end,) = [x for x in read_lines(tmp_path) if x.get("span") == "end"]
+    assert end["customer_ref"] == "[REDACTED]"
+    assert (end["task"], end["note"]) == ("cart", "[REDACTED] or base")
+
+
+def test_a_number_level_between_the_named_ones_filters_both_bridges(tmp_path: Path) -> None:
+    """``level=25`` (a custom level between info and warning) keeps warnings of stdlib and
+    structlog and drops their info lines; it used to be a KeyError from structlog."""
+    try:
+        logtrace.configure(directory=tmp_path, environ={}, level=25)
+        logging.getLogger("app").info("hidden")
+        structlog.get_logger("app2").info("hidden too")
+        logging.getLogger("app").warning("shown")
+        structlog.get_logger("app2").warning("shown too")
+        logtrace.flush()
+    finally:
+        logtrace.shutdown()
+    events = [x["event"] for x in read_lines(tmp_path) if x["logger"] != "logtrace"]
+    assert events == ["shown", "shown too"]
+
+
 def test_files_are_owner_only(traced_dir: Path) -> None:
     """Files are 0600 and directories 0700 by default."""
     with logtrace.span("x"):

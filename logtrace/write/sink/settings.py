@@ -29,18 +29,23 @@ class SinkSettings:
     def __post_init__(self) -> None:
         object.__setattr__(self, "directory", Path(self.directory))
         checks = {
-            "flush": self.flush in ("interval", "always"),
-            "overflow": self.overflow in ("drop", "block"),
-            "flush_interval": 0 < self.flush_interval < math.inf,
-            "queue_size": self.queue_size >= 1,
-            "block_timeout": 0 <= self.block_timeout < math.inf,
-            "rotate_bytes": self.rotate_bytes >= 1,
-            "rotate_seconds": self.rotate_seconds > 0,
-            "retention_days": self.retention_days > 0,
-            "retention_bytes": self.retention_bytes is None or self.retention_bytes >= 0,
-            "file_mode": 0 <= self.file_mode <= 0o777,
-            "dir_mode": 0 <= self.dir_mode <= 0o777,
+            "flush": (self.flush in ("interval", "always"), "'interval' or 'always'"),
+            "overflow": (self.overflow in ("drop", "block"), "'drop' or 'block'"),
+            "flush_interval": (0 < self.flush_interval < math.inf, "seconds above 0"),
+            "queue_size": (self.queue_size >= 1, "a whole number of at least 1"),
+            "block_timeout": (0 <= self.block_timeout < math.inf, "seconds of at least 0"),
+            "rotate_bytes": (self.rotate_bytes >= 1, "a whole number of at least 1"),
+            "rotate_seconds": (self.rotate_seconds > 0, "seconds above 0"),
+            "retention_days": (self.retention_days > 0, "days above 0"),
+            "retention_bytes": (
+                self.retention_bytes is None or self.retention_bytes >= 0,
+                "a whole number of at least 0, or None",
+            ),
+            "file_mode": (0 <= self.file_mode <= 0o777, "permission bits from 0o000 to 0o777"),
+            "dir_mode": (0 <= self.dir_mode <= 0o777, "permission bits from 0o000 to 0o777"),
         }
-        for name, ok in checks.items():
+        for name, (ok, wanted) in checks.items():
             if not ok:
-                raise ValueError(f"SinkSettings.{name}: unusable value {getattr(self, name)!r}")
+                value = getattr(self, name)
+                shown = oct(value) if name.endswith("_mode") else repr(value)
+                raise ValueError(f"SinkSettings.{name}={shown}: give {wanted}")
