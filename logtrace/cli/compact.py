@@ -39,7 +39,7 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--to",
         metavar="DEST",
-        help="then publish the compacted files to shared history: a shared directory or "
+        help="then publish the compacted files to shared history: an existing shared directory or "
         "s3://bucket/prefix (needs logtrace[s3]); local copies deleted once verified",
     )
 

@@ -105,7 +105,10 @@ class _Store:
 class _DirectoryStore(_Store):
     def __init__(self, root: Path) -> None:
         if not root.is_dir():
-            raise ReadError(f"cannot publish to {root}: no such directory")
+            raise ReadError(
+                f"cannot publish to {root}: no such directory (create it, or mount the share"
+                f" it belongs to: a missing one is never made on the local disk)"
+            )
         self.root = root
 
     def url(self, name: str) -> str:

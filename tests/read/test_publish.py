@@ -217,3 +217,17 @@ def test_cli_compact_refuses_a_url_or_several_dirs(tmp_path: Path, cli: Any) -> 
     done = cli("compact", "--dir", "s3://bucket/x")
     assert done.returncode == 2 and done.stderr.count("\n") == 1
     assert "one local --dir" in done.stderr
+
+
+def test_a_missing_shared_directory_is_refused_and_nothing_is_made_or_lost(tmp_path: Path) -> None:
+    """``--to`` a directory that does not exist (an unmounted share, a typo) is refused with
+    what to do, before anything is published: no directory is made on the local disk and the
+    compacted files stay where they are."""
+    root = tmp_path / "logtrace"
+    host_history(root, "app-1", seed=3)
+    compact(root)
+    before = sorted(find_compacted(root))
+    missing = tmp_path / "mnt" / "shared"
+    with pytest.raises(logtrace.ReadError, match="no such directory \\(create it, or mount"):
+        publish(root, str(missing))
+    assert not missing.exists() and sorted(find_compacted(root)) == before

@@ -208,7 +208,7 @@ def test_rotation_under_load_loses_and_duplicates_nothing(tmp_path: Path) -> Non
     assert all(order == list(range(20_000)) for order in by_thread.values())
 
 
-@pytest.mark.skipif(shutil.which("zstd") is None, reason="the zstd command is not installed")
+@pytest.mark.tools("zstd")
 def test_rotated_files_read_with_the_zstd_command(tmp_path: Path) -> None:
     """`zstd -dc` turns every rotated file back into the JSONL that zstandard reads."""
     sink = FileSink(settings(tmp_path, rotate_bytes=10_000), report)
