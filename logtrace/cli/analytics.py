@@ -38,7 +38,7 @@ def show_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--min-repeat",
-        type=at_least(2),
+        type=at_least(1),
         default=5,
         metavar="N",
         help="with --collapse: fold from this many siblings of one name on (default 5)",

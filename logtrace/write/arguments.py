@@ -1,22 +1,25 @@
 """``configure()``'s arguments, checked before anything is set up.
 
-A wrong argument is a ``TypeError`` or ``ValueError`` whose one line says which argument, what
-it was given and what to give, raised before the old configuration is closed: nothing is left
-half set up (``level=99`` used to fail in structlog's setup, after the files were open). Values
-from the environment are not checked here: a bad ``LOGTRACE_*`` variable is a warning and its
-default (``env.py``), since a deployment's environment must not stop the program.
+A wrong argument raises before the old configuration is closed, in one line that names the
+argument, its value and what to give: ``TypeError`` for a value of the wrong kind (a string
+for a flag or a number), ``ValueError`` for one out of range. Nothing is left half set up
+(``level=99`` used to fail in structlog's setup, after the files were open). Values from the
+environment are not checked here: a bad ``LOGTRACE_*`` variable is a warning and its default
+(``env.py``), since a deployment's environment must not stop the program.
 """
 
 from __future__ import annotations
 
 import math
+import operator
 import re
 from collections.abc import Iterable
 from typing import Any
 
 __all__ = ["check", "patterns", "texts"]
 
-# Arguments that are True or False: a string would count as true ("no", "0", "false").
+# Arguments that are true or false. Any value is taken for its truth, as before, but a string:
+# "no", "0" and "false" are true in Python.
 FLAGS = (
     "enabled",
     "keep_errors",
@@ -29,25 +32,26 @@ FLAGS = (
     "structlog_setup",
 )
 
-# Whole numbers and their least value.
+# Whole numbers (an int, a numpy int, a float such as 1e5 with nothing after the point) and
+# their least value.
 WHOLE = {
     "max_depth": 0,
     "max_attributes": 0,
     "max_string": 1,
-    # A line cut to logtrace's own fields (its event kept to 1,024 characters) must fit.
-    "max_line": 2048,
+    "max_line": 1,
     "queue_size": 1,
     "rotate_bytes": 1,
     "retention_bytes": 0,
 }
 
-# Numbers (seconds, days, milliseconds): (least value, whether the least value itself is out).
+# Numbers (seconds, days, milliseconds): (least value, whether it is itself out, whether
+# infinity is in: rotate_seconds and retention_days of math.inf never rotate, never delete).
 NUMBERS = {
-    "flush_interval": (0.0, True),
-    "rotate_seconds": (0.0, True),
-    "retention_days": (0.0, True),
-    "slow_ms": (0.0, False),
-    "sample_rate": (0.0, False),
+    "flush_interval": (0.0, True, False),
+    "rotate_seconds": (0.0, True, True),
+    "retention_days": (0.0, True, True),
+    "slow_ms": (0.0, False, True),
+    "sample_rate": (0.0, False, False),
 }
 
 MODES = ("file_mode", "dir_mode")
@@ -59,9 +63,12 @@ def check(given: dict[str, Any]) -> None:
     for name, value in given.items():
         if value is None:
             continue
-        if name in FLAGS:
-            _flag(name, value)
-        elif name in WHOLE:
+        if name in FLAGS and isinstance(value, (str, bytes)):
+            raise TypeError(
+                f"configure({name}={value!r}): give True or False (a string is true in "
+                f"Python, even 'no' or '0')"
+            )
+        if name in WHOLE:
             _whole(name, value, WHOLE[name])
         elif name in NUMBERS:
             _number(name, value, *NUMBERS[name])
@@ -70,22 +77,13 @@ def check(given: dict[str, Any]) -> None:
     rate = given.get("sample_rate")
     if rate is not None and rate > 1:
         raise ValueError(f"configure(sample_rate={rate!r}): give a share from 0 to 1")
-    sampler = given.get("sampler")
-    if sampler is not None and not isinstance(sampler, str) and not callable(sampler):
-        raise TypeError(
-            f"configure(sampler={sampler!r}): give a sampler from logtrace.sampling, a "
-            f"callable (trace_id, parent) -> bool, or a name such as 'ratio'; a share of traces "
-            f"is sample_rate=0.1"
-        )
+    _sampler(given.get("sampler"), rate)
     redactor = given.get("redactor")
     if redactor is not None and not callable(redactor):
         raise TypeError(f"configure(redactor={redactor!r}): give a callable (key, value) -> value")
     level = given.get("level")
-    if level is not None and not isinstance(level, str) and not _is_whole(level, 0):
-        raise TypeError(
-            f"configure(level={level!r}): give a level name such as 'info', or a number of at "
-            f"least 0"
-        )
+    if level is not None and not isinstance(level, str):
+        _whole("level", level, 0, "a level name such as 'info', or a number of at least 0")
 
 
 def texts(name: str, value: str | Iterable[str]) -> tuple[str, ...]:
@@ -97,50 +95,79 @@ def texts(name: str, value: str | Iterable[str]) -> tuple[str, ...]:
     return items
 
 
-def patterns(value: str | re.Pattern[str] | Iterable[str | re.Pattern[str]]) -> tuple[Any, ...]:
-    """``redact_patterns`` as a tuple of compiled patterns: one string or pattern is one."""
-    items = (value,) if isinstance(value, (str, re.Pattern)) else tuple(value)
+def patterns(value: Any) -> tuple[Any, ...]:
+    """``redact_patterns`` as a tuple of compiled patterns: one string or pattern is one. A
+    pattern is anything with a ``sub`` method (``re``'s, the ``regex`` module's) over text."""
+    items = (value,) if isinstance(value, str) or hasattr(value, "sub") else tuple(value)
     compiled = []
     for item in items:
-        if isinstance(item, re.Pattern):
-            compiled.append(item)
-            continue
-        if not isinstance(item, str):
-            raise TypeError(f"configure(redact_patterns=...): {item!r} is not a string or pattern")
-        try:
-            compiled.append(re.compile(item))
-        except re.error as exc:
-            raise ValueError(
-                f"configure(redact_patterns=...): {item!r} is not a regular expression ({exc})"
-            ) from None
+        if isinstance(item, str):
+            try:
+                item = re.compile(item)
+            except re.error as exc:
+                raise ValueError(
+                    f"configure(redact_patterns=...): {item!r} is not a regular expression ({exc})"
+                ) from None
+        elif not callable(getattr(item, "sub", None)) or isinstance(
+            getattr(item, "pattern", None), bytes
+        ):
+            raise TypeError(
+                f"configure(redact_patterns=...): {item!r} is not a text pattern (give a "
+                f"string or a compiled pattern of str)"
+            )
+        compiled.append(item)
     return tuple(compiled)
 
 
-def _flag(name: str, value: Any) -> None:
-    if isinstance(value, bool) or (type(value) is int and value in (0, 1)):
+def _sampler(sampler: Any, rate: float | None) -> None:
+    if sampler is None or callable(sampler):
         return
-    hint = " (a string is true in Python, even 'no' or '0')" if isinstance(value, str) else ""
-    raise TypeError(f"configure({name}={value!r}): give True or False{hint}")
+    if isinstance(sampler, str):
+        from logtrace.write import sampling
 
-
-def _is_whole(value: Any, least: int) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= least
-
-
-def _whole(name: str, value: Any, least: int) -> None:
-    if not _is_whole(value, least):
-        raise ValueError(f"configure({name}={value!r}): give a whole number of at least {least}")
-
-
-def _number(name: str, value: Any, least: float, open_: bool) -> None:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    if ok and (value > least or (value == least and not open_)):
+        try:
+            sampling.from_name(sampler, None if rate is None else str(rate))
+        except ValueError as exc:
+            raise ValueError(f"configure(sampler={sampler!r}): {exc}") from None
         return
-    wanted = "above" if open_ else "of at least"
-    raise ValueError(f"configure({name}={value!r}): give a number {wanted} {least:g}")
+    raise TypeError(
+        f"configure(sampler={sampler!r}): give a sampler from logtrace.sampling, a callable "
+        f"(trace_id, parent) -> bool, or a name such as 'ratio'; a share of traces is "
+        f"sample_rate=0.1"
+    )
+
+
+def _whole(name: str, value: Any, least: int, wanted: str = "") -> None:
+    wanted = wanted or f"a whole number of at least {least}"
+    try:
+        number = operator.index(value)
+    except TypeError:
+        if not (isinstance(value, float) and value.is_integer()):
+            raise TypeError(f"configure({name}={value!r}): give {wanted}") from None
+        number = int(value)
+    if number < least:
+        raise ValueError(f"configure({name}={value!r}): give {wanted}")
+
+
+def _number(name: str, value: Any, least: float, open_: bool, infinite: bool) -> None:
+    finite = "" if infinite else "finite "
+    wanted = f"a {finite}number {'above' if open_ else 'of at least'} {least:g}"
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = None
+    if number is None or isinstance(value, (str, bytes)):
+        raise TypeError(f"configure({name}={value!r}): give {wanted}")
+    fits = number > least or (number == least and not open_)
+    if not fits or (math.isinf(number) and not infinite):
+        raise ValueError(f"configure({name}={value!r}): give {wanted}")
 
 
 def _mode(name: str, value: Any) -> None:
-    if not _is_whole(value, 0) or value > 0o777:
-        shown = oct(value) if _is_whole(value, 0) else repr(value)
-        raise ValueError(f"configure({name}={shown}): give permission bits from 0o000 to 0o777")
+    wanted = "give permission bits from 0o000 to 0o777"
+    try:
+        mode = operator.index(value)
+    except TypeError:
+        raise TypeError(f"configure({name}={value!r}): {wanted}") from None
+    if not 0 <= mode <= 0o777:
+        raise ValueError(f"configure({name}={oct(mode)}): {wanted}")

@@ -159,11 +159,22 @@ def configure(
         retention_days=_given(
             retention_days, env.number("LOGTRACE_RETENTION_DAYS", 7.0, positive=True)
         ),
-        retention_bytes=retention_bytes
+        retention_bytes=int(retention_bytes)
         if retention_bytes is not None
         else env.optional_size("LOGTRACE_RETENTION_BYTES"),
         file_mode=_given(file_mode, env.mode("LOGTRACE_FILE_MODE", 0o600)),
         dir_mode=_given(dir_mode, env.mode("LOGTRACE_DIR_MODE", 0o700)),
+    )
+    # Everything that may raise (or warn about the environment) before the old setup closes.
+    chosen_sampler = _sampler(sampler, sample_rate, env)
+    scrubber = Scrubber(
+        redact=_given(redact, env.flag("LOGTRACE_REDACT") is not False),
+        keys=(*redact_keys, *env.items("LOGTRACE_REDACT_KEYS")),
+        patterns=redact_patterns,
+        redactor=redactor,
+        include_payloads=_given(include_payloads, env.flag("LOGTRACE_INCLUDE_PAYLOADS") is True),
+        max_string=int(_given(max_string, env.size("LOGTRACE_MAX_STRING", 16_384))),
+        max_attributes=int(_given(max_attributes, env.size("LOGTRACE_MAX_ATTRIBUTES", 128))),
     )
     with _lock:
         _close_sink()
@@ -173,26 +184,15 @@ def configure(
         # Start lines wait for the writer's next flush, unless every line is written through.
         tracer.defer_starts = settings.flush != "always"
         tracer.max_depth = int(_given(max_depth, env.number("LOGTRACE_MAX_DEPTH", 50)))
-        tracer.sampler = _sampler(sampler, sample_rate, env)
+        tracer.sampler = chosen_sampler
         tracer.cost_meter = (
             tracer.sampler.record_cost if isinstance(tracer.sampler, sampling.Adaptive) else None
         )
         tracer.keep_errors = _given(keep_errors, env.flag("LOGTRACE_KEEP_ERRORS") is not False)
         tracer.slow_ms = slow_ms if slow_ms is not None else env.optional_number("LOGTRACE_SLOW_MS")
         state.stamper.sample_logs = _given(sample_logs, env.flag("LOGTRACE_SAMPLE_LOGS") is True)
-        state.stamper.scrubber = Scrubber(
-            redact=_given(redact, env.flag("LOGTRACE_REDACT") is not False),
-            keys=(*redact_keys, *env.items("LOGTRACE_REDACT_KEYS")),
-            patterns=redact_patterns,
-            redactor=redactor,
-            include_payloads=_given(
-                include_payloads, env.flag("LOGTRACE_INCLUDE_PAYLOADS") is True
-            ),
-            max_string=int(_given(max_string, env.size("LOGTRACE_MAX_STRING", 16_384))),
-            max_attributes=int(_given(max_attributes, env.size("LOGTRACE_MAX_ATTRIBUTES", 128))),
-        )
-        least = _arguments.WHOLE["max_line"]
-        state.max_line = int(_given(max_line, env.size("LOGTRACE_MAX_LINE", 256 * 1024, least)))
+        state.stamper.scrubber = scrubber
+        state.max_line = int(_given(max_line, env.size("LOGTRACE_MAX_LINE", 256 * 1024)))
         sink = FileSink(settings, report)
         sink.pending = open_spans.start_lines
         sink.start()

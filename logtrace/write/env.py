@@ -76,12 +76,11 @@ class EnvReader:
             return float(match.group(1)) * units[match.group(2).lower()]
         return -1.0
 
-    def size(self, name: str, default: int, least: int = 1) -> int:
-        """A count of at least ``least``, with an optional K, M or G suffix (``64M``)."""
+    def size(self, name: str, default: int) -> int:
+        """A positive count, with an optional K, M or G suffix (``64M``)."""
         size = self.optional_size(name)
-        if size is not None and size < least:
-            wanted = "a positive size" if least == 1 else f"a size of at least {least}"
-            self._warn(name, self.environ[name], wanted, default)
+        if size == 0:
+            self._warn(name, self.environ[name], "a positive size", default)
             return default
         return default if size is None else size
 

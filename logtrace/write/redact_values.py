@@ -2,9 +2,8 @@
 every string away from them.
 
 A rule is (pattern, replacement, detect); the scrubber (redact.py) compiles the patterns and
-runs a rule only on a string its ``detect(value, lowered)`` accepts, and only on strings
-``may_hold_a_secret`` lets through, because a case-insensitive alternation costs microseconds
-a string. Which keys are secret is redact_keys.py's.
+runs them only on strings ``may_hold_a_secret`` lets through. Which keys are secret is
+redact_keys.py's.
 """
 
 from __future__ import annotations

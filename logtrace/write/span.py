@@ -236,7 +236,7 @@ class Span(SpanBase):
                 trace_id, span_id = self.trace_id, self.span_id
                 parent_id = None if parent is None else parent.span_id
             name, ms, wall = self.name, self._duration_ms, self._end_wall
-            if tracer.cost_meter is None:  # the common case, without _metered's call
+            if tracer.cost_meter is None:  # the common case, without metered()'s call
                 emit_span_end(self, trace_id, span_id, wall, name, parent_id, ms, attributes)
             else:
                 metered(

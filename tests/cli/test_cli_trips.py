@@ -136,7 +136,7 @@ def test_compact_summary_counts_in_words_and_sizes_that_say_something(logs_dir: 
         (["compact", "--sample", "1.5"], "--sample", "from 0 to 1"),
         (["export", "--batch-size", "0"], "--batch-size", "at least 1"),
         (["export", "--timeout", "inf"], "--timeout", "above 0"),
-        (["show", "01a2339e", "--collapse", "--min-repeat", "1"], "--min-repeat", "at least 2"),
+        (["show", "01a2339e", "--collapse", "--min-repeat", "0"], "--min-repeat", "at least 1"),
         (["demo", "--tasks", "-1"], "--tasks", "at least 1"),
         (["ui", "--port", "99999"], "--port", "0 (any free one) to 65535"),
     ],

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import math
+import re
 import subprocess
 import sys
 import textwrap
@@ -217,20 +219,23 @@ def test_bad_arguments_raise_clear_errors() -> None:
     [
         ("enabled", "no", TypeError, "give True or False (a string is true in Python"),
         ("keep_errors", "false", TypeError, "give True or False"),
-        ("redact", 2, TypeError, "give True or False"),
+        ("sampler", "bogus", ValueError, "configure(sampler='bogus'): unknown sampler"),
         ("sampler", 0.1, TypeError, "a share of traces is sample_rate=0.1"),
         ("sample_rate", 5, ValueError, "give a share from 0 to 1"),
         ("level", 99.5, TypeError, "give a level name such as 'info', or a number"),
         ("max_string", -1, ValueError, "give a whole number of at least 1"),
         ("max_attributes", -1, ValueError, "give a whole number of at least 0"),
-        ("max_line", 10, ValueError, "give a whole number of at least 2048"),
-        ("max_depth", 2.5, ValueError, "give a whole number of at least 0"),
+        ("max_line", 0, ValueError, "give a whole number of at least 1"),
+        ("max_string", "100", TypeError, "give a whole number of at least 1"),
+        ("max_depth", 2.5, TypeError, "give a whole number of at least 0"),
         ("slow_ms", -5, ValueError, "give a number of at least 0"),
-        ("flush_interval", float("nan"), ValueError, "give a number above 0"),
+        ("flush_interval", float("nan"), ValueError, "give a finite number above 0"),
+        ("flush_interval", float("inf"), ValueError, "give a finite number above 0"),
         ("queue_size", 0, ValueError, "give a whole number of at least 1"),
         ("file_mode", 0o1777, ValueError, "configure(file_mode=0o1777): give permission bits"),
         ("redactor", "upper", TypeError, "give a callable (key, value) -> value"),
         ("redact_patterns", ["("], ValueError, "'(' is not a regular expression"),
+        ("redact_patterns", [re.compile(b"sec")], TypeError, "is not a text pattern"),
     ],
 )
 def test_a_wrong_argument_says_what_to_give_and_leaves_the_configuration_as_it_was(
@@ -254,6 +259,34 @@ def test_a_wrong_argument_says_what_to_give_and_leaves_the_configuration_as_it_w
     assert {x["service"] for x in lines} == {"before"}
     assert {"still traced", "still logged"} <= {x["event"] for x in lines}
     assert not (tmp_path / "no").exists()
+
+
+def test_values_taken_before_are_taken_still(tmp_path: Path) -> None:
+    """Numbers given as floats with nothing after the point, infinity where it means "never"
+    (no rotation by time, no deletion by age), flags as 0 and 1, a small max_line: all as before
+    the arguments were checked."""
+    try:
+        logtrace.configure(
+            directory=tmp_path,
+            environ={},
+            queue_size=1e5,
+            rotate_bytes=64e6,
+            retention_bytes=1e9,
+            rotate_seconds=math.inf,
+            retention_days=math.inf,
+            enabled=1,
+            keep_errors=0,
+            max_line=512,
+            level=logging.INFO,
+            redact_patterns=(p for p in [re.compile("sec[0-9]+")]),
+        )
+        with logtrace.span("order", note="x" * 600):
+            pass
+        logtrace.flush()
+    finally:
+        logtrace.shutdown()
+    (end,) = [x for x in read_lines(tmp_path) if x.get("span") == "end"]
+    assert end["line_truncated"] > 512 and "note" not in end
 
 
 def test_one_string_is_one_redaction_key_or_pattern_not_one_per_character(tmp_path: Path) -> None:

@@ -37,16 +37,6 @@ def test_bad_value_names_itself_and_uses_default(
     assert err.count("\n") == 1 and f"LOGTRACE_X={value!r}" in err and "using" in err
 
 
-def test_a_size_under_its_least_warns_and_uses_the_default(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    """LOGTRACE_MAX_LINE=100 is under the 2048 a cut line needs: named, and the default used."""
-    env = EnvReader({"LOGTRACE_MAX_LINE": "100", "OTHER": "4K"})
-    assert env.size("LOGTRACE_MAX_LINE", 262144, 2048) == 262144
-    assert "LOGTRACE_MAX_LINE='100' is not a size of at least 2048" in capsys.readouterr().err
-    assert env.size("OTHER", 1, 2048) == 4096
-
-
 def test_service_from_logtrace_then_otel_vars() -> None:
     """LOGTRACE_SERVICE wins over OTEL_SERVICE_NAME, which wins over the resource attribute."""
     assert EnvReader({"LOGTRACE_SERVICE": "a", "OTEL_SERVICE_NAME": "b"}).service() == "a"
