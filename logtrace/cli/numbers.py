@@ -19,18 +19,20 @@ def at_least(minimum: int) -> Callable[[str], int]:
     """A whole number of at least ``minimum``."""
 
     def whole(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            value = minimum - 1
-        if value < minimum:
-            raise argparse.ArgumentTypeError(
-                f"give a whole number of at least {minimum}, not {text!r}"
-            )
-        return value
+        return _whole(text, minimum, math.inf, f"a whole number of at least {minimum}")
 
     whole.__name__ = f"at_least_{minimum}"
     return whole
+
+
+def _whole(text: str, low: int, high: float, wanted: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"give {wanted}, not {text!r}")
+    return value
 
 
 def _number(text: str, accept: Callable[[float], bool], wanted: str) -> float:
@@ -65,12 +67,4 @@ def probability(text: str) -> float:
 
 def port(text: str) -> int:
     """A TCP port: 0 (any free one) to 65535."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(
-            f"give a port from 0 (any free one) to 65535, not {text!r}"
-        )
-    return value
+    return _whole(text, 0, 65535, "a port from 0 (any free one) to 65535")

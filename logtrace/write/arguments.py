@@ -77,7 +77,7 @@ def check(given: dict[str, Any]) -> None:
     rate = given.get("sample_rate")
     if rate is not None and rate > 1:
         raise ValueError(f"configure(sample_rate={rate!r}): give a share from 0 to 1")
-    _sampler(given.get("sampler"), rate)
+    _sampler(given.get("sampler"))
     redactor = given.get("redactor")
     if redactor is not None and not callable(redactor):
         raise TypeError(f"configure(redactor={redactor!r}): give a callable (key, value) -> value")
@@ -119,16 +119,10 @@ def patterns(value: Any) -> tuple[Any, ...]:
     return tuple(compiled)
 
 
-def _sampler(sampler: Any, rate: float | None) -> None:
-    if sampler is None or callable(sampler):
-        return
-    if isinstance(sampler, str):
-        from logtrace.write import sampling
-
-        try:
-            sampling.from_name(sampler, None if rate is None else str(rate))
-        except ValueError as exc:
-            raise ValueError(f"configure(sampler={sampler!r}): {exc}") from None
+def _sampler(sampler: Any) -> None:
+    """A sampler of the wrong kind (a name is resolved, and an unknown one refused, by
+    ``config._sampler``, still before the old configuration closes)."""
+    if sampler is None or callable(sampler) or isinstance(sampler, str):
         return
     raise TypeError(
         f"configure(sampler={sampler!r}): give a sampler from logtrace.sampling, a callable "

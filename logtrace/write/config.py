@@ -324,7 +324,10 @@ def _install_stdlib(level_no: int, all_loggers: bool) -> None:
 def _sampler(given: Sampler | str | None, rate: float | None, env: EnvReader) -> Sampler:
     """The sampler: argument, then LOGTRACE_SAMPLER/RATE, then OTEL_TRACES_SAMPLER."""
     if isinstance(given, str):
-        return sampling.from_name(given, None if rate is None else str(rate))
+        try:
+            return sampling.from_name(given, None if rate is None else str(rate))
+        except ValueError as exc:
+            raise ValueError(f"configure(sampler={given!r}): {exc}") from None
     if given is not None:
         return given
     if rate is not None:
