@@ -10,11 +10,12 @@ environment are not checked here: a bad ``LOGTRACE_*`` variable is a warning and
 
 from __future__ import annotations
 
-import math
-import operator
 import re
 from collections.abc import Iterable
 from typing import Any
+
+from logtrace.write.sink import settings as sink_settings
+from logtrace.write.sink.settings import Limit
 
 __all__ = ["check", "patterns", "texts"]
 
@@ -32,29 +33,18 @@ FLAGS = (
     "structlog_setup",
 )
 
-# Whole numbers (an int, a numpy int, a float such as 1e5 with nothing after the point) and
-# their least value.
-WHOLE = {
-    "max_depth": 0,
-    "max_attributes": 0,
-    "max_string": 1,
-    "max_line": 1,
-    "queue_size": 1,
-    "rotate_bytes": 1,
-    "retention_bytes": 0,
+# configure()'s numbers: the sink's (its own limits, so the two cannot disagree) and those of
+# spans and lines.
+LIMITS = {
+    **sink_settings.LIMITS,
+    "max_depth": Limit(0, whole=True),
+    "max_attributes": Limit(0, whole=True),
+    "max_string": Limit(1, whole=True),
+    "max_line": Limit(1, whole=True),
+    "slow_ms": Limit(0, infinite=True),
+    "sample_rate": Limit(0, most=1, text="a share from 0 to 1"),
+    "level": Limit(0, whole=True, text="a level name such as 'info', or a number of at least 0"),
 }
-
-# Numbers (seconds, days, milliseconds): (least value, whether it is itself out, whether
-# infinity is in: rotate_seconds and retention_days of math.inf never rotate, never delete).
-NUMBERS = {
-    "flush_interval": (0.0, True, False),
-    "rotate_seconds": (0.0, True, True),
-    "retention_days": (0.0, True, True),
-    "slow_ms": (0.0, False, True),
-    "sample_rate": (0.0, False, False),
-}
-
-MODES = ("file_mode", "dir_mode")
 
 
 def check(given: dict[str, Any]) -> None:
@@ -68,22 +58,16 @@ def check(given: dict[str, Any]) -> None:
                 f"configure({name}={value!r}): give True or False (a string is true in "
                 f"Python, even 'no' or '0')"
             )
-        if name in WHOLE:
-            _whole(name, value, WHOLE[name])
-        elif name in NUMBERS:
-            _number(name, value, *NUMBERS[name])
-        elif name in MODES:
-            _mode(name, value)
-    rate = given.get("sample_rate")
-    if rate is not None and rate > 1:
-        raise ValueError(f"configure(sample_rate={rate!r}): give a share from 0 to 1")
+        limit = LIMITS.get(name)
+        if limit is not None and not (name == "level" and isinstance(value, str)):
+            problem = limit.problem(value)
+            if problem is not None:
+                shown = sink_settings.shown(name, value)
+                raise problem(f"configure({name}={shown}): give {limit.wanted}")
     _sampler(given.get("sampler"))
     redactor = given.get("redactor")
     if redactor is not None and not callable(redactor):
         raise TypeError(f"configure(redactor={redactor!r}): give a callable (key, value) -> value")
-    level = given.get("level")
-    if level is not None and not isinstance(level, str):
-        _whole("level", level, 0, "a level name such as 'info', or a number of at least 0")
 
 
 def texts(name: str, value: str | Iterable[str]) -> tuple[str, ...]:
@@ -129,39 +113,3 @@ def _sampler(sampler: Any) -> None:
         f"(trace_id, parent) -> bool, or a name such as 'ratio'; a share of traces is "
         f"sample_rate=0.1"
     )
-
-
-def _whole(name: str, value: Any, least: int, wanted: str = "") -> None:
-    wanted = wanted or f"a whole number of at least {least}"
-    try:
-        number = operator.index(value)
-    except TypeError:
-        if not (isinstance(value, float) and value.is_integer()):
-            raise TypeError(f"configure({name}={value!r}): give {wanted}") from None
-        number = int(value)
-    if number < least:
-        raise ValueError(f"configure({name}={value!r}): give {wanted}")
-
-
-def _number(name: str, value: Any, least: float, open_: bool, infinite: bool) -> None:
-    finite = "" if infinite else "finite "
-    wanted = f"a {finite}number {'above' if open_ else 'of at least'} {least:g}"
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = None
-    if number is None or isinstance(value, (str, bytes)):
-        raise TypeError(f"configure({name}={value!r}): give {wanted}")
-    fits = number > least or (number == least and not open_)
-    if not fits or (math.isinf(number) and not infinite):
-        raise ValueError(f"configure({name}={value!r}): give {wanted}")
-
-
-def _mode(name: str, value: Any) -> None:
-    wanted = "give permission bits from 0o000 to 0o777"
-    try:
-        mode = operator.index(value)
-    except TypeError:
-        raise TypeError(f"configure({name}={value!r}): {wanted}") from None
-    if not 0 <= mode <= 0o777:
-        raise ValueError(f"configure({name}={oct(mode)}): {wanted}")

@@ -40,3 +40,39 @@ def test_unusable_values_are_refused(name: str, value: object) -> None:
     """A value the sink cannot work with raises ValueError naming the setting."""
     with pytest.raises(ValueError, match=name):
         SinkSettings(**{"directory": Path("x"), "service": "svc", name: value})  # type: ignore[arg-type]
+
+
+def test_whole_numbers_are_kept_as_ints() -> None:
+    """A whole number given as a float (1e5) is stored as an int: the sink hands modes and
+    sizes to os calls that refuse floats."""
+    s = SinkSettings(directory=Path("x"), service="svc", queue_size=1e5, file_mode=384.0)  # type: ignore[arg-type]
+    assert (s.queue_size, s.file_mode) == (100_000, 0o600)
+    assert (type(s.queue_size), type(s.file_mode)) == (int, int)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "error"),
+    [
+        ("flush_interval", 0, ValueError),
+        ("flush_interval", float("nan"), ValueError),
+        ("queue_size", 0.5, TypeError),
+        ("rotate_seconds", -1, ValueError),
+        ("retention_bytes", "1", TypeError),
+        ("file_mode", 0o1000, ValueError),
+    ],
+)
+def test_settings_and_configure_ask_for_the_same(
+    tmp_path: Path, name: str, value: object, error: type[Exception]
+) -> None:
+    """SinkSettings and configure() refuse a sink number alike, asking for the same thing."""
+    import logtrace
+
+    with pytest.raises(error) as direct:
+        SinkSettings(**{"directory": tmp_path, "service": "svc", name: value})  # type: ignore[arg-type]
+    with pytest.raises(error) as through:
+        logtrace.configure(service="svc", directory=tmp_path, environ={}, **{name: value})  # type: ignore[arg-type]
+    asked = str(direct.value).split(": give ", 1)[1].removesuffix(", or None")
+    assert str(direct.value).startswith(f"SinkSettings.{name}=")
+    assert str(through.value).startswith(f"configure({name}=")
+    assert str(through.value).endswith(f": give {asked}")
+    assert not list(tmp_path.iterdir())  # refused before anything was created
