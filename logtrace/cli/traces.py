@@ -88,7 +88,10 @@ def _print_ls(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
 def _show_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("trace_id", help="a trace id, or its first 8 or more hex digits")
     parser.add_argument(
-        "--width", type=int, default=40, help="width of the duration bars (default 40)"
+        "--width",
+        type=at_least(5),
+        default=40,
+        help="width of the duration bars, at least 5 (default 40)",
     )
     from logtrace.cli.analytics import show_arguments
 
@@ -136,7 +139,7 @@ def _print_trace(trace: Any, extra: dict[str, Any], args: argparse.Namespace) ->
     from logtrace.cli.render import waterfall
 
     console = make_console()
-    for line in waterfall(trace, bar_width=max(5, args.width)):
+    for line in waterfall(trace, bar_width=args.width):
         console.print(line)
 
 

@@ -137,6 +137,7 @@ def test_compact_summary_counts_in_words_and_sizes_that_say_something(logs_dir: 
         (["export", "--batch-size", "0"], "--batch-size", "at least 1"),
         (["export", "--timeout", "inf"], "--timeout", "above 0"),
         (["show", "01a2339e", "--collapse", "--min-repeat", "0"], "--min-repeat", "at least 1"),
+        (["show", "01a2339e", "--width", "0"], "--width", "at least 5"),
         (["demo", "--tasks", "-1"], "--tasks", "at least 1"),
         (["ui", "--port", "99999"], "--port", "0 (any free one) to 65535"),
     ],
