@@ -8,6 +8,7 @@ docstring is its help.
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import TYPE_CHECKING, Any
 
 from logtrace.cli.main import make_console, open_reader, print_json, register
@@ -134,6 +135,22 @@ def compare(args: argparse.Namespace) -> int:
         print_json(result.to_dict())
     else:
         _print_comparison(result)
+    empty = [
+        f"{side} ({label})"
+        for side, label, traces in (
+            ("A", result.a_label, result.a_traces),
+            ("B", result.b_label, result.b_traces),
+        )
+        if not traces
+    ]
+    if empty:
+        # Nothing was compared: a gate in CI must not pass on a mistyped --by or window.
+        print(
+            f"logtrace compare: no traces in {' or '.join(empty)}: nothing was compared; "
+            f"check the attribute and its values, the services, directories or times",
+            file=sys.stderr,
+        )
+        return 2
     return 1 if result.regressions else 0
 
 

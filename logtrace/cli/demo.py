@@ -90,6 +90,15 @@ def run_demo(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     directory = Path(args.dir).absolute()
+    if directory.exists() and not directory.is_dir():
+        # The processes' files could not be opened there: they would run, write nothing and
+        # the trace would not be found.
+        print(
+            f"logtrace demo: --dir {directory} is not a folder: give a folder (it is made if "
+            f"missing)",
+            file=sys.stderr,
+        )
+        return 2
     summary = coordinate(args.tasks, args.workers, directory, args.seed)
     trace_id = summary["trace_id"]
     print(
@@ -97,10 +106,9 @@ def _run(args: argparse.Namespace) -> int:
         f"failed: {summary['failed'] or 'none'}, retried: {summary['retried'] or 'none'}; "
         f"files in {directory}\n"
     )
-    if not args.no_show:
-        show(trace_id, directory)
+    shown = 0 if args.no_show else show(trace_id, directory)
     print(one_liners(trace_id, directory))
-    return 0
+    return shown
 
 
 # -- messages -----------------------------------------------------------------------------------
@@ -382,15 +390,16 @@ def _shell_quote(text: str) -> str:
 # -- afterwards ---------------------------------------------------------------------------------
 
 
-def show(trace_id: str, directory: Path) -> None:
-    """Render the trace with the read side's ``show``."""
+def show(trace_id: str, directory: Path) -> int:
+    """Render the trace with the read side's ``show``; its exit status (1: not found)."""
     try:
         cli = importlib.import_module("logtrace.cli.main")
     except ImportError:
         print("(the read side's `show` is not installed here)\n")
-        return
-    cli.main(["show", trace_id, "--dir", str(directory)])
+        return 0
+    status = int(cli.main(["show", trace_id, "--dir", str(directory)]))
     print()
+    return status
 
 
 def one_liners(trace_id: str, directory: Path) -> str:

@@ -14,7 +14,7 @@ def _ui_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--host",
         default="127.0.0.1",
-        help="address to listen on (default 127.0.0.1; any other prints a token URL)",
+        help="address (default 127.0.0.1; one that is not loopback prints a token URL)",
     )
     parser.add_argument("--open", action="store_true", help="open the page in a browser")
     parser.add_argument(
@@ -25,9 +25,10 @@ def _ui_arguments(parser: argparse.ArgumentParser) -> None:
 def ui(args: argparse.Namespace) -> int:
     """Serve a local web view of the files: traces, waterfall, operations, compare, live.
 
-    Prints its URL (127.0.0.1 by default; with another --host, a URL with a token for this
-    run, and requests without it are refused). Read-only; the page runs no SQL unless started
-    with --allow-sql. Every page has a JSON endpoint (see /api). Stop with Ctrl-C.
+    Prints its URL (127.0.0.1 by default; with a --host that is not a loopback address, a URL
+    with a token for this run, and requests without it are refused). Read-only; the page runs
+    no SQL unless started with --allow-sql. Every page has a JSON endpoint (see /api). Stop
+    with Ctrl-C.
     Example: logtrace ui --dir ./logtrace --open
     """
     try:

@@ -230,9 +230,18 @@ class Reader(Analytics):
     # -- running SQL -----------------------------------------------------------------------------
 
     def sql(self, query: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> Any:
-        """Run SQL over the views and return a DuckDB relation (lazy: fetching runs it)."""
-        self._views.make(query)
-        return self._con.sql(query, params=params)
+        """Run SQL over the views and return a DuckDB relation (lazy: fetching runs it).
+
+        Raises:
+            ReadError: the SQL does not bind (a missing table or column, a syntax error:
+                DuckDB's first line). An error while fetching comes from DuckDB itself.
+        """
+
+        def bind() -> Any:
+            self._views.make(query)
+            return self._con.sql(query, params=params)
+
+        return self._with_retries(bind)
 
     def execute(
         self, query: str, params: Sequence[Any] | Mapping[str, Any] | None = None

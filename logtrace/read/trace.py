@@ -33,6 +33,8 @@ def normalize_trace_id(text: str) -> str:
     Raises:
         ReadError: not 8 to 32 hex digits.
     """
+    if not isinstance(text, str):
+        raise ReadError(f"malformed trace id {text!r}: expected a string of 8 to 32 hex digits")
     value = text.strip().lower()
     if not _TRACE_ID.fullmatch(value):
         raise ReadError(f"malformed trace id {text!r}: expected 8 to 32 hex digits")

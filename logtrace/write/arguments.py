@@ -10,6 +10,7 @@ environment are not checked here: a bad ``LOGTRACE_*`` variable is a warning and
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -64,6 +65,12 @@ def check(given: dict[str, Any]) -> None:
             if problem is not None:
                 shown = sink_settings.shown(name, value)
                 raise problem(f"configure({name}={shown}): give {limit.wanted}")
+    directory = given.get("directory")
+    if directory is not None and not isinstance(directory, (str, os.PathLike)):
+        raise TypeError(f"configure(directory={directory!r}): give a folder's path (str or Path)")
+    service = given.get("service")
+    if service is not None and not isinstance(service, str):
+        raise TypeError(f"configure(service={service!r}): give the service's name as a str")
     _sampler(given.get("sampler"))
     redactor = given.get("redactor")
     if redactor is not None and not callable(redactor):

@@ -22,11 +22,13 @@ class EnvReader:
     def __init__(self, environ: Mapping[str, str]) -> None:
         self.environ = environ
 
-    def _warn(self, name: str, value: str, expected: str, default: object) -> None:
-        print(
-            f"logtrace: {name}={value!r} is not {expected}; using {default!r}",
-            file=sys.stderr,
-        )
+    def _warn(
+        self, name: str, value: str, expected: str, default: object, *, octal: bool = False
+    ) -> None:
+        """One line on stderr; ``default`` None: the variable is taken as unset."""
+        shown = oct(default) if octal and isinstance(default, int) else repr(default)
+        using = "ignoring it, as if unset" if default is None else f"using {shown}"
+        print(f"logtrace: {name}={value!r} is not {expected}; {using}", file=sys.stderr)
 
     def text(self, name: str, default: str) -> str:
         """The variable as text, or ``default`` when unset or empty."""
@@ -78,14 +80,16 @@ class EnvReader:
 
     def size(self, name: str, default: int) -> int:
         """A positive count, with an optional K, M or G suffix (``64M``)."""
-        size = self.optional_size(name)
-        if size == 0:
-            self._warn(name, self.environ[name], "a positive size", default)
+        size = self._with_unit(name, _SIZE_UNITS)
+        if size is None:
             return default
-        return default if size is None else size
+        if size < 1:
+            self._warn(name, self.environ[name], "a positive size such as 65536 or 64M", default)
+            return default
+        return int(size)
 
     def optional_size(self, name: str) -> int | None:
-        """A byte count or ``None`` when unset."""
+        """A byte count or ``None`` when unset (or bad, with a warning)."""
         size = self._with_unit(name, _SIZE_UNITS)
         if size is not None and size < 0:
             self._warn(name, self.environ[name], "a size such as 65536 or 64M", None)
@@ -112,7 +116,7 @@ class EnvReader:
         except ValueError:
             mode = -1
         if not 0 <= mode <= 0o777:
-            self._warn(name, value, "an octal mode such as 600", oct(default))
+            self._warn(name, value, "an octal mode such as 600", default, octal=True)
             return default
         return mode
 

@@ -162,6 +162,18 @@ def extract(carrier: Mapping[Any, Any] | None) -> SpanContext | None:
     ``logtrace.bad_traceparent`` warning line, and the span that uses the result starts a new
     trace. Never raises.
     """
+    context = extract_or_bad(carrier)
+    return None if context is BAD else context  # type: ignore[return-value]
+
+
+# What ``extract_or_bad`` returns for a present but malformed ``traceparent``.
+BAD = object()
+
+
+def extract_or_bad(carrier: Mapping[Any, Any] | None) -> SpanContext | object | None:
+    """``extract``, telling a malformed ``traceparent`` (reported, ``BAD``) from none at all
+    (``None``): ``span(parent=carrier)`` starts a new trace for the first and continues the
+    current span for the second."""
     if not carrier:
         return None
     try:
@@ -173,7 +185,7 @@ def extract(carrier: Mapping[Any, Any] | None) -> SpanContext | None:
         ctx = parse_traceparent(raw)
         if ctx is None:
             _report_bad(_single(raw) if isinstance(raw, list) else raw)
-            return None
+            return BAD
         ctx.tracestate = parse_tracestate(_single(_get(carrier, TRACESTATE)))
         ctx.baggage = _parse_baggage(_single(_get(carrier, BAGGAGE)))
         return ctx

@@ -84,6 +84,9 @@ class Span(SpanBase):
                     parent = get_current()  # OpenTelemetry's span, or the process's parent
             if parent is not None:
                 self._parent = parent
+        elif parent is NEW_TRACE:
+            # A malformed traceparent was given (and reported): a new trace, not the current.
+            self._parent = parent = None
         if parent is not None and not parent.remote:
             # The trace's decision, made once at its local root: no sampler call here.
             self.sampled = sampled = parent.sampled
@@ -345,7 +348,9 @@ def span(name: str, /, *, parent: Any = None, kind: str | None = None, **attribu
     Args:
         name: what the span does, in a few words; ``event`` and ``name`` of its lines.
         parent: continue another context instead of the current span: a ``SpanContext``,
-            a ``Span``, or a carrier dict with a ``traceparent`` (see ``logtrace.extract``).
+            a ``Span``, or a carrier dict with a ``traceparent`` (see ``logtrace.extract``);
+            a malformed one starts a new trace (and is reported), a carrier without one
+            continues the current span.
         kind: ``"server"`` (handling a request), ``"client"`` (making one), ``"producer"``
             (sending a message or task), ``"consumer"`` (handling one) or ``"internal"``
             (the default), as OpenTelemetry names them; the ``kind`` of its lines.
@@ -372,14 +377,19 @@ def span(name: str, /, *, parent: Any = None, kind: str | None = None, **attribu
 _new_object = object.__new__
 
 
+# The parent of a span given a malformed traceparent: ``start`` makes it a new trace's root.
+NEW_TRACE = cast(SpanContext, object())
+
+
 def _as_context(parent: Any) -> TraceContext | None:
     if parent is None or isinstance(parent, SpanContext):
         return parent
     if isinstance(parent, Span):
         return as_current(parent)
-    from logtrace.write.propagation import extract
+    from logtrace.write import propagation
 
-    return extract(parent)
+    context = propagation.extract_or_bad(parent)
+    return NEW_TRACE if context is propagation.BAD else context  # type: ignore[return-value]
 
 
 # The shared span of disabled tracing; noop.py (a subclass of Span) sets it when imported,

@@ -121,6 +121,22 @@ def test_compare_needs_one_way_to_choose_the_sides(logs_dir: Path) -> None:
         assert done.returncode == 2 and len(done.stderr.splitlines()) == 1, done.stderr
 
 
+def test_compare_with_an_empty_side_exits_two_not_zero(logs_dir: Path) -> None:
+    """A --by value no trace has (a typo) compared nothing: exit 2 and one line saying so, not
+    exit 0, which a CI gate would take for "no regression"."""
+    windows(logs_dir, 1.2)
+    done = run_cli("compare", "--by", "versoin=1,2", "--dir", str(logs_dir))
+    assert done.returncode == 2, done.stdout
+    assert done.stderr.strip().startswith(
+        "logtrace compare: no traces in A (versoin=1) or B (versoin=2): nothing was compared"
+    )
+    before = run_cli(
+        "compare", "--a-since", "2026-11-24T13:00", "--a-until", "2026-11-24T14:00",
+        "--b-since", "2020-01-01", "--b-until", "2020-01-02", "--dir", str(logs_dir),
+    )  # fmt: skip
+    assert before.returncode == 2 and "no traces in B (" in before.stderr, before.stderr
+
+
 def test_compare_two_traces_side_by_side(logs_dir: Path) -> None:
     """Two trace ids: one row per ancestral path."""
     write(logs_dir, "a", requests(2, seed=1))

@@ -189,6 +189,24 @@ def test_bad_counts_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
     assert "argument --workers: give a whole number of at least 1" in capsys.readouterr().err
 
 
+def test_a_file_as_the_folder_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--dir naming a file exits 2 with one line, running nothing (the processes used to run,
+    write nothing, and the demo exit 0 after "no trace")."""
+    from logtrace.cli.demo import run_demo
+
+    taken = tmp_path / "notes.txt"
+    taken.write_text("mine\n")
+    assert run_demo(["--dir", str(taken), "--tasks", "1", "--workers", "1"]) == 2
+    err = capsys.readouterr().err
+    assert (
+        err.strip()
+        == f"logtrace demo: --dir {taken} is not a folder: give a folder (it is made if missing)"
+    )
+    assert taken.read_text() == "mine\n" and sorted(tmp_path.iterdir()) == [taken]
+
+
 def test_read_side_views_show_one_tree_with_the_failures(demo: Demo) -> None:
     """logtrace.open(dir): every worker task span sits under a coordinator task under the root."""
     import logtrace

@@ -31,6 +31,27 @@ def test_trace_errors_are_exported_and_raised(logs_dir: Path) -> None:
     assert issubclass(logtrace.AmbiguousTrace, logtrace.ReadError)
 
 
+def test_sql_that_does_not_bind_and_an_id_that_is_not_text_are_read_errors(
+    logs_dir: Path,
+) -> None:
+    """Reader.sql() of a missing table or bad syntax raises ReadError with DuckDB's first line
+    (it raised duckdb's own exceptions, which the docs' ReadError does not catch), and
+    trace(None) says the id is malformed (it raised AttributeError)."""
+    write_jsonl(
+        logs_dir / "2026-11-24" / "svc_h_1_20261124T130000.000Z.jsonl",
+        span_lines("4bf92f3577b34da6a3ce929d0e0e4736", "a" * 16, None, "root", 0, 5),
+    )
+    with logtrace.open(logs_dir) as reader:
+        with pytest.raises(logtrace.ReadError, match=r"^Catalog Error: Table with name nope"):
+            reader.sql("select * from nope")
+        with pytest.raises(logtrace.ReadError, match=r"^Parser Error: syntax error"):
+            reader.sql("selec 1")
+        assert reader.sql("select count(*) from spans").fetchall() == [(1,)]
+        for wrong in (None, 123):
+            with pytest.raises(logtrace.ReadError, match="malformed trace id"):
+                reader.trace(wrong)  # type: ignore[arg-type]
+
+
 def test_importing_the_errors_imports_no_duckdb() -> None:
     """logtrace.ReadError and friends are there without DuckDB being imported."""
     code = (

@@ -222,6 +222,8 @@ def test_bad_arguments_raise_clear_errors() -> None:
         ("sampler", "bogus", ValueError, "configure(sampler='bogus'): unknown sampler"),
         ("sampler", 0.1, TypeError, "a share of traces is sample_rate=0.1"),
         ("sample_rate", 5, ValueError, "give a share from 0 to 1"),
+        ("directory", 123, TypeError, "configure(directory=123): give a folder's path"),
+        ("service", 7, TypeError, "configure(service=7): give the service's name as a str"),
         ("level", 99.5, TypeError, "give a level name such as 'info', or a number"),
         ("max_string", -1, ValueError, "give a whole number of at least 1"),
         ("max_attributes", -1, ValueError, "give a whole number of at least 0"),

@@ -19,22 +19,35 @@ def test_sizes_and_durations_take_units() -> None:
 
 
 @pytest.mark.parametrize(
-    ("method", "value", "default"),
+    ("method", "value", "default", "said"),
     [
-        ("size", "lots", 5),
-        ("duration", "-3", 7.0),
-        ("number", "abc", 1.0),
-        ("mode", "999", 0o600),
+        ("size", "lots", 5, "using 5"),
+        ("size", "0", 5, "using 5"),
+        ("duration", "-3", 7.0, "using 7.0"),
+        ("number", "abc", 1.0, "using 1.0"),
+        ("mode", "999", 0o600, "using 0o600"),
     ],
 )
 def test_bad_value_names_itself_and_uses_default(
-    method: str, value: str, default: object, capsys: pytest.CaptureFixture[str]
+    method: str, value: str, default: object, said: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A bad value gives one stderr line naming the variable and value; the default is used."""
+    """A bad value gives one stderr line naming the variable and value, and the default it
+    uses (a bad size said "using None" while it used its default)."""
     env = EnvReader({"LOGTRACE_X": value})
     assert getattr(env, method)("LOGTRACE_X", default) == default
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and f"LOGTRACE_X={value!r}" in err and "using" in err
+    assert err.count("\n") == 1 and f"LOGTRACE_X={value!r}" in err and err.rstrip().endswith(said)
+
+
+@pytest.mark.parametrize("method", ["flag", "optional_size"])
+def test_a_bad_optional_value_is_taken_as_unset_and_says_so(
+    method: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """LOGTRACE_ENABLED=maybe or LOGTRACE_RETENTION_BYTES=x: as if unset, in those words (it
+    said "using None")."""
+    assert getattr(EnvReader({"LOGTRACE_X": "maybe"}), method)("LOGTRACE_X") is None
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.rstrip().endswith("; ignoring it, as if unset")
 
 
 def test_service_from_logtrace_then_otel_vars() -> None:

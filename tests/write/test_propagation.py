@@ -150,6 +150,22 @@ def test_malformed_header_starts_a_new_trace_with_a_warning() -> None:
     assert start["parent_id"] is None and start["trace_id"] != TRACE
 
 
+def test_malformed_header_inside_a_span_starts_a_new_trace_still() -> None:
+    """Inside an open span too, a malformed carrier starts a new trace, as its warning says
+    (it used to continue the current span); a carrier without a traceparent continues it."""
+    with testing.capture_events() as events, logtrace.span("request") as outer:
+        with logtrace.span("bad", parent={"traceparent": "garbage"}) as bad:
+            pass
+        with logtrace.span("none", parent={"tracestate": "vendor=1"}) as none:
+            pass
+    warning = next(e for e in events if e["event"] == "logtrace.bad_traceparent")
+    assert warning["action"] == "started a new trace"
+    assert bad.trace_id != outer.trace_id and bad.parent_id is None
+    assert (none.trace_id, none.parent_id) == (outer.trace_id, outer.span_id)
+    ends = {e["name"]: e for e in events if e.get("duration_ms") is not None}
+    assert ends["bad"]["trace_id"] == bad.trace_id and ends["bad"].get("parent_id") is None
+
+
 def test_header_given_twice_is_malformed() -> None:
     """Two traceparent values in one carrier (a repeated header) are rejected with a warning."""
     with testing.capture_events() as events:
