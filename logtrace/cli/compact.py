@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from typing import Any
 
 from logtrace.cli.main import print_json, register
-from logtrace.cli.numbers import fraction, non_negative
+from logtrace.cli.numbers import env_mode, fraction, non_negative
 from logtrace.read.files import ReadError
 
 
@@ -84,8 +83,8 @@ def compact(args: argparse.Namespace) -> int:
             retention=retention,
             memory_limit=args.memory_limit,
             progress=progress,
-            file_mode=_mode("LOGTRACE_FILE_MODE", 0o600),
-            dir_mode=_mode("LOGTRACE_DIR_MODE", 0o700),
+            file_mode=env_mode("LOGTRACE_FILE_MODE", 0o600),
+            dir_mode=env_mode("LOGTRACE_DIR_MODE", 0o700),
         )
     finally:
         stop()
@@ -162,15 +161,6 @@ def _publish(args: argparse.Namespace) -> Any:
     from logtrace.read.publish import publish
 
     return publish(args.dir, args.to)
-
-
-def _mode(variable: str, default: int) -> int:
-    """A mode from the environment, as configure() reads it (octal: ``600``, ``0o640``)."""
-    text = os.environ.get(variable, "").strip().lower().removeprefix("0o")
-    try:
-        return int(text, 8) if text else default
-    except ValueError:
-        raise ReadError(f"{variable}={text!r} is not an octal file mode") from None
 
 
 def _progress_bar(enabled: bool) -> tuple[Any, Any]:

@@ -4,15 +4,19 @@ Without them a negative ``--limit`` reached DuckDB (``Binder Error: LIMIT/OFFSET
 negative``), a negative ``--interval`` reached ``time.sleep`` and a ``--port`` past 65535 the
 socket, and ``--alpha 7`` was taken as given. argparse turns the ``ArgumentTypeError`` raised
 here into ``logtrace ls: argument -n/--limit: give a whole number of at least 1, not '-3'``.
+``env_mode`` reads the file modes (``LOGTRACE_FILE_MODE``) of the commands that write files.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import os
 from collections.abc import Callable
 
-__all__ = ["at_least", "fraction", "non_negative", "port", "positive", "probability"]
+from logtrace.read.files import ReadError
+
+__all__ = ["at_least", "env_mode", "fraction", "non_negative", "port", "positive", "probability"]
 
 
 def at_least(minimum: int) -> Callable[[str], int]:
@@ -68,3 +72,16 @@ def probability(text: str) -> float:
 def port(text: str) -> int:
     """A TCP port: 0 (any free one) to 65535."""
     return _whole(text, 0, 65535, "a port from 0 (any free one) to 65535")
+
+
+def env_mode(variable: str, default: int) -> int:
+    """A file mode from the environment, as configure() reads it (octal: ``600``, ``0o640``).
+
+    Raises:
+        ReadError: not an octal mode.
+    """
+    text = os.environ.get(variable, "").strip().lower().removeprefix("0o")
+    try:
+        return int(text, 8) if text else default
+    except ValueError:
+        raise ReadError(f"{variable}={text!r} is not an octal file mode") from None

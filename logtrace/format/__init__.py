@@ -1,1 +1,1 @@
-"""What both halves share: the event format's field names and values, and file naming."""
+"""What both halves share: the event format's field names and values, file naming, folders."""

@@ -1,4 +1,5 @@
-"""Small file-system steps of compaction and publication: durable writes, private folders.
+"""Small file-system steps of compaction, publication and the exports: durable writes, private
+files and folders.
 
 No DuckDB here. ``fsync`` of a file before it is renamed into place, and of its folder after,
 is what lets a reader (or another host) trust a name it sees: the bytes are on disk first.
@@ -9,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
+import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from logtrace.read.files import ReadError
@@ -45,6 +48,32 @@ def private_folder(path: Path, mode: int) -> None:
     if not stat.S_ISDIR(status.st_mode) or status.st_uid != os.geteuid():
         raise ReadError(f"cannot use {path}: not a folder of this user")
     os.chmod(path, mode)
+
+
+def replace_with(
+    path: Path, chunks: Iterable[bytes], mode: int, mtime_ns: int | None = None
+) -> None:
+    """Write ``path`` whole or not at all: ``chunks`` into a new file beside it, given ``mode``
+    whatever the umask (and ``mtime_ns``, when given), synced, then renamed over ``path``.
+
+    The new file's name is unique (``mkstemp``: ``O_EXCL|O_NOFOLLOW``), so a symlink or file
+    planted under a name it could have is never followed, written or removed.
+    """
+    fd, work = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as file:
+            os.fchmod(fd, mode)
+            for chunk in chunks:
+                file.write(chunk)
+            file.flush()
+            if mtime_ns is not None:
+                os.utime(fd, ns=(mtime_ns, mtime_ns))  # this file, whatever its name is by now
+            os.fsync(fd)
+        os.replace(work, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(work)
+        raise
 
 
 def fsync(path: Path) -> None:

@@ -29,6 +29,7 @@ from pathlib import Path
 import zstandard
 
 from logtrace.format.fields import LIVE_SUFFIX
+from logtrace.format.folders import make_dirs, own_folder
 from logtrace.format.naming import DAY_NAME, FILE_NAME, file_name, is_locked
 
 # Hidden work files: a new live file before it has its name, a compressed file being written.
@@ -46,20 +47,6 @@ _NO_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS, errno.E
 # them, and with them the locks, so the child closes them (``close_held_after_fork``).
 _held: set[int] = set()
 _held_lock = threading.Lock()
-
-
-def make_dirs(path: Path, mode: int) -> None:
-    """Create ``path`` and missing parents with exactly ``mode`` (umask does not apply)."""
-    missing: list[Path] = []
-    while not path.is_dir() and path.parent != path:
-        missing.append(path)
-        path = path.parent
-    for directory in reversed(missing):
-        try:
-            os.mkdir(directory, mode)
-        except FileExistsError:
-            continue
-        os.chmod(directory, mode)
 
 
 def open_live(
@@ -114,9 +101,7 @@ def check_folder(directory: Path, folder: Path) -> None:
     Raises:
         OSError: the day folder is not a folder of this user (the sink reports it in-band).
     """
-    status = os.lstat(folder)
-    if not stat.S_ISDIR(status.st_mode) or status.st_uid != os.geteuid():
-        raise OSError(errno.EPERM, "not a folder of this user (a symlink?)", str(folder))
+    status = own_folder(folder)
     for path, mode in ((directory, os.stat(directory).st_mode), (folder, status.st_mode)):
         if mode & 0o022 and str(path) not in _warned:
             _warned.add(str(path))
