@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import signal
+import stat
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from ..read.files import ReadError
 from .main import add_filters, filter_options, open_reader, print_json, register
-from .numbers import at_least, non_negative, positive
+from .numbers import at_least, env_mode, non_negative, positive
 
 
 def _export_arguments(parser: argparse.ArgumentParser) -> None:
@@ -108,7 +110,7 @@ def export(args: argparse.Namespace) -> int:
                 logs=not args.no_logs,
             )
         else:
-            with open(args.output, "wb") as out:
+            with _open_output(args.output) as out:
                 counts = exporting.write(
                     reader,
                     out,
@@ -123,6 +125,33 @@ def export(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 0
+
+
+def _open_output(name: str) -> BinaryIO:
+    """``-o FILE`` to write: a new file is 0600 whatever the umask; a regular file of yours is
+    emptied and keeps its mode; a symlink is refused (never followed), and so is another user's
+    file; a device or a pipe is written as it is."""
+    flags = os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        try:
+            fd = os.open(name, flags | os.O_CREAT | os.O_EXCL, 0o600)
+            os.fchmod(fd, 0o600)
+        except FileExistsError:
+            fd = os.open(name, flags)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise ReadError(
+                f"-o {name!r} is a symlink: not followed (name the file itself, or use -o - and "
+                "redirect)"
+            ) from None
+        raise ReadError(f"cannot write {name}: {error.strerror or error}") from None
+    status = os.fstat(fd)
+    if stat.S_ISREG(status.st_mode) and status.st_uid != os.geteuid():
+        os.close(fd)
+        raise ReadError(f"-o {name!r} is another user's file: not written")
+    if stat.S_ISREG(status.st_mode):
+        os.ftruncate(fd, 0)
+    return open(fd, "wb")
 
 
 def _sender(args: argparse.Namespace, stop: threading.Event, max_time: float | None) -> Any:
@@ -215,8 +244,8 @@ def import_(args: argparse.Namespace) -> int:
     """Import OTLP JSON files (the Collector's file exporter's) into --dir, as logtrace files.
 
     Each line an ExportTraceServiceRequest or ExportLogsServiceRequest; spans become start,
-    event and end lines, log records log lines, one file per process (resource). Every
-    command reads them:
+    event and end lines, log records log lines, one file per process (resource); files 0600,
+    folders 0700 ($LOGTRACE_FILE_MODE, $LOGTRACE_DIR_MODE). Every command reads them:
       logtrace import traces.jsonl --dir ./imported && logtrace ls --dir ./imported
     """
     from ..export.importer import import_otlp
@@ -228,7 +257,12 @@ def import_(args: argparse.Namespace) -> int:
     except OSError as error:
         raise ReadError(f"cannot read {error.filename}: {error.strerror}") from None
     try:
-        result = import_otlp(sources, args.dir)
+        result = import_otlp(
+            sources,
+            args.dir,
+            file_mode=env_mode("LOGTRACE_FILE_MODE", 0o600),
+            dir_mode=env_mode("LOGTRACE_DIR_MODE", 0o700),
+        )
     finally:
         for source in sources:
             if source is not sys.stdin.buffer:
@@ -239,6 +273,7 @@ def import_(args: argparse.Namespace) -> int:
                 "spans": result.spans,
                 "logs": result.logs,
                 "skipped_lines": result.skipped_lines,
+                "skipped_spans": result.skipped_spans,
                 "files": [str(p) for p in result.files],
             }
         )

@@ -12,6 +12,7 @@ a crash between the receiver's "200" and the next checkpoint write: that request
 
 from __future__ import annotations
 
+import errno
 import os
 import threading
 from collections.abc import Iterator
@@ -21,6 +22,8 @@ from typing import Any
 import orjson
 
 from ..format.fields import LIVE_SUFFIX, ROTATED_SUFFIX, SPAN, SPAN_END, SPAN_ID, TRACE_ID
+from ..format.folders import make_dirs
+from ..read.durable import replace_with
 from ..read.files import ReadError, find_files, source_name
 from .assemble import SpanParts, build_log, build_span, host_of, is_span_line, resource_of
 from .model import Log, Resource, Span
@@ -46,12 +49,19 @@ class Checkpoint:
         self.outbox: list[dict[str, Any]] = []
         self.dropped_pending = 0
         self.dropped_requests = 0
-        if self.path.exists():
+        if os.path.lexists(self.path):
             self._load()
 
     def _load(self) -> None:
         try:
-            data = orjson.loads(self.path.read_bytes())
+            fd = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except OSError as error:
+            if error.errno == errno.ELOOP:
+                raise ReadError(f"checkpoint {self.path}: a symlink, not followed") from None
+            raise ReadError(f"checkpoint {self.path}: unreadable ({error})") from None
+        try:
+            with os.fdopen(fd, "rb") as file:
+                data = orjson.loads(file.read())
         except (OSError, orjson.JSONDecodeError) as error:
             raise ReadError(f"checkpoint {self.path}: unreadable ({error})") from None
         if not isinstance(data, dict) or data.get("version") != CHECKPOINT_VERSION:
@@ -63,7 +73,8 @@ class Checkpoint:
         self.dropped_requests = int(data.get("dropped_requests") or 0)
 
     def save(self) -> None:
-        """Write the checkpoint: a new file, synced, renamed over the old one."""
+        """Write the checkpoint: a new file (0600, under a unique name: never through a
+        symlink), synced, renamed over the old one; folders made for it are 0700."""
         data = {
             "version": CHECKPOINT_VERSION,
             "files": self.files,
@@ -72,15 +83,9 @@ class Checkpoint:
             "dropped_pending": self.dropped_pending,
             "dropped_requests": self.dropped_requests,
         }
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        work = self.path.with_name(self.path.name + ".tmp")
         # Owner only: it holds lines of the logs (open spans' attributes, unsent requests).
-        fd = os.open(work, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as file:
-            file.write(orjson.dumps(data))
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(work, self.path)
+        make_dirs(self.path.parent, 0o700)
+        replace_with(self.path, [orjson.dumps(data)], 0o600)
 
 
 class Shipper:

@@ -6,7 +6,9 @@ Spans become start, event and end lines, log records log lines, written as close
 logtrace's layout: ``<dir>/<YYYY-MM-DD>/<service>_<host>_<pid>_<time>.jsonl``, one per process
 (resource), named after its earliest line and dated (mtime) by its last, so every command reads
 them, with the time windows of ``--since``. Ids may be hex (OTLP JSON) or base64 (the plain
-protobuf JSON mapping).
+protobuf JSON mapping); a span without a valid trace or span id is skipped and counted.
+Files are written whole under unique work names (never through a symlink), with the modes
+given (0600, folders 0700, whatever the umask).
 """
 
 from __future__ import annotations
@@ -21,15 +23,10 @@ from typing import IO, Any
 
 import orjson
 
-from ..format.fields import (
-    DAY_FORMAT,
-    FILE_EVENT,
-    FILE_TIME_FORMAT,
-    FORMAT_VERSION,
-    LIVE_SUFFIX,
-    RESERVED,
-)
-from ..format.naming import sanitise
+from ..format.fields import FILE_EVENT, FORMAT_VERSION, RESERVED
+from ..format.folders import make_dirs, own_folder
+from ..format.naming import file_name
+from ..read.durable import replace_with
 from ..read.files import ReadError
 from .model import KIND_OF_OTLP, LOGTRACE_VERSION, SCOPE_NAME, SCOPE_VERSION, STATUS_CODE, Resource
 
@@ -45,6 +42,7 @@ class ImportResult:
     spans: int = 0
     logs: int = 0
     skipped_lines: int = 0
+    skipped_spans: int = 0  # without a valid trace or span id: not written
     files: list[Path] = field(default_factory=list)
 
     def line(self) -> str:
@@ -53,10 +51,16 @@ class ImportResult:
             f"imported {_counted(self.spans, 'span')}, {_counted(self.logs, 'log record')} "
             f"into {_counted(len(self.files), 'file')}"
         )
+        skipped = []
         if self.skipped_lines:
-            skipped = _counted(self.skipped_lines, "line")
-            text += f"; skipped {skipped} that {'is' if self.skipped_lines == 1 else 'are'} "
-            text += "not OTLP traces or logs"
+            verb = "is" if self.skipped_lines == 1 else "are"
+            lines = _counted(self.skipped_lines, "line")
+            skipped.append(f"{lines} that {verb} not OTLP traces or logs")
+        if self.skipped_spans:
+            spans = _counted(self.skipped_spans, "span")
+            skipped.append(f"{spans} without a valid traceId or spanId")
+        if skipped:
+            text += "; skipped " + " and ".join(skipped)
         return text
 
 
@@ -64,8 +68,22 @@ def _counted(count: int, noun: str) -> str:
     return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
-def import_otlp(sources: Iterable[IO[bytes]], directory: str | os.PathLike[str]) -> ImportResult:
-    """Read OTLP JSON lines from ``sources``; write them as logtrace files under ``directory``."""
+def import_otlp(
+    sources: Iterable[IO[bytes]],
+    directory: str | os.PathLike[str],
+    *,
+    file_mode: int = 0o600,
+    dir_mode: int = 0o700,
+) -> ImportResult:
+    """Read OTLP JSON lines from ``sources``; write them as logtrace files under ``directory``.
+
+    Args:
+        file_mode, dir_mode: the modes of the files and of the folders made for them,
+            whatever the umask (as the sink's ``file_mode`` and ``dir_mode``).
+
+    Raises:
+        ReadError: a folder or file cannot be written (a day folder that is a symlink).
+    """
     per_process: dict[Resource, list[tuple[int, int, dict[str, Any]]]] = {}
     result = ImportResult()
     order = 0
@@ -88,7 +106,8 @@ def import_otlp(sources: Iterable[IO[bytes]], directory: str | os.PathLike[str])
                 per_process.setdefault(resource, []).append((ts, order, line))
     for resource, lines in sorted(per_process.items()):
         lines.sort(key=lambda item: (item[0], item[1]))
-        result.files.append(_write_file(Path(directory), resource, lines))
+        modes = (file_mode, dir_mode)
+        result.files.append(_write_file(Path(directory), resource, lines, modes))
     return result
 
 
@@ -98,8 +117,12 @@ def _lines(request: dict[str, Any], result: ImportResult) -> Iterable[tuple[Reso
         for scope_spans in resource_spans.get("scopeSpans") or []:
             scope = scope_spans.get("scope") or {}
             for span in scope_spans.get("spans") or []:
+                lines = span_lines(span, resource, scope)
+                if not lines:
+                    result.skipped_spans += 1
+                    continue
                 result.spans += 1
-                for ts, line in span_lines(span, resource, scope):
+                for ts, line in lines:
                     yield resource, ts, line
     for resource_logs in request.get("resourceLogs") or []:
         resource = _resource(resource_logs.get("resource") or {})
@@ -284,34 +307,37 @@ def log_line(
 
 
 def _write_file(
-    directory: Path, resource: Resource, lines: list[tuple[int, int, dict[str, Any]]]
+    directory: Path,
+    resource: Resource,
+    lines: list[tuple[int, int, dict[str, Any]]],
+    modes: tuple[int, int],
 ) -> Path:
-    """One closed file of a process's lines, header first; named by its first line's time."""
-    import time
+    """One closed file of a process's lines, header first; named by its first line's time.
 
+    ``modes``: the file's and the folders'. The day folder must be a folder of this user (a
+    symlink there is refused); the file is written whole under a unique work name, never
+    through a symlink, and replaces nothing: a name taken moves its time on 1 ms.
+    """
     first, last = lines[0][0], lines[-1][0]
     ms = first // 1_000_000
-    stamp = time.strftime(FILE_TIME_FORMAT, time.gmtime(ms // 1000)) + f".{ms % 1000:03d}Z"
-    day = time.strftime(DAY_FORMAT, time.gmtime(ms // 1000))
-    service, host = sanitise(resource.service), sanitise(resource.host)
+    day, name = file_name(resource.service, resource.host, resource.pid, ms)
     folder = directory / day
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{service}_{host}_{resource.pid}_{stamp}{LIVE_SUFFIX}"
-    while path.exists():  # a second import of the same process at the same millisecond
+    file_mode, dir_mode = modes
+    try:
+        make_dirs(folder, dir_mode)
+        own_folder(folder)
+    except OSError as error:
+        raise ReadError(f"cannot write into {folder}: {error.strerror or error}") from None
+    while os.path.lexists(folder / name):  # a second import of the same process at that ms
         ms += 1
-        stamp = time.strftime(FILE_TIME_FORMAT, time.gmtime(ms // 1000)) + f".{ms % 1000:03d}Z"
-        path = folder / f"{service}_{host}_{resource.pid}_{stamp}{LIVE_SUFFIX}"
+        name = file_name(resource.service, resource.host, resource.pid, ms)[1]
+    path = folder / name
     header = _head(first, "info", FILE_EVENT, resource, "logtrace")
     header.update(format=FORMAT_VERSION, host=resource.host, argv=["logtrace", "import"])
     header["python"] = f"logtrace {LOGTRACE_VERSION}"
-    work = path.with_name(f".{path.name}.tmp")
+    chunks = [orjson.dumps(header) + b"\n", *(orjson.dumps(line) + b"\n" for _, _, line in lines)]
     try:
-        with work.open("wb") as out:
-            out.write(orjson.dumps(header) + b"\n")
-            for _, _, line in lines:
-                out.write(orjson.dumps(line) + b"\n")
-        os.replace(work, path)
+        replace_with(path, chunks, file_mode, mtime_ns=last)
     except OSError as error:
         raise ReadError(f"cannot write {path}: {error.strerror or error}") from None
-    os.utime(path, ns=(last, max(last, first)))
     return path

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import orjson
@@ -49,3 +51,24 @@ def test_help_documents_the_command() -> None:
     result = logtrace_cli("export", "--help")
     assert result.returncode == 0 and "--otlp-endpoint" in result.stdout
     assert "ui.perfetto.dev" in result.stdout
+
+
+def test_output_file_is_owner_only_and_never_a_symlink(written: Path, tmp_path: Path) -> None:
+    """-o FILE: a new file is 0600 under umask 022; a file of yours is overwritten and keeps
+    its mode; a symlink is refused in one line (exit 2) and its target left as it was."""
+    new, mine, link, victim = (tmp_path / n for n in ("new.json", "mine.json", "link", "victim"))
+    mine.write_bytes(b"old\n" * 10_000)
+    os.chmod(mine, 0o644)
+    victim.write_bytes(b"precious\n")
+    link.symlink_to(victim)
+    umask_022 = {"preexec_fn": lambda: os.umask(0o022)}
+    for out in (new, mine):
+        result = logtrace_cli("export", "--dir", str(written), "-o", str(out), **umask_022)
+        assert result.returncode == 0, result.stderr
+        assert orjson.loads(out.read_bytes().splitlines()[0])
+    assert stat.S_IMODE(new.stat().st_mode) == 0o600 and new.read_bytes() == mine.read_bytes()
+    assert stat.S_IMODE(mine.stat().st_mode) == 0o644
+    result = logtrace_cli("export", "--dir", str(written), "-o", str(link), **umask_022)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert str(link) in result.stderr and "symlink" in result.stderr
+    assert victim.read_bytes() == b"precious\n" and link.is_symlink()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -20,7 +21,8 @@ pytest.importorskip("opentelemetry.proto")
 from _export_helpers import Receiver, receiving, write_traces
 
 import logtrace
-from logtrace.export.follow import Shipper
+from logtrace import ReadError
+from logtrace.export.follow import Checkpoint, Shipper
 from logtrace.export.otlp_http import Sender
 
 ROOT = str(Path(__file__).resolve().parents[2])
@@ -125,3 +127,41 @@ def test_outbox_survives_a_stop_while_the_receiver_is_down(tmp_path: Path) -> No
         again = Shipper(directory, checkpoint, Sender(receiver.url, max_time=None))
         assert again.drain() and again.poll() == 0
     assert [log[2] for log in receiver.accepted_logs] == ["hello"]
+
+
+def test_checkpoint_never_writes_through_a_planted_symlink(tmp_path: Path) -> None:
+    """A symlink planted at the checkpoint's work name (``….json.tmp``) is not followed: its
+    target is untouched; the checkpoint is 0600 and the folders made for it 0700, whatever the
+    umask."""
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"precious\n")
+    directory = tmp_path / "logtrace"
+    directory.mkdir()
+    path = directory / ".otlp-checkpoint.json"
+    Path(f"{path}.tmp").symlink_to(victim)
+    nested = tmp_path / "state" / "follow" / "ck.json"
+    old = os.umask(0o022)
+    try:
+        for checkpoint in (Checkpoint(path), Checkpoint(nested)):
+            checkpoint.outbox.append({"signal": "logs", "request": {}, "count": 0})
+            checkpoint.save()
+            checkpoint.save()
+    finally:
+        os.umask(old)
+    assert victim.read_bytes() == b"precious\n"
+    assert Checkpoint(path).outbox == Checkpoint(nested).outbox != []
+    modes = [stat.S_IMODE(os.lstat(p).st_mode) for p in (path, nested, nested.parent,
+                                                         nested.parent.parent)]  # fmt: skip
+    assert modes == [0o600, 0o600, 0o700, 0o700]
+    assert sorted(p.name for p in nested.parent.iterdir()) == ["ck.json"]
+
+
+def test_a_symlinked_checkpoint_is_refused(tmp_path: Path) -> None:
+    """A checkpoint that is a symlink is neither read nor replaced: one line naming it."""
+    victim = tmp_path / "victim"
+    victim.write_bytes(b'{"version": 1}')
+    path = tmp_path / "ck.json"
+    path.symlink_to(victim)
+    with pytest.raises(ReadError, match=r"^checkpoint .*ck\.json: a symlink, not followed$"):
+        Checkpoint(path)
+    assert path.is_symlink() and victim.read_bytes() == b'{"version": 1}'

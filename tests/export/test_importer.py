@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import os
+import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
@@ -120,3 +122,98 @@ def test_unreadable_input_is_one_line(tmp_path: Path) -> None:
     """A missing input file: one line on stderr, exit 2, no traceback."""
     result = logtrace_cli("import", str(tmp_path / "nope.jsonl"), "--dir", str(tmp_path))
     assert result.returncode == 2 and result.stderr.count("\n") == 1
+
+
+# One span of coordinator/vm/12154, at 2026-12-03T13:35:56.599Z, and its file's names.
+_START_NS = 1_796_304_956_599_000_000
+_DAY, _NAME = "2026-12-03", "coordinator_vm_12154_20261203T133556.599Z.jsonl"
+
+
+def _request(*trace_ids: str) -> bytes:
+    resource = {"attributes": [
+        {"key": "service.name", "value": {"stringValue": "coordinator"}},
+        {"key": "host.name", "value": {"stringValue": "vm"}},
+        {"key": "process.pid", "value": {"intValue": "12154"}}]}  # fmt: skip
+    spans = [
+        {"traceId": trace_id, "spanId": f"{n + 1:016x}", "name": f"s{n}",
+         "startTimeUnixNano": str(_START_NS + n), "endTimeUnixNano": str(_START_NS + 10**6)}
+        for n, trace_id in enumerate(trace_ids)
+    ]  # fmt: skip
+    request = {"resourceSpans": [{"resource": resource, "scopeSpans": [{"spans": spans}]}]}
+    return orjson.dumps(request) + b"\n"
+
+
+@pytest.fixture
+def umask_022() -> Iterator[None]:
+    """The usual umask (022), which would leave files 0644 and folders 0755."""
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(os.lstat(path).st_mode)
+
+
+def test_import_never_writes_through_planted_symlinks(tmp_path: Path, umask_022: None) -> None:
+    """A symlink planted at the work file's (predictable) name is not followed: its target is
+    untouched; the file is written, 0600, its folders 0700, whatever the umask."""
+    source = tmp_path / "in.otlp.jsonl"
+    source.write_bytes(_request("ab" * 16))
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"precious\n")
+    os.chmod(victim, 0o644)
+    folder = tmp_path / "imported" / _DAY
+    os.makedirs(folder)
+    (folder / f".{_NAME}.tmp").symlink_to(victim)
+    directory = tmp_path / "new" / "imported"
+    result = logtrace_cli("import", str(source), "--dir", str(tmp_path / "imported"))
+    assert result.returncode == 0, result.stderr
+    assert victim.read_bytes() == b"precious\n" and _mode(victim) == 0o644
+    assert os.stat(victim).st_mtime_ns != _START_NS + 10**6
+    (written,) = [p for p in folder.iterdir() if not p.is_symlink()]
+    assert written.name == _NAME and _mode(written) == 0o600
+    result = logtrace_cli("import", str(source), "--dir", str(directory))
+    assert result.returncode == 0, result.stderr
+    (written,) = (directory / _DAY).iterdir()
+    assert written.name == _NAME and _mode(written) == 0o600
+    assert [_mode(p) for p in (directory.parent, directory, directory / _DAY)] == [0o700] * 3
+
+
+def test_import_takes_the_configured_modes(tmp_path: Path, umask_022: None) -> None:
+    """LOGTRACE_FILE_MODE and LOGTRACE_DIR_MODE give the modes, as for the sink and compact."""
+    source = tmp_path / "in.otlp.jsonl"
+    source.write_bytes(_request("ab" * 16))
+    env = {"LOGTRACE_FILE_MODE": "640", "LOGTRACE_DIR_MODE": "750"}
+    result = logtrace_cli("import", str(source), "--dir", str(tmp_path / "d"), env=env)
+    assert result.returncode == 0, result.stderr
+    assert [_mode(tmp_path / "d"), _mode(tmp_path / "d" / _DAY)] == [0o750, 0o750]
+    assert _mode(tmp_path / "d" / _DAY / _NAME) == 0o640
+
+
+def test_import_refuses_a_symlinked_day_folder(tmp_path: Path) -> None:
+    """A day folder that is a symlink: one line naming it, exit 2, nothing written there."""
+    source = tmp_path / "in.otlp.jsonl"
+    source.write_bytes(_request("ab" * 16))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / "imported").mkdir()
+    (tmp_path / "imported" / _DAY).symlink_to(elsewhere)
+    result = logtrace_cli("import", str(source), "--dir", str(tmp_path / "imported"))
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert str(tmp_path / "imported" / _DAY) in result.stderr and "symlink" in result.stderr
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_spans_with_bad_ids_are_counted_as_skipped(tmp_path: Path) -> None:
+    """A span whose traceId is not an id is not written, and the summary says it skipped it."""
+    source = tmp_path / "in.otlp.jsonl"
+    source.write_bytes(_request("ab" * 16, "zz", "00" * 16))
+    result = logtrace_cli("import", str(source), "--dir", str(tmp_path / "d"))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == (
+        "imported 1 span, 0 log records into 1 file; "
+        "skipped 2 spans without a valid traceId or spanId\n"
+    )
+    result = logtrace_cli("import", str(source), "--dir", str(tmp_path / "d"), "--json")
+    assert orjson.loads(result.stdout)["skipped_spans"] == 2
