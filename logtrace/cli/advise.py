@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from logtrace.cli.main import make_console, open_reader, print_json, register
 from logtrace.cli.numbers import at_least, fraction, non_negative, positive
+from logtrace.cli.visible import visible
 from logtrace.read.filters import now_utc, when_option
 
 if TYPE_CHECKING:  # imported where used: `logtrace --help` need not load the analytics
@@ -97,7 +98,7 @@ def advise(args: argparse.Namespace) -> int:
 
 def _finding_text(f: Finding, duration: Any) -> str:
     more = ", ".join(f.evidence)
-    return (
+    return visible(
         f"{f.pattern:<12} saves ~{duration(f.saving_ms):<9} span {f.span_id}: {f.message}  [{more}]"
     )
 

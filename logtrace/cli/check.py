@@ -11,6 +11,7 @@ import sys
 from typing import TYPE_CHECKING, NoReturn
 
 from logtrace.cli.main import open_reader, print_json, register
+from logtrace.cli.visible import visible
 from logtrace.read.files import ReadError
 
 if TYPE_CHECKING:  # imported where used: other commands need not load the analytics
@@ -37,7 +38,7 @@ def _check_arguments(parser: argparse.ArgumentParser) -> None:
 
     def error(message: str) -> NoReturn:
         # Bad arguments are UNKNOWN (3) for a plugin, with a status line like any other.
-        print(CheckResult(Status.UNKNOWN, f"logtrace check: {message}").line())
+        print(visible(CheckResult(Status.UNKNOWN, f"logtrace check: {message}").line()))
         raise SystemExit(int(Status.UNKNOWN))
 
     parser.error = error  # type: ignore[method-assign]
@@ -64,7 +65,7 @@ def check(args: argparse.Namespace) -> int:
     if args.json:
         print_json(result.to_dict())
     else:
-        print(result.line())
+        print(visible(result.line()))
     sys.stdout.flush()
     return int(result.status)
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from logtrace.cli.main import make_console, open_reader, print_json, register
 from logtrace.cli.numbers import at_least, non_negative, probability
+from logtrace.cli.visible import visible
 from logtrace.read.files import ReadError
 from logtrace.read.filters import now_utc, when_option
 
@@ -188,8 +189,10 @@ def _print_comparison(result: Comparison) -> None:
 
     console = make_console()
     console.print(
-        f"A: {result.a_label} ({result.a_traces} traces)   "
-        f"B: {result.b_label} ({result.b_traces} traces)   alpha {result.alpha:g}"
+        visible(
+            f"A: {result.a_label} ({result.a_traces} traces)   "
+            f"B: {result.b_label} ({result.b_traces} traces)   alpha {result.alpha:g}"
+        )
     )
     structure = {s.name: s.change for s in result.structure}
     body = [_comparison_row(n, structure, shift, rate, duration) for n in result.names]
@@ -201,7 +204,8 @@ def _print_comparison(result: Comparison) -> None:
         console.print(line)
     for n in result.regressions:
         console.print(
-            f"regression: {n.name} {n.change_pct:+.1f}% (shift {_interval(n.shift_ms, shift)}, "
+            f"regression: {visible(n.name)} {n.change_pct:+.1f}% "
+            f"(shift {_interval(n.shift_ms, shift)}, "
             f"p={n.p:.3g}) beyond the threshold of {result.threshold_pct:g}%",
             style="bold red",
         )

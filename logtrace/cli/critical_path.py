@@ -10,6 +10,7 @@ import argparse
 
 from logtrace.cli.main import make_console, open_reader, print_json, register
 from logtrace.cli.numbers import at_least
+from logtrace.cli.visible import visible
 from logtrace.read.filters import now_utc, when_option
 
 
@@ -48,7 +49,7 @@ def critical_path(args: argparse.Namespace) -> int:
             names = {s["span_id"]: s["name"] for s in trace.spans}
             console = make_console()
             console.print(
-                f"trace {path.trace_id}: critical path {duration(path.total_ms)} in "
+                f"trace {visible(path.trace_id)}: critical path {duration(path.total_ms)} in "
                 f"{len(path.sections)} sections over {len(path.on_path_ms)} spans"
             )
             body = [

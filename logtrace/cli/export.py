@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from ..read.files import ReadError
-from .main import add_filters, filter_options, open_reader, print_json, register
+from .main import add_filters, filter_options, note, open_reader, print_json, register
 from .numbers import at_least, env_mode, non_negative, positive
 
 
@@ -233,7 +233,7 @@ def _report(args: argparse.Namespace, summary: Any) -> None:
     if args.json:
         print_json(summary.to_json())
     else:
-        print(summary.line(), file=sys.stderr)
+        note(summary.line())
 
 
 def _import_arguments(parser: argparse.ArgumentParser) -> None:

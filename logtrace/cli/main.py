@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any, NoReturn
 
+from logtrace.cli.visible import visible
 from logtrace.format import fields as f
 from logtrace.read.files import ReadError
 from logtrace.read.filters import filter_params
@@ -229,10 +230,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as done:  # --help, --version
         return done.code if isinstance(done.code, int) else 0
     except _UsageError as error:
-        print(error, file=sys.stderr)
+        note(str(error))
         return 2
     except ReadError as error:
-        print(error, file=sys.stderr)
+        note(str(error))
         return error.exit_code
     except BrokenPipeError:
         # The reader went away (| head): not an error. Keep Python from complaining at exit.
@@ -242,7 +243,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as error:  # DuckDB and OS errors not caught nearer: still one line
-        print(f"logtrace: {type(error).__name__}: {_first_line(error)}", file=sys.stderr)
+        note(f"logtrace: {type(error).__name__}: {_first_line(error)}")
         return 2
 
 
@@ -255,11 +256,16 @@ def make_console(stream: IO[str] | None = None) -> Any:
     from rich.console import Console
 
     # Rich colours a terminal only; NO_COLOR (https://no-color.org) turns all styling off.
-    if os.environ.get("NO_COLOR"):
-        return Console(
-            file=stream or sys.stdout, highlight=False, soft_wrap=True, color_system=None
-        )
-    return Console(file=stream or sys.stdout, highlight=False, soft_wrap=True)
+    # markup and emoji off: a string printed is shown as it is, "[bold]" or ":x:" in a span
+    # name included (render.py builds styled Text itself).
+    return Console(
+        file=stream or sys.stdout,
+        highlight=False,
+        soft_wrap=True,
+        markup=False,
+        emoji=False,
+        color_system=None if os.environ.get("NO_COLOR") else "auto",
+    )
 
 
 def print_json(value: Any) -> None:
@@ -277,9 +283,9 @@ def open_reader(
 
     reader = open_logs(getattr(args, "dirs", None) or args.dir, since=since, until=until)
     if args.verbose:
-        print(f"reading {reader.describe()}", file=sys.stderr)
+        note(f"reading {reader.describe()}")
     if not reader.all_files:
-        print(no_logs_hint(reader), file=sys.stderr)
+        note(no_logs_hint(reader))
     return reader
 
 
@@ -322,19 +328,19 @@ def report_skipped(reader: Any, skipped: list[dict[str, Any]] | None = None) -> 
         file=sys.stderr,
     )
     for row in skipped:
-        print(
-            f"  {row['filename']}: {row['unreadable']} unreadable, {row['other_json']} other",
-            file=sys.stderr,
-        )
+        note(f"  {row['filename']}: {row['unreadable']} unreadable, {row['other_json']} other")
     for path in reader.unreadable_files:
-        print(f"  {path}: could not be decoded, left out", file=sys.stderr)
+        note(f"  {path}: could not be decoded, left out")
     for path in getattr(reader, "refused_files", []):
-        print(
-            f"  {path}: not read (a symlink, not a regular file, or another user's)",
-            file=sys.stderr,
-        )
+        note(f"  {path}: not read (a symlink, not a regular file, or another user's)")
     for path in reader.truncated_files:
-        print(f"  {path}: cut short (incomplete zstd frame), read up to the cut", file=sys.stderr)
+        note(f"  {path}: cut short (incomplete zstd frame), read up to the cut")
+
+
+def note(text: str) -> None:
+    """Print a line on stderr, its control characters shown as escapes (it may quote the files,
+    a path or a value: see :mod:`logtrace.cli.visible`)."""
+    print(visible(text), file=sys.stderr)
 
 
 def filter_options(args: argparse.Namespace) -> dict[str, Any]:

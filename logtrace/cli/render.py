@@ -1,7 +1,9 @@
 """What the CLI prints: the waterfall of one trace, one line per trace, tables, tailed lines.
 
 Everything is built as ``rich.text.Text``; the console decides whether styles become colours
-(a terminal without ``NO_COLOR``) or vanish (a pipe, a file).
+(a terminal without ``NO_COLOR``) or vanish (a pipe, a file). Every string of the files passes
+through :func:`~logtrace.cli.visible.visible` on its way in (here, where it is formatted), so an
+ESC, a newline or a bidi override a program logged is printed as an escape, not obeyed.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 from rich.text import Text
 
+from logtrace.cli.visible import visible
 from logtrace.format import fields as f
 from logtrace.read.trace import Row, Trace
 
@@ -62,7 +65,7 @@ def extras(fields: Mapping[str, Any] | None, limit: int = _MAX_EXTRAS) -> str:
             continue
         shown = value if isinstance(value, str) and " " not in value else _json(value)
         parts.append(f"{key}={shown}")
-    text = " ".join(parts)
+    text = visible(" ".join(parts))
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -75,7 +78,7 @@ def _json(value: Any) -> str:
 def process(row: Mapping[str, Any]) -> str:
     """``worker[4242]``: the service and pid of a span or line."""
     pid = row.get("pid")
-    return f"{row.get('service') or '?'}[{pid if pid is not None else '?'}]"
+    return visible(f"{row.get('service') or '?'}[{pid if pid is not None else '?'}]")
 
 
 def trace_line(row: Mapping[str, Any]) -> Text:
@@ -84,7 +87,7 @@ def trace_line(row: Mapping[str, Any]) -> Text:
     text = Text()
     text.append(timestamp(row["start_ts"])[:23], style="dim")
     text.append("  ")
-    text.append(row["trace_id"], style="cyan")
+    text.append(visible(row["trace_id"]), style="cyan")
     text.append("  ")
     text.append(f"{status:<10}", style=_status_style(status))
     text.append(f"{duration(row['duration_ms']):>10}  ")
@@ -94,9 +97,13 @@ def trace_line(row: Mapping[str, Any]) -> Text:
     if row["unfinished_count"]:
         spans += f", {row['unfinished_count']} unfinished"
     text.append(f"{spans:<28}")
-    text.append(row["root_name"] or "?", style="bold")
-    text.append("  " + ",".join(row["services"] or []), style="dim")
+    text.append(visible(row["root_name"] or "?"), style="bold")
+    text.append("  " + _services(row["services"]), style="dim")
     return text
+
+
+def _services(services: list[str] | None) -> str:
+    return visible(",".join(services or []))
 
 
 def _status_style(status: str | None) -> str:
@@ -124,7 +131,8 @@ def waterfall(trace: Trace, bar_width: int = 40) -> list[Text]:
     begin, end = _window(trace)
     total = max((end - begin).total_seconds() * 1000, 1e-3) if begin and end else 1e-3
     name_width = min(
-        _NAME_WIDTH, max([len(s["name"] or "?") + 3 * s["depth"] for s in trace.spans] or [10])
+        _NAME_WIDTH,
+        max([len(visible(s["name"] or "?")) + 3 * s["depth"] for s in trace.spans] or [10]),
     )
     out = [_header(trace)]
     layout = _Layout(begin, total, bar_width, name_width, end)
@@ -177,9 +185,9 @@ def _header(trace: Trace) -> Text:
     s = trace.summary
     text = Text()
     text.append("trace ", style="bold")
-    text.append(trace.trace_id, style="bold cyan")
+    text.append(visible(trace.trace_id), style="bold cyan")
     if s:
-        text.append(f"  {s['root_name'] or '?'}", style="bold")
+        text.append("  " + visible(s["root_name"] or "?"), style="bold")
         text.append(f"  {s['status']}", style=_status_style(s["status"]))
         text.append(f"  {duration(s['duration_ms'])}  {s['span_count']} spans")
         if s["error_count"]:
@@ -187,7 +195,7 @@ def _header(trace: Trace) -> Text:
         if s["unfinished_count"]:
             text.append(f", {s['unfinished_count']} unfinished", style="yellow")
         text.append(f"  {timestamp(s['start_ts'])} UTC  ", style="dim")
-        text.append(",".join(s["services"] or []), style="dim")
+        text.append(_services(s["services"]), style="dim")
     return text
 
 
@@ -237,7 +245,7 @@ def _below(node: _Node) -> tuple[int, int]:
 
 
 def _span_text(span: Row, lead: str, layout: _Layout) -> Text:
-    name = span["name"] or "?"
+    name = visible(span["name"] or "?")
     label = lead + name
     if len(label) > layout.name_width:
         label = label[: layout.name_width - 1] + "…"
@@ -255,7 +263,7 @@ def _span_text(span: Row, lead: str, layout: _Layout) -> Text:
         text.append(f"  ◆ critical {duration(span['critical_ms'])}", style="bold magenta")
     reason = span.get("top_reason")
     if reason == "missing_parent":
-        text.append(f"  parent {span['parent_id']} not in the files", style="yellow")
+        text.append(f"  parent {visible(span['parent_id'])} not in the files", style="yellow")
     elif reason == "cycle":
         text.append("  parent ids loop here (bad data)", style="yellow")
     if status == "error":
@@ -307,7 +315,7 @@ def _bar(span: Row, layout: _Layout) -> Text:
 def _error(row: Mapping[str, Any]) -> str:
     kind = row.get("error_type") or "error"
     message = row.get("error_message")
-    return f"{kind}: {message}" if message else kind
+    return visible(f"{kind}: {message}" if message else kind)
 
 
 def _log_text(log: Row) -> Text:
@@ -317,9 +325,9 @@ def _log_text(log: Row) -> Text:
     if log.get("is_span_event"):
         text.append(" event ", style="magenta")
     else:
-        text.append(f" {level:<8}", style=LEVEL_STYLES.get(level, ""))
-        text.append(f"{log['logger'] or '?'}: ", style="dim")
-    text.append(log["message"] or "")
+        text.append(f" {visible(level):<8}", style=LEVEL_STYLES.get(level, ""))
+        text.append(visible(log["logger"] or "?") + ": ", style="dim")
+    text.append(visible(log["message"] or ""))
     if log.get("error_type"):
         text.append("  " + _error(log), style="red")
     more = extras(log.get("fields"))
@@ -356,7 +364,7 @@ def _cell(value: Any, limit: int) -> str:
         text = _json(value)
     else:
         text = str(value)
-    text = text.replace("\n", "⏎")
+    text = visible(text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -369,16 +377,18 @@ TAIL_ID_DIGITS = 20
 def tail_line(line: Mapping[str, Any]) -> Text:
     """One line of the files as ``tail`` shows it: time, process, trace, then what happened."""
     text = Text()
-    ts = str(line.get(f.TS) or "")
+    ts = visible(str(line.get(f.TS) or ""))
     text.append((ts[11:26] if len(ts) >= 26 else ts).ljust(15), style="dim")
     text.append(f" {process(line):<20} ", style="dim")
     trace_id = line.get(f.TRACE_ID)
     # 20 digits: logtrace ids begin with 12 of creation time, so 8 would not tell traces of
     # the same millisecond apart; 20 do, and paste into `show`.
-    text.append(str(trace_id)[:TAIL_ID_DIGITS] if trace_id else "-" * TAIL_ID_DIGITS, style="cyan")
+    text.append(
+        visible(str(trace_id)[:TAIL_ID_DIGITS]) if trace_id else "-" * TAIL_ID_DIGITS, style="cyan"
+    )
     text.append(" ")
     marker = line.get(f.SPAN)
-    name = str(line.get(f.NAME) or line.get(f.EVENT) or "")
+    name = visible(str(line.get(f.NAME) or line.get(f.EVENT) or ""))
     if marker == f.SPAN_START:
         text.append("▶ ", style="blue")
         text.append(name, style="bold")
@@ -396,9 +406,9 @@ def tail_line(line: Mapping[str, Any]) -> Text:
         text.append(name)
     else:
         level = str(line.get(f.LEVEL) or "")
-        text.append(f"{level:<7} ", style=LEVEL_STYLES.get(level, ""))
-        text.append(f"{line.get(f.LOGGER) or '?'}: ", style="dim")
-        text.append(str(line.get(f.EVENT) or ""))
+        text.append(f"{visible(level):<7} ", style=LEVEL_STYLES.get(level, ""))
+        text.append(visible(str(line.get(f.LOGGER) or "?")) + ": ", style="dim")
+        text.append(visible(str(line.get(f.EVENT) or "")))
         if line.get(f.ERROR_TYPE):
             text.append("  " + _error(line), style="red")
     more = extras(line)

@@ -26,6 +26,7 @@ from logtrace.cli.main import (
     truncated_note,
 )
 from logtrace.cli.numbers import at_least, non_negative, positive
+from logtrace.cli.visible import visible
 from logtrace.format import fields as f
 from logtrace.read.files import ReadError
 from logtrace.read.filters import attr_variant, filter_params, now_utc, parse_when
@@ -54,7 +55,7 @@ def ls(args: argparse.Namespace) -> int:
         rows = reader.query(name, limit=args.limit, **given)
         _print_ls(rows, args)
         if not rows and reader.all_files and not args.json:
-            make_console().print(f"no traces match, in {reader.describe()}")
+            make_console().print(visible(f"no traces match, in {reader.describe()}"))
         if args.verbose:
             report_skipped(reader)
     return 0
@@ -185,8 +186,8 @@ def stats(args: argparse.Namespace) -> int:
         spans = sum(row["count"] for row in rows)
         errors = sum(row["errors"] for row in rows)
         console.print(
-            f"{spans} spans, {errors} failed, in {reader.describe()}; "
-            f"skipped {unreadable} unreadable lines, {other} JSON lines of other programs"
+            visible(f"{spans} spans, {errors} failed, in {reader.describe()}; ")
+            + f"skipped {unreadable} unreadable lines, {other} JSON lines of other programs"
             + truncated_note(reader)
         )
         columns = ["name", "service", "kind", "count", "errors", "error rate", "p50", "p95"]
