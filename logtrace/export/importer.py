@@ -6,8 +6,8 @@ Spans become start, event and end lines, log records log lines, written as close
 logtrace's layout: ``<dir>/<YYYY-MM-DD>/<service>_<host>_<pid>_<time>.jsonl``, one per process
 (resource), named after its earliest line and dated (mtime) by its last, so every command reads
 them, with the time windows of ``--since``. Ids may be hex (OTLP JSON) or base64 (the plain
-protobuf JSON mapping); a span without a valid trace or span id is skipped and counted.
-Files are written whole under unique work names (never through a symlink), with the modes
+protobuf JSON mapping); a span without a valid trace id, span id or time is skipped and
+counted. Files are written whole under unique work names (never through a symlink), with the modes
 given (0600, folders 0700, whatever the umask).
 """
 
@@ -42,7 +42,7 @@ class ImportResult:
     spans: int = 0
     logs: int = 0
     skipped_lines: int = 0
-    skipped_spans: int = 0  # without a valid trace or span id: not written
+    skipped_spans: int = 0  # without a valid trace id, span id or time: not written
     files: list[Path] = field(default_factory=list)
 
     def line(self) -> str:
@@ -58,7 +58,7 @@ class ImportResult:
             skipped.append(f"{lines} that {verb} not OTLP traces or logs")
         if self.skipped_spans:
             spans = _counted(self.skipped_spans, "span")
-            skipped.append(f"{spans} without a valid traceId or spanId")
+            skipped.append(f"{spans} without a valid traceId, spanId or time")
         if skipped:
             text += "; skipped " + " and ".join(skipped)
         return text
@@ -191,11 +191,25 @@ def hex_id(value: Any, size: int) -> str | None:
     return raw.hex()
 
 
+# Nanoseconds of 10000-01-01: a time past it (or before 1970) cannot be a line's ``ts``.
+_LAST_NS = 253_402_300_800 * 1_000_000_000
+
+
 def _ns(value: Any) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
+    """A ``…UnixNano`` value as an int: 0 when it is missing or not a time (see ``_time``)."""
+    return _time(value) or 0
+
+
+def _time(value: Any) -> int | None:
+    """A ``…UnixNano`` value as an int; 0 when missing, None when it is not a number or not a
+    time of years 1970 to 9999 (a span of 10^30 ns stopped the whole import)."""
+    if value is None:
         return 0
+    try:
+        ns = int(value)
+    except (TypeError, ValueError):
+        return None
+    return ns if 0 <= ns < _LAST_NS else None
 
 
 def format_ts(ns: int) -> str:
@@ -225,13 +239,14 @@ def _head(ts: int, level: str, event: str, resource: Resource, logger: str) -> d
 def span_lines(
     span: dict[str, Any], resource: Resource, scope: dict[str, Any]
 ) -> list[tuple[int, dict[str, Any]]]:
-    """The start, event and end lines of an OTLP span: (ns, line) pairs; [] without valid ids."""
+    """The start, event and end lines of an OTLP span: (ns, line) pairs; [] without valid ids
+    or times."""
     trace_id, span_id = hex_id(span.get("traceId"), 16), hex_id(span.get("spanId"), 8)
-    if trace_id is None or span_id is None:
+    start, end = _time(span.get("startTimeUnixNano")), _time(span.get("endTimeUnixNano"))
+    if trace_id is None or span_id is None or start is None or end is None:
         return []
     parent_id = hex_id(span.get("parentSpanId"), 8)
     name = str(span.get("name") or "span")
-    start, end = _ns(span.get("startTimeUnixNano")), _ns(span.get("endTimeUnixNano"))
     end = max(start, end)
     ids = {"trace_id": trace_id, "span_id": span_id, "trace_flags": "01"}
     kind = KIND_OF_OTLP.get(span.get("kind") or 1, "internal")

@@ -213,7 +213,25 @@ def test_spans_with_bad_ids_are_counted_as_skipped(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stderr == (
         "imported 1 span, 0 log records into 1 file; "
-        "skipped 2 spans without a valid traceId or spanId\n"
+        "skipped 2 spans without a valid traceId, spanId or time\n"
     )
     result = logtrace_cli("import", str(source), "--dir", str(tmp_path / "d"), "--json")
     assert orjson.loads(result.stdout)["skipped_spans"] == 2
+
+
+def test_spans_with_times_out_of_range_are_counted_as_skipped(tmp_path: Path) -> None:
+    """A startTimeUnixNano of 10^30, a negative one or one that is not a number: that span is
+    skipped and counted, the others imported (10^30 stopped the whole import with
+    OverflowError)."""
+    request = orjson.loads(_request("ab" * 16, "cd" * 16, "ef" * 16, "12" * 16))
+    spans = request["resourceSpans"][0]["scopeSpans"][0]["spans"]
+    spans[1]["startTimeUnixNano"] = str(10**30)
+    spans[2]["endTimeUnixNano"] = "-5"
+    spans[3]["startTimeUnixNano"] = "soon"
+    source = tmp_path / "in.otlp.jsonl"
+    source.write_bytes(orjson.dumps(request) + b"\n")
+    result = logtrace_cli("import", str(source), "--dir", str(tmp_path / "d"))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.endswith("skipped 3 spans without a valid traceId, spanId or time\n")
+    shown = logtrace_cli("show", "ab" * 16, "--dir", str(tmp_path / "d"))
+    assert shown.returncode == 0 and "s0" in shown.stdout, shown.stderr
