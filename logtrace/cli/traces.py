@@ -18,6 +18,7 @@ from logtrace.cli.main import (
     add_filters,
     filter_options,
     make_console,
+    note,
     open_reader,
     print_json,
     register,
@@ -378,6 +379,10 @@ def cat(args: argparse.Namespace) -> int:
         sys.stdout.flush()
         if args.verbose:
             report_skipped(reader)
+        elif files_left_out := truncated_note(reader):
+            # Whole files left out are known without reading again; lines skipped inside the
+            # files are counted by -v (a second pass over every file).
+            note("logtrace cat: " + files_left_out.removeprefix("; "))
     return 0
 
 

@@ -70,3 +70,15 @@ def test_reader_cat_is_the_library_function(logs_dir: Path) -> None:
     with logtrace.open(logs_dir) as reader:
         lines = list(reader.cat(service="worker"))
     assert [orjson.loads(line)["span"] for line in lines] == ["start", "end"]
+
+
+def test_cat_says_which_files_it_left_out_without_verbose(logs_dir: Path) -> None:
+    """A file that does not decode is left out of cat's lines and said on stderr in one line
+    even without -v (it was silent); the other files' lines all come out."""
+    a = span_lines(TRACE_A, "a" * 16, None, "a", 0, 30, pid=1, service="coord")
+    write_jsonl(logs_dir / DAY / "coord_h_1_20261124T130000.000Z.jsonl", a)
+    (logs_dir / DAY / "worker_h_2_20261124T130000.005Z.jsonl.zst").write_bytes(b"not zstd at all")
+    done = run_cli("cat", "--dir", str(logs_dir))
+    assert done.returncode == 0, done.stderr
+    assert len(done.stdout.splitlines()) == len(a)
+    assert done.stderr == "logtrace cat: 1 file left out (not decodable) (see --verbose)\n"
