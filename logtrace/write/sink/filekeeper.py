@@ -40,7 +40,7 @@ class FileKeeper:
     _files_opened: int
     _files_rotated: int
     _files_compressed: int
-    _count_lock: threading.Lock
+    _count_lock: threading.RLock
     _jobs: list[threading.Thread]
 
     def _fail(self, what: str, exc: OSError) -> None:

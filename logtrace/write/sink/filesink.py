@@ -44,6 +44,7 @@ from logtrace.format.fields import (
 from logtrace.write.sink import hooks
 from logtrace.write.sink.filekeeper import FileKeeper, Report, say
 from logtrace.write.sink.livefile import LiveFile
+from logtrace.write.sink.owned_lock import OwnedLock
 from logtrace.write.sink.settings import SinkSettings
 
 __all__ = ["FileSink", "Report", "SinkSettings"]
@@ -51,6 +52,10 @@ __all__ = ["FileSink", "Report", "SinkSettings"]
 # Lines joined into one buffer: small enough for malloc to reuse (a fresh multi-megabyte
 # buffer costs more in page faults than the copy), many of them go out in one writev.
 _CHUNK_LINES = 2048
+
+# How long a line written through (flush="always", or at exit) waits for another thread's
+# writing before it is queued for the next cycle instead.
+_THROUGH_WAIT = 1.0
 
 
 class FileSink(FileKeeper):
@@ -79,8 +84,9 @@ class FileSink(FileKeeper):
         self._waking = False
         self._wake = threading.Event()
         self._room = threading.Condition()
-        self._io_lock = threading.Lock()
-        self._count_lock = threading.Lock()
+        self._io_lock = OwnedLock()
+        # Reentrant: a signal handler that logs may interrupt an increment made under it.
+        self._count_lock = threading.RLock()
         self._writer: threading.Thread | None = None
         self._stopping = False
         self._jobs: list[threading.Thread] = []
@@ -139,9 +145,18 @@ class FileSink(FileKeeper):
                 with self._count_lock:
                     self._dropped_closed += 1
             elif self._through and self._started:
-                with self._io_lock:
+                lock = self._io_lock
+                if lock.held_here() or not lock.acquire(timeout=_THROUGH_WAIT):
+                    # Logged by code running while this thread writes (a __repr__ rendered
+                    # into a start line, a __del__, a signal handler), or the writing is
+                    # stuck: the line waits for the cycle under way, or the next one.
+                    self._queue.append(line + b"\n")
+                    return
+                try:
                     self._queue.append(line + b"\n")
                     self._cycle(check=False)
+                finally:
+                    lock.release()
             elif len(self._queue) < self._settings.queue_size or (
                 self._block and self._wait_for_room()
             ):
@@ -183,6 +198,8 @@ class FileSink(FileKeeper):
         """Write everything queued so far to the file; True if it all got there in time."""
         if not self._started or self._closed:
             return self._closed and not self._queue
+        if self._io_lock.held_here():  # called by code the writing runs (a __repr__)
+            return False
         if not self._io_lock.acquire(timeout=-1 if timeout is None else timeout):
             return False
         try:
@@ -195,7 +212,7 @@ class FileSink(FileKeeper):
     def close(self, timeout: float = 5.0) -> None:
         """Flush, stop the writer, close the file and wait (up to ``timeout`` in all) for
         compression; later writes are dropped and counted."""
-        if self._closed:
+        if self._closed or self._io_lock.held_here():
             return
         self._closed = True
         self._limit = -1
@@ -239,7 +256,7 @@ class FileSink(FileKeeper):
     def flush_at_exit(self, timeout: float) -> None:
         """Write out the queue and switch to write-through: the process is ending (atexit,
         SIGTERM, a multiprocessing child's exit), and later lines must not wait for a writer."""
-        if self._closed or not self._started:
+        if self._closed or not self._started or self._io_lock.held_here():
             return
         self._through = True
         self._limit = -1
@@ -331,6 +348,8 @@ class FileSink(FileKeeper):
                 owed_lines = [line + b"\n" for line in pending()]
                 if owed_lines:
                     ok = self._write_lines(owed_lines, counted=False)
+                if not leave and queue:  # logged while they were rendered (a __repr__)
+                    ok = self._write_lines([pop() for _ in range(len(queue))]) and ok
             if self._failure or self._lost or check:
                 ok = self._write_lines([]) and ok  # notices owed, even without lines to carry
             return ok
