@@ -205,7 +205,7 @@ def _rendered_attributes(
                 value = scrubber.value(value)
             copied[key] = value
         elif type(key) is str:
-            scrubber.copy_fields(copied, {key: value}, rename=True)
+            scrubber.copy_fields(copied, {key: value}, rename=True, skip=False)
             if known.get(key) == 0 and len(plain_keys) < _PLAIN_KEYS_LIMIT:
                 plain_keys.add(key)  # judged just now: plain
         else:

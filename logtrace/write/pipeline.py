@@ -24,6 +24,7 @@ import orjson
 
 from logtrace.format import fields as f
 from logtrace.write.context import TraceContext, get_current
+from logtrace.write.redact_keys import SKIPPED_AND_EVENT
 from logtrace.write.stamper import ORIGIN_KEY, Origin, Stamper, format_ts, qualified_name
 
 if TYPE_CHECKING:
@@ -289,7 +290,9 @@ def emit_span(
                 to_line(state.stamper.span_line(level, ctx, ts_ns, span_fields, name, attributes))
             )
             return
-        event_dict = dict(attributes)
+        # An attribute named event (or like another key of the event dict) is the user's:
+        # event_, as the direct path writes it, in its place.
+        event_dict = {(f"{k}_" if k in SKIPPED_AND_EVENT else k): v for k, v in attributes.items()}
         event_dict[f.EVENT] = name
         event_dict[ORIGIN_KEY] = Origin(ts_ns, "logtrace", ctx, span_fields)
         emit(level, event_dict)

@@ -311,13 +311,19 @@ class Scrubber:
         return [self.text(arg) for arg in args]
 
     def copy_fields(
-        self, out: MutableMapping[Any, Any], fields: Mapping[Any, Any], rename: bool
+        self,
+        out: MutableMapping[Any, Any],
+        fields: Mapping[Any, Any],
+        rename: bool,
+        skip: bool = True,
     ) -> None:
         """Copy the user fields of ``fields`` into ``out``, scrubbed and within the limits.
 
-        ``event`` and the event dict's internal keys are left out. With ``rename``, a field
-        named like one of logtrace's own gets a trailing underscore. Fields past
-        ``max_attributes`` are left out and counted in ``attributes_dropped``.
+        ``event`` and the event dict's internal keys are left out (``skip``); without ``skip``
+        (a span's attributes, where ``event="signup"`` is the user's) they are renamed as
+        logtrace's own are. With ``rename``, a field named like one of logtrace's own gets a
+        trailing underscore. Fields past ``max_attributes`` are left out and counted in
+        ``attributes_dropped``.
         """
         known = self._key_flags
         redactor = self.redactor
@@ -331,7 +337,9 @@ class Scrubber:
                     flags = self._flags(key)
                 if flags:
                     if flags & SKIP:
-                        continue
+                        if skip:
+                            continue
+                        flags |= RESERVED_KEY
                     if flags & HIDDEN:
                         value = REDACTED if flags & SENSITIVE else PAYLOAD_OMITTED
                     elif type(value) is str:
@@ -354,7 +362,9 @@ class Scrubber:
             if flags is None:
                 flags = self._flags(key)
             if flags & SKIP:
-                continue
+                if skip:
+                    continue
+                flags |= RESERVED_KEY
             count += 1
             if count > limit:
                 dropped += 1

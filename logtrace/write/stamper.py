@@ -247,6 +247,7 @@ class Stamper:
             origin.span_fields,  # type: ignore[arg-type]
             name if type(name) is str else str(name),
             event_dict,
+            event_dict=True,
         )
 
     def span_line(
@@ -257,8 +258,10 @@ class Stamper:
         span_fields: Mapping[str, Any],
         name: str,
         attributes: Mapping[str, Any],
+        event_dict: bool = False,
     ) -> EventDict:
-        """The fields of a span line: the context's ids, ``span_fields``, then the attributes."""
+        """The fields of a span line: the context's ids, ``span_fields``, then the attributes
+        (an ``event_dict`` of the generic chain: its ``event`` is the name, not a field)."""
         scrubber = self.scrubber
         event = scrubber.text(name) if len(name) >= 8 else name
         out: EventDict = {
@@ -280,7 +283,7 @@ class Stamper:
         out[_SERVICE] = self.service
         out[_PID] = self.pid
         if attributes:
-            scrubber.copy_fields(out, attributes, rename=True)
+            scrubber.copy_fields(out, attributes, rename=True, skip=event_dict)
         return out
 
     def boundary_line(
@@ -315,7 +318,7 @@ class Stamper:
             _PID: self.pid,
         }
         if attributes:
-            scrubber.copy_fields(out, attributes, rename=True)
+            scrubber.copy_fields(out, attributes, rename=True, skip=False)
         return out
 
     def end_line(
@@ -358,11 +361,11 @@ class Stamper:
         if not attributes:
             return out
         if scrubber.redactor is not None or len(attributes) > scrubber.max_attributes:
-            scrubber.copy_fields(out, attributes, rename=True)
+            scrubber.copy_fields(out, attributes, rename=True, skip=False)
             return out
-        # copy_fields(out, attributes, rename=True), inline for the keys it judged plain (not
-        # hidden, not logtrace's, not skipped: flags 0), whose values it copies as here; every
-        # other key goes through copy_fields itself, in its turn (the order is kept).
+        # copy_fields(out, attributes, rename=True, skip=False), inline for the keys it judged
+        # plain (not hidden, not logtrace's, not skipped: flags 0), whose values it copies as
+        # here; every other key goes through copy_fields itself, in its turn (the order is kept).
         known = scrubber._key_flags
         for key, value in attributes.items():
             if (known.get(key) if type(key) is str else None) == 0:
@@ -373,7 +376,7 @@ class Stamper:
                     value = scrubber.value(value)
                 out[key] = value
             else:
-                scrubber.copy_fields(out, {key: value}, rename=True)
+                scrubber.copy_fields(out, {key: value}, rename=True, skip=False)
         return out
 
 

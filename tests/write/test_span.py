@@ -82,6 +82,19 @@ def test_attributes_called_name_or_self_are_taken_as_attributes() -> None:
     assert end["name"] == "work" and end["name_"] == "y" and end["self"] == 2
 
 
+def test_an_attribute_called_event_is_written_event_underscore() -> None:
+    """span("a", event=...), span.set(event=...) and span.event("x", event=...) keep the value
+    as ``event_`` (it was left off every line: ``event`` is the line's own name)."""
+    with testing.capture_events() as events, logtrace.span("signup", event="form") as span:
+        span.event("clicked", event="button")
+        span.set(event="submitted")
+    point, end = [e for e in events if e["span"] in ("event", "end")]
+    assert (point["event"], point["event_"]) == ("clicked", "button")
+    assert (end["event"], end["event_"]) == ("signup", "submitted")
+    starts = [e for e in events if e["span"] == "start"]
+    assert all(e["event_"] == "form" for e in starts)
+
+
 def test_exception_marks_error_and_is_reraised_unchanged() -> None:
     """An exception leaving a span marks it as an error and propagates as the same object."""
     boom = KeyError("missing")

@@ -96,7 +96,7 @@ def test_end_lines_copy_attributes_as_copy_fields_does(
     for _ in range(2):  # the second time, every key has been judged
         line = stamper.end_line(ctx, "t", "s", 0, "load", None, 1.5, attributes)
         expected = dict(list(line.items())[:14])
-        stamper.scrubber.copy_fields(expected, attributes, rename=True)
+        stamper.scrubber.copy_fields(expected, attributes, rename=True, skip=False)
         assert list(line.items()) == list(expected.items())
 
 
