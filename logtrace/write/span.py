@@ -35,7 +35,7 @@ from logtrace.write.end_line import emit_sampled_end
 from logtrace.write.keep_errors import TailBuffer
 from logtrace.write.pipeline import emit_span, emit_span_boundary, emit_span_end, end_fields
 from logtrace.write.span_base import SpanBase, metered
-from logtrace.write.span_notes import report_dropped, span_kind
+from logtrace.write.span_notes import report_dropped, span_kind, text_of
 from logtrace.write.tracer import Tracer, open_spans, render_start, tracer
 
 __all__ = ["Span", "TailBuffer", "Tracer", "span", "span_kind", "tracer"]
@@ -348,7 +348,8 @@ def span(name: str, /, *, parent: Any = None, kind: str | None = None, **attribu
     Args:
         name: what the span does, in a few words; ``event`` and ``name`` of its lines.
         parent: continue another context instead of the current span: a ``SpanContext``,
-            a ``Span``, or a carrier dict with a ``traceparent`` (see ``logtrace.extract``);
+            a ``Span``, a carrier dict with a ``traceparent`` (see ``logtrace.extract``) or
+            a ``traceparent`` value itself;
             a malformed one starts a new trace (and is reported), a carrier without one
             continues the current span.
         kind: ``"server"`` (handling a request), ``"client"`` (making one), ``"producer"``
@@ -364,7 +365,8 @@ def span(name: str, /, *, parent: Any = None, kind: str | None = None, **attribu
     # a span more than object.__new__ and the same stores made here (kept as SpanBase.__init__
     # in span_base.py has them).
     made = _new_object(Span)
-    made.name = name
+    # A name that is not text (123, None, an Enum member) is its str(): it wrote no line.
+    made.name = name if type(name) is str else text_of(name)
     made.kind = None if kind is None else span_kind(kind)
     made.attributes = attributes
     made._parent = None if parent is None else _as_context(parent)
@@ -388,6 +390,8 @@ def _as_context(parent: Any) -> TraceContext | None:
         return as_current(parent)
     from logtrace.write import propagation
 
+    if isinstance(parent, (str, bytes)):  # a traceparent value itself
+        parent = {"traceparent": parent}
     context = propagation.extract_or_bad(parent)
     return NEW_TRACE if context is propagation.BAD else context  # type: ignore[return-value]
 

@@ -19,7 +19,7 @@ from logtrace.format import fields as f
 from logtrace.write import ids as _ids
 from logtrace.write.context import SpanContext, TraceContext
 from logtrace.write.pipeline import emit_span
-from logtrace.write.span_notes import short_repr, span_kind, status_of, warn_misuse
+from logtrace.write.span_notes import short_repr, span_kind, status_of, text_of, warn_misuse
 from logtrace.write.stamper import error_fields
 from logtrace.write.tracer import tracer
 
@@ -197,7 +197,7 @@ class SpanBase:
         if not getattr(self, "_live", False):
             return
         fields = {f.SPAN: f.SPAN_EVENT}
-        metered(emit_span, "info", self, tracer.wall_ns(), fields, name, attributes)
+        metered(emit_span, "info", self, tracer.wall_ns(), fields, text_of(name), attributes)
 
     def rename(self, name: str) -> None:
         """Name the span anew once a better name is known (a server span its route).
@@ -205,7 +205,7 @@ class SpanBase:
         The end line carries the new name (the start line, already written, keeps the old
         one); the read side takes a span's name from its end line.
         """
-        self.name = name
+        self.name = text_of(name)
 
     def set_status(self, status: Any, message: str | None = None) -> None:
         """Set ``"ok"`` or ``"error"``; an error may carry a message.
@@ -220,7 +220,7 @@ class SpanBase:
             return
         self.status = known
         if known == f.STATUS_ERROR and message is not None and self._error is None:
-            self._error = {f.ERROR_MESSAGE: str(message)}
+            self._error = {f.ERROR_MESSAGE: text_of(message)}
         elif known == f.STATUS_OK:
             self._error = None
 

@@ -84,3 +84,14 @@ def span_kind(kind: Any) -> str | None:
         warn_misuse("kind", f"unknown span kind {short_repr(kind)}, taken as internal")
         return None
     return text
+
+
+def text_of(value: object) -> str:
+    """``value`` as text for a span's name or message: ``str()`` of it, or
+    ``<unprintable T>`` when that raises (a name of 123 or an Enum member wrote no line)."""
+    if type(value) is str:
+        return value
+    try:
+        return str(value)
+    except Exception:
+        return f"<unprintable {type(value).__name__}>"

@@ -55,7 +55,8 @@ def traced(
 
 
 def _decorate(fn: F, *, name: str | None, attributes: dict[str, Any], kind: str | None = None) -> F:
-    span_name = name or fn.__qualname__
+    # A partial or a callable object has no __qualname__: its type's, or its function's.
+    span_name = name or getattr(fn, "__qualname__", None) or _callable_name(fn)
     wrapper: Callable[..., Any]
     if inspect.isasyncgenfunction(fn):
         wrapper = _async_generator_wrapper(fn, span_name, attributes, kind)
@@ -161,3 +162,12 @@ def _async_generator_wrapper(
             raise
 
     return wrapper
+
+
+def _callable_name(fn: Any) -> str:
+    """A span name for a callable without ``__qualname__`` (``functools.partial``, an object
+    with ``__call__``): what it wraps, else its type."""
+    inner = getattr(fn, "func", None)
+    if inner is not None and getattr(inner, "__qualname__", None):
+        return str(inner.__qualname__)
+    return type(fn).__qualname__

@@ -166,6 +166,19 @@ def test_malformed_header_inside_a_span_starts_a_new_trace_still() -> None:
     assert ends["bad"]["trace_id"] == bad.trace_id and ends["bad"].get("parent_id") is None
 
 
+def test_a_traceparent_value_itself_is_a_parent() -> None:
+    """span(parent="00-…-01") continues that context; a malformed string starts a new trace
+    with the warning (it was ignored without one)."""
+    with testing.capture_events() as events:
+        with logtrace.span("handle", parent=VALID) as joined:
+            pass
+        with logtrace.span("bad", parent="00-nope") as bad:
+            pass
+    assert (joined.trace_id, joined.parent_id) == (TRACE, SPAN)
+    assert bad.trace_id != TRACE and bad.parent_id is None
+    assert [e["value"] for e in events if e["event"] == "logtrace.bad_traceparent"] == ["00-nope"]
+
+
 def test_header_given_twice_is_malformed() -> None:
     """Two traceparent values in one carrier (a repeated header) are rejected with a warning."""
     with testing.capture_events() as events:

@@ -287,3 +287,55 @@ def test_the_adaptive_sampler_is_charged_for_each_line_of_a_short_span(traced_di
     ends = [line for line in read_lines(traced_dir) if line.get("span") == "end"]
     assert [line["name"] for line in ends] == ["inner", "outer"]
     assert len(sampler.charged) == 2 and all(cost > 0 for cost in sampler.charged)
+
+
+def test_a_name_that_is_not_text_is_written_as_its_text() -> None:
+    """span(123), span(None), an Enum member, rename(None), event(7): their lines are written,
+    named by str() (they were lost: rendering the line raised, and was only counted)."""
+    import enum
+
+    class Colour(enum.Enum):
+        RED = 1
+
+    with testing.capture_events() as events:
+        for name in (123, None, Colour.RED):
+            with logtrace.span(name) as span:  # type: ignore[arg-type]
+                span.event(7)  # type: ignore[arg-type]
+        with logtrace.span("before") as span:
+            span.rename(None)  # type: ignore[arg-type]
+    ends = [e["event"] for e in events if e["span"] == "end"]
+    assert ends == ["123", "None", "Colour.RED", "None"]
+    assert [e["event"] for e in events if e["span"] == "event"] == ["7", "7", "7"]
+
+
+def test_an_unprintable_status_message_does_not_raise() -> None:
+    """set_status("error", obj) whose str() raises marks the span failed, message shown as
+    unprintable (the error reached the program)."""
+
+    class Unprintable:
+        def __str__(self) -> str:
+            raise ValueError("no")
+
+    with testing.capture_events() as events, logtrace.span("work") as span:
+        span.set_status("error", Unprintable())
+    (end,) = [e for e in events if e["span"] == "end"]
+    assert end["status"] == "error" and end["error_message"] == "<unprintable Unprintable>"
+
+
+def test_traced_takes_a_partial_and_a_callable_object() -> None:
+    """@traced on functools.partial or an object with __call__ (no __qualname__) names the
+    span after what it wraps, or its type (it raised AttributeError at decoration)."""
+    import functools
+
+    def add(a: int, b: int) -> int:
+        return a + b
+
+    class Double:
+        def __call__(self, x: int) -> int:
+            return 2 * x
+
+    with testing.capture_events() as events:
+        assert logtrace.traced(functools.partial(add, 1))(2) == 3
+        assert logtrace.traced(Double())(3) == 6
+    names = [e["event"] for e in events if e["span"] == "end"]
+    assert names[0].endswith("add") and names[1].endswith("Double")
