@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 import pytest
+from _sink_fixtures import raw_lines
 from hypothesis import strategies as st
 
 import logtrace
@@ -17,11 +18,34 @@ from logtrace.write.pipeline import state
 
 
 def read_lines(directory: Path) -> list[dict[str, Any]]:
-    """Every line of every live file under ``directory``, parsed, in file order."""
-    lines: list[dict[str, Any]] = []
-    for path in sorted(directory.rglob("*.jsonl")):
-        lines.extend(orjson.loads(raw) for raw in path.read_bytes().splitlines() if raw)
-    return lines
+    """Every line of every file under ``directory``, live or compressed, parsed, in file order.
+
+    A test that configures again closes the fixture's first file, and the new configuration
+    compresses it in the background: it may turn into ``.jsonl.zst`` between the listing and
+    the reading (a flaky FileNotFoundError once), so a file gone means: list again.
+    """
+    for _ in range(10):
+        try:
+            lines: list[dict[str, Any]] = []
+            for path in log_files_below(directory):
+                lines.extend(orjson.loads(raw) for raw in raw_lines(path) if raw)
+            return lines
+        except FileNotFoundError:
+            continue
+    raise AssertionError(f"the files under {directory} kept changing while read")
+
+
+def log_files_below(directory: Path) -> list[Path]:
+    """Live and compressed files, in name order; a ``.zst`` whose ``.jsonl`` is still there
+    (being written) is left for the next listing."""
+    paths = sorted(directory.rglob("*.jsonl*"))
+    names = {p.name for p in paths}
+    return [
+        p
+        for p in paths
+        if p.name.endswith(".jsonl")
+        or (p.name.endswith(".jsonl.zst") and p.name.removesuffix(".zst") not in names)
+    ]
 
 
 @pytest.fixture

@@ -196,10 +196,20 @@ class Span(SpanBase):
         """The start line, rendered (for the writer, when it flushes while the span is open)."""
         if self.sampled is None:
             return None
-        name, attributes = self.name, self._start_attributes
+        name, attributes = self._text_name(), self._start_attributes
         return render_start(self, self._start_wall, name, self.parent_id, self.kind, attributes)
 
+    def _text_name(self) -> str:
+        """The name, made text first if it is not (``span(123)``, an Enum member: its
+        ``str()``; such a name wrote no line). Here, where lines are written, not in
+        ``span()``: a span that writes nothing need not pay for the check."""
+        name = self.name
+        if type(name) is not str:
+            self.name = name = text_of(name)
+        return name
+
     def _write_start(self) -> None:
+        self._text_name()
         if self.kind is not None:
             span_fields = {
                 f.SPAN: f.SPAN_START,
@@ -222,6 +232,8 @@ class Span(SpanBase):
 
     def _write_end(self) -> None:
         attributes = self.attributes
+        if type(self.name) is not str:
+            self._text_name()
         if self.status == f.STATUS_OK and self.kind is None:
             parent = self._parent
             trace_id: str | None
@@ -365,8 +377,7 @@ def span(name: str, /, *, parent: Any = None, kind: str | None = None, **attribu
     # a span more than object.__new__ and the same stores made here (kept as SpanBase.__init__
     # in span_base.py has them).
     made = _new_object(Span)
-    # A name that is not text (123, None, an Enum member) is its str(): it wrote no line.
-    made.name = name if type(name) is str else text_of(name)
+    made.name = name  # made text (text_of) where a line is written: see _text_name
     made.kind = None if kind is None else span_kind(kind)
     made.attributes = attributes
     made._parent = None if parent is None else _as_context(parent)
