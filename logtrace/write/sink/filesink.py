@@ -149,8 +149,13 @@ class FileSink(FileKeeper):
                 if lock.held_here() or not lock.acquire(timeout=_THROUGH_WAIT):
                     # Logged by code running while this thread writes (a __repr__ rendered
                     # into a start line, a __del__, a signal handler), or the writing is
-                    # stuck: the line waits for the cycle under way, or the next one.
-                    self._queue.append(line + b"\n")
+                    # stuck: the line waits for the cycle under way, or the next one, in the
+                    # bounded queue.
+                    if len(self._queue) < self._settings.queue_size:
+                        self._queue.append(line + b"\n")
+                    else:
+                        with self._count_lock:
+                            self._dropped_queue += 1
                     return
                 try:
                     self._queue.append(line + b"\n")
