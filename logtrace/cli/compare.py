@@ -8,10 +8,9 @@ docstring is its help.
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import TYPE_CHECKING, Any
 
-from logtrace.cli.main import make_console, open_reader, print_json, register
+from logtrace.cli.main import make_console, note, open_reader, print_json, register
 from logtrace.cli.numbers import at_least, non_negative, probability
 from logtrace.cli.visible import visible
 from logtrace.read.files import ReadError
@@ -146,10 +145,9 @@ def compare(args: argparse.Namespace) -> int:
     ]
     if empty:
         # Nothing was compared: a gate in CI must not pass on a mistyped --by or window.
-        print(
+        note(
             f"logtrace compare: no traces in {' or '.join(empty)}: nothing was compared; "
-            f"check the attribute and its values, the services, directories or times",
-            file=sys.stderr,
+            f"check the attribute and its values, the services, directories or times"
         )
         return 2
     return 1 if result.regressions else 0

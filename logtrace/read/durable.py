@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-import stat
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
+from logtrace.format.folders import own_folder
 from logtrace.read.files import ReadError
 
 
@@ -44,9 +44,10 @@ def private_folder(path: Path, mode: int) -> None:
     there: its files are then out of others' reach)."""
     with contextlib.suppress(FileExistsError):
         os.mkdir(path, 0o700)
-    status = os.lstat(path)
-    if not stat.S_ISDIR(status.st_mode) or status.st_uid != os.geteuid():
-        raise ReadError(f"cannot use {path}: not a folder of this user")
+    try:
+        own_folder(path)
+    except OSError:
+        raise ReadError(f"cannot use {path}: not a folder of this user") from None
     os.chmod(path, mode)
 
 
