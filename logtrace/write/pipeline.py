@@ -180,12 +180,17 @@ def _drop_line(line: bytes) -> None:
     """Where lines go before ``configure()``: nowhere."""
 
 
+# No tail yet: a context no line has (see _State.line_tail).
+NO_TAIL: tuple[Any, ...] = (object(),) * 5
+
+
 class _State:
     """What the chain is and where its lines go; rebuilt by ``configure()``."""
 
     __slots__ = (
         "bound",
         "errors",
+        "line_tail",
         "lines_cut",
         "max_line",
         "merger",
@@ -213,6 +218,10 @@ class _State:
         # sink queues it without a copy): see ``write_to``.
         self.write_ended: Callable[[bytes], None] = _drop_line
         self.max_line = 256 * 1024
+        # The stdlib handler's tail of the last plain line (stdlib.py: its context, logger,
+        # service, pid and rendered end), shared by its instances; a sampled span that ends
+        # lets go of it (span.py), so nothing of a finished span outlives it here.
+        self.line_tail: tuple[Any, ...] = NO_TAIL
         self.errors = 0
         self.render_fallbacks = 0
         self.lines_cut = 0

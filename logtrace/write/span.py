@@ -33,7 +33,14 @@ from logtrace.write.context import (
 from logtrace.write.durations import rounded_us
 from logtrace.write.end_line import emit_sampled_end
 from logtrace.write.keep_errors import TailBuffer
-from logtrace.write.pipeline import emit_span, emit_span_boundary, emit_span_end, end_fields
+from logtrace.write.pipeline import (
+    NO_TAIL,
+    emit_span,
+    emit_span_boundary,
+    emit_span_end,
+    end_fields,
+    state,
+)
 from logtrace.write.span_base import SpanBase, metered
 from logtrace.write.span_notes import report_dropped, span_kind, text_of
 from logtrace.write.tracer import Tracer, open_spans, render_start, tracer
@@ -306,6 +313,12 @@ class Span(SpanBase):
                     self._duration_ms = micros / 1000
                     self._end_wall = end_wall
                     self._write_end()
+                # The stdlib handler's tail of its last line (stdlib.py) lets go of the span
+                # now, not at the next line: the span's objects, freed there, just before the
+                # program's next work, left CPython's allocator a pool of one free block for
+                # it (a 1 ms task of small ints ran 3% slower: docs/benchmarks.md).
+                if state.line_tail[0] is self:
+                    state.line_tail = NO_TAIL
             else:
                 # Held in its trace's keep-errors buffer (never None here). span_ended()'s
                 # commonest case, inline: a root ends its trace well, with nothing held.

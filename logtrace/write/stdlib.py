@@ -53,7 +53,8 @@ _LEVELS = {n: _level_of_record(n) for n in (10, 20, 30, 40, 50)}
 
 # A plain record's line is made of bytes, in the fields' order, as orjson renders its dict:
 # '{"ts":"' and the time to the ms (_ts_head), its µs digits (_MICROS), 'Z","level":"…","event":'
-# (_LEVEL_PARTS), the message, then ',"trace_id":…,"pid":…}' and the newline (StdlibHandler._tail).
+# (_LEVEL_PARTS), the message, then ',"trace_id":…,"pid":…}' and the newline (the tail:
+# pipeline.state.line_tail).
 _MICROS = tuple(b"%03d" % i for i in range(1000))
 _LEVEL_PARTS = {
     level: b'Z","' + f.LEVEL.encode() + b'":"' + level.encode() + b'","' + f.EVENT.encode() + b'":'
@@ -67,7 +68,6 @@ _plain_formats: dict[str, bool] = {}
 _PLAIN_FORMATS_LIMIT = 4096
 # The millisecond of the last line: its first nanosecond, and the line's start up to it.
 _ts_head: tuple[int, bytes] = (-(1 << 80), b"")
-_UNSET = object()
 _trunc = math.trunc
 
 
@@ -150,10 +150,6 @@ class StdlibHandler(logging.Handler):
 
     def __init__(self, level: int | str = logging.NOTSET) -> None:
         super().__init__(level)
-        # The end of the last plain line (see emit): its context, logger, service and pid,
-        # then its fields after the message rendered (None: orjson refused them). One entry,
-        # so it never grows; it holds the context it was made for, so that stays itself.
-        self._tail: tuple[Any, ...] = (_UNSET,) * 5
 
     def handle(self, record: logging.LogRecord) -> bool:
         """Emit without the handler lock: the chain and the sink are thread-safe."""
@@ -169,7 +165,8 @@ class StdlibHandler(logging.Handler):
         chain would make, without the event dict in between. A record without extra fields or
         an exception (most of them) is even made of bytes: only its time and message are
         rendered, the rest is the same for each line of a context and logger, made once for
-        them (``_tail``): what ``Stamper.log_line`` and orjson make of it, field for field.
+        them (``state.line_tail``): what ``Stamper.log_line`` and orjson make of it, field for
+        field.
         """
         try:
             # direct() and get_current(), their common case inline: ~0.1 µs a record.
@@ -220,7 +217,7 @@ class StdlibHandler(logging.Handler):
             # The same context (a span's ids are fixed once it runs), logger, service and pid
             # as the last line: the same tail.
             name = record.name
-            tail_ctx, tail_name, service, pid, tail = self._tail
+            tail_ctx, tail_name, service, pid, tail = state.line_tail
             if (
                 tail_ctx is not ctx
                 or tail_name is not name
@@ -295,7 +292,7 @@ class StdlibHandler(logging.Handler):
             tail = b"," + orjson.dumps(fields)[1:] + b"\n"
         except Exception:
             tail = None
-        self._tail = (ctx, logger_name, service, pid, tail)
+        state.line_tail = (ctx, logger_name, service, pid, tail)
         return tail
 
     def _emit_with_fields(

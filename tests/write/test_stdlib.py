@@ -6,6 +6,7 @@ import contextlib
 import logging
 import os
 import sys
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -337,3 +338,36 @@ def test_a_forked_child_writes_its_own_pid_on_lines_of_the_same_span(traced_dir:
         "in the child": pid,
         "after the fork": os.getpid(),
     }
+
+
+def test_a_span_is_let_go_of_at_its_end_not_at_the_next_line(traced_dir: Path) -> None:
+    """The remembered end of the last stdlib line (its span's ids, logger, service and pid)
+    does not keep the span, nor what it holds, alive past its end: an object given as an
+    attribute is freed when the span ends, not when the program logs again. (Freed at the next
+    line, the span's objects left CPython's allocator a pool of one free block just before
+    the program's next piece of work: docs/benchmarks.md.) The lines are as before."""
+
+    class Payload:
+        def __str__(self) -> str:
+            return "payload"
+
+    payload = Payload()
+    freed = weakref.ref(payload)
+    log = logging.getLogger("app.let_go")
+    with logtrace.span("work", payload=payload) as span:
+        log.info("inside")
+        log.info("inside again")
+        ids = (span.trace_id, span.span_id)
+    del payload, span
+    assert freed() is None
+    log.info("after")
+    with logtrace.span("next") as following:
+        log.info("in the next span")
+    logtrace.flush(timeout=10)
+    lines = {line["event"]: line for line in read_lines(traced_dir) if "logger" in line}
+    assert [(lines[e]["trace_id"], lines[e]["span_id"]) for e in ("inside", "inside again")] == [
+        ids,
+        ids,
+    ]
+    assert "trace_id" not in lines["after"]
+    assert lines["in the next span"]["span_id"] == following.span_id
