@@ -167,14 +167,16 @@ def logs_of(request: Any) -> Iterator[tuple[Any, Any, Any]]:
 class Receiver:
     """An OTLP/HTTP receiver on 127.0.0.1 that decodes with opentelemetry-proto.
 
-    ``failures``: statuses to answer (in order) before accepting; ``accepted_spans`` holds
-    (trace_id, span_id, name) of each accepted span, ``accepted_logs`` the bodies of the log
-    records, ``headers`` those of each request.
+    ``failures``: statuses to answer (in order) before accepting, with ``Location: location``
+    when given (a redirect); ``accepted_spans`` holds (trace_id, span_id, name) of each accepted
+    span, ``accepted_logs`` the bodies of the log records, ``headers`` those of each request.
     """
 
-    def __init__(self, failures: list[int] | None = None, retry_after: str | None = None):
+    def __init__(self, failures: list[int] | None = None, retry_after: str | None = None,
+                 location: str | None = None):  # fmt: skip
         self.failures = list(failures or [])
         self.retry_after = retry_after
+        self.location = location
         self.accepted_spans: list[tuple[str, str, str]] = []
         self.accepted_logs: list[tuple[str, str, str]] = []
         self.requests: list[tuple[str, str]] = []  # (path, content type)
@@ -189,6 +191,14 @@ class Receiver:
                 if self.headers.get("Content-Encoding") == "gzip":
                     body = gzip.decompress(body)
                 receiver.handle(self, body)
+
+            def do_GET(self) -> None:  # what a followed 301/302/303 turns a POST into
+                with receiver.lock:
+                    receiver.requests.append((self.path, "GET"))
+                    receiver.headers.append(dict(self.headers.items()))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -217,6 +227,8 @@ class Receiver:
                 handler.send_response(status)
                 if self.retry_after is not None:
                     handler.send_header("Retry-After", self.retry_after)
+                if self.location is not None:
+                    handler.send_header("Location", self.location)
                 handler.send_header("Content-Length", "0")
                 handler.end_headers()
                 return
@@ -247,10 +259,10 @@ class Receiver:
 
 
 @contextmanager
-def receiving(failures: list[int] | None = None, retry_after: str | None = None
-              ) -> Iterator[Receiver]:  # fmt: skip
+def receiving(failures: list[int] | None = None, retry_after: str | None = None,
+              location: str | None = None) -> Iterator[Receiver]:  # fmt: skip
     """A running Receiver, shut down afterwards."""
-    receiver = Receiver(failures, retry_after)
+    receiver = Receiver(failures, retry_after, location)
     receiver.thread.start()
     try:
         yield receiver

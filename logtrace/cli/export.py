@@ -44,7 +44,6 @@ def _export_arguments(parser: argparse.ArgumentParser) -> None:
     send.add_argument(
         "--protocol",
         choices=PROTOCOLS,
-        default=_env_protocol(PROTOCOLS),
         help="http/protobuf (default, or $OTEL_EXPORTER_OTLP_PROTOCOL) or http/json",
     )
     send.add_argument(
@@ -77,7 +76,14 @@ def _export_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _env_protocol(protocols: tuple[str, ...]) -> str:
+    """``$OTEL_EXPORTER_OTLP_PROTOCOL``, or the first of ``protocols``; another value (``grpc``,
+    not supported) is named in one line on stderr."""
     value = os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL", "")
+    if value and value not in protocols:
+        note(
+            f"logtrace: OTEL_EXPORTER_OTLP_PROTOCOL={value!r} is not one of "
+            f"{', '.join(protocols)}; using {protocols[0]!r}"
+        )
     return value if value in protocols else protocols[0]
 
 
@@ -155,7 +161,7 @@ def _open_output(name: str) -> BinaryIO:
 
 
 def _sender(args: argparse.Namespace, stop: threading.Event, max_time: float | None) -> Any:
-    from ..export.otlp_http import Sender, parse_header_option
+    from ..export.otlp_http import PROTOCOLS, Sender, masked, parse_header_option
 
     headers = {}
     for text in args.header:
@@ -165,19 +171,23 @@ def _sender(args: argparse.Namespace, stop: threading.Event, max_time: float | N
             raise ReadError(f"--header {text!r}: give NAME=VALUE or 'Name: value'") from None
         headers[key] = value
     if not args.otlp_endpoint.startswith(("http://", "https://")):
-        raise ReadError(f"--otlp-endpoint {args.otlp_endpoint!r}: give an http(s):// URL")
+        shown = masked(args.otlp_endpoint)
+        raise ReadError(f"--otlp-endpoint {shown!r}: give an http(s):// URL")
     if args.batch_size < 1 or args.timeout <= 0:
         raise ReadError("--batch-size and --timeout must be positive")
     compression = None if args.compression == "none" else args.compression
-    return Sender(
-        args.otlp_endpoint,
-        protocol=args.protocol,
-        headers=headers,
-        timeout=args.timeout,
-        max_time=max_time,
-        compression=compression,
-        stop=stop,
-    )
+    try:
+        return Sender(
+            args.otlp_endpoint,
+            protocol=args.protocol or _env_protocol(PROTOCOLS),
+            headers=headers,
+            timeout=args.timeout,
+            max_time=max_time,
+            compression=compression,
+            stop=stop,
+        )
+    except ValueError as error:
+        raise ReadError(f"--otlp-endpoint {error}") from None
 
 
 def _send(args: argparse.Namespace) -> int:
@@ -223,7 +233,7 @@ def _follow(args: argparse.Namespace, stop: threading.Event) -> int:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     _report(args, summary)
-    return 0
+    return 1 if sender.redirected else 0
 
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)

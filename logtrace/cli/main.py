@@ -34,7 +34,7 @@ from typing import IO, Any, NoReturn
 from logtrace.cli.visible import visible
 from logtrace.format import fields as f
 from logtrace.read.files import ReadError
-from logtrace.read.filters import filter_params
+from logtrace.read.filters import STATUSES, filter_params
 
 Handler = Callable[[argparse.Namespace], int]
 AddArguments = Callable[[argparse.ArgumentParser], None]
@@ -123,9 +123,7 @@ def add_filters(parser: argparse.ArgumentParser, *, spans: bool) -> None:
     parser.add_argument(
         "--name", help="only spans of this name" if spans else "only traces with a span named so"
     )
-    parser.add_argument(
-        "--status", choices=("ok", "error", "unfinished"), help=f"only {what} with this status"
-    )
+    parser.add_argument("--status", choices=STATUSES, help=f"only {what} with this status")
     parser.add_argument("--errors", action="store_true", help="same as --status error")
     parser.add_argument(
         "--min-duration", metavar="TIME", help=f"only {what} this long or longer (250ms, 1.5s, 2m)"

@@ -120,11 +120,12 @@ class Shipper:
         return self.sender.summary
 
     def run(self, poll_interval: float = 1.0, stop: threading.Event | None = None) -> Summary:
-        """Poll and send until ``stop`` is set (the sender's stop event by default)."""
+        """Poll and send until ``stop`` is set (the sender's stop event by default), or until
+        the endpoint redirects (``sender.redirected``: the requests left stay in the outbox)."""
         stop = stop or self.sender.stop
         while not stop.is_set():
             self.drain()
-            if stop.is_set():
+            if stop.is_set() or self.sender.redirected:
                 break
             if not self.poll() and not self.checkpoint.outbox:
                 stop.wait(poll_interval)
@@ -132,12 +133,13 @@ class Shipper:
         return self.summary
 
     def drain(self) -> bool:
-        """Send the outbox, request by request; False when stopped with some left."""
+        """Send the outbox, request by request; False when stopped with some left, or when the
+        endpoint redirects (a wrong URL: what is left waits for the right one)."""
         box = self.checkpoint.outbox
         while box:
             entry = box[0]
             accepted = self.sender.send(entry["signal"], entry["request"], entry["count"])
-            if not accepted and self.sender.stop.is_set():
+            if not accepted and (self.sender.stop.is_set() or self.sender.redirected):
                 return False
             if not accepted:  # refused for good (a 4xx), or out of time: counted, dropped
                 self.checkpoint.dropped_requests += 1

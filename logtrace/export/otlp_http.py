@@ -4,15 +4,20 @@
 OpenTelemetry exporters' default) or JSON (``application/json``). A batch that gets 429 or a
 5xx, or no answer, is sent again after a backoff (doubling from 0.5 s, at most 30 s, or what
 ``Retry-After`` says), until it is through or the time allowed (from the first request) is
-spent, which ends the sending; other answers are final. Headers come from
+spent, which ends the sending; other answers are final. A redirect (3xx) is not followed (the
+request's headers, credentials among them, would go to the place it names): it is a failure
+that ends the sending, the endpoint being wrong. Headers come from
 ``OTEL_EXPORTER_OTLP_HEADERS`` (``key=value,key2=value2``, percent-encoded values) and from
-the caller.
+the caller; credentials in the endpoint (``https://user:password@host``) are sent as HTTP Basic
+auth, and never shown: every message names the endpoint without them.
 """
 
 from __future__ import annotations
 
+import base64
 import gzip
 import os
+import sys
 import threading
 import time
 import urllib.error
@@ -28,6 +33,7 @@ from .otlp_json import dumps
 PROTOBUF = "http/protobuf"
 JSON = "http/json"
 PROTOCOLS = (PROTOBUF, JSON)
+HEADERS_VARIABLE = "OTEL_EXPORTER_OTLP_HEADERS"
 DEFAULT_ENDPOINT = "http://localhost:4318"
 SIGNAL_PATHS = {"traces": "/v1/traces", "logs": "/v1/logs"}
 FIRST_BACKOFF = 0.5
@@ -52,6 +58,41 @@ def parse_headers(text: str | None) -> dict[str, str]:
         if sep and key.strip():
             out[urllib.parse.unquote(key.strip())] = urllib.parse.unquote(value.strip())
     return out
+
+
+def bad_header_pairs(text: str | None) -> list[int]:
+    """The places (1, 2, …) of the pairs of ``text`` that :func:`parse_headers` skips: not
+    ``key=value`` (blank ones, as after a trailing comma, are not counted)."""
+
+    def bad(pair: str) -> bool:
+        key, sep, _ = pair.partition("=")
+        return bool(pair.strip()) and not (sep and key.strip())
+
+    return [n for n, pair in enumerate((text or "").split(","), 1) if bad(pair)]
+
+
+def without_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
+    """``https://user:pw@host/x`` -> (``https://host/x``, (user, pw)), both percent-decoded;
+    a URL without them -> (url, None)."""
+    parts = urllib.parse.urlsplit(url)
+    if "@" not in parts.netloc:
+        return url, None
+    userinfo, _, host = parts.netloc.rpartition("@")
+    user, _, password = userinfo.partition(":")
+    bare = urllib.parse.urlunsplit(parts._replace(netloc=host))
+    return bare, (urllib.parse.unquote(user), urllib.parse.unquote(password))
+
+
+def masked(url: str) -> str:
+    """``url`` as it may be shown: credentials in it as ``***`` (``https://***@host/``)."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:
+        return "(a URL that does not parse)" if "@" in url else url
+    if "@" not in parts.netloc:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urllib.parse.urlunsplit(parts._replace(netloc=f"***@{host}"))
 
 
 def parse_header_option(text: str) -> tuple[str, str]:
@@ -135,6 +176,10 @@ class Sender:
             until through or ``stop`` is set (``--follow``).
         compression: ``gzip`` or None.
         stop: set it to give up waiting between retries.
+
+    Raises:
+        ValueError: an unknown protocol, or credentials in ``endpoint`` and an
+            ``Authorization`` header too (the message shows the endpoint masked).
     """
 
     def __init__(
@@ -152,16 +197,32 @@ class Sender:
         if protocol not in PROTOCOLS:
             raise ValueError(f"protocol {protocol!r}: use one of {', '.join(PROTOCOLS)}")
         env = os.environ if environ is None else environ
-        self.urls = endpoints(endpoint)
+        bare, credentials = without_credentials(endpoint)
+        self.urls = endpoints(bare)
         self.protocol = protocol
-        self.headers = {**parse_headers(env.get("OTEL_EXPORTER_OTLP_HEADERS")), **(headers or {})}
+        from_env = env.get(HEADERS_VARIABLE)
+        _warn_bad_headers(from_env)
+        self.headers = {**parse_headers(from_env), **(headers or {})}
+        if credentials is not None:
+            if any(key.lower() == "authorization" for key in self.headers):
+                raise ValueError(
+                    f"{masked(endpoint)}: credentials in the URL and an Authorization header: "
+                    "give one"
+                )
+            pair = ":".join(credentials).encode()
+            self.headers["Authorization"] = "Basic " + base64.b64encode(pair).decode()
+        # Redirects are not followed: see the module's docstring.
+        self._opener = urllib.request.build_opener(_NoRedirect)
         self.timeout, self.max_time = timeout, max_time
         self.compression = compression
         self.stop = stop or threading.Event()
         self.summary = Summary()
         self._deadline: float | None = None
-        # Set when a batch failed for lack of time: the rest are counted, not tried.
+        # Set when a batch failed for lack of time, or was redirected: the rest are counted,
+        # not tried.
         self.gave_up = False
+        # Set when the endpoint answered with a redirect: nothing can go through it.
+        self.redirected = False
 
     def send(self, signal: str, request: dict[str, Any], count: int) -> bool:
         """Send one request of ``count`` spans (``signal`` ``traces``) or log records (``logs``).
@@ -183,6 +244,10 @@ class Sender:
             if 200 <= status < 300:
                 self._accepted(signal, count, answer)
                 return True
+            if 300 <= status < 400:
+                self.gave_up = self.redirected = True
+                self._failed(signal, count)
+                return False
             retryable = status in (0, 429) or 500 <= status < 600
             delay = min(MAX_BACKOFF, FIRST_BACKOFF * 2**attempt)
             if retry_after is not None:
@@ -219,10 +284,17 @@ class Sender:
             headers["Content-Encoding"] = "gzip"
         request = urllib.request.Request(url, data=body, headers=headers, method="POST")
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            with self._opener.open(request, timeout=self.timeout) as response:
                 return response.status, response.read(), None
         except urllib.error.HTTPError as error:
-            self.summary.note(f"{url}: HTTP {error.code}")
+            if 300 <= error.code < 400:
+                where = masked(error.headers.get("Location") or "?")
+                self.summary.note(
+                    f"{url}: the endpoint answered {error.code} (a redirect to {where}); "
+                    "give the final URL"
+                )
+            else:
+                self.summary.note(f"{url}: HTTP {error.code}")
             return error.code, b"", _seconds(error.headers.get("Retry-After"))
         except (OSError, ValueError) as error:  # refused, reset, timed out, bad URL
             reason = getattr(error, "reason", error)
@@ -248,6 +320,26 @@ class Sender:
             self.summary.failed_spans += count
         else:
             self.summary.failed_logs += count
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Follows no redirect: a 3xx reaches the caller as the ``HTTPError`` it is."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def _warn_bad_headers(text: str | None) -> None:
+    """One line on stderr when pairs of ``OTEL_EXPORTER_OTLP_HEADERS`` are skipped; by their
+    places only, as the value holds keys."""
+    bad = bad_header_pairs(text)
+    if not bad:
+        return
+    pairs = len((text or "").split(","))
+    which = ", ".join(str(n) for n in bad)
+    said = f"pair {which} of {pairs} is" if len(bad) == 1 else f"pairs {which} of {pairs} are"
+    them = "it" if len(bad) == 1 else "them"
+    print(f"logtrace: {HEADERS_VARIABLE}: {said} not key=value; ignoring {them}", file=sys.stderr)
 
 
 def _seconds(value: str | None) -> float | None:

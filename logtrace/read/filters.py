@@ -12,6 +12,8 @@ from typing import Any
 from logtrace.format import fields as f
 from logtrace.read.files import ReadError
 
+# The values of --status: a trace's (or span's) status in the views.
+STATUSES = ("ok", "error", "unfinished")
 _DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*(us|µs|ms|s|m|h|d|w)?")
 _UNIT_MS = {
     "us": 0.001,
@@ -86,6 +88,7 @@ def filter_params(
 
     Args:
         since: a duration ago (``1h``) or a UTC time; ``until`` likewise.
+        status: ``ok``, ``error`` or ``unfinished``.
         errors: only error traces (the same as ``status="error"``).
         min_duration: a time such as ``250ms``.
         attr: ``KEY=VALUE``: spans with that attribute.
@@ -103,6 +106,8 @@ def filter_params(
         if status not in (None, "error"):
             raise ReadError(f"--errors and --status {status} contradict each other")
         status = "error"
+    if status is not None and status not in STATUSES:
+        raise ReadError(f"--status {status!r}: give one of {', '.join(STATUSES)}")
     if kind is not None and kind not in f.KINDS:
         raise ReadError(f"--kind {kind!r}: give one of {', '.join(f.KINDS)}")
     params.update(service=service, name=name, status=status, kind=kind)

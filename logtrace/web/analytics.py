@@ -62,10 +62,10 @@ def compare(source: Source | str, query: Mapping[str, str]) -> Row:
     a, b = (query.get("a") or "").strip(), (query.get("b") or "").strip()
     by = (query.get("by") or "").strip()
     windows = any(query.get(k) for k in ("a_since", "a_until", "b_since", "b_until"))
+    if not by and not windows:
+        _check_trace_ids(a, b)
     with reading(source) as reader:
         if not by and not windows:
-            if not (_TRACE_ID.fullmatch(a) and _TRACE_ID.fullmatch(b)):
-                raise ReadError("give a and b: two trace ids (or by=KEY, or a_since/b_since)")
             paths = _method(reader, "compare_traces")(a, b)
             return {"mode": "traces", "a": a, "b": b, "result": jsonable(paths)}
         sides = _sides(query, a, b, by)
@@ -76,6 +76,16 @@ def compare(source: Source | str, query: Mapping[str, str]) -> Row:
             "b": sides[1].label,
             "result": jsonable(result),
         }
+
+
+def _check_trace_ids(a: str, b: str) -> None:
+    """Raise a one-line ReadError unless ``a`` and ``b`` are both given and look like trace ids."""
+    if not a or not b:
+        raise ReadError("give a and b: two trace ids (or by=KEY, or a_since/b_since)")
+    sides = (("a", a), ("b", b))
+    bad = [f"{side}={value!r}" for side, value in sides if not _TRACE_ID.fullmatch(value)]
+    if bad:
+        raise ReadError(f"{' and '.join(bad)}: not a trace id (give 8 to 32 hex digits)")
 
 
 def _sides(query: Mapping[str, str], a: str, b: str, by: str) -> tuple[Any, Any]:

@@ -18,6 +18,7 @@ An ASGI middleware around the app:
 from __future__ import annotations
 
 import hmac
+import ipaddress
 from collections.abc import Awaitable, Callable, MutableMapping
 from http.cookies import SimpleCookie
 from typing import Any
@@ -30,7 +31,6 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 COOKIE = "logtrace_token"
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
@@ -46,8 +46,17 @@ HEADERS = [
 
 
 def is_loopback(host: str) -> bool:
-    """True for an address only this machine can reach (127.x, ::1, localhost)."""
-    return host in LOOPBACK_HOSTS or host.startswith("127.")
+    """True for an address only this machine can reach: ``localhost``, an IP address of
+    127.0.0.0/8, ``::1`` (``[::1]``). A name that merely starts so (``127.0.0.1.evil.com``)
+    is another site's: it could be rebound to 127.0.0.1."""
+    if host.lower() == "localhost":
+        return True
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class Guard:
@@ -94,10 +103,16 @@ def _headers(scope: Scope) -> dict[str, str]:
 
 
 def _hostname(host: str) -> str:
-    """``127.0.0.1:8000`` -> ``127.0.0.1``; ``[::1]:8000`` -> ``[::1]``."""
+    """``127.0.0.1:8000`` -> ``127.0.0.1``; ``[::1]:8000`` -> ``[::1]``. A port that is not
+    digits is left on, so the host is not taken for a loopback one."""
+    name, port = host, ""
     if host.startswith("["):
-        return host.split("]", 1)[0] + "]"
-    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+        name, _, rest = host.partition("]")
+        name += "]"
+        port = rest[1:] if rest.startswith(":") else rest
+    elif host.count(":") == 1:
+        name, port = host.split(":")
+    return name if port == "" or port.isdigit() else host
 
 
 def _query(scope: Scope) -> list[tuple[str, str]]:

@@ -165,3 +165,23 @@ def test_a_symlinked_checkpoint_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ReadError, match=r"^checkpoint .*ck\.json: a symlink, not followed$"):
         Checkpoint(path)
     assert path.is_symlink() and victim.read_bytes() == b'{"version": 1}'
+
+
+def test_a_redirect_stops_following_and_keeps_the_outbox(tmp_path: Path) -> None:
+    """A receiver answering 302: --follow sends nothing there, stops by itself (exit 1, the
+    redirect named), and the requests stay in the checkpoint for the right URL."""
+    directory, checkpoint = tmp_path / "logtrace", tmp_path / "ck.json"
+    _line(directory, ts="2026-12-01T10:00:01.000000Z", event="hello", span_id="cd" * 8)
+    with receiving() as elsewhere, receiving([302] * 100, location=elsewhere.url) as first:
+        process = _follower(directory, checkpoint, first.url)
+        try:
+            _, err = process.communicate(timeout=60)
+        finally:
+            process.kill()  # it should have stopped by itself
+    assert process.returncode == 1, err
+    assert "answered 302 (a redirect to" in err and "give the final URL" in err
+    assert elsewhere.requests == [] and len(first.requests) == 1
+    assert len(orjson.loads(checkpoint.read_bytes())["outbox"]) == 1
+    with receiving() as receiver:
+        assert Shipper(directory, checkpoint, Sender(receiver.url, max_time=None)).drain()
+    assert [log[2] for log in receiver.accepted_logs] == ["hello"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,14 @@ from _export_helpers import logtrace_cli, receiving, written
 
 import logtrace
 from logtrace import export
-from logtrace.export.otlp_http import Sender, endpoints, parse_headers
+from logtrace.export.otlp_http import (
+    Sender,
+    bad_header_pairs,
+    endpoints,
+    masked,
+    parse_headers,
+    without_credentials,
+)
 
 __all__ = ["written"]
 
@@ -88,9 +96,78 @@ def test_endpoint_and_header_forms() -> None:
                                            "logs": "http://c:4318/v1/logs"}  # fmt: skip
     assert endpoints("http://c:4318/v1/traces")["logs"] == "http://c:4318/v1/logs"
     assert parse_headers("a=1, b = x%20y ,bad") == {"a": "1", "b": "x y"}
+    assert bad_header_pairs("a=1, b = x%20y ,bad,,=v,") == [3, 5]
+    bare = ("https://c:4318/x", ("u@x", "p:w"))
+    assert without_credentials("https://u%40x:p%3Aw@c:4318/x") == bare
+    assert masked("https://u:p@c:4318/x") == "https://***@c:4318/x"
+    assert masked("http://c:4318/") == "http://c:4318/"
 
 
 def test_bad_endpoint_is_one_line(written: Path) -> None:
     """A URL that is not http(s) is a one-line error, exit 2."""
     result = logtrace_cli("export", "--dir", str(written), "--otlp-endpoint", "ftp://x")
     assert result.returncode == 2 and result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_redirect_is_not_followed_and_nothing_counts_as_sent(written: Path, status: int) -> None:
+    """A receiver answering a redirect: not followed (the --header with the key does not go to
+    the place it names), nothing counted as sent, exit 1, one reason naming the redirect."""
+    with receiving() as elsewhere, receiving([status] * 100, location=elsewhere.url) as first:
+        result = logtrace_cli("export", "--dir", str(written), "--otlp-endpoint", first.url,
+                              "--header", "Authorization: Bearer k3y", "--no-logs")  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    assert "sent 0 spans" in result.stderr and "NOT sent: 10 spans" in result.stderr
+    reason = f"the endpoint answered {status} (a redirect to {elsewhere.url}); give the final URL"
+    assert reason in result.stderr
+    assert elsewhere.requests == [] and len(first.requests) == 1  # not retried, not followed
+    assert result.stderr.count("\n") == 1
+
+
+def test_credentials_in_the_endpoint_are_basic_auth_and_never_shown(written: Path) -> None:
+    """``http://user:s3cret@host`` sends ``Authorization: Basic``; the password is in no
+    message, neither when the endpoint fails nor when the URL is refused."""
+    with receiving() as receiver:
+        url = receiver.url.replace("http://", "http://us%40er:s3cret@")
+        result = logtrace_cli("export", "--dir", str(written), "--otlp-endpoint", url + "/",
+                              "--no-logs")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    expected = "Basic " + base64.b64encode(b"us@er:s3cret").decode()
+    assert {h["Authorization"] for h in receiver.headers} == {expected}
+    assert len(receiver.accepted_spans) == 10
+    down = receiver.url.replace("http://", "http://user:s3cret@")  # shut down: refused
+    failed = logtrace_cli("export", "--dir", str(written), "--otlp-endpoint", down,
+                          "--max-time", "0", "--no-logs", "--json")  # fmt: skip
+    assert failed.returncode == 1 and "last_error" in failed.stdout
+    for args in (
+        ("--otlp-endpoint", "ftp://user:s3cret@x"),
+        ("--otlp-endpoint", down, "--header", "Authorization: Bearer k"),
+    ):
+        refused = logtrace_cli("export", "--dir", str(written), *args)
+        assert refused.returncode == 2 and refused.stderr.count("\n") == 1, refused.stderr
+        assert "***@" in refused.stderr
+    for shown in (failed, refused):
+        assert "s3cret" not in shown.stdout + shown.stderr
+
+
+def test_grpc_and_bad_headers_in_the_environment_are_named(written: Path) -> None:
+    """OTEL_EXPORTER_OTLP_PROTOCOL=grpc: one line, http/protobuf is used; a pair of
+    OTEL_EXPORTER_OTLP_HEADERS that is not key=value: one line naming its place, not its
+    text (it may hold a key); the good pairs still go."""
+    env = {"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
+           "OTEL_EXPORTER_OTLP_HEADERS": "api-key=a1,Bearer s3cret,"}  # fmt: skip
+    with receiving() as receiver:
+        result = logtrace_cli("export", "--dir", str(written), "--otlp-endpoint", receiver.url,
+                              "--no-logs", env=env)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert any("OTEL_EXPORTER_OTLP_PROTOCOL='grpc'" in x and "using 'http/protobuf'" in x
+               for x in lines)  # fmt: skip
+    bad_pair = "logtrace: OTEL_EXPORTER_OTLP_HEADERS: pair 2 of 3 is not key=value; ignoring it"
+    assert bad_pair in lines
+    assert "s3cret" not in result.stderr and len(lines) == 3
+    assert {kind for _, kind in receiver.requests} == {"application/x-protobuf"}
+    sent = [{k.lower(): v for k, v in h.items()} for h in receiver.headers]
+    assert {h.get("api-key") for h in sent} == {"a1"} and not any("bearer" in h for h in sent)
+    quiet = logtrace_cli("export", "--dir", str(written), "-o", "-", env=env)
+    assert "OTEL_EXPORTER" not in quiet.stderr  # not sending: nothing to say

@@ -84,6 +84,25 @@ def test_traces_bad_filter_is_one_line_400(client: httpx.Client) -> None:
         assert "\n" not in response.json()["error"]
 
 
+def test_traces_unknown_status_is_400_naming_the_values(client: httpx.Client) -> None:
+    """``status=bogus`` is a 400 naming ok, error and unfinished, not an empty list."""
+    response = client.get("/api/traces", params={"status": "bogus"})
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert "'bogus'" in error and "ok, error, unfinished" in error and "\n" not in error
+
+
+def test_compare_says_what_is_wrong_with_a_and_b(client: httpx.Client) -> None:
+    """Given a and b that are not trace ids, /api/compare names them; given neither, asks."""
+    both = client.get("/api/compare", params={"a": "zz", "b": "yy"})
+    assert both.status_code == 400
+    assert both.json()["error"].startswith("a='zz' and b='yy': not a trace id")
+    one = client.get("/api/compare", params={"a": "0123456789abcdef", "b": "yy"})
+    assert one.status_code == 400 and one.json()["error"].startswith("b='yy': not a trace id")
+    neither = client.get("/api/compare")
+    assert neither.status_code == 400 and neither.json()["error"].startswith("give a and b")
+
+
 def test_traces_widen_window_until_the_limit_is_met(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

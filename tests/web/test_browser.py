@@ -211,3 +211,14 @@ def test_hostile_values_show_as_text(page: Any, tmp_path: Path) -> None:
             "[...document.querySelectorAll('a')].some(a => a.href.startsWith('javascript:'))"
         )
     assert dialogs == [] and page.problems == []
+
+
+def test_malformed_span_fragment_still_draws_the_trace(
+    page: Any, server: str, demo_trace: str
+) -> None:
+    """A ``#span=`` that does not decode (``%E0%A4%A``) is ignored: the waterfall is drawn,
+    its first row selected, and no script error is reported."""
+    _open_trace(page, server, f"{demo_trace}#span=%E0%A4%A")
+    assert page.locator(".row-span").count() > 10
+    assert page.locator(".row.selected").get_attribute("data-index") == "0"
+    assert page.problems == []

@@ -42,6 +42,38 @@ def test_loopback_refuses_other_host_names(server: str) -> None:
     assert rebound.status_code == 421
 
 
+@pytest.mark.parametrize(
+    "host", ["127.0.0.1.evil.com", "127.evil.com", "localhost.evil.com", "127.0.0.1:80x"]
+)
+def test_loopback_refuses_names_that_only_start_like_loopback(server: str, host: str) -> None:
+    """A name of another site that begins as a loopback one (``127.0.0.1.evil.com``, which
+    its owner can rebind to 127.0.0.1) is refused as ``evil.com`` is."""
+    port = server.rsplit(":", 1)[1].strip("/")
+    name = host if ":" in host else f"{host}:{port}"
+    assert httpx.get(server + "api/traces", headers={"host": name}).status_code == 421
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "localhost", "[::1]"])
+def test_loopback_answers_loopback_names(server: str, host: str) -> None:
+    """127.0.0.0/8, localhost and [::1], with or without the port, are answered."""
+    port = server.rsplit(":", 1)[1].strip("/")
+    for name in (f"{host}:{port}", host):
+        assert httpx.get(server + "api/traces", headers={"host": name}).status_code == 200
+
+
+def test_rebound_page_cannot_post_sql(demo_dir: Path) -> None:
+    """With --allow-sql, a page of a rebound name (its Origin equal to its Host) gets no SQL
+    run: the Host check refuses it before the Origin check could pass it."""
+    with background(str(demo_dir), allow_sql=True) as url:
+        port = url.rsplit(":", 1)[1].strip("/")
+        rebound = f"127.0.0.1.evil.com:{port}"
+        headers = {"host": rebound, "origin": f"http://{rebound}"}
+        sql = {"sql": "select count(*) as n from traces"}
+        answer = httpx.post(url + "api/sql", json=sql, headers=headers)
+        assert answer.status_code == 421 and "rows" not in answer.text
+        assert httpx.post(url + "api/sql", json=sql).json()["rows"] == [{"n": 1}]
+
+
 def test_other_host_needs_the_token(demo_dir: Path) -> None:
     """On another address, requests without the printed token are refused (403); the token
     URL sets a cookie and redirects to the same page without the token."""

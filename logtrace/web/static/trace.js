@@ -306,6 +306,17 @@ function wire() {
   });
 }
 
+// The span named by the address's #span=ID, or "": a fragment that does not decode (a link cut
+// short, #span=%E0%A4%A) is ignored, so the trace is drawn all the same.
+function spanInHash() {
+  const given = (location.hash.match(/span=([^&]+)/) || [])[1] || "";
+  try {
+    return decodeURIComponent(given);
+  } catch (error) {
+    return "";
+  }
+}
+
 async function showTrace() {
   LT.markNav("traces");
   const id = new URLSearchParams(location.search).get("id") || "";
@@ -325,7 +336,7 @@ async function showTrace() {
   wire();
   flatten();
   ruler();
-  const wanted = decodeURIComponent((location.hash.match(/span=([^&]+)/) || [])[1] || "");
+  const wanted = spanInHash();
   const at = wanted ? state.rows.findIndex((r) => r.kind === "span" && r.node.span.span_id === wanted) : -1;
   select(at >= 0 ? at : 0, true);
   $("waterfall").focus();
