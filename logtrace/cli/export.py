@@ -255,10 +255,14 @@ def import_(args: argparse.Namespace) -> int:
 
     Each line an ExportTraceServiceRequest or ExportLogsServiceRequest; spans become start,
     event and end lines, log records log lines, one file per process (resource); files 0600,
-    folders 0700 ($LOGTRACE_FILE_MODE, $LOGTRACE_DIR_MODE). Every command reads them:
+    folders 0700 ($LOGTRACE_FILE_MODE, $LOGTRACE_DIR_MODE). Names, attributes and bodies are
+    redacted and cut as the writer's lines are (LOGTRACE_REDACT=0 turns redaction off;
+    LOGTRACE_MAX_STRING, LOGTRACE_MAX_LINE...); an item of the wrong shape is skipped, named on
+    stderr. Every command reads them:
       logtrace import traces.jsonl --dir ./imported && logtrace ls --dir ./imported
     """
     from ..export.importer import import_otlp
+    from ..write.config import env_scrubber
 
     sources = []
     try:
@@ -267,9 +271,12 @@ def import_(args: argparse.Namespace) -> int:
     except OSError as error:
         raise ReadError(f"cannot read {error.filename}: {error.strerror}") from None
     try:
+        scrubber, max_line = env_scrubber()
         result = import_otlp(
             sources,
             args.dir,
+            scrubber=scrubber,
+            max_line=max_line,
             file_mode=env_mode("LOGTRACE_FILE_MODE", 0o600),
             dir_mode=env_mode("LOGTRACE_DIR_MODE", 0o700),
         )
@@ -284,11 +291,18 @@ def import_(args: argparse.Namespace) -> int:
                 "logs": result.logs,
                 "skipped_lines": result.skipped_lines,
                 "skipped_spans": result.skipped_spans,
+                "skipped_items": result.skipped_items,
+                "lines_cut": result.lines_cut,
+                "problems": result.problems,
                 "files": [str(p) for p in result.files],
             }
         )
     else:
-        print(result.line(), file=sys.stderr)
+        for problem in result.problems:
+            note(problem)
+        if result.skipped_items > len(result.problems):
+            note(f"... and {result.skipped_items - len(result.problems)} more skipped")
+        note(result.line())
     return 0
 
 

@@ -7,32 +7,76 @@ logtrace's layout: ``<dir>/<YYYY-MM-DD>/<service>_<host>_<pid>_<time>.jsonl``, o
 (resource), named after its earliest line and dated (mtime) by its last, so every command reads
 them, with the time windows of ``--since``. Ids may be hex (OTLP JSON) or base64 (the plain
 protobuf JSON mapping); a span without a valid trace id, span id or time is skipped and
-counted. Files are written whole under unique work names (never through a symlink), with the modes
+counted; so is an item of the wrong shape (a resource, scope, span or record holding an object
+where an array belongs, say), named with its file and line in ``ImportResult.problems``, the
+rest of the line imported. Names, attributes, bodies and error texts go through the writer's
+redaction and limits (``scrubber``: ``logtrace import`` passes the one ``configure()`` would
+make from the environment), and a line longer than ``max_line`` is cut as the writer cuts
+its own. Files are written whole under unique work names (never through a symlink), with the modes
 given (0600, folders 0700, whatever the umask).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 import orjson
 
-from ..format.fields import FILE_EVENT, FORMAT_VERSION, RESERVED
-from ..format.folders import make_dirs, own_folder
-from ..format.naming import file_name
-from ..read.durable import replace_with
-from ..read.files import ReadError
-from .model import KIND_OF_OTLP, LOGTRACE_VERSION, SCOPE_NAME, SCOPE_VERSION, STATUS_CODE, Resource
+from ..format.fields import RESERVED
+from ..format.lines import MAX_LINE, cut_fields
+from .import_files import line_head, write_file
+from .model import (
+    KIND_OF_OTLP,
+    SCOPE_NAME,
+    SCOPE_VERSION,
+    STATUS_CODE,
+    UNFINISHED,
+    Resource,
+)
+from .otlp_input import (
+    KIND_NUMBERS,
+    SEVERITY_NUMBERS,
+    STATUS_NUMBERS,
+    Malformed,
+    as_array,
+    as_object,
+    attributes_of,
+    enum_of,
+    hex_id,
+    ns_of,
+    time_of,
+    value_of,
+)
+
+__all__ = ["ImportResult", "Scrub", "attributes_of", "hex_id", "import_otlp", "value_of"]
 
 _LEVELS = ((21, "critical"), (17, "error"), (13, "warning"), (9, "info"), (0, "debug"))
 _RESERVED = RESERVED | {"event", "kind"}
 _ERROR_KEYS = {"exception.type", "exception.message", "exception.stacktrace"}
+
+
+class Scrub(Protocol):
+    """What redacts and limits imported fields: the writer's ``Scrubber`` (``logtrace.write``)."""
+
+    def text(self, value: str, remember: bool = ...) -> str:
+        """``value`` with secrets replaced and cut to the longest string kept."""
+
+    def copy_fields(
+        self,
+        out: MutableMapping[Any, Any],
+        fields: Mapping[Any, Any],
+        rename: bool,
+        skip: bool = ...,
+    ) -> None:
+        """The user fields of ``fields`` into ``out``, scrubbed and within the limits."""
+
+
+# At most this many problems are kept to be shown; all are counted.
+_PROBLEMS_SHOWN = 20
 
 
 @dataclass
@@ -43,7 +87,11 @@ class ImportResult:
     logs: int = 0
     skipped_lines: int = 0
     skipped_spans: int = 0  # without a valid trace id, span id or time: not written
+    skipped_items: int = 0  # resources, scopes, spans or records of the wrong shape
+    lines_cut: int = 0  # over max_line: user fields dropped, as the writer does
     files: list[Path] = field(default_factory=list)
+    # "<file> line <n>: <where>: <what>; skipped", the first _PROBLEMS_SHOWN of skipped_items.
+    problems: list[str] = field(default_factory=list)
 
     def line(self) -> str:
         """One line for people."""
@@ -59,9 +107,20 @@ class ImportResult:
         if self.skipped_spans:
             spans = _counted(self.skipped_spans, "span")
             skipped.append(f"{spans} without a valid traceId, spanId or time")
+        if self.skipped_items:
+            skipped.append(f"{_counted(self.skipped_items, 'malformed item')}")
         if skipped:
             text += "; skipped " + " and ".join(skipped)
+        if self.lines_cut:
+            text += f"; cut {_counted(self.lines_cut, 'line')} over the longest line"
         return text
+
+    def skip(self, where: str, path: str, error: Exception) -> None:
+        """Count an item skipped for its shape, and say which."""
+        self.skipped_items += 1
+        if len(self.problems) < _PROBLEMS_SHOWN:
+            what = str(error) if isinstance(error, Malformed) else type(error).__name__
+            self.problems.append(f"{where}: {path + ': ' if path else ''}{what}; skipped")
 
 
 def _counted(count: int, noun: str) -> str:
@@ -72,23 +131,30 @@ def import_otlp(
     sources: Iterable[IO[bytes]],
     directory: str | os.PathLike[str],
     *,
+    scrubber: Scrub | None,
+    max_line: int = MAX_LINE,
     file_mode: int = 0o600,
     dir_mode: int = 0o700,
 ) -> ImportResult:
     """Read OTLP JSON lines from ``sources``; write them as logtrace files under ``directory``.
 
     Args:
+        scrubber: what names, attributes, log bodies and error texts go through, as the
+            writer's lines do: ``logtrace.write.config.env_scrubber()[0]`` is ``configure()``'s
+            (redaction on unless ``LOGTRACE_REDACT=0``); None writes them as they are.
+        max_line: the longest line, in bytes; a longer one keeps logtrace's fields only.
         file_mode, dir_mode: the modes of the files and of the folders made for them,
             whatever the umask (as the sink's ``file_mode`` and ``dir_mode``).
 
     Raises:
         ReadError: a folder or file cannot be written (a day folder that is a symlink).
     """
-    per_process: dict[Resource, list[tuple[int, int, dict[str, Any]]]] = {}
+    per_process: dict[Resource, list[tuple[int, int, bytes]]] = {}
     result = ImportResult()
     order = 0
     for source in sources:
-        for raw in source:
+        name = str(getattr(source, "name", "-"))
+        for number, raw in enumerate(source, 1):
             if not raw.strip():
                 continue
             try:
@@ -101,66 +167,85 @@ def import_otlp(
             ):
                 result.skipped_lines += 1
                 continue
-            for resource, ts, line in _lines(request, result):
+            for resource, ts, line in _lines(request, f"{name} line {number}", result, scrubber):
                 order += 1
-                per_process.setdefault(resource, []).append((ts, order, line))
+                data = orjson.dumps(line)
+                if len(data) > max_line:
+                    result.lines_cut += 1
+                    data = orjson.dumps(cut_fields(line, len(data)))
+                per_process.setdefault(resource, []).append((ts, order, data))
     for resource, lines in sorted(per_process.items()):
         lines.sort(key=lambda item: (item[0], item[1]))
         modes = (file_mode, dir_mode)
-        result.files.append(_write_file(Path(directory), resource, lines, modes))
+        result.files.append(write_file(Path(directory), resource, lines, modes))
     return result
 
 
-def _lines(request: dict[str, Any], result: ImportResult) -> Iterable[tuple[Resource, int, Any]]:
-    for resource_spans in request.get("resourceSpans") or []:
-        resource = _resource(resource_spans.get("resource") or {})
-        for scope_spans in resource_spans.get("scopeSpans") or []:
-            scope = scope_spans.get("scope") or {}
-            for span in scope_spans.get("spans") or []:
-                lines = span_lines(span, resource, scope)
-                if not lines:
-                    result.skipped_spans += 1
-                    continue
-                result.spans += 1
-                for ts, line in lines:
-                    yield resource, ts, line
-    for resource_logs in request.get("resourceLogs") or []:
-        resource = _resource(resource_logs.get("resource") or {})
-        for scope_logs in resource_logs.get("scopeLogs") or []:
-            scope = scope_logs.get("scope") or {}
-            for record in scope_logs.get("logRecords") or []:
-                result.logs += 1
-                yield resource, *log_line(record, resource, scope)
+# What the items of a request are called: resources, their scopes, the scopes' items.
+_SPANS = ("resourceSpans", "scopeSpans", "spans")
+_LOGS = ("resourceLogs", "scopeLogs", "logRecords")
 
 
-def value_of(any_value: Any) -> Any:
-    """The plain value of an OTLP ``AnyValue``."""
-    if not isinstance(any_value, dict):
-        return None
-    for key in ("stringValue", "boolValue", "doubleValue"):
-        if key in any_value:
-            return any_value[key]
-    if "intValue" in any_value:
+def _items(
+    request: dict[str, Any], names: tuple[str, str, str], where: str, result: ImportResult
+) -> Iterator[tuple[str, Resource, dict[str, Any], dict[str, Any]]]:
+    """(path, resource, scope, item) of each span or record of ``request``; an item of the
+    wrong shape is skipped (a resource or scope with all it holds) and counted."""
+    resources_name, scopes_name, items_name = names
+    try:
+        resources = as_array(request.get(resources_name), resources_name)
+    except Malformed as error:
+        result.skip(where, "", error)
+        return
+    for r, resource_item in enumerate(resources):
+        path = f"{resources_name}[{r}]"
         try:
-            return int(any_value["intValue"])
-        except (TypeError, ValueError):
-            return any_value["intValue"]
-    if "arrayValue" in any_value:
-        return [value_of(v) for v in (any_value["arrayValue"] or {}).get("values") or []]
-    if "kvlistValue" in any_value:
-        return attributes_of((any_value["kvlistValue"] or {}).get("values"))
-    if "bytesValue" in any_value:
-        return any_value["bytesValue"]
-    return None
+            resource_item = as_object(resource_item, "it")
+            resource = _resource(as_object(resource_item.get("resource"), "resource"))
+            scopes = as_array(resource_item.get(scopes_name), scopes_name)
+        except (Malformed, TypeError, AttributeError) as error:
+            result.skip(where, path, error)
+            continue
+        for s, scope_item in enumerate(scopes):
+            scope_path = f"{path}.{scopes_name}[{s}]"
+            try:
+                scope_item = as_object(scope_item, "it")
+                scope = as_object(scope_item.get("scope"), "scope")
+                items = as_array(scope_item.get(items_name), items_name)
+            except Malformed as error:
+                result.skip(where, scope_path, error)
+                continue
+            for n, item in enumerate(items):
+                item_path = f"{scope_path}.{items_name}[{n}]"
+                if isinstance(item, dict):
+                    yield item_path, resource, scope, item
+                else:
+                    result.skip(where, item_path, Malformed("it is not an object"))
 
 
-def attributes_of(key_values: Any) -> dict[str, Any]:
-    """OTLP's ``KeyValue`` list as a dict."""
-    out: dict[str, Any] = {}
-    for item in key_values or []:
-        if isinstance(item, dict) and isinstance(item.get("key"), str):
-            out[item["key"]] = value_of(item.get("value"))
-    return out
+def _lines(
+    request: dict[str, Any], where: str, result: ImportResult, scrubber: Scrub | None
+) -> Iterator[tuple[Resource, int, dict[str, Any]]]:
+    for path, resource, scope, span in _items(request, _SPANS, where, result):
+        try:
+            lines = span_lines(span, resource, scope, scrubber)
+        except (Malformed, TypeError, AttributeError) as error:
+            result.skip(where, path, error)
+            continue
+        if not lines:
+            result.skipped_spans += 1
+            continue
+        result.spans += 1
+        for ts, line in lines:
+            yield resource, ts, line
+    for path, resource, scope, record in _items(request, _LOGS, where, result):
+        try:
+            ts, line = log_line(record, resource, scope, scrubber)
+        except (Malformed, TypeError, AttributeError) as error:
+            result.skip(where, path, error)
+            continue
+        result.logs += 1
+        yield resource, ts, line
 
 
 def _resource(resource: dict[str, Any]) -> Resource:
@@ -173,108 +258,70 @@ def _resource(resource: dict[str, Any]) -> Resource:
     )
 
 
-def hex_id(value: Any, size: int) -> str | None:
-    """An id as lowercase hex: given as hex (OTLP JSON) or base64 (protobuf JSON); None if
-    empty, all zeros or not ``size`` bytes."""
-    if not isinstance(value, str) or not value:
-        return None
-    text = value.lower()
-    if len(text) == 2 * size and all(c in "0123456789abcdef" for c in text):
-        raw = bytes.fromhex(text)
-    else:
-        try:
-            raw = base64.b64decode(value, validate=True)
-        except (binascii.Error, ValueError):
-            return None
-    if len(raw) != size or not any(raw):
-        return None
-    return raw.hex()
+def _user(attributes: dict[str, Any], scrubber: Scrub | None) -> dict[str, Any]:
+    """Attributes as user fields: a name of logtrace's own gets ``_`` (as the write side does),
+    scrubbed and within the limits as the writer's are."""
+    fields = {(f"{k}_" if k in _RESERVED else k): v for k, v in attributes.items()}
+    if scrubber is None:
+        return fields
+    out: dict[str, Any] = {}
+    scrubber.copy_fields(out, fields, rename=False, skip=False)
+    return out
 
 
-# Nanoseconds of 10000-01-01: a time past it (or before 1970) cannot be a line's ``ts``.
-_LAST_NS = 253_402_300_800 * 1_000_000_000
-
-
-def _ns(value: Any) -> int:
-    """A ``…UnixNano`` value as an int: 0 when it is missing or not a time (see ``_time``)."""
-    return _time(value) or 0
-
-
-def _time(value: Any) -> int | None:
-    """A ``…UnixNano`` value as an int; 0 when missing, None when it is not a number or not a
-    time of years 1970 to 9999 (a span of 10^30 ns stopped the whole import)."""
-    if value is None:
-        return 0
-    try:
-        ns = int(value)
-    except (TypeError, ValueError):
-        return None
-    return ns if 0 <= ns < _LAST_NS else None
-
-
-def format_ts(ns: int) -> str:
-    """Nanoseconds since the epoch as a line's ``ts`` (RFC 3339, UTC, microseconds)."""
-    import time
-
-    seconds, rest = divmod(ns, 1_000_000_000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{rest // 1000:06d}Z"
-
-
-def _user(attributes: dict[str, Any]) -> dict[str, Any]:
-    """Attributes as user fields: a name of logtrace's own gets ``_`` (as the write side does)."""
-    return {(f"{k}_" if k in _RESERVED else k): v for k, v in attributes.items()}
-
-
-def _head(ts: int, level: str, event: str, resource: Resource, logger: str) -> dict[str, Any]:
-    return {
-        "ts": format_ts(ts),
-        "level": level,
-        "event": event,
-        "logger": logger,
-        "service": resource.service,
-        "pid": resource.pid,
-    }
+def _text(value: str, scrubber: Scrub | None) -> str:
+    """A name, message or error text, scrubbed as the writer's are."""
+    return value if scrubber is None else scrubber.text(value)
 
 
 def span_lines(
-    span: dict[str, Any], resource: Resource, scope: dict[str, Any]
+    span: dict[str, Any], resource: Resource, scope: dict[str, Any], scrubber: Scrub | None
 ) -> list[tuple[int, dict[str, Any]]]:
     """The start, event and end lines of an OTLP span: (ns, line) pairs; [] without valid ids
-    or times."""
+    or times. A span exported unfinished (``logtrace.unfinished``) has no end line.
+
+    Raises:
+        Malformed: a part of the span has the wrong type (``status`` not an object).
+    """
     trace_id, span_id = hex_id(span.get("traceId"), 16), hex_id(span.get("spanId"), 8)
-    start, end = _time(span.get("startTimeUnixNano")), _time(span.get("endTimeUnixNano"))
+    start, end = time_of(span.get("startTimeUnixNano")), time_of(span.get("endTimeUnixNano"))
     if trace_id is None or span_id is None or start is None or end is None:
         return []
+    status = as_object(span.get("status"), "status")
+    events = [as_object(event, "an event") for event in as_array(span.get("events"), "events")]
+    attributes = attributes_of(span.get("attributes"))
+    unfinished = attributes.pop(UNFINISHED, None) is True
     parent_id = hex_id(span.get("parentSpanId"), 8)
-    name = str(span.get("name") or "span")
+    name = _text(str(span.get("name") or "span"), scrubber)
     end = max(start, end)
     ids = {"trace_id": trace_id, "span_id": span_id, "trace_flags": "01"}
-    kind = KIND_OF_OTLP.get(span.get("kind") or 1, "internal")
+    kind = KIND_OF_OTLP.get(enum_of(span.get("kind"), KIND_NUMBERS), "internal")
     bound: dict[str, Any] = {"name": name, "parent_id": parent_id}
     if kind != "internal":
         bound["kind"] = kind
-    attributes = attributes_of(span.get("attributes"))
     if scope.get("name") and scope["name"] != "logtrace":
         attributes[SCOPE_NAME] = scope["name"]
         if scope.get("version"):
             attributes[SCOPE_VERSION] = scope["version"]
-    status = span.get("status") or {}
-    code = status.get("code") or 0
-    error = code == 2 or code == "STATUS_CODE_ERROR"
-    head = _head(start, "info", name, resource, "logtrace")
-    start_line = {**head, **ids, "span": "start", **bound, **_user(attributes)}
+    code = enum_of(status.get("code"), STATUS_NUMBERS)
+    error = code == 2
+    head = line_head(start, "info", name, resource, "logtrace")
+    start_line = {**head, **ids, "span": "start", **bound, **_user(attributes, scrubber)}
     out = [(start, start_line)]
     exception: dict[str, Any] = {}
-    for event in span.get("events") or []:
-        at = _ns(event.get("timeUnixNano"))
+    for event in events:
+        at = ns_of(event.get("timeUnixNano"))
         event_attributes = attributes_of(event.get("attributes"))
         if event.get("name") == "exception":
             exception = event_attributes
             if error and at == end and set(event_attributes) <= _ERROR_KEYS:
                 continue  # the error of the end line, as logtrace's export writes it
-        line = {**_head(at, "info", str(event.get("name") or "event"), resource, "logtrace")}
-        out.append((at, {**line, **ids, "span": "event", **_user(event_attributes)}))
-    end_line = {**_head(end, "error" if error else "info", name, resource, "logtrace"), **ids}
+        event_name = _text(str(event.get("name") or "event"), scrubber)
+        line = {**line_head(at, "info", event_name, resource, "logtrace")}
+        out.append((at, {**line, **ids, "span": "event", **_user(event_attributes, scrubber)}))
+    if unfinished:
+        return out  # as the writer leaves a span that never ended: a start line, no end line
+    end_line = {**line_head(end, "error" if error else "info", name, resource, "logtrace"), **ids}
     end_line.update(span="end", **bound)
     end_line["duration_ms"] = round((end - start) / 1e6, 3)
     end_line["status"] = "error" if error else "ok"
@@ -283,27 +330,34 @@ def span_lines(
             end_line["error_type"] = str(exception["exception.type"])
         message = status.get("message") or exception.get("exception.message")
         if message:
-            end_line["error_message"] = str(message)
+            end_line["error_message"] = _text(str(message), scrubber)
         if exception.get("exception.stacktrace"):
-            end_line["exception"] = str(exception["exception.stacktrace"])
-    elif code == 1 or code == "STATUS_CODE_OK":
+            end_line["exception"] = _text(str(exception["exception.stacktrace"]), scrubber)
+    elif code == 1:
         end_line[STATUS_CODE] = "OK"
     out.append((end, end_line))
     return out
 
 
 def log_line(
-    record: dict[str, Any], resource: Resource, scope: dict[str, Any]
+    record: dict[str, Any], resource: Resource, scope: dict[str, Any], scrubber: Scrub | None
 ) -> tuple[int, dict[str, Any]]:
-    """The log line of an OTLP log record: (ns, line)."""
-    ts = _ns(record.get("timeUnixNano")) or _ns(record.get("observedTimeUnixNano"))
-    severity = record.get("severityNumber") or 9
-    level = next(name for floor, name in _LEVELS if isinstance(severity, int) and severity >= floor)
+    """The log line of an OTLP log record: (ns, line); a ``severityNumber`` unknown (or
+    missing) reads as info.
+
+    Raises:
+        Malformed: a part of the record has the wrong type (``attributes`` not an array).
+    """
+    ts = ns_of(record.get("timeUnixNano")) or ns_of(record.get("observedTimeUnixNano"))
+    severity = enum_of(record.get("severityNumber"), SEVERITY_NUMBERS) or 9
+    level = next(name for floor, name in _LEVELS if severity >= floor)
     body = value_of(record.get("body"))
     message = (
         body if isinstance(body, str) else ("" if body is None else orjson.dumps(body).decode())
     )
-    line = _head(ts, level, message, resource, str(scope.get("name") or "otlp"))
+    line = line_head(
+        ts, level, _text(message, scrubber), resource, str(scope.get("name") or "otlp")
+    )
     trace_id, span_id = hex_id(record.get("traceId"), 16), hex_id(record.get("spanId"), 8)
     if trace_id and span_id:
         flags = record.get("flags") or 0
@@ -313,46 +367,9 @@ def log_line(
     for name, field_name in (("type", "error_type"), ("message", "error_message")):
         value = attributes.pop(f"exception.{name}", None)
         if value is not None:
-            line[field_name] = str(value)
+            line[field_name] = str(value) if name == "type" else _text(str(value), scrubber)
     stack = attributes.pop("exception.stacktrace", None)
     if stack is not None:
-        line["exception"] = str(stack)
-    line.update(_user(attributes))
+        line["exception"] = _text(str(stack), scrubber)
+    line.update(_user(attributes, scrubber))
     return ts, line
-
-
-def _write_file(
-    directory: Path,
-    resource: Resource,
-    lines: list[tuple[int, int, dict[str, Any]]],
-    modes: tuple[int, int],
-) -> Path:
-    """One closed file of a process's lines, header first; named by its first line's time.
-
-    ``modes``: the file's and the folders'. The day folder must be a folder of this user (a
-    symlink there is refused); the file is written whole under a unique work name, never
-    through a symlink, and replaces nothing: a name taken moves its time on 1 ms.
-    """
-    first, last = lines[0][0], lines[-1][0]
-    ms = first // 1_000_000
-    day, name = file_name(resource.service, resource.host, resource.pid, ms)
-    folder = directory / day
-    file_mode, dir_mode = modes
-    try:
-        make_dirs(folder, dir_mode)
-        own_folder(folder)
-    except OSError as error:
-        raise ReadError(f"cannot write into {folder}: {error.strerror or error}") from None
-    while os.path.lexists(folder / name):  # a second import of the same process at that ms
-        ms += 1
-        name = file_name(resource.service, resource.host, resource.pid, ms)[1]
-    path = folder / name
-    header = _head(first, "info", FILE_EVENT, resource, "logtrace")
-    header.update(format=FORMAT_VERSION, host=resource.host, argv=["logtrace", "import"])
-    header["python"] = f"logtrace {LOGTRACE_VERSION}"
-    chunks = [orjson.dumps(header) + b"\n", *(orjson.dumps(line) + b"\n" for _, _, line in lines)]
-    try:
-        replace_with(path, chunks, file_mode, mtime_ns=last)
-    except OSError as error:
-        raise ReadError(f"cannot write {path}: {error.strerror or error}") from None
-    return path

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from logtrace.format import fields as f
+from logtrace.format.lines import MAX_LINE
 from logtrace.write import arguments as _arguments
 from logtrace.write import context as _context
 from logtrace.write import forks, sampling, structlog_bridge
@@ -167,14 +168,15 @@ def configure(
     )
     # Everything that may raise (or warn about the environment) before the old setup closes.
     chosen_sampler = _sampler(sampler, sample_rate, env)
-    scrubber = Scrubber(
-        redact=_given(redact, env.flag("LOGTRACE_REDACT") is not False),
-        keys=(*redact_keys, *env.items("LOGTRACE_REDACT_KEYS")),
+    scrubber = _scrubber(
+        env,
+        redact=redact,
+        keys=redact_keys,
         patterns=redact_patterns,
         redactor=redactor,
-        include_payloads=_given(include_payloads, env.flag("LOGTRACE_INCLUDE_PAYLOADS") is True),
-        max_string=int(_given(max_string, env.size("LOGTRACE_MAX_STRING", 16_384))),
-        max_attributes=int(_given(max_attributes, env.size("LOGTRACE_MAX_ATTRIBUTES", 128))),
+        include_payloads=include_payloads,
+        max_string=max_string,
+        max_attributes=max_attributes,
     )
     with _lock:
         _close_sink()
@@ -192,7 +194,7 @@ def configure(
         tracer.slow_ms = slow_ms if slow_ms is not None else env.optional_number("LOGTRACE_SLOW_MS")
         state.stamper.sample_logs = _given(sample_logs, env.flag("LOGTRACE_SAMPLE_LOGS") is True)
         state.stamper.scrubber = scrubber
-        state.max_line = int(_given(max_line, env.size("LOGTRACE_MAX_LINE", 256 * 1024)))
+        state.max_line = int(_given(max_line, env.size("LOGTRACE_MAX_LINE", MAX_LINE)))
         sink = FileSink(settings, report)
         sink.pending = open_spans.start_lines
         sink.start()
@@ -209,6 +211,37 @@ def configure(
         if structlog_setup:
             _setup_structlog(level_no)
         forks.install()
+
+
+def env_scrubber(environ: Mapping[str, str] | None = None) -> tuple[Scrubber, int]:
+    """The redaction and limits ``configure()`` takes from the environment when given no
+    arguments (``LOGTRACE_REDACT``, ``LOGTRACE_REDACT_KEYS``, ``LOGTRACE_MAX_STRING``…): its
+    scrubber and ``max_line``, for lines written elsewhere (``logtrace import``)."""
+    env = EnvReader(os.environ if environ is None else environ)
+    return _scrubber(env), int(env.size("LOGTRACE_MAX_LINE", MAX_LINE))
+
+
+def _scrubber(
+    env: EnvReader,
+    *,
+    redact: bool | None = None,
+    keys: Iterable[str] = (),
+    patterns: Iterable[str | re.Pattern[str]] = (),
+    redactor: Callable[[str, Any], Any] | None = None,
+    include_payloads: bool | None = None,
+    max_string: int | None = None,
+    max_attributes: int | None = None,
+) -> Scrubber:
+    """The scrubber of ``configure()``'s arguments, the environment for those not given."""
+    return Scrubber(
+        redact=_given(redact, env.flag("LOGTRACE_REDACT") is not False),
+        keys=(*keys, *env.items("LOGTRACE_REDACT_KEYS")),
+        patterns=patterns,
+        redactor=redactor,
+        include_payloads=_given(include_payloads, env.flag("LOGTRACE_INCLUDE_PAYLOADS") is True),
+        max_string=int(_given(max_string, env.size("LOGTRACE_MAX_STRING", 16_384))),
+        max_attributes=int(_given(max_attributes, env.size("LOGTRACE_MAX_ATTRIBUTES", 128))),
+    )
 
 
 def _setup_structlog(level_no: int) -> None:

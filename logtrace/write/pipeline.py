@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from logtrace.format import fields as f
+from logtrace.format.lines import MAX_LINE, cut_fields
 from logtrace.write.context import TraceContext, get_current
 from logtrace.write.redact_keys import SKIPPED_AND_EVENT
 from logtrace.write.stamper import ORIGIN_KEY, Origin, Stamper, format_ts, qualified_name
@@ -161,19 +162,10 @@ def _render_sanitized(event_dict: EventDict) -> bytes:
         )
 
 
-_KEPT_WHEN_CUT = frozenset(f.RESERVED - {f.EXCEPTION, f.ERROR_MESSAGE}) | {f.EVENT}
-
-
 def _render_cut(event_dict: EventDict, size: int) -> bytes:
     """A line over ``max_line``: logtrace's fields kept, user fields dropped, the size noted."""
     state.lines_cut += 1
-    kept = {k: v for k, v in event_dict.items() if k in _KEPT_WHEN_CUT}
-    for key in (f.EVENT, f.NAME, f.ERROR_MESSAGE):
-        value = event_dict.get(key)
-        if isinstance(value, str):
-            kept[key] = value[:1024]
-    kept[f.LINE_TRUNCATED] = size
-    return _render_sanitized(kept)
+    return _render_sanitized(cut_fields(event_dict, size))
 
 
 def _drop_line(line: bytes) -> None:
@@ -217,7 +209,7 @@ class _State:
         # The same for a line that ends with its newline, in an object of its own size (the
         # sink queues it without a copy): see ``write_to``.
         self.write_ended: Callable[[bytes], None] = _drop_line
-        self.max_line = 256 * 1024
+        self.max_line = MAX_LINE
         # The stdlib handler's tail of the last plain line (stdlib.py: its context, logger,
         # service, pid and rendered end), shared by its instances; a sampled span that ends
         # lets go of it (span.py), so nothing of a finished span outlives it here.

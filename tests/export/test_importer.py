@@ -55,7 +55,7 @@ def test_imported_files_follow_the_layout(written: Path, tmp_path: Path) -> None
     out = io.BytesIO()
     with logtrace.open(written) as reader:
         export.write(reader, out)
-    result = import_otlp([io.BytesIO(out.getvalue())], tmp_path / "imp")
+    result = import_otlp([io.BytesIO(out.getvalue())], tmp_path / "imp", scrubber=None)
     assert len(result.files) == 3 and result.spans == 10
     with logtrace.open(written) as reader:
         originals = {p.name.split("_")[0] + "_" + p.name.split("_")[2] for p in reader.files}
@@ -100,7 +100,7 @@ def test_sdk_output_imports_with_kind_scope_and_base64_ids(tmp_path: Path) -> No
     for key in ("traceId", "spanId", "parentSpanId"):
         span[key] = base64.b64encode(bytes.fromhex(span[key])).decode()
     data = "\n".join([orjson.dumps(as_base64).decode(), lines[1], '{"resourceMetrics": []}', "x"])
-    result = import_otlp([io.BytesIO(data.encode())], tmp_path / "imp")
+    result = import_otlp([io.BytesIO(data.encode())], tmp_path / "imp", scrubber=None)
     assert result.spans == 2 and result.skipped_lines == 2
     assert result.line() == (
         "imported 2 spans, 0 log records into 1 file; "
@@ -235,3 +235,188 @@ def test_spans_with_times_out_of_range_are_counted_as_skipped(tmp_path: Path) ->
     assert result.stderr.endswith("skipped 3 spans without a valid traceId, spanId or time\n")
     shown = logtrace_cli("show", "ab" * 16, "--dir", str(tmp_path / "d"))
     assert shown.returncode == 0 and "s0" in shown.stdout, shown.stderr
+
+
+def _span(n: int, **fields: object) -> dict[str, object]:
+    """A valid span of trace ``ab…``, span id ``n``, with ``fields`` added or replaced."""
+    span = {"traceId": "ab" * 16, "spanId": f"{n:016x}", "name": f"s{n}",
+            "startTimeUnixNano": str(_START_NS + n),
+            "endTimeUnixNano": str(_START_NS + 10**6)}  # fmt: skip
+    span.update(fields)
+    return span
+
+
+def _spans_line(*spans: object, resource: object = None) -> dict[str, object]:
+    entry = {"scopeSpans": [{"spans": list(spans)}]}
+    if resource is not None:
+        entry["resource"] = resource
+    return {"resourceSpans": [entry]}
+
+
+def _raw_lines(directory: Path) -> list[dict[str, object]]:
+    return [orjson.loads(x) for p in sorted(directory.rglob("*.jsonl"))
+            for x in p.read_bytes().splitlines()]  # fmt: skip
+
+
+def test_malformed_items_are_skipped_named_and_the_rest_imported(tmp_path: Path) -> None:
+    """Containers of the wrong type (a string resource or status, an object of scopeSpans, an
+    event that is a number) skip their item with one line naming file, line and item; the rest
+    of the file is imported (they stopped the import with AttributeError)."""
+    big = {"key": "big", "value": {"intValue": "99999999999999999999999"}}
+    record = {"timeUnixNano": str(_START_NS), "severityNumber": 3.5, "body": {"stringValue": "hi"}}
+    lines = [
+        {"resourceSpans": "abc"},
+        {"resourceSpans": [{"resource": "x", "scopeSpans": [{"spans": [_span(1)]}]}]},
+        _spans_line(_span(2, status="bad"), _span(3)),
+        {"resourceSpans": [{"scopeSpans": {"spans": [_span(4)]}}]},
+        _spans_line(_span(5, events=[1]), _span(6, attributes=[big]), 7),
+        {"resourceLogs": [{"scopeLogs": [{"logRecords": [record]}]}]},
+    ]
+    source = tmp_path / "in.otlp.jsonl"
+    source.write_bytes(b"".join(orjson.dumps(line) + b"\n" for line in lines))
+    result = logtrace_cli("import", str(source), "--dir", str(tmp_path / "d"))
+    assert result.returncode == 0, result.stderr
+    spans = "resourceSpans[0].scopeSpans[0].spans"
+    assert result.stderr.splitlines() == [
+        f"{source} line 1: resourceSpans is not an array; skipped",
+        f"{source} line 2: resourceSpans[0]: resource is not an object; skipped",
+        f"{source} line 3: {spans}[0]: status is not an object; skipped",
+        f"{source} line 4: resourceSpans[0]: scopeSpans is not an array; skipped",
+        f"{source} line 5: {spans}[0]: an event is not an object; skipped",
+        f"{source} line 5: {spans}[2]: it is not an object; skipped",
+        "imported 2 spans, 1 log record into 1 file; skipped 6 malformed items",
+    ]
+    raw = _raw_lines(tmp_path / "d")
+    assert sorted(line["name"] for line in raw if line.get("span") == "end") == ["s3", "s6"]
+    (s6,) = [line for line in raw if line.get("span") == "start" and line["name"] == "s6"]
+    assert s6["big"] == "99999999999999999999999"  # past 64 bits: its text, as the writer does
+    (log,) = [line for line in raw if line.get("event") == "hi"]
+    assert log["level"] == "info"  # a severityNumber that is not one reads as a missing one
+    shown = logtrace_cli("show", "ab" * 16, "--dir", str(tmp_path / "d"))
+    assert shown.returncode == 0 and "s6" in shown.stdout, shown.stderr
+    as_json = logtrace_cli("import", str(source), "--dir", str(tmp_path / "e"), "--json")
+    report = orjson.loads(as_json.stdout)
+    assert report["skipped_items"] == 6 and len(report["problems"]) == 6
+
+
+def test_protobuf_json_enum_names_are_read(tmp_path: Path) -> None:
+    """MessageToJson's enums as names (SPAN_KIND_SERVER, STATUS_CODE_ERROR,
+    SEVERITY_NUMBER_ERROR) import as their numbers do (kind was internal; severity crashed)."""
+    pytest.importorskip("opentelemetry.proto.collector.trace.v1.trace_service_pb2")
+    from google.protobuf.json_format import MessageToJson
+    from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+        ExportTraceServiceRequest,
+    )
+    from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
+
+    traces = ExportTraceServiceRequest()
+    span = traces.resource_spans.add().scope_spans.add().spans.add()
+    span.trace_id, span.span_id = bytes.fromhex("ab" * 16), bytes.fromhex("01" * 8)
+    span.name, span.kind = "GET /x", Span.SPAN_KIND_SERVER
+    span.start_time_unix_nano, span.end_time_unix_nano = _START_NS, _START_NS + 10**6
+    span.status.code, span.status.message = Status.STATUS_CODE_ERROR, "boom"
+    logs = ExportLogsServiceRequest()
+    record = logs.resource_logs.add().scope_logs.add().log_records.add()
+    record.time_unix_nano, record.severity_number = _START_NS, 17  # SEVERITY_NUMBER_ERROR
+    record.body.string_value = "failed"
+    texts = [MessageToJson(traces), MessageToJson(logs)]
+    assert '"SPAN_KIND_SERVER"' in texts[0] and '"STATUS_CODE_ERROR"' in texts[0]
+    assert '"SEVERITY_NUMBER_ERROR"' in texts[1]
+    source = tmp_path / "in.json"
+    source.write_bytes(b"".join(orjson.dumps(orjson.loads(t)) + b"\n" for t in texts))
+    result = logtrace_cli("import", str(source), "--dir", str(tmp_path / "d"))
+    assert result.stderr == "imported 1 span, 1 log record into 1 file\n"
+    raw = _raw_lines(tmp_path / "d")
+    (end,) = [line for line in raw if line.get("span") == "end"]
+    assert (end["kind"], end["status"], end["error_message"]) == ("server", "error", "boom")
+    (log,) = [line for line in raw if line.get("event") == "failed"]
+    assert log["level"] == "error"
+
+
+UNFINISHED_WRITER = r"""
+import os, sys
+import logtrace
+
+logtrace.configure(service="dies", directory=sys.argv[1], flush="always")
+with logtrace.span("done"):
+    pass
+with logtrace.span("job"):
+    with logtrace.span("stuck"):
+        os._exit(0)
+"""
+
+
+def test_unfinished_spans_come_back_unfinished(tmp_path: Path) -> None:
+    """A span that never ended, exported with logtrace.unfinished, imports as a start line
+    without an end: unfinished again, not ok with the made-up duration."""
+    import subprocess
+    import sys
+
+    written = tmp_path / "written"
+    subprocess.run([sys.executable, "-c", UNFINISHED_WRITER, str(written)], check=True)
+    exported = tmp_path / "out.otlp.jsonl"
+    result = logtrace_cli("export", "--dir", str(written), "-o", str(exported))
+    assert result.returncode == 0, result.stderr
+    assert b"logtrace.unfinished" in exported.read_bytes()
+    result = logtrace_cli("import", str(exported), "--dir", str(tmp_path / "imported"))
+    assert result.returncode == 0 and "imported 3 spans" in result.stderr, result.stderr
+    with logtrace.open(tmp_path / "imported") as reader:
+        rows = reader.sql("select name, status, has_end from spans order by name").fetchall()
+    assert rows == [("done", "ok", True), ("job", "unfinished", False),
+                    ("stuck", "unfinished", False)]  # fmt: skip
+    assert _trees(tmp_path / "imported") == _trees(written)
+    raw = _raw_lines(tmp_path / "imported")
+    assert not any("logtrace.unfinished" in line for line in raw)
+
+
+def test_import_redacts_as_the_writer_does(tmp_path: Path) -> None:
+    """Secrets in names, attributes, event names and log bodies are redacted by default, as
+    live spans are; LOGTRACE_REDACT=0 turns it off, as for the writer."""
+    password = {"key": "password", "value": {"stringValue": "hunter2"}}
+    event = {"name": "retry token=abcdefgh12345678", "timeUnixNano": str(_START_NS + 5)}
+    span = _span(1, name="login password=hunter2", attributes=[password], events=[event])
+    record = {"timeUnixNano": str(_START_NS), "body": {"stringValue": "user password=hunter2"},
+              "attributes": [password]}  # fmt: skip
+    source = tmp_path / "in.otlp.jsonl"
+    source.write_bytes(
+        orjson.dumps(_spans_line(span)) + b"\n" + orjson.dumps(
+            {"resourceLogs": [{"scopeLogs": [{"logRecords": [record]}]}]}) + b"\n"
+    )  # fmt: skip
+    result = logtrace_cli("import", str(source), "--dir", str(tmp_path / "d"))
+    assert result.returncode == 0, result.stderr
+    data = b"".join(p.read_bytes() for p in (tmp_path / "d").rglob("*.jsonl"))
+    assert b"hunter2" not in data and b"abcdefgh12345678" not in data
+    raw = _raw_lines(tmp_path / "d")
+    (start,) = [line for line in raw if line.get("span") == "start"]
+    assert start["password"] == "[REDACTED]" and start["name"] == "login password=[REDACTED]"
+    result = logtrace_cli(
+        "import", str(source), "--dir", str(tmp_path / "e"), env={"LOGTRACE_REDACT": "0"}
+    )
+    assert result.returncode == 0, result.stderr
+    assert b"hunter2" in b"".join(p.read_bytes() for p in (tmp_path / "e").rglob("*.jsonl"))
+
+
+def test_import_keeps_lines_within_the_writers_limits(tmp_path: Path) -> None:
+    """A 30 MB attribute is cut to max_string as the writer cuts it, and a line still over
+    max_line keeps logtrace's fields only (line_truncated, counted): the span is readable (it
+    was one 30 MB line every reader dropped)."""
+    huge = {"key": "blob", "value": {"stringValue": "x" * 30_000_000}}
+    source = tmp_path / "in.otlp.jsonl"
+    source.write_bytes(orjson.dumps(_spans_line(_span(1, attributes=[huge]))) + b"\n")
+    result = logtrace_cli("import", str(source), "--dir", str(tmp_path / "d"))
+    assert result.stderr == "imported 1 span, 0 log records into 1 file\n"
+    assert max(len(x) for p in (tmp_path / "d").rglob("*.jsonl")
+               for x in p.read_bytes().splitlines()) < 256 * 1024  # fmt: skip
+    with logtrace.open(tmp_path / "d") as reader:
+        (span,) = reader.trace("ab" * 16).spans
+    assert span["name"] == "s1" and "[truncated 29983616 chars]" in str(span["attributes"])
+    env = {"LOGTRACE_MAX_LINE": "8k"}
+    result = logtrace_cli("import", str(source), "--dir", str(tmp_path / "e"), env=env)
+    assert result.stderr == (
+        "imported 1 span, 0 log records into 1 file; cut 1 line over the longest line\n"
+    )
+    (start,) = [line for line in _raw_lines(tmp_path / "e") if line.get("span") == "start"]
+    assert "blob" not in start and start["line_truncated"] > 8192 and start["name"] == "s1"
+    with logtrace.open(tmp_path / "e") as reader:
+        assert [s["name"] for s in reader.trace("ab" * 16).spans] == ["s1"]

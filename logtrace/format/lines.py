@@ -1,0 +1,25 @@
+"""What a line over ``max_line`` becomes: the same for the writer's lines and imported ones."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from . import fields as f
+
+# The default longest line, in bytes (``LOGTRACE_MAX_LINE``).
+MAX_LINE = 256 * 1024
+
+KEPT_WHEN_CUT = frozenset(f.RESERVED - {f.EXCEPTION, f.ERROR_MESSAGE}) | {f.EVENT}
+
+
+def cut_fields(line: Mapping[str, Any], size: int) -> dict[str, Any]:
+    """The fields of a line of ``size`` bytes, over ``max_line``: logtrace's own kept (texts
+    cut to 1024 characters), user fields dropped, the size noted in ``line_truncated``."""
+    kept = {k: v for k, v in line.items() if k in KEPT_WHEN_CUT}
+    for key in (f.EVENT, f.NAME, f.ERROR_MESSAGE):
+        value = line.get(key)
+        if isinstance(value, str):
+            kept[key] = value[:1024]
+    kept[f.LINE_TRUNCATED] = size
+    return kept
