@@ -53,6 +53,8 @@ def _safe_url(url: str) -> tuple[str, str]:
     try:
         parts = urlsplit(url)
         netloc = parts.hostname or ""
+        if ":" in netloc:
+            netloc = f"[{netloc}]"  # an IPv6 address: its brackets keep the port apart
         if parts.port is not None:
             netloc = f"{netloc}:{parts.port}"
         path = parts.path or "/"
@@ -251,7 +253,33 @@ class WSGIMiddleware:
             raise
         finally:
             reset_span(token)
+        file_wrapper = environ.get("wsgi.file_wrapper")
+        if isinstance(file_wrapper, type) and isinstance(body, file_wrapper):
+            return _file_body(body, s, ctx)
+        if hasattr(body, "__len__"):
+            return _SizedTracedBody(body, s, ctx)
         return _TracedBody(body, s, ctx)
+
+
+def _file_body(body: Iterable[bytes], s: Span, ctx: SpanContext | None) -> Iterable[bytes]:
+    """A ``wsgi.file_wrapper`` body, itself (so the server still sends it as a file), its
+    ``close`` ending the span; wrapped as any body when its ``close`` cannot be replaced."""
+    close = getattr(body, "close", None)
+
+    def traced_close() -> None:
+        token = set_span(ctx)
+        try:
+            if close is not None:
+                close()
+        finally:
+            reset_span(token)
+            s.end()
+
+    try:
+        body.close = traced_close  # type: ignore[attr-defined]
+    except (AttributeError, TypeError):
+        return _TracedBody(body, s, ctx)
+    return body
 
 
 class _TracedBody:
@@ -292,6 +320,14 @@ class _TracedBody:
             self.span.end()
 
 
+class _SizedTracedBody(_TracedBody):
+    """A traced body whose body has a ``len()``: it keeps it, so a server that sets
+    ``Content-Length`` for a one-chunk body (wsgiref) still does."""
+
+    def __len__(self) -> int:
+        return len(self.body)  # type: ignore[arg-type]
+
+
 class ASGIMiddleware:
     """ASGI middleware: each HTTP request runs in a server span continuing the caller's trace.
 
@@ -322,6 +358,7 @@ class ASGIMiddleware:
                 carrier.setdefault(key.decode(), []).append(bytes(value))
         method = str(scope.get("method", "GET"))
         path = str(scope.get("path", "")) or "/"
+        root_path = scope.get("root_path", "")
         async with span(
             self.span_name(method, path),
             parent=carrier or None,
@@ -339,13 +376,25 @@ class ASGIMiddleware:
             try:
                 await self.app(scope, receive, traced_send)
             finally:
-                self._routed(s, scope, method)
+                self._routed(s, scope, method, root_path)
 
-    def _routed(self, s: Span, scope: Scope, method: str) -> None:
+    def _routed(self, s: Span, scope: Scope, method: str, root_path: Any) -> None:
         """Note the route the framework chose, and name the span by it (at its end, as
-        OpenTelemetry's instrumentations do: it is known only once the request was routed)."""
+        OpenTelemetry's instrumentations do: it is known only once the request was routed).
+
+        Under a mounted app (Starlette's ``Mount``, FastAPI's ``app.mount("/v1", v1)``) the
+        route is relative to its mount, whose path the router added to ``root_path``: the
+        template is that prefix, then the route (``/v1/items/{i}``, not ``/items/{i}``).
+        """
         route = getattr(scope.get("route"), "path", None)
         if isinstance(route, str):
+            mounted = scope.get("root_path", "")
+            if (
+                isinstance(mounted, str)
+                and isinstance(root_path, str)
+                and mounted.startswith(root_path)
+            ):
+                route = mounted[len(root_path) :].rstrip("/") + route
             s.set(http_route=route)
             if self._by_route:
                 s.rename(f"{method} {route}")

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import http.client
+import io
 import logging
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
 
@@ -24,6 +27,7 @@ from logtrace import testing  # noqa: E402
 from logtrace.integrations.http import (  # noqa: E402
     ASGIMiddleware,
     WSGIMiddleware,
+    _safe_url,
     httpx_async_transport,
     httpx_transport,
     requests_session,
@@ -92,11 +96,16 @@ def wsgi_url() -> Iterator[str]:
 @pytest.fixture(scope="module")
 def asgi_url() -> Iterator[str]:
     """A uvicorn server on 127.0.0.1 serving the traced ASGI app."""
+    with serve_asgi(ASGIMiddleware(asgi_app)) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def serve_asgi(app: Any) -> Iterator[str]:
+    """``app`` served by uvicorn on 127.0.0.1 in a thread; its base URL."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(
-        ASGIMiddleware(asgi_app), lifespan="off", log_level="critical", access_log=False
-    )
+    config = uvicorn.Config(app, lifespan="off", log_level="critical", access_log=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -259,3 +268,143 @@ def test_inject_only_mode_sends_the_callers_context(wsgi_url: str) -> None:
     assert spans_of(events, "client") == []
     (server,) = spans_of(events, "server")
     assert server["parent_id"] == caller.span_id
+
+
+def test_mounted_apps_name_spans_by_the_full_route() -> None:
+    """Under Starlette's Mount and FastAPI's app.mount the route is the mount's path and the
+    inner route: /v1/items/{i} and /v2/items/{i}, not both /items/{i}."""
+    pytest.importorskip("fastapi")
+    from fastapi import FastAPI
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Mount, Route
+
+    async def item(request: Request) -> PlainTextResponse:
+        return PlainTextResponse(request.path_params["i"])
+
+    inner = [Route("/items/{i}", item)]
+    plain = Starlette(routes=[Mount("/v1", routes=inner), Mount("/v2", routes=inner),
+                              Route("/top/{i}", item)])  # fmt: skip
+    api, v1 = FastAPI(), FastAPI()
+    v1.get("/items/{i}")(lambda i: i)
+    api.mount("/v1", v1)
+    with testing.capture_events() as events:
+        with serve_asgi(ASGIMiddleware(plain)) as url:
+            bodies = [httpx.get(url + p, timeout=TIMEOUT).text for p in
+                      ("/v1/items/1", "/v2/items/2", "/top/3")]  # fmt: skip
+            settle(events)
+        with serve_asgi(ASGIMiddleware(api)) as url:
+            bodies.append(httpx.get(url + "/v1/items/4", timeout=TIMEOUT).json())
+            settle(events)
+    assert bodies == ["1", "2", "3", "4"]
+    servers = [(e["name"], e["http_route"]) for e in spans_of(events, "server")]
+    assert servers == [
+        ("GET /v1/items/{i}", "/v1/items/{i}"), ("GET /v2/items/{i}", "/v2/items/{i}"),
+        ("GET /top/{i}", "/top/{i}"), ("GET /v1/items/{i}", "/v1/items/{i}")]  # fmt: skip
+
+
+def _raw_get(port: int, path: str) -> tuple[list[tuple[str, str]], bytes]:
+    """A GET's headers (but Date) and body, as the server sent them."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        headers = [(k, v) for k, v in response.getheaders() if k != "Date"]
+        return headers, response.read()
+    finally:
+        connection.close()
+
+
+@contextlib.contextmanager
+def serve_wsgi(app: Any, handler_class: type[WSGIRequestHandler] = QuietHandler) -> Iterator[int]:
+    """``app`` served by wsgiref on 127.0.0.1 in a thread; its port."""
+    server = make_server("127.0.0.1", 0, app, WSGIServer, handler_class=handler_class)
+    server.timeout = TIMEOUT
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield server.server_port
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(TIMEOUT)
+
+
+def test_wsgi_responses_are_byte_identical_with_content_length() -> None:
+    """A body of one chunk keeps its len(): wsgiref still sets Content-Length, so the response
+    is the one the app gives untraced (it lost Content-Length)."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"hello"]
+
+    with serve_wsgi(app) as port:
+        untraced = _raw_get(port, "/x")
+    with testing.capture_events() as events:
+        with serve_wsgi(WSGIMiddleware(app)) as port:
+            traced = _raw_get(port, "/x")
+            settle(events)
+    assert ("Content-Length", "5") in untraced[0]
+    assert traced == untraced
+    (server,) = spans_of(events, "server")
+    assert server["status"] == "ok" and server["http_status"] == 200
+
+
+sent_as_file: list[bytes] = []
+
+
+class FileServerHandler(ServerHandler):
+    """wsgiref's handler with a ``sendfile``: a ``wsgi.file_wrapper`` body is sent as a file."""
+
+    def sendfile(self) -> bool:
+        data = self.result.filelike.read()  # type: ignore[union-attr]
+        sent_as_file.append(data)
+        self.write(data)
+        return True
+
+
+class FileRequestHandler(QuietHandler):
+    """wsgiref's request handler serving through ``FileServerHandler``."""
+
+    def handle(self) -> None:
+        self.raw_requestline = self.rfile.readline(65537)
+        if not self.parse_request():
+            return
+        handler = FileServerHandler(
+            self.rfile, self.wfile, self.get_stderr(), self.get_environ(), multithread=False
+        )
+        handler.request_handler = self  # type: ignore[attr-defined]
+        handler.run(self.server.get_app())  # type: ignore[attr-defined]
+
+
+def test_wsgi_file_wrapper_bodies_stay_files() -> None:
+    """A wsgi.file_wrapper body reaches the server as itself (sent as a file, the same bytes),
+    and closing it ends the span and closes the file."""
+    files: list[io.BytesIO] = []
+    sent_as_file.clear()
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        start_response("200 OK", [("Content-Type", "application/octet-stream")])
+        files.append(io.BytesIO(b"file body"))
+        return environ["wsgi.file_wrapper"](files[-1])  # type: ignore[no-any-return]
+
+    with serve_wsgi(app, FileRequestHandler) as port:
+        untraced = _raw_get(port, "/f")
+    with testing.capture_events() as events:
+        with serve_wsgi(WSGIMiddleware(app), FileRequestHandler) as port:
+            traced = _raw_get(port, "/f")
+            settle(events)
+    assert traced == untraced and traced[1] == b"file body"
+    assert sent_as_file == [b"file body", b"file body"]
+    assert all(f.closed for f in files)
+    (server,) = spans_of(events, "server")
+    assert server["status"] == "ok" and server["http_path"] == "/f"
+
+
+def test_safe_url_keeps_ipv6_brackets() -> None:
+    """An IPv6 host keeps its brackets (``http://::1:8080/x`` is not a URL); credentials and
+    the query are still left out."""
+    assert _safe_url("http://u:p@[::1]:8080/x?q=1") == ("http://[::1]:8080/x", "/x")
+    assert _safe_url("http://[fe80::1]/") == ("http://[fe80::1]/", "/")
+    assert _safe_url("http://127.0.0.1:80/a") == ("http://127.0.0.1:80/a", "/a")
