@@ -120,10 +120,17 @@ def _say(result: Any, *, kept: bool, verbose: bool) -> None:
         f"; {len(files)} {what} left alone (see --verbose)"
         for files, what in (
             (result.unreadable, "files that do not decode"),
+            (result.truncated, "compressed files cut short"),
             (result.refused, "symlinks or others' files"),
         )
         if files
     )
+    for path in result.truncated:  # lines past the cut would be lost: always named
+        print(
+            f"  {path}: cut short (its last zstd frame is incomplete), left alone: "
+            "put the whole file back, or decompress what is there (zstd -d) to keep it",
+            file=sys.stderr,
+        )
     if verbose or not result.sources:
         for path in result.unreadable:
             print(f"  {path}: does not decode, left alone", file=sys.stderr)

@@ -16,11 +16,17 @@ crash at any point harmless:
 A crash before 2 leaves a hidden temporary file (removed by the next run) and the sources; a
 crash after 2 leaves sources that the next run deletes without compacting them again. Running
 it twice changes nothing: the second run finds no closed file that is not already compacted.
-One compaction runs at a time per directory (an ``flock`` on ``<dir>/.compact.lock``).
+One compaction runs at a time per directory (an ``flock`` on ``<dir>/.compact.lock``), and per
+folder it compacts in (an ``flock`` on the folder itself): ``compact(root)`` and
+``compact(root / day)`` never work in the same day folder at once, nor remove each other's
+work folders.
 
 Hostile files are left where they are, never deleted: a source that is a symlink, not a regular
 file or another user's is not read; one that does not decode (random bytes under a ``.zst``
-name) and a ``.parquet`` that is not Parquet are named in ``CompactResult.unreadable``.
+name) and a ``.parquet`` that is not Parquet are named in ``CompactResult.unreadable``; a
+``.jsonl.zst`` cut short (a copy that died, a full disk: it decodes up to the cut) in
+``CompactResult.truncated``: compacting it would delete the lines past the cut, and list its
+name as compacted, so that the whole file put back later would be deleted unread.
 
 Trace-aware retention (``Retention``) keeps every trace that has a failed span (or one slower
 than ``slow_ms``) in any file of the directory, of any process, already compacted or still
@@ -56,6 +62,7 @@ from logtrace.read.durable import (
 )
 from logtrace.read.files import (
     ReadError,
+    cut_short,
     find_compacted,
     find_files,
     find_span_files,
@@ -64,6 +71,7 @@ from logtrace.read.files import (
     opened_at,
     refused_files,
     source_name,
+    zstd_complete,
 )
 
 # Sources are compacted in batches of about this many bytes on disk: one Parquet file each.
@@ -106,6 +114,7 @@ class CompactResult:
     finished: list[Path] = field(default_factory=list)  # sources of an interrupted run, deleted
     live: int = 0  # JSONL files left alone: a process still writes them
     unreadable: list[Path] = field(default_factory=list)  # left alone: they do not decode
+    truncated: list[Path] = field(default_factory=list)  # left alone: .jsonl.zst cut short
     refused: list[Path] = field(default_factory=list)  # never read: symlinks, others' files
     bytes_in: int = 0
     bytes_out: int = 0
@@ -121,6 +130,7 @@ class CompactResult:
             "finished": [str(p) for p in self.finished],
             "live": self.live,
             "unreadable": [str(p) for p in self.unreadable],
+            "truncated": [str(p) for p in self.truncated],
             "refused": [str(p) for p in self.refused],
             "bytes_in": self.bytes_in,
             "bytes_out": self.bytes_out,
@@ -159,13 +169,19 @@ def compact(
     if not root.is_dir():
         raise ReadError(f"cannot compact {root}: no such directory")
     result = CompactResult()
-    with _locked(root, file_mode):
-        _remove_leftovers(root)
+    with _locked(root, file_mode), contextlib.ExitStack() as held:
+        folders = _lock_folders(root, held)
+        _remove_leftovers(root, folders)
         result.refused = refused_files(root)
-        closed, result.live = _closed_files(find_files(root))
+        # Files of a folder made since the folders were locked wait for the next run.
+        closed, result.live = _closed_files([p for p in find_files(root) if p.parent in folders])
         compacted = find_compacted(root)
         result.unreadable = [p for p in [*closed, *compacted] if not looks_whole(p)]
         closed = [p for p in closed if p not in result.unreadable]
+        for path in closed:
+            if path.name.endswith(f.ROTATED_SUFFIX) and not zstd_complete(path):
+                (result.truncated if cut_short(path) else result.unreadable).append(path)
+        closed = [p for p in closed if p not in result.truncated and p not in result.unreadable]
         listed = _listed_sources(
             [p for p in compacted if p not in result.unreadable], result.unreadable
         )
@@ -212,14 +228,40 @@ def _locked(root: Path, mode: int) -> Iterator[None]:
         os.close(fd)
 
 
-def _remove_leftovers(root: Path) -> None:
+def _lock_folders(root: Path, held: contextlib.ExitStack) -> set[Path]:
+    """Lock (``flock`` on the folder) ``root`` and every folder under it that compaction may
+    change: those of closed files and of leftovers. Another compaction of ``root``'s parent or
+    of one of these folders holds one of them: then this one does not start.
+
+    Returns the folders locked: only their files are compacted, only their leftovers removed.
+    """
+    folders = {root, *(p for p in root.iterdir() if p.is_dir() and not p.is_symlink())}
+    folders |= {p.parent for p in find_files(root)}
+    locked = set()
+    for folder in sorted(folders):
+        try:
+            fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC | os.O_NOFOLLOW)
+        except OSError:
+            continue  # gone since the listing, or a symlink planted since: not compacted
+        held.callback(os.close, fd)
+        locked.add(folder)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ReadError(f"another compaction is running in {folder}") from None
+        except OSError:
+            pass  # a file system without locks on folders: the lock file above still holds
+    return locked
+
+
+def _remove_leftovers(root: Path, folders: set[Path]) -> None:
     """Work folders and files of a compaction that died before renaming, and span files whose
     compacted file was never renamed into place: never counted.
 
-    Only this user's, and never through a symlink (``unlink`` and ``rmtree`` do not follow).
+    Only in ``folders`` (locked: no other compaction works there), only this user's, and never
+    through a symlink (``unlink`` and ``rmtree`` do not follow).
     """
-    folders = [root, *(p for p in root.iterdir() if p.is_dir() and not p.is_symlink())]
-    for folder in folders:
+    for folder in sorted(folders):
         for path in folder.glob(f"{TEMP_PREFIX}*"):
             with contextlib.suppress(OSError):
                 if path.lstat().st_uid != os.geteuid():
@@ -230,7 +272,8 @@ def _remove_leftovers(root: Path) -> None:
                     path.unlink()
     compacted = set(find_compacted(root))
     for path in find_span_files(root):
-        if path.with_name(f.COMPACTED_PREFIX + path.name[len(f.SPANS_PREFIX) :]) not in compacted:
+        name = f.COMPACTED_PREFIX + path.name[len(f.SPANS_PREFIX) :]
+        if path.parent in folders and path.with_name(name) not in compacted:
             with contextlib.suppress(OSError):
                 path.unlink()
 

@@ -398,6 +398,22 @@ def zstd_complete(path: Path) -> bool:
         return False
 
 
+def cut_short(path: Path) -> bool:
+    """Tell whether a ``.jsonl.zst`` file that is not ``zstd_complete`` was cut short (it
+    decodes without an error up to its last byte, the last frame unfinished) rather than
+    holding bytes that do not decode (False then, and for a file gone)."""
+    import zstandard
+
+    try:
+        with path.open("rb") as file:
+            reader = zstandard.ZstdDecompressor().stream_reader(file, read_across_frames=True)
+            while reader.read(1 << 20):
+                pass
+    except (OSError, zstandard.ZstdError):
+        return False
+    return True
+
+
 def _frame_end(file: BinaryIO, at: int) -> int | None:
     """The offset after the frame starting at ``at``, or None when it is not a frame."""
     file.seek(at)

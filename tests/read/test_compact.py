@@ -21,7 +21,7 @@ from conftest import T0, Written, iso, log_line, span_lines, write_jsonl
 import logtrace
 from logtrace.format import fields as f
 from logtrace.read.compact import Retention, compact
-from logtrace.read.files import LONG_TRACE, find_compacted, find_files
+from logtrace.read.files import LONG_TRACE, ReadError, find_compacted, find_files
 from logtrace.read.reader import query_text
 
 # -- data ----------------------------------------------------------------------------------------
@@ -216,6 +216,31 @@ def test_a_file_that_does_not_decode_is_left_and_its_batch_compacted(
     assert snapshot(root) == before
 
 
+def test_a_compressed_file_cut_short_is_named_and_left_until_put_back_whole(
+    hist: tuple[Path, list[str]], cli: Any, tmp_path: Path
+) -> None:
+    """A .jsonl.zst cut short (head -c of it) is named on stderr, neither compacted nor
+    deleted; the whole file put back later is compacted, every line of it counted."""
+    root, _ = hist
+    whole = sorted(root.rglob("*.jsonl.zst"))[0]
+    before = snapshot(root)
+    saved = tmp_path / "whole.zst"
+    shutil.copy2(whole, saved)
+    whole.write_bytes(saved.read_bytes()[: saved.stat().st_size // 2])
+    done = cli("compact", "--dir", str(root))
+    assert done.returncode == 0, done.stderr
+    assert [line for line in done.stderr.splitlines() if str(whole) in line] == [
+        f"  {whole}: cut short (its last zstd frame is incomplete), left alone: put the whole "
+        "file back, or decompress what is there (zstd -d) to keep it"
+    ]
+    assert "1 compressed files cut short left alone" in done.stdout
+    assert find_files(root) == [whole]
+    shutil.copy2(saved, whole)
+    again = compact(root)
+    assert again.sources == [whole] and again.truncated == [] and find_files(root) == []
+    assert snapshot(root) == before
+
+
 def test_a_compaction_that_fails_midway_leaves_nothing_hidden_and_loses_nothing(
     hist: tuple[Path, list[str]],
 ) -> None:
@@ -268,6 +293,31 @@ def test_sources_left_by_an_interrupted_compaction_count_once(
     assert len(again.finished) == 8 and again.written == []
     assert find_files(root) == [] and not list(root.rglob(".compacted-*"))
     assert snapshot(root) == before
+
+
+@pytest.mark.parametrize("outer_first", [True, False])
+def test_compactions_of_a_folder_and_of_its_day_folder_never_overlap(
+    hist: tuple[Path, list[str]], outer_first: bool
+) -> None:
+    """compact(root) and compact(root/day) take a lock in common (the day folder's): the one
+    started second refuses to run, the first compacts every line once."""
+    root, _ = hist
+    day = root / "2026-11-24"
+    first, second = (root, day) if outer_first else (day, root)
+    before = snapshot(root)
+    refused: list[str] = []
+
+    def progress(done: int, total: int) -> None:
+        if not refused:
+            with pytest.raises(ReadError) as error:
+                compact(second)
+            refused.append(str(error.value))
+
+    result = compact(first, progress=progress)
+    assert refused == [f"another compaction is running in {day}"]
+    assert len(result.sources) == 8 and find_files(root) == []
+    assert snapshot(root) == before
+    assert compact(second).sources == []
 
 
 KILLER = """
