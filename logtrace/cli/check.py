@@ -62,6 +62,9 @@ def check(args: argparse.Namespace) -> int:
         result = _run(args)
     except ReadError as error:
         result = CheckResult(Status.UNKNOWN, str(error))
+    except Exception as error:  # never a CRITICAL (2) for a failure to measure: UNKNOWN
+        first = (str(error).strip().splitlines() or [""])[0]
+        result = CheckResult(Status.UNKNOWN, f"logtrace check: {type(error).__name__}: {first}")
     if args.json:
         print_json(result.to_dict())
     else:

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -32,14 +33,23 @@ def parse_duration_ms(text: str, default_unit: str = "ms") -> float:
     match = _DURATION.fullmatch(text.strip())
     if match is None:
         raise ValueError(text)
-    return float(match[1]) * _UNIT_MS[match[2] or default_unit]
+    value = float(match[1]) * _UNIT_MS[match[2] or default_unit]
+    if not math.isfinite(value):  # 400 digits make a float infinity
+        raise ValueError(text)
+    return value
 
 
 def parse_when(text: str, now: datetime) -> datetime:
     """A point in time (UTC, naive): ``1h`` ago from ``now``, or an ISO time (UTC if unzoned)."""
     value = text.strip()
+    ago: float | None = None
     with contextlib.suppress(ValueError):
-        return now - timedelta(milliseconds=parse_duration_ms(value, default_unit="s"))
+        ago = parse_duration_ms(value, default_unit="s")
+    if ago is not None:
+        try:
+            return now - timedelta(milliseconds=ago)
+        except OverflowError:  # before year 1 (1000000w), past timedelta's range
+            raise ValueError(text) from None
     try:
         when = datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
     except ValueError:

@@ -219,3 +219,20 @@ def test_stats_every_gives_buckets(logs_dir: Path) -> None:
     assert [r["count"] for r in data] == [180, 180]
     bad = run_cli("stats", "--every", "soon", "--dir", str(logs_dir))
     assert bad.returncode == 2 and "bucket width" in bad.stderr
+
+
+def test_check_with_a_time_too_long_ago_is_unknown(tmp_path: Path) -> None:
+    """--since 1000000w (before year 1) or 20 digits of days: UNKNOWN, exit 3, a status line."""
+    write(tmp_path / "logs", "a", requests(5, seed=1))
+    for since in ("1000000w", "99999999999999999999d", "9" * 400 + "d"):
+        code, word, _ = plugin(tmp_path / "logs", "p95", "--name", "fetch", "--since", since)
+        assert (code, word) == (3, "UNKNOWN")
+
+
+def test_commands_with_a_time_too_long_ago_say_so_in_a_line(logs_dir: Path) -> None:
+    """ls, stats and critical-path --since 1000000w: one line naming --since, exit 2."""
+    write(logs_dir, "a", requests(5, seed=1))
+    for command in ("ls", "stats", "critical-path"):
+        done = run_cli(command, "--since", "1000000w", "--dir", str(logs_dir))
+        assert done.returncode == 2 and done.stderr.startswith("--since '1000000w': give")
+        assert len(done.stderr.splitlines()) == 1 and "Error" not in done.stderr
