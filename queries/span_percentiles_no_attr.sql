@@ -13,6 +13,9 @@
 --   $since, $until      TIMESTAMP (UTC): spans that started in [since, until)
 --   $service, $name, $status, $kind VARCHAR: the span's service, name, status, kind
 --   $min_duration_ms    DOUBLE: spans at least this long
+--   $by_name            BOOLEAN: true for a row per name over every service and kind (their
+--                       columns NULL; `logtrace check`), NULL or false for a row per name,
+--                       service and kind
 WITH fields AS MATERIALIZED (
     -- One read of the span lines (for JSONL files, the costly part), only the fields needed.
     SELECT
@@ -84,14 +87,22 @@ FROM (
         -- One sort per group for the three (three quantile_cont calls sort three times).
         quantile_cont(duration_ms, [0.50, 0.95, 0.99]) AS quantiles,
         max(duration_ms) AS max_ms
-    FROM all_spans
-    WHERE ($since IS NULL OR start_ts >= $since)
-        AND ($until IS NULL OR start_ts < $until)
-        AND ($service IS NULL OR service = $service)
-        AND ($name IS NULL OR name = $name)
-        AND ($status IS NULL OR status = $status)
-        AND ($kind IS NULL OR kind = $kind)
-        AND ($min_duration_ms IS NULL OR duration_ms >= $min_duration_ms)
+    FROM (
+        SELECT
+            name,
+            CASE WHEN $by_name THEN NULL ELSE service END AS service,
+            CASE WHEN $by_name THEN NULL ELSE kind END AS kind,
+            status,
+            duration_ms
+        FROM all_spans
+        WHERE ($since IS NULL OR start_ts >= $since)
+            AND ($until IS NULL OR start_ts < $until)
+            AND ($service IS NULL OR service = $service)
+            AND ($name IS NULL OR name = $name)
+            AND ($status IS NULL OR status = $status)
+            AND ($kind IS NULL OR kind = $kind)
+            AND ($min_duration_ms IS NULL OR duration_ms >= $min_duration_ms)
+    )
     GROUP BY name, service, kind
 )
 ORDER BY count DESC, name, service, kind;

@@ -27,6 +27,7 @@ def _check_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-c", "--critical", metavar="RANGE", help="CRITICAL outside this range")
     parser.add_argument("--name", help="only spans of this name")
     parser.add_argument("--service", help="only spans (or lines) of this service")
+    parser.add_argument("--kind", help="only spans of this kind (server, client, ..., internal)")
     parser.add_argument("--event", help="event_rate: the log event to count")
     parser.add_argument(
         "--since", default="1h", metavar="WHEN", help="the window's start (default 1h ago)"
@@ -49,7 +50,8 @@ def check(args: argparse.Namespace) -> int:
 
     Prints one status line, `LOGTRACE OK - p95 of fetch 41.2 ms | 'p95'=41.2ms;200;500;0`,
     for cron, CI or any monitoring that runs plugins. Metrics over the window (--since, default
-    1h): p50, p95, p99 (ms, of --name), error_rate (%), unfinished (spans), dropped (lines the
+    1h): p50, p95, p99 (ms, of --name: its spans of every service and kind unless --service
+    or --kind narrow them), error_rate (%), unfinished (spans), dropped (lines the
     writers dropped), event_rate (lines of --event per minute). Ranges as the plugins take
     them: 200 (alert above 200 or below 0), 10: (below 10), ~:200 (above 200), 10:20 (outside),
     @10:20 (inside). --slo FILE evaluates the multiwindow burn-rate rules of each [[slo]]
@@ -86,6 +88,7 @@ def _run(args: argparse.Namespace) -> CheckResult:
             crit=args.critical,
             name=args.name,
             service=args.service,
+            kind=args.kind,
             event=args.event,
             since=args.since,
             now=args.now,

@@ -236,3 +236,21 @@ def test_commands_with_a_time_too_long_ago_say_so_in_a_line(logs_dir: Path) -> N
         done = run_cli(command, "--since", "1000000w", "--dir", str(logs_dir))
         assert done.returncode == 2 and done.stderr.startswith("--since '1000000w': give")
         assert len(done.stderr.splitlines()) == 1 and "Error" not in done.stderr
+
+
+def test_check_percentiles_of_a_name_in_two_services_are_over_all_its_spans(
+    tmp_path: Path,
+) -> None:
+    """fetch in two services: p50 over the spans of both (not nothing measured, not a mean of
+    two medians); --service narrows it to one."""
+    logs = tmp_path / "logs"
+    fast = [(f"{i + 1:016x}", None, "fetch", i * 1000.0, 10.0, "ok") for i in range(3)]
+    slow = [(f"{i + 9:016x}", None, "fetch", i * 1000.0, 100.0, "ok") for i in range(2)]
+    write(logs, "a", trace_lines(trace_id(1), fast, service="a"))
+    write(logs, "b", trace_lines(trace_id(2), slow, service="b"))
+    window = ["--name", "fetch", "--since", "2026-11-24T12:00", "--now", "2026-11-24T14:00"]
+    code, word, perf = plugin(logs, "p50", *window)
+    assert (code, word) == (0, "OK") and float(perf[0][1]) == 10.0  # 10 10 10 100 100
+    code, word, perf = plugin(logs, "p50", *window, "--service", "b")
+    assert (code, word) == (0, "OK") and float(perf[0][1]) == 100.0
+    assert plugin(logs, "p50", *window, "--kind", "server")[:2] == (3, "UNKNOWN")

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Protocol
 
+from logtrace.format import fields as f
 from logtrace.read.analytics.advise import Finding, Thresholds, advise, summarize_findings
 from logtrace.read.analytics.check import (
     CheckResult,
@@ -196,6 +197,7 @@ class Analytics:
         event: str | None = None,
         since: When = "1h",
         now: When = None,
+        kind: str | None = None,
     ) -> CheckResult:
         """One check over a window, as a monitoring plugin reports it.
 
@@ -205,6 +207,8 @@ class Analytics:
                 window and not ended), ``dropped`` (lines the writers dropped),
                 ``event_rate`` (log lines of ``event`` per minute).
             warn, crit: ranges in the plugins' syntax (``200``, ``~:200``, ``@10:20``).
+            name, service, kind: the spans measured (p50 to p99, error_rate): every span of
+                ``name``, of all services and kinds unless ``service`` or ``kind`` is given.
             since: the window's start (default: an hour before ``now``).
             now: the window's end (default: now).
 
@@ -217,7 +221,10 @@ class Analytics:
             ranges = [None if r is None else Range.parse(r) for r in (warn, crit)]
         except ValueError as error:
             raise ReadError(str(error)) from None
-        value, label, uom, text = _measure(self, metric, name, service, event, start, end)
+        if kind is not None and kind not in f.KINDS:
+            raise ReadError(f"kind {kind!r}: give one of {', '.join(f.KINDS)}")
+        spans = _Spans(name, service, kind)
+        value, label, uom, text = _measure(self, metric, spans, event, start, end)
         status = evaluate(value, ranges[0], ranges[1])
         if value is None:
             return CheckResult(Status.UNKNOWN, f"{text}: nothing measured")
@@ -353,22 +360,32 @@ def _samples(reader: _Reads, side: Side) -> Samples:
         return Samples.from_rows(side.label, other.query("span_samples", **params))
 
 
+@dataclass(frozen=True)
+class _Spans:
+    """The spans a check measures: of this name, service and kind (None: any)."""
+
+    name: str | None
+    service: str | None
+    kind: str | None
+
+
 def _measure(
     reader: _Reads,
     metric: str,
-    name: str | None,
-    service: str | None,
+    spans: _Spans,
     event: str | None,
     start: datetime | None,
     end: datetime,
 ) -> tuple[float | None, str, str, str]:
     """(value, perfdata label, unit, text) of one metric over [start, end)."""
+    name, service = spans.name, spans.service
     what = f" of {name}" if name else ""
     if metric in ("p50", "p95", "p99", "error_rate"):
+        # One row per name: the percentiles over every service and kind chosen.
         rows = reader.query(
             "span_percentiles_no_attr",
-            since=start, until=end, service=service, name=name, status=None,
-            min_duration_ms=None,
+            since=start, until=end, service=service, name=name, kind=spans.kind, status=None,
+            min_duration_ms=None, by_name=True,
         )  # fmt: skip
         count = sum(r["count"] for r in rows)
         if metric == "error_rate":
