@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from logtrace.cli.main import print_json, register
-from logtrace.cli.numbers import env_mode, fraction, non_negative
+from logtrace.cli.numbers import env_mode, fraction, memory_size, non_negative
 from logtrace.read.files import ReadError
 
 
@@ -32,6 +32,7 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--memory-limit",
+        type=memory_size,
         default="1GB",
         help="DuckDB's memory limit, of each of the two databases compaction opens (default 1GB)",
     )
@@ -69,6 +70,8 @@ def compact(args: argparse.Namespace) -> int:
 
     if len(args.dirs) > 1 or is_url(args.dir):
         raise ReadError("logtrace compact: one local --dir (publish with --to DEST)")
+    if args.to is not None and not args.to.strip():
+        raise ReadError("logtrace compact: --to ''; give a shared directory or s3://bucket/prefix")
 
     retention = None
     if args.keep_errors or args.sample is not None or args.slow_ms is not None:

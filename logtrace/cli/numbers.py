@@ -12,11 +12,24 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import re
 from collections.abc import Callable
 
 from logtrace.read.files import ReadError
 
-__all__ = ["at_least", "env_mode", "fraction", "non_negative", "port", "positive", "probability"]
+__all__ = [
+    "at_least",
+    "env_mode",
+    "fraction",
+    "memory_size",
+    "non_negative",
+    "port",
+    "positive",
+    "probability",
+]
+
+# A size as DuckDB's memory_limit takes it: 500MB, 1.5GB, 2GiB (no unit: bytes).
+_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|tb|kib|mib|gib|tib)?", re.IGNORECASE)
 
 
 def at_least(minimum: int) -> Callable[[str], int]:
@@ -72,6 +85,14 @@ def probability(text: str) -> float:
 def port(text: str) -> int:
     """A TCP port: 0 (any free one) to 65535."""
     return _whole(text, 0, 65535, "a port from 0 (any free one) to 65535")
+
+
+def memory_size(text: str) -> str:
+    """A memory size for DuckDB (``500MB``, ``2GB``, ``1.5GiB``), given back as written."""
+    match = _SIZE.fullmatch(text.strip())
+    if match is None or not 0 < float(match[1]) < 1e15:
+        raise argparse.ArgumentTypeError(f"give a size such as 500MB or 2GB, not {text!r}")
+    return text.strip()
 
 
 def env_mode(variable: str, default: int) -> int:

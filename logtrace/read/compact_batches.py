@@ -25,7 +25,7 @@ import orjson
 
 from logtrace.format import fields as f
 from logtrace.read.durable import fsync, private_folder, size_of, sql_literal, sync_folders, unlink
-from logtrace.read.files import file_range, is_live, source_name, span_file_of
+from logtrace.read.files import ReadError, file_range, is_live, source_name, span_file_of
 from logtrace.read.spanrows import PARQUET_OPTIONS, write_span_rows
 
 if TYPE_CHECKING:
@@ -75,9 +75,19 @@ def compact_batches(
     in order; a batch's sources are deleted only once its files are in place. The spill
     folder goes after, whether they all went or one failed.
     """
+    import duckdb
+
     private_folder(work.spill, work.dir_mode)
     try:
         _run_batches(work, batches, retention, result)
+    except duckdb.OutOfMemoryException as error:
+        # Not a file that does not decode: the batch's sources stay, none is named unreadable.
+        first = (str(error).strip().splitlines() or [""])[0]
+        raise ReadError(
+            f"compaction ran out of memory within the memory limit {work.memory_limit} "
+            f"({first}): give a bigger --memory-limit (default 1GB); the files not compacted "
+            "are left as they were"
+        ) from None
     finally:
         shutil.rmtree(work.spill, ignore_errors=True)
 
@@ -117,6 +127,8 @@ def _run_batches(
             staged: _Staged | None
             try:
                 staged = _stage_batch(con, batch, work.file_mode, work.dir_mode)
+            except duckdb.OutOfMemoryException:
+                raise
             except duckdb.Error:
                 # A file that does not decode fails its batch: leave it, do the rest.
                 # (Found after the fact: a pass over every file first costs a read.)
@@ -163,6 +175,8 @@ def _decodable(con: Any, batch: list[Path], unreadable: list[Path]) -> list[Path
                 "ignore_errors = true, maximum_object_size = 67108864)",
                 {"f": str(path)},
             ).fetchall()
+        except duckdb.OutOfMemoryException:
+            raise  # the limit, not the file
         except duckdb.Error:
             unreadable.append(path)
             continue

@@ -520,7 +520,15 @@ def test_cli_compacts_and_reports_json(hist: tuple[Path, list[str]], cli: Any) -
 
 @pytest.mark.parametrize(
     "args",
-    [["--sample", "2"], ["--sample", "x"], ["--slow-ms", "-5"], ["--bogus"]],
+    [
+        ["--sample", "2"],
+        ["--sample", "x"],
+        ["--slow-ms", "-5"],
+        ["--bogus"],
+        ["--memory-limit", "abc"],
+        ["--memory-limit", "-1GB"],
+        ["--to", ""],
+    ],
 )
 def test_cli_bad_arguments_are_one_line_and_exit_2(
     hist: tuple[Path, list[str]], cli: Any, args: list[str]
@@ -529,7 +537,24 @@ def test_cli_bad_arguments_are_one_line_and_exit_2(
     root, _ = hist
     done = cli("compact", "--dir", str(root), *args)
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
+    assert "Exception" not in done.stderr and "Error" not in done.stderr
     assert find_compacted(root) == []
+
+
+def test_cli_out_of_memory_is_said_and_leaves_the_files(
+    hist: tuple[Path, list[str]], cli: Any
+) -> None:
+    """--memory-limit too small for DuckDB: one line saying so and what to do, exit 2; every
+    file left as it was, none called undecodable."""
+    root, _ = hist
+    files = {p: p.stat().st_mtime_ns for p in find_files(root)}
+    done = cli("compact", "--dir", str(root), "--memory-limit", "10MB")
+    assert done.returncode == 2 and done.stdout == ""
+    (line,) = done.stderr.splitlines()
+    assert line.startswith("compaction ran out of memory within the memory limit 10MB (")
+    assert "give a bigger --memory-limit" in line and "decode" not in line
+    assert {p: p.stat().st_mtime_ns for p in find_files(root)} == files
+    assert find_compacted(root) == [] and not list(root.rglob(".compact*-*"))
 
 
 def test_cli_help_says_what_compact_does(cli: Any) -> None:
