@@ -195,6 +195,10 @@ def _candidates(path: str | os.PathLike[str]) -> list[Path]:
     raise ReadError(f"cannot read {text}: no such directory")
 
 
+# A day folder's name: 2026-11-24 (local), day=2026-11-24 (shared history).
+_DAY_FOLDER = re.compile(f"(?:day=)?{f.DAY_PATTERN}")
+
+
 def _walk(directory: str) -> list[Path]:
     """The files under ``directory`` named like logtrace's, folders in name order; hidden
     folders are skipped, and symlinks (to folders too) are listed as files, to be refused."""
@@ -217,6 +221,8 @@ def _walk(directory: str) -> list[Path]:
                     inside.append(os.path.join(root, name))
             elif is_log_file(name) or is_compacted_file(name) or is_span_file(name):
                 found.append(Path(root, name))
+            elif _DAY_FOLDER.fullmatch(name) and os.path.islink(os.path.join(root, name)):
+                found.append(Path(root, name))  # a day folder's symlink: refused, named
         folders.extend(reversed(inside))
     return found
 

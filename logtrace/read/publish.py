@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from logtrace.format import fields as f
-from logtrace.read.durable import sync_folders
+from logtrace.format.folders import make_dirs
 from logtrace.read.files import ReadError, find_compacted, span_file_of
 from logtrace.read.remote import filesystem, is_url
 
@@ -116,18 +116,39 @@ class _DirectoryStore(_Store):
 
     def put(self, name: str, data: bytes) -> bool:
         target = self.root / name
-        # Readable by the group that shares the history, by nobody else.
-        target.parent.mkdir(mode=0o750, exist_ok=True)
-        if target.exists():
-            return _same(target.read_bytes(), data, self.url(name))
-        for stale in target.parent.glob(f".{target.name}.*.tmp"):  # of a run killed here
-            with contextlib.suppress(OSError):
-                stale.unlink()
-        work = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        # Readable by the group that shares the history, by nobody else (whatever the umask).
+        make_dirs(target.parent, 0o750)
+        # Everything below is done in the partition folder opened without following a symlink:
+        # one planted in its place (day=… -> elsewhere) is refused, never written through.
+        try:
+            folder = os.open(target.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        except OSError as error:
+            raise PublishError(
+                f"cannot publish {self.url(name)}: {target.parent} is not a folder (a symlink?):"
+                f" refused, the local copy kept ({error.strerror})"
+            ) from None
+        try:
+            return self._put_in(folder, target, data, self.url(name))
+        except OSError as error:  # a symlink under the file's own name (ELOOP), say
+            raise PublishError(f"cannot publish {self.url(name)}: {error.strerror}") from None
+        finally:
+            os.close(folder)
+
+    @staticmethod
+    def _put_in(folder: int, target: Path, data: bytes, url: str) -> bool:
+        """``put`` in the open partition folder ``folder``."""
+        there = _read_in(folder, target.name)
+        if there is not None:
+            return _same(there, data, url)
+        for stale in os.listdir(folder):  # of a run killed here
+            if stale.startswith(f".{target.name}.") and stale.endswith(".tmp"):
+                with contextlib.suppress(OSError):
+                    os.unlink(stale, dir_fd=folder)
+        work = f".{target.name}.{os.getpid()}.tmp"
         try:
             # O_EXCL and O_NOFOLLOW: a symlink planted under the work name is never followed.
             flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-            fd = os.open(work, flags, 0o640)
+            fd = os.open(work, flags, 0o640, dir_fd=folder)
             try:
                 os.fchmod(fd, 0o640)  # whatever the umask
                 _write_all(fd, data)
@@ -135,15 +156,16 @@ class _DirectoryStore(_Store):
             finally:
                 os.close(fd)
             try:
-                os.link(work, target)  # fails if the name exists: nothing is ever replaced
+                # Fails if the name exists: nothing is ever replaced.
+                os.link(work, target.name, src_dir_fd=folder, dst_dir_fd=folder)
             except FileExistsError:
-                return _same(target.read_bytes(), data, self.url(name))
+                return _same(_read_in(folder, target.name) or b"", data, url)
         finally:
             with contextlib.suppress(FileNotFoundError):
-                work.unlink()
-        sync_folders([target.parent])
-        if target.stat().st_size != len(data):
-            raise PublishError(f"cannot publish {self.url(name)}: its size differs once written")
+                os.unlink(work, dir_fd=folder)
+        os.fsync(folder)
+        if os.stat(target.name, dir_fd=folder, follow_symlinks=False).st_size != len(data):
+            raise PublishError(f"cannot publish {url}: its size differs once written")
         return True
 
 
@@ -188,6 +210,16 @@ def _same(there: bytes, data: bytes, url: str) -> bool:
     if there != data:
         raise PublishError(f"cannot publish {url}: a different file has that name")
     return False
+
+
+def _read_in(folder: int, name: str) -> bytes | None:
+    """The bytes of ``name`` in the open folder ``folder`` (never through a symlink), or None."""
+    try:
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=folder)
+    except FileNotFoundError:
+        return None
+    with os.fdopen(fd, "rb") as file:
+        return file.read()
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -231,3 +231,25 @@ def test_a_missing_shared_directory_is_refused_and_nothing_is_made_or_lost(tmp_p
     with pytest.raises(logtrace.ReadError, match="no such directory \\(create it, or mount"):
         publish(root, str(missing))
     assert not missing.exists() and sorted(find_compacted(root)) == before
+
+
+def test_a_symlinked_partition_folder_is_refused_and_named_by_readers(
+    tmp_path: Path, cli: Any
+) -> None:
+    """day=… planted as a symlink in the shared directory: compact --to writes nothing through
+    it (one line, exit 2, local copies kept); ls -v over the share names the symlink."""
+    root = tmp_path / "logtrace"
+    shared = tmp_path / "shared"
+    elsewhere = tmp_path / "elsewhere"
+    shared.mkdir()
+    elsewhere.mkdir()
+    host_history(root, "app-1", seed=6)
+    (shared / "day=2026-11-24").symlink_to(elsewhere)
+    done = cli("compact", "--dir", str(root), "--to", str(shared))
+    assert done.returncode == 2
+    (line,) = done.stderr.splitlines()
+    assert "is not a folder (a symlink?): refused, the local copy kept" in line
+    assert list(elsewhere.iterdir()) == [] and len(find_compacted(root)) == 1
+    listed = cli("ls", "--dir", str(root), "--dir", str(shared), "-v")
+    assert listed.returncode == 0, listed.stderr
+    assert f"  {shared / 'day=2026-11-24'}: not read (a symlink" in listed.stderr
