@@ -211,8 +211,9 @@ class _State:
         self.write_ended: Callable[[bytes], None] = _drop_line
         self.max_line = MAX_LINE
         # The stdlib handler's tail of the last plain line (stdlib.py: its context, logger,
-        # service, pid and rendered end), shared by its instances; a sampled span that ends
-        # lets go of it (span.py), so nothing of a finished span outlives it here.
+        # service, pid and rendered end), shared by its instances. It holds the context it was
+        # made for, so that stays itself (compared by identity), and a sampled span that ends
+        # lets go of it (span.py): nothing of a finished span outlives it here.
         self.line_tail: tuple[Any, ...] = NO_TAIL
         self.errors = 0
         self.render_fallbacks = 0

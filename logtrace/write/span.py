@@ -316,7 +316,7 @@ class Span(SpanBase):
                 # The stdlib handler's tail of its last line (stdlib.py) lets go of the span
                 # now, not at the next line: the span's objects, freed there, just before the
                 # program's next work, left CPython's allocator a pool of one free block for
-                # it (a 1 ms task of small ints ran 3% slower: docs/benchmarks.md).
+                # it (the demo's task mispredicted twice the branches: docs/benchmarks.md).
                 if state.line_tail[0] is self:
                     state.line_tail = NO_TAIL
             else:

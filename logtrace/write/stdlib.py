@@ -148,9 +148,6 @@ def _unformattable(record: logging.LogRecord, exc: Exception) -> str:
 class StdlibHandler(logging.Handler):
     """Sends stdlib log records through logtrace's chain into its files."""
 
-    def __init__(self, level: int | str = logging.NOTSET) -> None:
-        super().__init__(level)
-
     def handle(self, record: logging.LogRecord) -> bool:
         """Emit without the handler lock: the chain and the sink are thread-safe."""
         if record.levelno >= self.level and (not self.filters or self.filter(record)):
