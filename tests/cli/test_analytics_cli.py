@@ -254,3 +254,22 @@ def test_check_percentiles_of_a_name_in_two_services_are_over_all_its_spans(
     code, word, perf = plugin(logs, "p50", *window, "--service", "b")
     assert (code, word) == (0, "OK") and float(perf[0][1]) == 100.0
     assert plugin(logs, "p50", *window, "--kind", "server")[:2] == (3, "UNKNOWN")
+
+
+def test_check_slo_file_with_an_unknown_severity_or_key_is_unknown(tmp_path: Path) -> None:
+    """severity = "Page", or a key no SLO has (a typo): UNKNOWN, exit 3, the line names the
+    file, the rule and what is allowed."""
+    write(tmp_path / "logs", "a", requests(5, seed=1))
+    rules = tmp_path / "slo.toml"
+    head = '[[slo]]\nname = "api"\nspan = "api"\nobjective = 0.999\n'
+    rule = '[[slo.rule]]\nseverity = "Page"\nburn_rate = 10\nlong = "1h"\nshort = "5m"\n'
+    for text, says in (
+        (head + rule, "slo 1 rule 1: severity 'Page': give 'page' or 'ticket'"),
+        (head + rule.replace('"Page"', '"page"\nburnrate = 2'), "unknown key 'burnrate'"),
+        (head + "min_event = 5\n", "slo 1: unknown key 'min_event' (allowed: name, span"),
+    ):
+        rules.write_text(text)
+        done = run_cli("check", "--slo", str(rules), "--dir", str(tmp_path / "logs"))
+        assert done.returncode == 3 and done.stdout.startswith("LOGTRACE UNKNOWN - ")
+        assert f"{rules}: {says}" in done.stdout or says in done.stdout, done.stdout
+        assert str(rules) in done.stdout

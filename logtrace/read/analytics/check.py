@@ -316,20 +316,48 @@ def load_slos(path: str | Path) -> list[Slo]:
     return [_slo(table, f"{path}: slo {i + 1}") for i, table in enumerate(tables)]
 
 
+# What an [[slo]] table and its [[slo.rule]] tables may hold: anything else is a typo.
+SLO_KEYS = ("name", "span", "service", "objective", "latency", "min_events", "rule")
+RULE_KEYS = ("severity", "burn_rate", "long", "short")
+SEVERITIES = ("page", "ticket")
+
+
+def _known(table: Any, allowed: tuple[str, ...], where: str) -> None:
+    """Refuse a table that is not one, or has a key not in ``allowed`` (a typo never passes)."""
+    if not isinstance(table, Mapping):
+        raise ValueError(f"{where}: not a table")
+    unknown = sorted(set(table) - set(allowed))
+    if unknown:
+        raise ValueError(
+            f"{where}: unknown key {', '.join(map(repr, unknown))} (allowed: {', '.join(allowed)})"
+        )
+
+
+def _rule(rule: Any, where: str) -> BurnRule:
+    _known(rule, RULE_KEYS, where)
+    severity = rule.get("severity", "page")
+    if severity not in SEVERITIES:
+        raise ValueError(
+            f"{where}: severity {severity!r}: give {' or '.join(map(repr, SEVERITIES))}"
+        )
+    return BurnRule(
+        severity,
+        float(rule["burn_rate"]),
+        parse_seconds(rule["long"]),
+        parse_seconds(rule["short"]),
+    )
+
+
 def _slo(table: Mapping[str, Any], where: str) -> Slo:
+    _known(table, SLO_KEYS, where)
+    rule_tables = table.get("rule", [])
+    if not isinstance(rule_tables, list):
+        raise ValueError(f"{where}: rule must be [[slo.rule]] tables")
     try:
         objective = float(table["objective"])
         if not 0 < objective < 1:
             raise ValueError
-        rules = tuple(
-            BurnRule(
-                str(rule.get("severity", "page")),
-                float(rule["burn_rate"]),
-                parse_seconds(rule["long"]),
-                parse_seconds(rule["short"]),
-            )
-            for rule in table.get("rule", [])
-        )
+        rules = tuple(_rule(rule, f"{where} rule {i + 1}") for i, rule in enumerate(rule_tables))
         latency = table.get("latency")
         latency_ms = None
         if latency is not None:
@@ -346,6 +374,8 @@ def _slo(table: Mapping[str, Any], where: str) -> Slo:
             rules=rules or WORKBOOK_RULES,
         )
     except (KeyError, TypeError, ValueError) as error:
+        if isinstance(error, ValueError) and str(error).startswith(where):
+            raise  # a rule's own message, which says where and what
         detail = f"missing {error}" if isinstance(error, KeyError) else "bad value"
         if isinstance(error, ValueError) and str(error):
             detail = str(error)
