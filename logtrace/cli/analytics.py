@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from logtrace.cli.main import make_console, open_reader, print_json
-from logtrace.cli.numbers import at_least
+from logtrace.cli.numbers import at_least, bucket_width
 from logtrace.read.files import ReadError
 
 
@@ -82,8 +82,10 @@ def stats_arguments(parser: argparse.ArgumentParser) -> None:
     """The time-series option of ``stats``."""
     parser.add_argument(
         "--every",
+        type=bucket_width,
         metavar="WIDTH",
-        help="per time bucket of this width (30s, 5m, 1h): count, errors, p50/p95/p99, max",
+        help="per time bucket of this width (30s, 5m, 1h; 1us to 10000w): count, errors, "
+        "p50/p95/p99, max",
     )
 
 

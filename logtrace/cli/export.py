@@ -14,7 +14,7 @@ from typing import Any, BinaryIO
 
 from ..read.files import ReadError
 from .main import add_filters, filter_options, note, open_reader, print_json, register
-from .numbers import at_least, env_mode, non_negative, positive
+from .numbers import at_least, env_mode, non_negative, seconds
 
 
 def _export_arguments(parser: argparse.ArgumentParser) -> None:
@@ -54,7 +54,7 @@ def _export_arguments(parser: argparse.ArgumentParser) -> None:
         help="an HTTP header (repeat; adds to $OTEL_EXPORTER_OTLP_HEADERS)",
     )
     send.add_argument("--compression", choices=("gzip", "none"), default="none")
-    send.add_argument("--timeout", type=positive, default=10.0, help="seconds per request (10)")
+    send.add_argument("--timeout", type=seconds, default=10.0, help="seconds per request (10)")
     send.add_argument(
         "--max-time",
         type=non_negative,
@@ -72,7 +72,7 @@ def _export_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="where --follow remembers what it sent (default DIR/.otlp-checkpoint.json)",
     )
-    send.add_argument("--poll-interval", type=positive, default=1.0, help="seconds (1)")
+    send.add_argument("--poll-interval", type=seconds, default=1.0, help="seconds (1)")
 
 
 def _env_protocol(protocols: tuple[str, ...]) -> str:

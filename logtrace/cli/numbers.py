@@ -2,8 +2,10 @@
 
 Without them a negative ``--limit`` reached DuckDB (``Binder Error: LIMIT/OFFSET cannot be
 negative``), a negative ``--interval`` reached ``time.sleep`` and a ``--port`` past 65535 the
-socket, and ``--alpha 7`` was taken as given. argparse turns the ``ArgumentTypeError`` raised
-here into ``logtrace ls: argument -n/--limit: give a whole number of at least 1, not '-3'``.
+socket, and ``--alpha 7`` was taken as given; so did a huge one (``--limit`` past a BIGINT,
+``--interval 1e30`` past the clock, ``--every 99999999999999999d`` past DuckDB's intervals).
+argparse turns the ``ArgumentTypeError`` raised here into ``logtrace ls: argument -n/--limit:
+give a whole number of at least 1, not '-3'``.
 ``env_mode`` reads the file modes (``LOGTRACE_FILE_MODE``) of the commands that write files.
 """
 
@@ -15,10 +17,13 @@ import os
 import re
 from collections.abc import Callable
 
+from logtrace.read.arguments import LARGEST_COUNT
 from logtrace.read.files import ReadError
+from logtrace.read.filters import WIDTH_HELP, parse_width_ms
 
 __all__ = [
     "at_least",
+    "bucket_width",
     "env_mode",
     "fraction",
     "memory_size",
@@ -26,17 +31,23 @@ __all__ = [
     "port",
     "positive",
     "probability",
+    "seconds",
 ]
 
+# The longest wait or timeout, in seconds: a day (past some 1e9 s, the clock overflows).
+LONGEST_WAIT = 86_400.0
 # A size as DuckDB's memory_limit takes it: 500MB, 1.5GB, 2GiB (no unit: bytes).
 _SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|tb|kib|mib|gib|tib)?", re.IGNORECASE)
 
 
 def at_least(minimum: int) -> Callable[[str], int]:
-    """A whole number of at least ``minimum``."""
+    """A whole number of at least ``minimum`` (and at most LARGEST_COUNT, DuckDB's BIGINT)."""
 
     def whole(text: str) -> int:
-        return _whole(text, minimum, math.inf, f"a whole number of at least {minimum}")
+        wanted = f"a whole number of at least {minimum}"
+        if text.strip().isdigit() and int(text) > LARGEST_COUNT:
+            wanted = f"a whole number from {minimum} to {LARGEST_COUNT}"
+        return _whole(text, minimum, LARGEST_COUNT, wanted)
 
     whole.__name__ = f"at_least_{minimum}"
     return whole
@@ -63,8 +74,28 @@ def _number(text: str, accept: Callable[[float], bool], wanted: str) -> float:
 
 
 def positive(text: str) -> float:
-    """A number above 0 (seconds to wait, a timeout)."""
+    """A number above 0 (a ratio)."""
     return _number(text, lambda v: v > 0, "a number above 0")
+
+
+def seconds(text: str) -> float:
+    """Seconds to wait, a timeout: above 0, at most LONGEST_WAIT."""
+    return _number(
+        text,
+        lambda v: 0 < v <= LONGEST_WAIT,
+        f"a number of seconds above 0, at most {LONGEST_WAIT:g}",
+    )
+
+
+def bucket_width(text: str) -> float:
+    """A bucket width (``30s``, ``5m``, ``1h``; a bare number is seconds), given as ms."""
+    try:
+        return parse_width_ms(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"give a bucket width {WIDTH_HELP} (30s, 5m, 1h; a bare number is seconds), "
+            f"not {text!r}"
+        ) from None
 
 
 def non_negative(text: str) -> float:

@@ -26,7 +26,7 @@ from logtrace.cli.main import (
     skipped_counts,
     truncated_note,
 )
-from logtrace.cli.numbers import at_least, non_negative, positive
+from logtrace.cli.numbers import at_least, non_negative, seconds
 from logtrace.cli.visible import visible
 from logtrace.format import fields as f
 from logtrace.read.files import ReadError
@@ -297,7 +297,7 @@ def _tail_arguments(parser: argparse.ArgumentParser) -> None:
         "--from-start", action="store_true", help="print what the files hold already, then follow"
     )
     parser.add_argument(
-        "--interval", type=positive, default=0.25, help="seconds between looks (default 0.25)"
+        "--interval", type=seconds, default=0.25, help="seconds between looks (default 0.25)"
     )
 
 

@@ -39,6 +39,24 @@ def parse_duration_ms(text: str, default_unit: str = "ms") -> float:
     return value
 
 
+# The bucket widths of a time series: from the timestamps' resolution (a microsecond) to
+# 10000 weeks (DuckDB counts a width in microseconds, a BIGINT, up to some 290,000 years).
+WIDTH_RANGE_MS = (0.001, 10_000 * 604_800_000.0)
+WIDTH_HELP = "from 1us to 10000w"
+
+
+def parse_width_ms(text: str) -> float:
+    """A bucket width in ms from ``30s``, ``5m``, ``1h`` (a bare number is seconds).
+
+    Raises:
+        ValueError: not a duration, or outside WIDTH_RANGE_MS (see WIDTH_HELP).
+    """
+    width = parse_duration_ms(text, default_unit="s")
+    if not WIDTH_RANGE_MS[0] <= width <= WIDTH_RANGE_MS[1]:
+        raise ValueError(text)
+    return width
+
+
 def parse_when(text: str, now: datetime) -> datetime:
     """A point in time (UTC, naive): ``1h`` ago from ``now``, or an ISO time (UTC if unzoned)."""
     value = text.strip()
@@ -75,6 +93,38 @@ def when_option(option: str, text: str | None, now: datetime) -> datetime | None
             f"--{option} {text!r}: give a duration (30s, 15m, 1h, 2d, 1w) "
             "or a UTC time (2026-11-24T13:00)"
         ) from None
+
+
+def when(
+    value: datetime | timedelta | str | None, now: datetime | None = None, *, name: str = "time"
+) -> datetime | None:
+    """A time as the views hold them: a naive datetime in UTC, or None.
+
+    ``value`` is a datetime (naive: UTC already; aware: converted to UTC), a timedelta (that
+    long before ``now``, default now) or text as the CLI's ``--since`` takes it (``1h``, ``2d``,
+    ``2026-11-24T13:00``, UTC unless zoned).
+
+    Raises:
+        ReadError: anything else, or a time before year 1; it names the argument ``name``.
+    """
+    if value is None:
+        return None
+    now = now or now_utc()
+    try:
+        if isinstance(value, datetime):
+            if value.tzinfo is not None:
+                return value.astimezone(timezone.utc).replace(tzinfo=None)
+            return value
+        if isinstance(value, timedelta):
+            return now - value
+        if isinstance(value, str):
+            return parse_when(value, now)
+    except (ValueError, OverflowError):
+        pass  # text that is no time, a time before year 1 or after 9999
+    raise ReadError(
+        f"{name} {value!r}: give a datetime (naive: UTC), a timedelta (that long ago) or text: "
+        "a duration (30s, 15m, 1h, 2d, 1w) or a UTC time (2026-11-24T13:00)"
+    )
 
 
 def now_utc() -> datetime:

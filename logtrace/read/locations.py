@@ -11,17 +11,31 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from logtrace.read.files import find_history
+from logtrace.read.files import ReadError, find_history
 from logtrace.read.remote import is_url, list_history
 
 Location = str | os.PathLike[str]
 
 
 def locations_of(path: Location | Sequence[Location]) -> list[Location]:
-    """One location or several, as a list."""
+    """One location or several, as a list.
+
+    Raises:
+        ReadError: ``path`` is neither a location nor a list of them.
+    """
     if isinstance(path, (str, os.PathLike)):
         return [path]
-    return list(path)
+    try:
+        many = list(path)  # a list, a tuple, Path.glob()'s generator
+    except TypeError:
+        many = [path]  # type: ignore[list-item]  # not a location either: refused below
+    for location in many:
+        if not isinstance(location, (str, os.PathLike)):
+            raise ReadError(
+                f"path {path!r}: give a folder, a file, a glob, a URL (s3://bucket/prefix) "
+                "or a list of them, as str or Path"
+            )
+    return many
 
 
 def find_all(locations: list[str]) -> tuple[list[Path], list[Path], set[Path]]:

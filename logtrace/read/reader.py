@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -26,6 +26,9 @@ import duckdb
 
 from logtrace.format import fields as f
 from logtrace.read.analytics.methods import Analytics
+from logtrace.read.arguments import checked, text
+from logtrace.read.arguments import name as query_name
+from logtrace.read.arguments import sql as sql_text
 from logtrace.read.files import (
     LONG_TRACE,
     ReadError,
@@ -37,6 +40,7 @@ from logtrace.read.files import (
     source_name,
     zstd_complete,
 )
+from logtrace.read.filters import when
 from logtrace.read.locations import Location, find_all, locations_of
 from logtrace.read.lookup import find_trace, resolve_in
 from logtrace.read.queries import (
@@ -98,8 +102,8 @@ class Reader(Analytics):
         path: Location | Sequence[Location],
         connection: duckdb.DuckDBPyConnection,
         *,
-        since: datetime | None = None,
-        until: datetime | None = None,
+        since: datetime | timedelta | str | None = None,
+        until: datetime | timedelta | str | None = None,
         pruning: bool = True,
     ):
         # Where the files are: local directories (files, globs) and URLs of shared history.
@@ -111,7 +115,10 @@ class Reader(Analytics):
         urls = [u for u in self.locations if is_url(u)]
         if urls:
             attach(connection, urls)
-        self.since, self.until, self.pruning = since, until, pruning
+        # As the views' timestamps are: naive, in UTC (see logtrace.read.filters.when).
+        self.since = when(since, name="since")
+        self.until = when(until, name="until")
+        self.pruning = pruning
         # The files the views read: JSONL (live and rotated) and compacted Parquet.
         self.files: list[Path] = []
         # Every file of the directory (before the time window), for lookups of one trace.
@@ -149,9 +156,9 @@ class Reader(Analytics):
         self.all_files = sorted(jsonl + parquet)
         files = self.all_files
         if self.pruning and (self.since is not None or self.until is not None):
-            since = None if self.since is None else self.since - LONG_TRACE
-            until = None if self.until is None else self.until + LONG_TRACE
-            files = prune(files, since, until)
+            files = prune(
+                files, _widened(self.since, -LONG_TRACE), _widened(self.until, LONG_TRACE)
+            )
         self.files = files
         self._views.point(files, span_files)
 
@@ -229,20 +236,23 @@ class Reader(Analytics):
 
     # -- running SQL -----------------------------------------------------------------------------
 
+    @checked(query=sql_text)
     def sql(self, query: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> Any:
         """Run SQL over the views and return a DuckDB relation (lazy: fetching runs it).
 
         Raises:
             ReadError: the SQL does not bind (a missing table or column, a syntax error:
-                DuckDB's first line). An error while fetching comes from DuckDB itself.
+                DuckDB's first line), or holds no statement (empty, only comments). An error
+                while fetching comes from DuckDB itself.
         """
 
         def bind() -> Any:
             self._views.make(query)
-            return self._con.sql(query, params=params)
+            return _statement(self._con.sql(query, params=params))
 
         return self._with_retries(bind)
 
+    @checked(query=sql_text)
     def execute(
         self, query: str, params: Sequence[Any] | Mapping[str, Any] | None = None
     ) -> list[Row]:
@@ -252,7 +262,7 @@ class Reader(Analytics):
         query retried; a file DuckDB cannot decode is left out (see ``unreadable_files``).
 
         Raises:
-            ReadError: the SQL fails (message: DuckDB's first line).
+            ReadError: the SQL fails (message: DuckDB's first line), or holds no statement.
         """
         return self._run(query, params, views=True)
 
@@ -268,25 +278,34 @@ class Reader(Analytics):
         def fetch() -> list[Row]:
             if views:
                 self._views.make(query)  # binding them opens the files: it may fail like a query
-            cursor = self._con.execute(query, params or {})
+            cursor = _statement(self._con.execute(query, params or {}))
             return as_rows(cursor.description or [], cursor.fetchall())
 
         return self._with_retries(fetch)
 
+    @checked(service=text)
     def cat(
         self,
         *,
-        since: datetime | None = None,
-        until: datetime | None = None,
+        since: datetime | timedelta | str | None = None,
+        until: datetime | timedelta | str | None = None,
         trace: str | None = None,
         service: str | None = None,
     ) -> Iterator[str]:
         """Every line (JSON text) of live, rotated and compacted files, oldest first, filtered:
-        ``logtrace cat``. See ``logtrace.read.cat.cat_lines``."""
+        ``logtrace cat``. See ``logtrace.read.cat.cat_lines``; the times as ``open`` takes them.
+        """
         from logtrace.read.cat import cat_lines
 
-        return cat_lines(self, since=since, until=until, trace=trace, service=service)
+        return cat_lines(
+            self,
+            since=when(since, name="since"),
+            until=when(until, name="until"),
+            trace=trace,
+            service=service,
+        )
 
+    @checked(name=query_name)
     def query(self, name: str, /, **params: Any) -> list[Row]:
         """Run ``queries/<name>.sql`` with its ``$parameters`` as keywords (missing ones NULL)."""
         return self._query(name, views=True, **params)
@@ -399,11 +418,31 @@ class Reader(Analytics):
         self.refresh()
 
 
+def _widened(bound: datetime | None, margin: timedelta) -> datetime | None:
+    """``bound`` moved by ``margin``; None (no bound) past the calendar's ends."""
+    if bound is None:
+        return None
+    try:
+        return bound + margin
+    except OverflowError:
+        return None
+
+
+def _statement(result: _T | None) -> _T:
+    """DuckDB's result of a query; DuckDB gives None for SQL without a statement."""
+    if result is None:
+        raise ReadError(
+            "the SQL holds no statement (it is empty or only comments): "
+            "give one, such as 'select * from traces limit 5'"
+        )
+    return result
+
+
 def open(
     path: Location | Sequence[Location] = "logtrace",
     *,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: datetime | timedelta | str | None = None,
+    until: datetime | timedelta | str | None = None,
     pruning: bool = True,
     memory_limit: str = MEMORY_LIMIT,
 ) -> Reader:
@@ -420,13 +459,17 @@ def open(
         db.trace("0194f3a2").spans
 
     Args:
-        since, until: only questions about this window (UTC, naive) will be asked: the views
-            read only the files that can hold it (with a margin of LONG_TRACE), not the rest.
+        since, until: only questions about this window will be asked: the views read only
+            the files that can hold it (with a margin of LONG_TRACE), not the rest. Each is a
+            datetime (naive: UTC, as the views' times; aware: converted to UTC), a timedelta
+            (that long ago) or text as ``--since`` takes it (``1h``, ``30m``, ``2d``,
+            ``2026-11-24T13:00``); ``reader.since``/``until`` hold them as naive UTC.
         pruning: False reads every file, always (for comparisons).
         memory_limit: DuckDB's memory limit; bigger work spills to a temporary directory.
 
     Raises:
-        ReadError: ``path`` does not exist or cannot be read.
+        ReadError: ``path`` does not exist or cannot be read, is not a path (or a list of
+            them), or ``since``/``until`` is not a time.
     """
     connection = duckdb.connect(config={"memory_limit": memory_limit})
     # DuckDB draws a progress bar on the terminal for long queries: not in a CLI's output.
@@ -434,4 +477,8 @@ def open(
     # the span files' view several times (spans.sql reads it for whole spans and fragments):
     # cached, a footer is parsed once per connection (again if the file's mtime changes).
     connection.execute("SET enable_progress_bar = false; SET parquet_metadata_cache = true")
-    return Reader(path, connection, since=since, until=until, pruning=pruning)
+    try:
+        return Reader(path, connection, since=since, until=until, pruning=pruning)
+    except BaseException:
+        connection.close()
+        raise

@@ -195,6 +195,14 @@ def test_sql_errors_exit_2(cli: Cli, written: Written) -> None:
     assert "nope" in message
 
 
+def test_sql_without_a_statement_exits_2_in_one_line(cli: Cli, written: Written) -> None:
+    """`sql ""`, blank or comment-only SQL: one line saying so, exit 2 (it printed
+    `logtrace: AttributeError: 'NoneType' object has no attribute 'description'`)."""
+    for empty in ("", "  ", "-- nothing"):
+        message = one_error_line(cli("sql", empty, "--dir", str(written.directory)), 2)
+        assert message.startswith("the SQL holds no statement") and "Error" not in message
+
+
 def test_stats_shows_percentiles_and_skipped_lines(
     cli: Cli, written: Written, tmp_path: Path
 ) -> None:

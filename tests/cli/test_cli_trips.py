@@ -140,14 +140,23 @@ def test_compact_summary_counts_in_words_and_sizes_that_say_something(logs_dir: 
         (["show", "01a2339e", "--width", "0"], "--width", "at least 5"),
         (["demo", "--tasks", "-1"], "--tasks", "at least 1"),
         (["ui", "--port", "99999"], "--port", "0 (any free one) to 65535"),
+        (["stats", "--every", "99999999999999999d"], "--every", "from 1us to 10000w"),
+        (["stats", "--every", "0"], "--every", "from 1us to 10000w"),
+        (["tail", "--interval", "1e30"], "--interval", "at most 86400"),
+        (["export", "--timeout", "1e30"], "--timeout", "at most 86400"),
+        (["export", "--follow", "--poll-interval", "1e30"], "--poll-interval", "at most 86400"),
+        (["critical-path", "-n", "9" * 23], "-n/--limit", "from 1 to 9223372036854775807"),
+        (["advise", "-n", "9" * 23], "-n/--limit", "from 1 to 9223372036854775807"),
     ],
 )
 def test_a_number_out_of_range_is_one_line_naming_the_option_and_its_range(
     logs_dir: Path, argv: list[str], option: str, wanted: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A negative --limit used to reach DuckDB (`Binder Error: LIMIT/OFFSET cannot be
-    negative`), a negative --interval `time.sleep`, a port past 65535 the socket: now each is
-    refused before anything runs, in one line that names the option, the range and the value."""
+    negative`), a negative --interval `time.sleep`, a port past 65535 the socket, a huge
+    --every DuckDB (`Conversion Error: Type DOUBLE …`), a huge --interval the clock
+    (OverflowError): now each is refused before anything runs, in one line that names the
+    option, the range and the value."""
     from logtrace.cli.main import main
 
     code = main([*argv, "--dir", str(logs_dir)])

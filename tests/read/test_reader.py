@@ -365,6 +365,50 @@ def test_a_missing_directory_is_one_clear_error(tmp_path: Path) -> None:
         logtrace.open(tmp_path / "nope")
 
 
+def test_a_path_that_is_no_path_is_one_read_error(logs_dir: Path) -> None:
+    """open(42), open(None) and open([42]) say what a path is (they raised TypeError: 'int'
+    object is not iterable)."""
+    for wrong in (42, None, [logs_dir, 42]):
+        with pytest.raises(ReadError, match=r"^path .*: give a folder, a file, a glob, a URL"):
+            logtrace.open(wrong)  # type: ignore[arg-type]
+
+
+def test_since_and_until_take_what_the_cli_takes(logs_dir: Path) -> None:
+    """since/until take text (1h, 30m, 2d, a UTC time), a timedelta and an aware datetime, as
+    naive UTC (they raised TypeError: text minus a timedelta; naive against aware)."""
+    from datetime import datetime, timedelta, timezone
+
+    from conftest import T0
+
+    write_jsonl(logs_dir / "a.jsonl", span_lines(TRACE, "a" * 16, None, "kept", 0, 1))
+    paris = timezone(timedelta(hours=1))
+    for since, until, expected in [
+        (
+            T0.replace(tzinfo=paris),
+            "2026-11-24T13:30",
+            (T0 - timedelta(hours=1), T0.replace(minute=30)),
+        ),
+        (T0.replace(tzinfo=timezone.utc), None, (T0, None)),
+        ("2026-11-24T14:00+01:00", T0, (T0, T0)),
+    ]:
+        with logtrace.open(logs_dir, since=since, until=until) as reader:
+            assert (reader.since, reader.until) == expected
+            assert reader.execute("SELECT name FROM spans") == [{"name": "kept"}]
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    for ago, width in (("1h", timedelta(hours=1)), ("30m", timedelta(minutes=30)),
+                       (timedelta(days=2), timedelta(days=2))):  # fmt: skip
+        with logtrace.open(logs_dir, since=ago, until=ago) as reader:
+            assert reader.since is not None and reader.until is not None
+            assert abs(reader.since - (now - width)) < timedelta(minutes=1)
+    for wrong in ("soon", 42, True, "1000000w"):
+        with pytest.raises(ReadError, match=r"^since .*: give a datetime .* a duration \(30s"):
+            logtrace.open(logs_dir, since=wrong)  # type: ignore[arg-type]
+    with pytest.raises(ReadError, match=r"^until 'soon': give"):
+        logtrace.open(logs_dir, until="soon")
+    with logtrace.open(logs_dir, since=datetime.min, until=datetime.max) as reader:
+        assert reader.execute("SELECT name FROM spans") == [{"name": "kept"}]
+
+
 def test_an_empty_directory_has_empty_views(logs_dir: Path) -> None:
     """With no files every view exists and is empty."""
     with logtrace.open(logs_dir) as reader:
@@ -428,6 +472,23 @@ def test_bad_sql_is_a_read_error_with_one_line(logs_dir: Path) -> None:
     with logtrace.open(logs_dir) as reader, pytest.raises(ReadError) as caught:
         reader.execute("SELECT nope FROM spans")
     assert "\n" not in str(caught.value)
+
+
+def test_sql_without_a_statement_is_one_read_error(logs_dir: Path) -> None:
+    """execute() and sql() of empty, blank or comment-only SQL, or of no text, raise ReadError
+    in one line (execute raised AttributeError: 'NoneType' object has no attribute
+    'description'; sql returned None)."""
+    with logtrace.open(logs_dir) as reader:
+        for empty in ("", "   \n", "-- just a comment", "/* a comment */", ";"):
+            for run in (reader.execute, reader.sql):
+                with pytest.raises(ReadError, match=r"^the SQL holds no statement .*: give one"):
+                    run(empty)
+        for wrong in (None, 42):
+            with pytest.raises(ReadError, match=r"^query .*: give SQL text"):
+                reader.execute(wrong)  # type: ignore[arg-type]
+            with pytest.raises(ReadError, match=r"^name .*: give a name"):
+                reader.query(wrong)  # type: ignore[arg-type]
+        assert reader.execute("select 1 as n -- a comment") == [{"n": 1}]
 
 
 def test_user_values_are_parameters_never_sql_text(logs_dir: Path) -> None:

@@ -7,9 +7,11 @@ t2)``, ``reader.check(...)``, ``reader.check_slos(...)``, ``reader.advise(...)``
 the pure modules of this package. Every result is a dataclass with ``to_dict()`` or plain
 dicts, ready for JSON.
 
-Times given as ``since``/``until``/``now`` may be a ``datetime`` (UTC, naive or aware), a
-``timedelta`` (that long before now) or text as the CLI takes it (``1h``, ``2d``,
-``2026-11-24T13:00``).
+Times given as ``since``/``until``/``now`` may be a ``datetime`` (naive: UTC; aware: converted
+to UTC), a ``timedelta`` (that long before now) or text as the CLI takes it (``1h``, ``2d``,
+``2026-11-24T13:00``): see :func:`logtrace.read.filters.when`. A wrong argument (None for a
+number, a limit of -1 or 1e30, text for a Side) is a ReadError naming it and what it takes
+(see :mod:`logtrace.read.arguments`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -49,8 +51,19 @@ from logtrace.read.analytics.critical_path import (
     intervals,
     summarize,
 )
+from logtrace.read.arguments import (
+    checked,
+    count,
+    instance,
+    instances,
+    number,
+    range_text,
+    text,
+    width_ms,
+    wrong,
+)
 from logtrace.read.files import ReadError
-from logtrace.read.filters import now_utc, parse_duration_ms, parse_when
+from logtrace.read.filters import now_utc, when
 
 __all__ = ["METRICS", "Analytics", "Side", "When"]
 
@@ -85,39 +98,14 @@ class Side:
     attr: tuple[str, str] | None = None
     directory: str | Path | None = None
 
-
-def when(value: When, now: datetime | None = None) -> datetime | None:
-    """A time as a naive UTC datetime (see the module's docstring for the forms)."""
-    now = now or now_utc()
-    if value is None:
-        return None
-    if isinstance(value, timedelta):
-        return now - value
-    if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            return value.astimezone(timezone.utc).replace(tzinfo=None)
-        return value
-    try:
-        return parse_when(value, now)
-    except ValueError:
-        raise ReadError(
-            f"time {value!r}: give a duration (30s, 15m, 1h, 2d, 1w) or a UTC time"
-        ) from None
-
-
-def _width_ms(every: float | timedelta | str) -> float:
-    if isinstance(every, timedelta):
-        width = every.total_seconds() * 1000
-    elif isinstance(every, str):
-        try:
-            width = parse_duration_ms(every, default_unit="s")
-        except ValueError:
-            raise ReadError(f"bucket width {every!r}: give 30s, 5m, 1h, 1d") from None
-    else:
-        width = float(every)
-    if not width > 0:
-        raise ReadError(f"bucket width {every!r}: must be more than zero")
-    return width
+    def __post_init__(self) -> None:
+        for field in ("service", "name"):
+            text(field, getattr(self, field))
+        attr = self.attr
+        if attr is not None and not (
+            isinstance(attr, tuple) and len(attr) == 2 and all(isinstance(x, str) for x in attr)
+        ):
+            raise wrong("attr", attr, "a (key, value) pair of text, such as ('region', 'eu')")
 
 
 class Analytics:
@@ -140,6 +128,7 @@ class Analytics:
         """Per span id of one trace, its self time in ms (duration minus its children's)."""
         return Analytics.critical_path(self, trace_id).self_ms
 
+    @checked(name=text, limit=count(optional=True))
     def critical_path_summary(
         self: _Reads,
         *,
@@ -156,10 +145,22 @@ class Analytics:
             limit: at most this many traces, the newest.
         """
         rows = self.query(
-            "window_spans", since=when(since), until=when(until), name=name, limit=limit
+            "window_spans",
+            since=when(since, name="since"),
+            until=when(until, name="until"),
+            name=name,
+            limit=limit,
         )
         return summarize(_per_trace_paths(rows))
 
+    @checked(
+        a=instance(Side),
+        b=instance(Side),
+        alpha=number(0, 1, ends=False),
+        threshold_pct=number(0),
+        min_samples=count(),
+        confidence=number(0, 1, ends=False),
+    )
     def compare(
         self: _Reads,
         a: Side,
@@ -186,6 +187,7 @@ class Analytics:
         """Two traces side by side: per ancestral path of span names, counts and time."""
         return compare_trees(self.trace(first).spans, self.trace(second).spans)
 
+    @checked(warn=range_text, crit=range_text, name=text, service=text, event=text, kind=text)
     def check(
         self: _Reads,
         metric: str,
@@ -215,8 +217,8 @@ class Analytics:
         Raises:
             ReadError: an unknown metric, a bad range, event_rate without an event.
         """
-        end = when(now) or now_utc()
-        start = when(since, end)
+        end = when(now, name="now") or now_utc()
+        start = when(since, end, name="since")
         try:
             ranges = [None if r is None else Range.parse(r) for r in (warn, crit)]
         except ValueError as error:
@@ -232,6 +234,7 @@ class Analytics:
         perf = Perf(label, value, uom, warn or "", crit or "", 0)
         return CheckResult(status, f"{text} {shown}", [perf])
 
+    @checked(slos=instances(Slo, str, Path))
     def check_slos(
         self: _Reads, slos: Sequence[Slo] | str | Path, *, now: When = None
     ) -> tuple[CheckResult, list[RuleResult]]:
@@ -246,7 +249,7 @@ class Analytics:
                 slos = load_slos(slos)
             except ValueError as error:
                 raise ReadError(str(error)) from None
-        end = when(now) or now_utc()
+        end = when(now, name="now") or now_utc()
 
         def counts(slo: Slo, seconds: float) -> tuple[int, int]:
             row = self.query(
@@ -262,6 +265,7 @@ class Analytics:
         results = [r for slo in slos for r in evaluate_slo(slo, counts)]
         return _slo_result(results), results
 
+    @checked(name=text, limit=count(optional=True), thresholds=instance(Thresholds, optional=True))
     def advise(
         self: _Reads,
         trace_id: str | None = None,
@@ -279,7 +283,11 @@ class Analytics:
             trace = self.trace(trace_id)
             return advise(trace.spans, trace.trace_id, thresholds)
         rows = self.query(
-            "window_spans", since=when(since), until=when(until), name=name, limit=limit
+            "window_spans",
+            since=when(since, name="since"),
+            until=when(until, name="until"),
+            name=name,
+            limit=limit,
         )
         found: list[Finding] = []
         for tid, spans in _group(rows).items():
@@ -287,10 +295,12 @@ class Analytics:
         found.sort(key=lambda f: (-f.saving_ms, f.trace_id, f.span_id))
         return found
 
+    @checked(findings=instances(Finding))
     def advice_summary(self: _Reads, findings: Sequence[Finding]) -> list[dict[str, Any]]:
         """Findings grouped by pattern and span name (traces, summed saving, an example)."""
         return summarize_findings(findings)
 
+    @checked(every=width_ms, name=text, service=text)
     def timeseries(
         self: _Reads,
         every: float | timedelta | str = "5m",
@@ -307,15 +317,16 @@ class Analytics:
         empty), ``p50_ms``, ``p95_ms``, ``p99_ms``, ``max_ms`` (None when empty).
 
         Args:
-            every: the bucket width: ms, a timedelta, or text (``30s``, ``5m``, ``1h``).
+            every: the bucket width: ms, a timedelta, or text (``30s``, ``5m``, ``1h``), from
+                1 µs to 10000 weeks.
             since, until: spans that started in this window; given, they bound the buckets.
             name, service: only spans of this name, of this service.
         """
         rows = self.query(
             "span_timeseries",
-            every_ms=_width_ms(every),
-            since=when(since),
-            until=when(until),
+            every_ms=every,
+            since=when(since, name="since"),
+            until=when(until, name="until"),
             name=name,
             service=service,
         )
@@ -345,8 +356,8 @@ def _per_trace_paths(rows: list[Row]) -> list[tuple[CriticalPath, list[Any]]]:
 
 def _samples(reader: _Reads, side: Side) -> Samples:
     params = {
-        "since": when(side.since),
-        "until": when(side.until),
+        "since": when(side.since, name="since"),
+        "until": when(side.until, name="until"),
         "service": side.service,
         "name": side.name,
         "attr_key": None if side.attr is None else side.attr[0],

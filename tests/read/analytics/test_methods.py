@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -65,11 +66,73 @@ def test_timeseries_rows_are_plain_json(logs_dir: Path) -> None:
 
 
 def test_timeseries_rejects_a_bad_width(logs_dir: Path) -> None:
-    """A width that is no duration, or zero, is one clear error."""
+    """A width that is no duration, zero, None, a bool or past 10000 weeks is one error naming
+    `every` and the range (None raised float()'s TypeError, 1e30 a DuckDB Conversion Error)."""
     with logtrace.open(logs_dir) as reader:
-        for bad in ("soon", 0):
-            with pytest.raises(ReadError, match="bucket width"):
-                reader.timeseries(bad)
+        for bad in ("soon", 0, -1, None, True, 1e30, "99999999999999999d", float("nan"), [1]):
+            with pytest.raises(ReadError, match=r"^every .*: give a bucket width from 1us to"):
+                reader.timeseries(bad)  # type: ignore[arg-type]
+        assert reader.timeseries("1us") == reader.timeseries(0.001) == []
+
+
+def _side(**fields: Any) -> Side:
+    return Side("a", since="2h", **fields)
+
+
+@pytest.mark.parametrize(
+    ("call", "argument", "wanted"),
+    [
+        (lambda r: r.critical_path_summary(limit=-1), "limit", "a whole number from 0"),
+        (lambda r: r.critical_path_summary(limit=1e30), "limit", "a whole number from 0"),
+        (lambda r: r.critical_path_summary(limit=10**30), "limit", "a whole number from 0"),
+        (lambda r: r.critical_path_summary(limit="5"), "limit", "a whole number from 0"),
+        (lambda r: r.critical_path_summary(since=42), "since", "a datetime"),
+        (lambda r: r.critical_path_summary(name=7), "name", "text"),
+        (lambda r: r.advise(limit=True), "limit", "a whole number from 0"),
+        (lambda r: r.advise(thresholds=1), "thresholds", "a Thresholds"),
+        (lambda r: r.advise(since=timedelta.max), "since", "a datetime"),
+        (lambda r: r.advice_summary(None), "findings", "a list of Finding"),
+        (lambda r: r.compare(None, _side()), "a", "a Side"),
+        (lambda r: r.compare(_side(), "b"), "b", "a Side"),
+        (lambda r: r.compare(_side(), _side(), alpha=None), "alpha", "between 0 and 1"),
+        (lambda r: r.compare(_side(), _side(), alpha=2), "alpha", "between 0 and 1"),
+        (lambda r: r.compare(_side(), _side(), min_samples=None), "min_samples", "whole"),
+        (lambda r: r.compare(_side(), _side(), confidence=1), "confidence", "between 0 and 1"),
+        (lambda r: r.compare(_side(), _side(), threshold_pct=-5), "threshold_pct", "at least 0"),
+        (lambda r: r.compare(Side("a", since=42), _side()), "since", "a datetime"),
+        (lambda r: r.compare(_side(directory=42), _side()), "path", "a folder"),
+        (lambda r: r.check("p95", name="x", warn=[200]), "warn", "a range such as"),
+        (lambda r: r.check("p95", name="x", now=42), "now", "a datetime"),
+        (lambda r: r.check("event_rate", event=42), "event", "text"),
+        (lambda r: r.check_slos(None), "slos", "a list of Slo"),
+        (lambda r: r.check_slos([1]), "slos", "a list of Slo"),
+        (lambda r: r.timeseries("5m", service=1), "service", "text"),
+        (lambda r: list(r.cat(since=42)), "since", "a datetime"),
+    ],
+)
+def test_a_wrong_argument_is_a_read_error_naming_it(
+    logs_dir: Path, call: Any, argument: str, wanted: str
+) -> None:
+    """None, a bool, text for a number, a negative or huge number, a wrong object: a one-line
+    ReadError naming the argument and what it takes (they leaked TypeError, AttributeError,
+    OverflowError or DuckDB's Conversion Errors from deep inside)."""
+    write(logs_dir, "a", requests(5, seed=1))
+    with logtrace.open(logs_dir) as reader, pytest.raises(ReadError) as caught:
+        call(reader)
+    message = str(caught.value)
+    assert message.startswith(f"{argument} ") and ": give " in message and wanted in message, (
+        message
+    )
+    assert "\n" not in message
+
+
+def test_side_checks_its_fields() -> None:
+    """A Side with an attr that is no (key, value) pair, or a name that is no text, is refused
+    when made (attr="k=v" was read as key "k", value "=")."""
+    for fields in ({"attr": "k=v"}, {"attr": ("k",)}, {"name": 3}, {"service": ["a"]}):
+        with pytest.raises(ReadError, match=r"^(attr|name|service) .*: give"):
+            Side("a", **fields)  # type: ignore[arg-type]
+    assert Side("a", attr=("k", "v")).attr == ("k", "v")
 
 
 def test_critical_path_shares_over_a_window(logs_dir: Path) -> None:

@@ -1,0 +1,197 @@
+"""The arguments of the Python read API, checked where they come in: a wrong one is a
+:class:`~logtrace.read.files.ReadError` naming it and saying what it takes, never a TypeError
+from deep inside or a DuckDB error about a cast.
+
+A method of :class:`~logtrace.read.reader.Reader` (or of its analytics) lists its checks once::
+
+    @checked(limit=count(optional=True), name=text, alpha=number(0, 1, ends=False))
+    def critical_path_summary(self, *, name=None, limit=1000): ...
+
+Each check takes the argument's name and value and gives the value to use (the bucket width
+``"5m"`` becomes ms). None passes the checks of arguments where it means "any" (``text``) or
+"none" (``optional=True``), no other.
+The times (``since``, ``until``, ``now``) are read by :func:`logtrace.read.filters.when`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import inspect
+import math
+import operator
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import Any, ParamSpec, TypeVar
+
+from logtrace.read.files import ReadError
+from logtrace.read.filters import WIDTH_HELP, WIDTH_RANGE_MS, parse_width_ms
+
+__all__ = [
+    "LARGEST_COUNT",
+    "checked",
+    "count",
+    "instance",
+    "instances",
+    "name",
+    "number",
+    "range_text",
+    "sql",
+    "text",
+    "width_ms",
+]
+
+# The largest count DuckDB takes as a LIMIT (BIGINT); beyond it a cast fails.
+LARGEST_COUNT = 2**63 - 1
+
+Check = Callable[[str, Any], Any]
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+def checked(**checks: Check) -> Callable[[Callable[_P, _T]], Callable[_P, _T]]:
+    """Check the arguments named in ``checks`` (given or defaulted) before the method runs."""
+
+    def decorate(method: Callable[_P, _T]) -> Callable[_P, _T]:
+        signature = inspect.signature(method)
+        unknown = set(checks) - set(signature.parameters)
+        if unknown:  # a typo here would check nothing, silently
+            raise TypeError(f"{method.__qualname__} has no argument {', '.join(sorted(unknown))}")
+
+        @functools.wraps(method)
+        def run(*args: _P.args, **kwargs: _P.kwargs) -> _T:
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            for name, check in checks.items():
+                bound.arguments[name] = check(name, bound.arguments[name])
+            return method(*bound.args, **bound.kwargs)
+
+        return run
+
+    return decorate
+
+
+def wrong(name: str, value: Any, wanted: str) -> ReadError:
+    """``limit -1: give a whole number from 0 to …``: the error of a wrong argument."""
+    return ReadError(f"{name} {value!r}: give {wanted}")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def count(low: int = 0, *, optional: bool = False) -> Check:
+    """A whole number from ``low`` to LARGEST_COUNT (a limit, a number of samples); None too
+    when ``optional`` (no limit)."""
+    wanted = f"a whole number from {low} to {LARGEST_COUNT}"
+
+    def check(name: str, value: Any) -> Any:
+        if value is None and optional:
+            return None
+        try:
+            whole = operator.index(value)  # ints (numpy's too); not 2.5, not "3"
+        except TypeError:
+            raise wrong(name, value, wanted) from None
+        if isinstance(value, bool) or not low <= whole <= LARGEST_COUNT:
+            raise wrong(name, value, wanted)
+        return whole
+
+    return check
+
+
+def number(low: float, high: float = math.inf, *, ends: bool = True) -> Check:
+    """A finite number from ``low`` to ``high`` (``ends=False``: neither included)."""
+    if high == math.inf:
+        wanted = f"a number of at least {low:g}" if ends else f"a number above {low:g}"
+    else:
+        wanted = (
+            f"a number {'from' if ends else 'between'} {low:g} {'to' if ends else 'and'} {high:g}"
+        )
+
+    def check(name: str, value: Any) -> Any:
+        inside = (
+            _is_number(value)
+            and math.isfinite(value)
+            and (low <= value <= high if ends else low < value < high)
+        )
+        if not inside:
+            raise wrong(name, value, wanted)
+        return float(value)
+
+    return check
+
+
+def text(name: str, value: Any) -> Any:
+    """Text (a span name, a service, an event), or None for any."""
+    if value is not None and not isinstance(value, str):
+        raise wrong(name, value, "text (a str), or None for any")
+    return value
+
+
+def name(name: str, value: Any) -> str:
+    """Text that must be given: the name of a query."""
+    if not isinstance(value, str):
+        raise wrong(name, value, "a name (a str), such as 'slowest_traces'")
+    return value
+
+
+def sql(name: str, value: Any) -> str:
+    """SQL text with a statement in it (not empty, not only comments: DuckDB tells)."""
+    if not isinstance(value, str):
+        raise wrong(name, value, "SQL text, such as 'select * from traces limit 5'")
+    return value
+
+
+def range_text(name: str, value: Any) -> Any:
+    """A range of the monitoring plugins (``200``, ``~:200``, ``@10:20``); a number is one."""
+    if _is_number(value):
+        return f"{value:g}"
+    if value is not None and not isinstance(value, str):
+        raise wrong(name, value, "a range such as '200', '10:', '~:200' or '@10:20'")
+    return value
+
+
+def width_ms(name: str, value: Any) -> float:
+    """A bucket width, in ms: a number of ms, a timedelta, or text (``30s``, ``5m``, ``1h``)."""
+    width = math.nan
+    if isinstance(value, timedelta):
+        width = value.total_seconds() * 1000
+    elif _is_number(value):
+        width = float(value)
+    elif isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            width = parse_width_ms(value)
+    if not WIDTH_RANGE_MS[0] <= width <= WIDTH_RANGE_MS[1]:
+        raise wrong(
+            name,
+            value,
+            f"a bucket width {WIDTH_HELP}: a number of ms, a timedelta, or text such as '5m'",
+        )
+    return width
+
+
+def instance(kind: type, *, optional: bool = False) -> Check:
+    """An object of ``kind`` (a Side, Thresholds); None too when ``optional``."""
+
+    def check(name: str, value: Any) -> Any:
+        if not (isinstance(value, kind) or (value is None and optional)):
+            raise wrong(name, value, f"a {kind.__name__}")
+        return value
+
+    return check
+
+
+def instances(kind: type, *also: type) -> Check:
+    """A list of objects of ``kind`` (or, whole, one of ``also``: a path of a file of them)."""
+
+    def check(name: str, value: Any) -> Any:
+        if isinstance(value, also):
+            return value
+        if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+            raise wrong(name, value, f"a list of {kind.__name__}")
+        for item in value:
+            if not isinstance(item, kind):
+                raise wrong(name, value, f"a list of {kind.__name__}, not of {type(item).__name__}")
+        return value
+
+    return check
