@@ -8,6 +8,8 @@
 --   $since, $until TIMESTAMP (UTC), each NULL for "any": spans that started in [since, until);
 --     given, they also bound the run of buckets
 --   $service, $name VARCHAR, each NULL for "any": the span's service, name
+-- More than 100,000 buckets (a 1us width over a minute of spans) is an error that says so,
+-- not a query that runs for minutes.
 WITH width AS (
     SELECT to_microseconds(CAST(round($every_ms * 1000) AS BIGINT)) AS every
 ),
@@ -51,6 +53,17 @@ buckets AS (
         AS bucket
     FROM bounds
     WHERE first IS NOT NULL AND last IS NOT NULL
+        AND CASE
+            WHEN (epoch_us(last) - epoch_us(first)) / round($every_ms * 1000) < 100000 THEN true
+            ELSE error(printf(
+                'a bucket of %s ms makes %d buckets from %s to %s, more than 100000: give a '
+                || 'wider bucket or a shorter window (since, until)',
+                CAST($every_ms AS VARCHAR),
+                CAST((epoch_us(last) - epoch_us(first)) / round($every_ms * 1000) AS BIGINT) + 1,
+                first,
+                last
+            ))
+        END
 )
 SELECT
     b.bucket,

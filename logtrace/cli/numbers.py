@@ -23,6 +23,7 @@ from logtrace.read.filters import WIDTH_HELP, parse_width_ms
 
 __all__ = [
     "at_least",
+    "between",
     "bucket_width",
     "env_mode",
     "fraction",
@@ -50,6 +51,16 @@ def at_least(minimum: int) -> Callable[[str], int]:
         return _whole(text, minimum, LARGEST_COUNT, wanted)
 
     whole.__name__ = f"at_least_{minimum}"
+    return whole
+
+
+def between(low: int, high: int) -> Callable[[str], int]:
+    """A whole number from ``low`` to ``high`` (a width drawn on screen)."""
+
+    def whole(text: str) -> int:
+        return _whole(text, low, high, f"a whole number from {low} to {high}")
+
+    whole.__name__ = f"between_{low}_{high}"
     return whole
 
 

@@ -26,7 +26,7 @@ from logtrace.cli.main import (
     skipped_counts,
     truncated_note,
 )
-from logtrace.cli.numbers import at_least, non_negative, seconds
+from logtrace.cli.numbers import at_least, between, non_negative, seconds
 from logtrace.cli.visible import visible
 from logtrace.format import fields as f
 from logtrace.read.files import ReadError
@@ -87,13 +87,18 @@ def _print_ls(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
             console.print(trace_line(row))
 
 
+# The widest duration bar `show --width` draws: wider than any terminal, small enough that a
+# trace of many spans is not gigabytes of spaces (--width 99999999999 was a MemoryError).
+MAX_BAR_WIDTH = 1000
+
+
 def _show_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("trace_id", help="a trace id, or its first 8 or more hex digits")
     parser.add_argument(
         "--width",
-        type=at_least(5),
+        type=between(5, MAX_BAR_WIDTH),
         default=40,
-        help="width of the duration bars, at least 5 (default 40)",
+        help=f"width of the duration bars, from 5 to {MAX_BAR_WIDTH} (default 40)",
     )
     from logtrace.cli.analytics import show_arguments
 

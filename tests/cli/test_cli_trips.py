@@ -137,7 +137,8 @@ def test_compact_summary_counts_in_words_and_sizes_that_say_something(logs_dir: 
         (["export", "--batch-size", "0"], "--batch-size", "at least 1"),
         (["export", "--timeout", "inf"], "--timeout", "above 0"),
         (["show", "01a2339e", "--collapse", "--min-repeat", "0"], "--min-repeat", "at least 1"),
-        (["show", "01a2339e", "--width", "0"], "--width", "at least 5"),
+        (["show", "01a2339e", "--width", "0"], "--width", "from 5 to 1000"),
+        (["show", "01a2339e", "--width", "99999999999"], "--width", "from 5 to 1000"),
         (["demo", "--tasks", "-1"], "--tasks", "at least 1"),
         (["ui", "--port", "99999"], "--port", "0 (any free one) to 65535"),
         (["stats", "--every", "99999999999999999d"], "--every", "from 1us to 10000w"),
@@ -155,8 +156,8 @@ def test_a_number_out_of_range_is_one_line_naming_the_option_and_its_range(
     """A negative --limit used to reach DuckDB (`Binder Error: LIMIT/OFFSET cannot be
     negative`), a negative --interval `time.sleep`, a port past 65535 the socket, a huge
     --every DuckDB (`Conversion Error: Type DOUBLE …`), a huge --interval the clock
-    (OverflowError): now each is refused before anything runs, in one line that names the
-    option, the range and the value."""
+    (OverflowError), a huge --width a MemoryError: now each is refused before anything runs,
+    in one line that names the option, the range and the value."""
     from logtrace.cli.main import main
 
     code = main([*argv, "--dir", str(logs_dir)])
@@ -176,6 +177,7 @@ def test_the_numeric_types_take_their_bounds() -> None:
     assert numbers.port("0") == 0 and numbers.port("65535") == 65535
     assert numbers.fraction("0") == 0 and numbers.fraction("1") == 1
     assert numbers.at_least(1)("1") == 1 and numbers.non_negative("0") == 0
+    assert numbers.between(5, 1000)("5") == 5 and numbers.between(5, 1000)("1000") == 1000
     assert numbers.probability("0.05") == 0.05 and numbers.positive("1e-3") == 1e-3
     for bad in ("65536", "-1", "1.5"):
         with pytest.raises(argparse.ArgumentTypeError):

@@ -75,6 +75,23 @@ def test_timeseries_rejects_a_bad_width(logs_dir: Path) -> None:
         assert reader.timeseries("1us") == reader.timeseries(0.001) == []
 
 
+def test_timeseries_of_too_many_buckets_says_so(logs_dir: Path) -> None:
+    """A 1us bucket over two minutes of spans is 120 million buckets: it ran for minutes; now
+    one error gives the count and what to do, and a width that fits still answers."""
+    write(logs_dir, "a", requests(120, seed=1))
+    with logtrace.open(logs_dir) as reader:
+        with pytest.raises(ReadError, match=r"makes \d+ buckets .* more than 100000: give a wider"):
+            reader.timeseries("1us", name="fetch")
+        assert (
+            len(
+                reader.timeseries(
+                    "10ms", name="fetch", since="2026-11-24T13:00", until="2026-11-24T13:00:01"
+                )
+            )
+            == 100
+        )
+
+
 def _side(**fields: Any) -> Side:
     return Side("a", since="2h", **fields)
 
