@@ -257,8 +257,9 @@ def test_check_percentiles_of_a_name_in_two_services_are_over_all_its_spans(
 
 
 def test_check_slo_file_with_an_unknown_severity_or_key_is_unknown(tmp_path: Path) -> None:
-    """severity = "Page", or a key no SLO has (a typo): UNKNOWN, exit 3, the line names the
-    file, the rule and what is allowed."""
+    """severity = "Page", a key no SLO has (a typo), or a window past the clock (it was
+    `OverflowError: Python int too large to convert to C int`): UNKNOWN, exit 3, the line
+    names the file, the rule and what is allowed."""
     write(tmp_path / "logs", "a", requests(5, seed=1))
     rules = tmp_path / "slo.toml"
     head = '[[slo]]\nname = "api"\nspan = "api"\nobjective = 0.999\n'
@@ -267,6 +268,10 @@ def test_check_slo_file_with_an_unknown_severity_or_key_is_unknown(tmp_path: Pat
         (head + rule, "slo 1 rule 1: severity 'Page': give 'page' or 'ticket'"),
         (head + rule.replace('"Page"', '"page"\nburnrate = 2'), "unknown key 'burnrate'"),
         (head + "min_event = 5\n", "slo 1: unknown key 'min_event' (allowed: name, span"),
+        (
+            head + rule.replace('"Page"', '"page"').replace('"1h"', '"99999999999999999999d"'),
+            "bad duration '99999999999999999999d': use 30s, 5m, 1h, 3d or 1w (from 1us to",
+        ),
     ):
         rules.write_text(text)
         done = run_cli("check", "--slo", str(rules), "--dir", str(tmp_path / "logs"))

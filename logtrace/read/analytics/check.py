@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from logtrace.read.filters import WIDTH_HELP, parse_width_ms
+
 __all__ = [
     "BurnRule",
     "CheckResult",
@@ -190,19 +192,19 @@ def worst(statuses: list[Status]) -> Status:
 
 # -- SLO burn rates ------------------------------------------------------------------------------
 
-_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-
 
 def parse_seconds(text: str) -> float:
-    """``30s``, ``5m``, ``1h``, ``3d``, ``1w`` (a bare number is seconds).
+    """``30s``, ``5m``, ``1h``, ``3d``, ``1w`` (a bare number is seconds), 1us to 10000w.
 
     Raises:
-        ValueError: not such a duration.
+        ValueError: not such a duration (a window past 10000w overflowed the clock).
     """
-    match = re.fullmatch(r"([0-9]+(?:\.[0-9]*)?)\s*([smhdw]?)", str(text).strip())
-    if match is None:
-        raise ValueError(f"bad duration {text!r}: use 30s, 5m, 1h, 3d or 1w")
-    return float(match[1]) * _SECONDS[match[2] or "s"]
+    try:
+        return parse_width_ms(str(text)) / 1000
+    except ValueError:
+        raise ValueError(
+            f"bad duration {text!r}: use 30s, 5m, 1h, 3d or 1w ({WIDTH_HELP})"
+        ) from None
 
 
 @dataclass(frozen=True)
