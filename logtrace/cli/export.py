@@ -161,14 +161,28 @@ def _open_output(name: str) -> BinaryIO:
 
 
 def _sender(args: argparse.Namespace, stop: threading.Event, max_time: float | None) -> Any:
-    from ..export.otlp_http import PROTOCOLS, Sender, masked, parse_header_option
+    from ..export.otlp_http import (
+        PROTOCOLS,
+        HeaderError,
+        Sender,
+        check_header,
+        masked,
+        parse_header_option,
+    )
 
     headers = {}
-    for text in args.header:
+    for place, text in enumerate(args.header, 1):
+        # Named by place or name, never quoted: a header's text may be a secret.
         try:
             key, value = parse_header_option(text)
+            check_header(key, value, "--header", place)
+        except HeaderError as error:
+            raise ReadError(str(error)) from None
         except ValueError:
-            raise ReadError(f"--header {text!r}: give NAME=VALUE or 'Name: value'") from None
+            raise ReadError(
+                f"header {place} of --header: give NAME=VALUE or 'Name: value' (not shown: it "
+                "may hold a secret)"
+            ) from None
         headers[key] = value
     if not args.otlp_endpoint.startswith(("http://", "https://")):
         shown = masked(args.otlp_endpoint)
@@ -186,6 +200,8 @@ def _sender(args: argparse.Namespace, stop: threading.Event, max_time: float | N
             compression=compression,
             stop=stop,
         )
+    except HeaderError as error:
+        raise ReadError(str(error)) from None
     except ValueError as error:
         raise ReadError(f"--otlp-endpoint {error}") from None
 

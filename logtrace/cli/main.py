@@ -15,8 +15,9 @@ imported, when they exist, before the arguments are parsed)::
 
     register("demo", demo, lambda parser: parser.add_argument("--traces", type=int, default=3))
 
-Exit codes: 0 done, 1 nothing found (an unknown trace id), 2 bad input (a malformed id, a bad
-argument, failing SQL, an unreadable directory): one line on stderr, never a traceback.
+Exit codes: 0 done, 1 nothing found (an unknown trace id, in files that exist), 2 bad input (a
+malformed id, a bad argument, failing SQL, an unreadable directory, a source with no log files):
+one line on stderr, never a traceback.
 """
 
 from __future__ import annotations
@@ -280,10 +281,13 @@ def open_reader(
     from logtrace.read.reader import open as open_logs
 
     reader = open_logs(getattr(args, "dirs", None) or args.dir, since=since, until=until)
+    if not reader.all_files and not reader.unreadable_files:
+        # Nothing to read at all (a glob that matches nothing, a folder without logs): bad
+        # input, exit 2, not a "not found" (1) that a script would take for an answer.
+        reader.close()
+        raise ReadError(no_logs_hint(reader))
     if args.verbose:
         note(f"reading {reader.describe()}")
-    if not reader.all_files:
-        note(no_logs_hint(reader))
     return reader
 
 

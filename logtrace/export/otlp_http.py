@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import gzip
 import os
+import re
 import sys
 import threading
 import time
@@ -52,12 +53,61 @@ def endpoints(url: str) -> dict[str, str]:
 
 def parse_headers(text: str | None) -> dict[str, str]:
     """``OTEL_EXPORTER_OTLP_HEADERS``: ``k=v,k2=v2``, values percent-decoded; bad pairs skipped."""
-    out: dict[str, str] = {}
-    for pair in (text or "").split(","):
+    return {key: value for _, key, value in _header_pairs(text)}
+
+
+def _header_pairs(text: str | None) -> list[tuple[int, str, str]]:
+    """The ``key=value`` pairs of ``text`` with their places (1, 2, …), percent-decoded."""
+    out = []
+    for place, pair in enumerate((text or "").split(","), 1):
         key, sep, value = pair.partition("=")
         if sep and key.strip():
-            out[urllib.parse.unquote(key.strip())] = urllib.parse.unquote(value.strip())
+            out.append(
+                (place, urllib.parse.unquote(key.strip()), urllib.parse.unquote(value.strip()))
+            )
     return out
+
+
+class HeaderError(ValueError):
+    """A header that cannot be sent. The message names it by its name, or by its place when
+    the name itself is bad (it may be a value given without its separator), never its value."""
+
+
+# RFC 9110: a field name is a token; a value is visible characters, spaces and tabs, and
+# obs-text (the bytes 0x80-0xff: http.client sends values as Latin-1).
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_NOT_IN_VALUE = re.compile(r"[^\t\x20-\x7e\x80-\xff]")
+
+
+def check_header(name: str, value: str, source: str, place: int) -> None:
+    """Refuse a header ``http.client`` would refuse (with an error that quotes it) or could
+    not send as meant: a name that is not a token, a value with a control character or one
+    outside Latin-1.
+
+    Args:
+        source: where it was given (``--header``, ``OTEL_EXPORTER_OTLP_HEADERS``, ``headers``).
+        place: its place there (1, 2, …): how it is named when its name is bad.
+
+    Raises:
+        HeaderError: naming it by ``name`` (or ``place``), never by ``value``.
+    """
+    if not _HEADER_NAME.fullmatch(name):
+        raise HeaderError(
+            f"header {place} of {source}: its name is not letters, digits and "
+            "!#$%&'*+-.^_`|~ only (not shown: it may hold a value); give NAME=VALUE or "
+            "'Name: value'"
+        )
+    bad = _NOT_IN_VALUE.search(value)
+    if bad is not None:
+        what = (
+            "a character outside Latin-1"
+            if ord(bad.group()) > 0xFF
+            else "a control character (a newline, say)"
+        )
+        raise HeaderError(
+            f"header {name} of {source}: its value holds {what}, which HTTP cannot send; "
+            "give it on one line of plain text (the value is not shown)"
+        )
 
 
 def bad_header_pairs(text: str | None) -> list[int]:
@@ -180,6 +230,7 @@ class Sender:
     Raises:
         ValueError: an unknown protocol, or credentials in ``endpoint`` and an
             ``Authorization`` header too (the message shows the endpoint masked).
+        HeaderError: a header that cannot be sent (see :func:`check_header`).
     """
 
     def __init__(
@@ -202,6 +253,10 @@ class Sender:
         self.protocol = protocol
         from_env = env.get(HEADERS_VARIABLE)
         _warn_bad_headers(from_env)
+        for place, key, value in _header_pairs(from_env):
+            check_header(key, value, HEADERS_VARIABLE, place)
+        for place, (key, value) in enumerate((headers or {}).items(), 1):
+            check_header(key, value, "headers", place)
         self.headers = {**parse_headers(from_env), **(headers or {})}
         if credentials is not None:
             if any(key.lower() == "authorization" for key in self.headers):
@@ -296,9 +351,17 @@ class Sender:
             else:
                 self.summary.note(f"{url}: HTTP {error.code}")
             return error.code, b"", _seconds(error.headers.get("Retry-After"))
-        except (OSError, ValueError) as error:  # refused, reset, timed out, bad URL
+        except OSError as error:  # refused, reset, timed out, bad URL
             reason = getattr(error, "reason", error)
             self.summary.note(f"{url}: {reason}")
+            return 0, b"", None
+        except ValueError as error:  # a bad URL; or a header (check_header refuses them first)
+            # http.client's "Invalid header value b'…'" and a UnicodeEncodeError quote the
+            # header: their text never goes to the summary.
+            if isinstance(error, UnicodeError) or "header" in str(error).lower():
+                self.summary.note(f"{url}: a header could not be sent (its text is not shown)")
+            else:
+                self.summary.note(f"{url}: {error}")
             return 0, b"", None
 
     def _accepted(self, signal: str, count: int, answer: bytes) -> None:

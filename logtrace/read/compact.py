@@ -37,6 +37,7 @@ as OpenTelemetry's ratio sampler does; lines outside any trace are always kept.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import shutil
@@ -49,6 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from logtrace.format import fields as f
+from logtrace.format.folders import own_folder
 from logtrace.read.compact_batches import (
     TEMP_PREFIX,
     Progress,
@@ -56,6 +58,7 @@ from logtrace.read.compact_batches import (
     compact_batches,
 )
 from logtrace.read.durable import (
+    planted,
     size_of,
     sync_folders,
     unlink,
@@ -170,6 +173,7 @@ def compact(
         raise ReadError(f"cannot compact {root}: no such directory")
     result = CompactResult()
     with _locked(root, file_mode), contextlib.ExitStack() as held:
+        _check_spill(root / SPILL_NAME)
         folders = _lock_folders(root, held)
         _remove_leftovers(root, folders)
         result.refused = refused_files(root)
@@ -209,14 +213,17 @@ def compact(
 
 @contextlib.contextmanager
 def _locked(root: Path, mode: int) -> Iterator[None]:
+    lock = root / LOCK_NAME
     try:
-        fd = os.open(root / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, mode)
-    except OSError as exc:  # a symlink planted there (ELOOP), say
-        raise ReadError(f"cannot lock {root / LOCK_NAME}: {exc.strerror}") from None
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, mode)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.EISDIR):  # a symlink planted there, a folder
+            raise planted(lock) from None
+        raise ReadError(f"cannot lock {lock}: {exc.strerror}") from None
     try:
         status = os.fstat(fd)
         if not stat.S_ISREG(status.st_mode) or status.st_uid != os.geteuid():
-            raise ReadError(f"cannot lock {root / LOCK_NAME}: not a regular file of this user")
+            raise planted(lock)
         if stat.S_IMODE(status.st_mode) != mode:
             os.fchmod(fd, mode)
         try:
@@ -226,6 +233,17 @@ def _locked(root: Path, mode: int) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
+
+
+def _check_spill(spill: Path) -> None:
+    """Refuse, before anything changes, a spill folder that is not one of ours (a symlink
+    planted under its name): it is needed only when there is work, and never followed."""
+    try:
+        own_folder(spill)
+    except FileNotFoundError:
+        return
+    except OSError:
+        raise planted(spill) from None
 
 
 def _lock_folders(root: Path, held: contextlib.ExitStack) -> set[Path]:

@@ -39,6 +39,16 @@ def unlink(path: Path) -> bool:
     return True
 
 
+def planted(path: Path) -> ReadError:
+    """The one-line error for a work file or folder of a fixed name that is not logtrace's:
+    a symlink (never followed) or another user's or another kind of file in its place."""
+    what = "a symlink" if path.is_symlink() else "not a file or folder of this user"
+    return ReadError(
+        f"cannot use {path}: {what} that logtrace did not make (not followed); "
+        f"remove it and run again"
+    )
+
+
 def private_folder(path: Path, mode: int) -> None:
     """Make ``path`` a folder of this user with ``mode``, whatever the umask (DuckDB spills
     there: its files are then out of others' reach)."""
@@ -47,7 +57,7 @@ def private_folder(path: Path, mode: int) -> None:
     try:
         own_folder(path)
     except OSError:
-        raise ReadError(f"cannot use {path}: not a folder of this user") from None
+        raise planted(path) from None
     os.chmod(path, mode)
 
 

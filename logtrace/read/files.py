@@ -182,6 +182,17 @@ def _list(path: str | os.PathLike[str], safe: bool = True) -> list[Path]:
     return kept
 
 
+def glob_folder(path: str | os.PathLike[str]) -> str | None:
+    """The folder a glob starts in (``logs`` of ``logs/*/*.jsonl``, ``.`` of ``*.jsonl``), or
+    None when ``path`` exists or is not a glob."""
+    text = os.fspath(path)
+    if os.path.exists(text) or not _GLOB_MAGIC.search(text):
+        return None
+    parts = Path(text).parts
+    fixed = next(i for i, part in enumerate(parts) if _GLOB_MAGIC.search(part))
+    return str(Path(*parts[:fixed])) if fixed else "."
+
+
 def _candidates(path: str | os.PathLike[str]) -> list[Path]:
     text = os.fspath(path)
     if not os.path.exists(text) and _GLOB_MAGIC.search(text):

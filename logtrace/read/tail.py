@@ -18,7 +18,7 @@ from typing import Any, BinaryIO
 import orjson
 
 from logtrace.format import fields as f
-from logtrace.read.files import ReadError, find_files
+from logtrace.read.files import ReadError, find_files, glob_folder
 
 # A line longer than this is skipped (and counted), as the DuckDB views skip it.
 MAX_LINE = 16 * 2**20
@@ -46,6 +46,11 @@ class Follower:
         # directory being changed under us) leaves them to the first poll that lists, which
         # takes them as existing files, not as new ones written since.
         self._listed = False
+        folder = glob_folder(self.path)
+        if folder is not None and not os.path.isdir(folder):
+            # No file can ever match (a folder that is there but empty is followed: processes
+            # may start writing into it).
+            raise ReadError(f"cannot read {self.path}: no such directory {folder}")
         self._take_existing(self._list())
 
     def _take_existing(self, files: list[Path] | None) -> None:

@@ -79,10 +79,53 @@ def test_a_folder_without_logs_is_named_with_where_to_look(tmp_path: Path) -> No
         text=True,
         timeout=60,
     )
-    assert done.returncode == 0
-    (line,) = [line for line in done.stderr.splitlines() if "no log files" in line]
+    assert done.returncode == 2
+    (line,) = done.stderr.splitlines()
+    assert "no log files" in line
     assert "logtrace" in line and "--dir" in line and "LOGTRACE_DIR" in line
     assert "logtrace-demo" in line
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["show", "0123456789abcdef0123456789abcdef"],
+        ["ls"],
+        ["cat"],
+        ["stats"],
+        ["export"],
+        ["sql", "select 1"],
+    ],
+)
+@pytest.mark.parametrize("where", ["nowhere/*.jsonl", "empty"])
+def test_a_source_without_log_files_is_exit_2_in_one_line(
+    tmp_path: Path, command: list[str], where: str
+) -> None:
+    """A glob that matches nothing or a folder without logs is bad input (exit 2, one line
+    naming it), not "not found" (1) or an empty answer (0)."""
+    (tmp_path / "empty").mkdir()
+    source = str(tmp_path / where)
+    done = run_cli(*command, "--dir", source)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines() == [
+        f"logtrace: no log files in {source} (looked for <day>/*.jsonl, *.jsonl.zst and "
+        f"compacted Parquet files); give --dir DIR or set LOGTRACE_DIR"
+    ]
+    assert done.stdout == ""
+
+
+def test_tail_of_a_glob_in_no_folder_is_exit_2_of_an_empty_folder_waits(tmp_path: Path) -> None:
+    """tail stops (exit 2, one line) on a glob whose folder is not there; in a folder with no
+    logs yet it waits for them, as before."""
+    glob = str(tmp_path / "nowhere" / "*.jsonl")
+    done = run_cli("tail", "--for", "0", "--dir", glob)
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        f"cannot read {glob}: no such directory {tmp_path / 'nowhere'}"
+    ]
+    (tmp_path / "empty").mkdir()
+    waited = run_cli("tail", "--for", "0", "--dir", str(tmp_path / "empty" / "*.jsonl"))
+    assert waited.returncode == 0 and waited.stderr == ""
 
 
 def test_tail_from_start_is_in_time_order_with_ids_that_tell_traces_apart(

@@ -14,6 +14,7 @@ from _export_helpers import logtrace_cli, receiving, written
 import logtrace
 from logtrace import export
 from logtrace.export.otlp_http import (
+    HeaderError,
     Sender,
     bad_header_pairs,
     endpoints,
@@ -101,6 +102,50 @@ def test_endpoint_and_header_forms() -> None:
     assert without_credentials("https://u%40x:p%3Aw@c:4318/x") == bare
     assert masked("https://u:p@c:4318/x") == "https://***@c:4318/x"
     assert masked("http://c:4318/") == "http://c:4318/"
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "named"),
+    [
+        (["--header", "Authorization: Bearer hun\nter2"], {}, "header Authorization of --header"),
+        (["--header", "X-Key: hun\r\nHost: ter2"], {}, "header X-Key of --header"),
+        (["--header", "X-Key: hun\x1bter2"], {}, "header X-Key of --header"),
+        (["--header", "X-Key: hun\u2028ter2"], {}, "header X-Key of --header"),
+        (["--header", "a=1", "--header", "Authorization Bearer hunter2"], {}, "header 2 of"),
+        ([], {"OTEL_EXPORTER_OTLP_HEADERS": "a=1,api-key=hun%0Ater2"}, "header api-key of OTEL"),
+    ],
+)
+def test_a_header_http_cannot_send_is_refused_by_name_never_shown(
+    written: Path, args: list[str], env: dict[str, str], named: str
+) -> None:
+    """A header value with a newline (or another control character, or outside Latin-1), or
+    a --header without its separator: exit 2 before anything is sent, one line naming the
+    header by name (or by place), never its value; with --json and --follow too."""
+    with receiving() as receiver:
+        for extra in ([], ["--json"], ["--follow"]):
+            result = logtrace_cli("export", "--dir", str(written), "--otlp-endpoint",
+                                  receiver.url, *args, *extra, "--no-logs", env=env)  # fmt: skip
+            assert result.returncode == 2, result.stderr
+            (line,) = result.stderr.splitlines()
+            assert line.startswith(named) and "not shown" in line, line
+            shown = result.stdout + result.stderr
+            assert "hun" not in shown and "ter2" not in shown
+    assert receiver.requests == []
+
+
+def test_a_header_refused_by_http_client_never_reaches_the_summary(written: Path) -> None:
+    """Sender refuses a header value HTTP cannot send, by name; and should one reach the
+    request anyway, the summary's last error says a header could not go, not its text."""
+    with pytest.raises(HeaderError, match="header X-Key of headers") as refused:
+        Sender("http://127.0.0.1:9", headers={"X-Key": "hun\nter2"})
+    assert "hun" not in str(refused.value) and "ter2" not in str(refused.value)
+    with receiving() as receiver, logtrace.open(written) as reader:
+        sender = Sender(receiver.url, max_time=0)
+        sender.headers["X-Key"] = "hun\nter2"  # past the check
+        summary = export.send(reader, sender, logs=False)
+    shown = str(summary.to_json()) + summary.line()
+    assert not summary.ok and "hun" not in shown and "ter2" not in shown
+    assert "a header could not be sent" in summary.to_json()["last_error"]
 
 
 def test_bad_endpoint_is_one_line(written: Path) -> None:

@@ -565,6 +565,41 @@ def test_cli_help_says_what_compact_does(cli: Any) -> None:
     assert "--sample" in done.stdout and "--slow-ms" in done.stdout
 
 
+@pytest.mark.parametrize("name", [".compact-spill", ".compact.lock"])
+@pytest.mark.parametrize("points_at", ["folder", "nothing"])
+def test_a_symlink_planted_under_a_work_name_is_refused_in_one_line_never_followed(
+    hist: tuple[Path, list[str]], tmp_path: Path, name: str, points_at: str
+) -> None:
+    """A symlink under the spill folder's or the lock's name stops compaction before anything
+    changes: exit 2, one line naming it, that logtrace did not make it and to remove it;
+    nothing is written, made or removed through it."""
+    root, _ = hist
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    target = elsewhere if points_at == "folder" else elsewhere / "gone"
+    (root / name).symlink_to(target)
+    files = sorted(p.name for p in root.rglob("*"))
+    done = subprocess.run(
+        [sys.executable, "-m", "logtrace", "compact", "--dir", str(root)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        f"cannot use {root / name}: a symlink that logtrace did not make (not followed); "
+        "remove it and run again"
+    ]
+    assert list(elsewhere.iterdir()) == []
+    assert (root / name).is_symlink()
+    # The lock is made (a real file) before the spill folder is looked at: nothing else.
+    assert sorted(p.name for p in root.rglob("*") if p.name != ".compact.lock") == [
+        n for n in files if n != ".compact.lock"
+    ]
+    (root / name).unlink()
+    assert compact(root).sources
+
+
 def test_compaction_files_run(hist: tuple[Path, list[str]]) -> None:
     """compacted.sql and trace_compacted.sql run on Parquet (compact_lines.sql made it)."""
     root, ids = hist
