@@ -12,21 +12,24 @@
 --   SET VARIABLE logtrace_parquet = 'logtrace/*/*.parquet';
 CREATE OR REPLACE VIEW compacted AS
 SELECT
-    * EXCLUDE (line, source, filename),
+    * EXCLUDE (line, source, filename, head),
     CASE
         WHEN NOT readable THEN NULL
         WHEN line IS NOT NULL THEN line
-        -- A merge patch drops null values, so only the fields the line had are kept; the
-        -- target (first argument) keeps a root span's parent_id: null.
+        -- A merge patch drops null values, so only the fields the line had are kept; a span
+        -- line's parent_id (null for a root span) is written into the head's text, where the
+        -- writer puts it: after name, before duration_ms.
         ELSE json_merge_patch(
             CASE
-                WHEN list_contains(['start', 'end'], span) THEN json_object('parent_id', parent_id)
-                ELSE '{}'
+                WHEN list_contains(['start', 'end'], span) THEN CAST(
+                    substr(CAST(head AS VARCHAR), 1, length(CAST(head AS VARCHAR)) - 1)
+                    || ',"parent_id":' || coalesce(CAST(to_json(parent_id) AS VARCHAR), 'null')
+                    || '}' AS JSON
+                )
+                ELSE head
             END,
             json_object(
-                'ts', strftime(ts, '%Y-%m-%dT%H:%M:%S.%fZ'), 'level', level, 'event', event,
-                'trace_id', trace_id, 'span_id', span_id, 'trace_flags', trace_flags,
-                'span', span, 'name', name, 'duration_ms', duration_ms, 'status', status,
+                'duration_ms', duration_ms, 'status', status,
                 'error_type', error_type, 'error_message', error_message,
                 'exception', exception, 'logger', logger, 'service', service, 'pid', pid
             ),
@@ -34,4 +37,15 @@ SELECT
         )
     END AS json,
     parse_dirpath(filename) || '/' || source AS filename
-FROM read_parquet(getvariable('logtrace_parquet'), filename = true);
+FROM (
+    SELECT
+        *,
+        -- The fields before parent_id, nulls left out (ts is always there: a line without a
+        -- valid one is kept as written).
+        json_merge_patch('{}', json_object(
+            'ts', strftime(ts, '%Y-%m-%dT%H:%M:%S.%fZ'), 'level', level, 'event', event,
+            'trace_id', trace_id, 'span_id', span_id, 'trace_flags', trace_flags,
+            'span', span, 'name', name
+        )) AS head
+    FROM read_parquet(getvariable('logtrace_parquet'), filename = true)
+);

@@ -82,3 +82,19 @@ def test_cat_says_which_files_it_left_out_without_verbose(logs_dir: Path) -> Non
     assert done.returncode == 0, done.stderr
     assert len(done.stdout.splitlines()) == len(a)
     assert done.stderr == "logtrace cat: 1 file left out (not decodable) (see --verbose)\n"
+
+
+def test_cat_gives_the_demo_s_lines_back_as_written_after_compaction(tmp_path: Path) -> None:
+    """The demo's processes write span, log and header lines (root spans with a null
+    parent_id, errors, attributes); after `compact`, `cat` gives each line back byte for byte,
+    keys in the writer's order (parent_id came first on compacted span lines)."""
+    directory = tmp_path / "demo"
+    assert run_cli("demo", "--dir", str(directory)).returncode == 0
+    before = run_cli("cat", "--dir", str(directory))
+    assert run_cli("compact", "--dir", str(directory)).returncode == 0
+    assert not list(directory.rglob("*.jsonl*")), "everything was compacted"
+    after = run_cli("cat", "--dir", str(directory))
+    assert before.returncode == after.returncode == 0, after.stderr
+    lines = before.stdout.splitlines()
+    assert any('"span":"start"' in line and '"parent_id":null' in line for line in lines)
+    assert sorted(after.stdout.splitlines()) == sorted(lines)
