@@ -22,11 +22,11 @@ SELECT
         ELSE json_merge_patch(
             CASE
                 WHEN list_contains(['start', 'end'], span) THEN CAST(
-                    substr(CAST(head AS VARCHAR), 1, length(CAST(head AS VARCHAR)) - 1)
+                    substr(head, 1, length(head) - 1)
                     || ',"parent_id":' || coalesce(CAST(to_json(parent_id) AS VARCHAR), 'null')
                     || '}' AS JSON
                 )
-                ELSE head
+                ELSE CAST(head AS JSON)
             END,
             json_object(
                 'duration_ms', duration_ms, 'status', status,
@@ -40,12 +40,12 @@ SELECT
 FROM (
     SELECT
         *,
-        -- The fields before parent_id, nulls left out (ts is always there: a line without a
+        -- The fields before parent_id as JSON text, nulls left out (ts is always there: a line without a
         -- valid one is kept as written).
-        json_merge_patch('{}', json_object(
+        CAST(json_merge_patch('{}', json_object(
             'ts', strftime(ts, '%Y-%m-%dT%H:%M:%S.%fZ'), 'level', level, 'event', event,
             'trace_id', trace_id, 'span_id', span_id, 'trace_flags', trace_flags,
             'span', span, 'name', name
-        )) AS head
+        )) AS VARCHAR) AS head
     FROM read_parquet(getvariable('logtrace_parquet'), filename = true)
 );

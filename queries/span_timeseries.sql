@@ -48,22 +48,24 @@ bounds AS (
         ) AS last
     FROM per_bucket
 ),
+sized AS (
+    -- How many widths the run of buckets spans (the buckets: one more).
+    SELECT first, last, (epoch_us(last) - epoch_us(first)) / round($every_ms * 1000) AS widths
+    FROM bounds
+    WHERE first IS NOT NULL AND last IS NOT NULL
+),
 buckets AS (
     SELECT unnest(range(first, last + (SELECT every FROM width), (SELECT every FROM width)))
         AS bucket
-    FROM bounds
-    WHERE first IS NOT NULL AND last IS NOT NULL
-        AND CASE
-            WHEN (epoch_us(last) - epoch_us(first)) / round($every_ms * 1000) < 100000 THEN true
-            ELSE error(printf(
-                'a bucket of %s ms makes %d buckets from %s to %s, more than 100000: give a '
-                || 'wider bucket or a shorter window (since, until)',
-                CAST($every_ms AS VARCHAR),
-                CAST((epoch_us(last) - epoch_us(first)) / round($every_ms * 1000) AS BIGINT) + 1,
-                first,
-                last
-            ))
-        END
+    FROM sized
+    WHERE CASE
+        WHEN widths < 100000 THEN true
+        ELSE error(printf(
+            'a bucket of %s ms makes %d buckets from %s to %s, more than 100000: give a '
+            || 'wider bucket or a shorter window (since, until)',
+            CAST($every_ms AS VARCHAR), CAST(widths AS BIGINT) + 1, first, last
+        ))
+    END
 )
 SELECT
     b.bucket,

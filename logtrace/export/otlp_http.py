@@ -253,11 +253,12 @@ class Sender:
         self.protocol = protocol
         from_env = env.get(HEADERS_VARIABLE)
         _warn_bad_headers(from_env)
-        for place, key, value in _header_pairs(from_env):
+        pairs = _header_pairs(from_env)
+        for place, key, value in pairs:
             check_header(key, value, HEADERS_VARIABLE, place)
         for place, (key, value) in enumerate((headers or {}).items(), 1):
             check_header(key, value, "headers", place)
-        self.headers = {**parse_headers(from_env), **(headers or {})}
+        self.headers = {**{key: value for _, key, value in pairs}, **(headers or {})}
         if credentials is not None:
             if any(key.lower() == "authorization" for key in self.headers):
                 raise ValueError(
