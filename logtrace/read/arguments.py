@@ -10,7 +10,8 @@ A method of :class:`~logtrace.read.reader.Reader` (or of its analytics) lists it
 Each check takes the argument's name and value and gives the value to use (the bucket width
 ``"5m"`` becomes ms). None passes the checks of arguments where it means "any" (``text``) or
 "none" (``optional=True``), no other.
-The times (``since``, ``until``, ``now``) are read by :func:`logtrace.read.filters.when`.
+The times (``since``, ``until``, ``now``) are checked by :func:`time`, which reads them with
+:func:`logtrace.read.filters.when`.
 """
 
 from __future__ import annotations
@@ -21,16 +22,17 @@ import inspect
 import math
 import operator
 from collections.abc import Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
 
 from logtrace.read.files import ReadError
-from logtrace.read.filters import WIDTH_HELP, WIDTH_RANGE_MS, parse_width_ms
+from logtrace.read.filters import WIDTH_HELP, WIDTH_RANGE_MS, parse_width_ms, when
 
 __all__ = [
     "LARGEST_COUNT",
     "checked",
     "count",
+    "given_text",
     "instance",
     "instances",
     "name",
@@ -38,6 +40,7 @@ __all__ = [
     "range_text",
     "sql",
     "text",
+    "time",
     "width_ms",
 ]
 
@@ -128,18 +131,26 @@ def text(name: str, value: Any) -> Any:
     return value
 
 
-def name(name: str, value: Any) -> str:
-    """Text that must be given: the name of a query."""
-    if not isinstance(value, str):
-        raise wrong(name, value, "a name (a str), such as 'slowest_traces'")
-    return value
+def given_text(wanted: str) -> Check:
+    """Text that must be given (not None): ``wanted`` says what, with an example."""
+
+    def check(name: str, value: Any) -> str:
+        if not isinstance(value, str):
+            raise wrong(name, value, wanted)
+        return value
+
+    return check
 
 
-def sql(name: str, value: Any) -> str:
-    """SQL text with a statement in it (not empty, not only comments: DuckDB tells)."""
-    if not isinstance(value, str):
-        raise wrong(name, value, "SQL text, such as 'select * from traces limit 5'")
-    return value
+# The name of a query; SQL text (empty or only comments: DuckDB tells).
+name = given_text("a name (a str), such as 'slowest_traces'")
+sql = given_text("SQL text, such as 'select * from traces limit 5'")
+
+
+def time(name: str, value: Any) -> datetime | None:
+    """A time, as a naive datetime in UTC: a datetime, a timedelta (that long ago) or text as
+    ``--since`` takes it (``1h``, ``2026-11-24T13:00``); None for none."""
+    return when(value, name=name)
 
 
 def range_text(name: str, value: Any) -> Any:

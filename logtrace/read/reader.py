@@ -26,7 +26,7 @@ import duckdb
 
 from logtrace.format import fields as f
 from logtrace.read.analytics.methods import Analytics
-from logtrace.read.arguments import checked, text
+from logtrace.read.arguments import checked, text, time
 from logtrace.read.arguments import name as query_name
 from logtrace.read.arguments import sql as sql_text
 from logtrace.read.files import (
@@ -40,7 +40,6 @@ from logtrace.read.files import (
     source_name,
     zstd_complete,
 )
-from logtrace.read.filters import when
 from logtrace.read.locations import Location, find_all, locations_of
 from logtrace.read.lookup import find_trace, resolve_in
 from logtrace.read.queries import (
@@ -116,8 +115,8 @@ class Reader(Analytics):
         if urls:
             attach(connection, urls)
         # As the views' timestamps are: naive, in UTC (see logtrace.read.filters.when).
-        self.since = when(since, name="since")
-        self.until = when(until, name="until")
+        self.since = time("since", since)
+        self.until = time("until", until)
         self.pruning = pruning
         # The files the views read: JSONL (live and rotated) and compacted Parquet.
         self.files: list[Path] = []
@@ -299,8 +298,8 @@ class Reader(Analytics):
 
         return cat_lines(
             self,
-            since=when(since, name="since"),
-            until=when(until, name="until"),
+            since=time("since", since),
+            until=time("until", until),
             trace=trace,
             service=service,
         )

@@ -59,6 +59,7 @@ from logtrace.read.arguments import (
     number,
     range_text,
     text,
+    time,
     width_ms,
     wrong,
 )
@@ -128,7 +129,7 @@ class Analytics:
         """Per span id of one trace, its self time in ms (duration minus its children's)."""
         return Analytics.critical_path(self, trace_id).self_ms
 
-    @checked(name=text, limit=count(optional=True))
+    @checked(name=text, since=time, until=time, limit=count(optional=True))
     def critical_path_summary(
         self: _Reads,
         *,
@@ -146,8 +147,8 @@ class Analytics:
         """
         rows = self.query(
             "window_spans",
-            since=when(since, name="since"),
-            until=when(until, name="until"),
+            since=since,
+            until=until,
             name=name,
             limit=limit,
         )
@@ -217,6 +218,7 @@ class Analytics:
         Raises:
             ReadError: an unknown metric, a bad range, event_rate without an event.
         """
+        # Converted here, not by @checked: since is relative to the window's end, not to now.
         end = when(now, name="now") or now_utc()
         start = when(since, end, name="since")
         try:
@@ -265,7 +267,13 @@ class Analytics:
         results = [r for slo in slos for r in evaluate_slo(slo, counts)]
         return _slo_result(results), results
 
-    @checked(name=text, limit=count(optional=True), thresholds=instance(Thresholds, optional=True))
+    @checked(
+        since=time,
+        until=time,
+        name=text,
+        limit=count(optional=True),
+        thresholds=instance(Thresholds, optional=True),
+    )
     def advise(
         self: _Reads,
         trace_id: str | None = None,
@@ -284,8 +292,8 @@ class Analytics:
             return advise(trace.spans, trace.trace_id, thresholds)
         rows = self.query(
             "window_spans",
-            since=when(since, name="since"),
-            until=when(until, name="until"),
+            since=since,
+            until=until,
             name=name,
             limit=limit,
         )
@@ -300,7 +308,7 @@ class Analytics:
         """Findings grouped by pattern and span name (traces, summed saving, an example)."""
         return summarize_findings(findings)
 
-    @checked(every=width_ms, name=text, service=text)
+    @checked(every=width_ms, since=time, until=time, name=text, service=text)
     def timeseries(
         self: _Reads,
         every: float | timedelta | str = "5m",
@@ -325,8 +333,8 @@ class Analytics:
         rows = self.query(
             "span_timeseries",
             every_ms=every,
-            since=when(since, name="since"),
-            until=when(until, name="until"),
+            since=since,
+            until=until,
             name=name,
             service=service,
         )
