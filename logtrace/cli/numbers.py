@@ -138,13 +138,17 @@ def memory_size(text: str) -> str:
 
 
 def env_mode(variable: str, default: int) -> int:
-    """A file mode from the environment, as configure() reads it (octal: ``600``, ``0o640``).
+    """A file mode from the environment, as configure() reads it (octal: ``600``, ``0o640``),
+    permission bits only: no setuid, setgid or sticky bit (``4755``) on what logtrace writes.
 
     Raises:
-        ReadError: not an octal mode.
+        ReadError: not an octal mode from 0 to 777.
     """
     text = os.environ.get(variable, "").strip().lower().removeprefix("0o")
     try:
-        return int(text, 8) if text else default
+        mode = int(text, 8) if text else default
     except ValueError:
-        raise ReadError(f"{variable}={text!r} is not an octal file mode") from None
+        mode = -1
+    if not 0 <= mode <= 0o777:
+        raise ReadError(f"{variable}={text!r}: give an octal file mode from 000 to 777 (600)")
+    return mode

@@ -191,6 +191,21 @@ def test_import_takes_the_configured_modes(tmp_path: Path, umask_022: None) -> N
     assert _mode(tmp_path / "d" / _DAY / _NAME) == 0o640
 
 
+@pytest.mark.parametrize("mode", ["4755", "2770", "1777", "0o1000", "rw"])
+def test_import_refuses_a_mode_with_more_than_permission_bits(tmp_path: Path, mode: str) -> None:
+    """LOGTRACE_FILE_MODE=4755 would make the imported file setuid: one line, exit 2, nothing
+    written."""
+    source = tmp_path / "in.otlp.jsonl"
+    source.write_bytes(_request("ab" * 16))
+    result = logtrace_cli(
+        "import", str(source), "--dir", str(tmp_path / "d"), env={"LOGTRACE_FILE_MODE": mode}
+    )
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "LOGTRACE_FILE_MODE" in result.stderr
+    assert "from 000 to 777" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "d").exists()
+
+
 def test_import_refuses_a_symlinked_day_folder(tmp_path: Path) -> None:
     """A day folder that is a symlink: one line naming it, exit 2, nothing written there."""
     source = tmp_path / "in.otlp.jsonl"
