@@ -67,6 +67,8 @@ PYTHON = "python"
 PATH = "path"
 # Values of REASON on DROPPED_EVENT lines.
 REASON_QUEUE_FULL = "queue_full"
+# A line the program could not make: a processor of the chain (its own or logtrace's) raised.
+REASON_RENDER_ERROR = "render_error"
 REASON_WRITE_ERROR = "write_error"
 
 # Names a user field may not take: a user field with one of these names is written with a

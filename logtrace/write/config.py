@@ -197,6 +197,7 @@ def configure(
         state.max_line = int(_given(max_line, env.size("LOGTRACE_MAX_LINE", MAX_LINE)))
         sink = FileSink(settings, report)
         sink.pending = open_spans.start_lines
+        sink.count_failed(_lines_failed)
         sink.start()
         _sink = sink
         write_to(sink.write, sink.write_ended)
@@ -409,6 +410,11 @@ def _choice(what: str, given: str | None, default: str, allowed: tuple[str, ...]
     if given not in allowed:
         raise ValueError(f"{what} must be one of {', '.join(allowed)}, not {given!r}")
     return given
+
+
+def _lines_failed() -> int:
+    """Lines lost in the chain so far (a processor raised): the sink reports them."""
+    return state.errors
 
 
 def _given(value: Any, default: Any) -> Any:

@@ -165,3 +165,39 @@ def test_span_fast_path_writes_what_the_generic_chain_writes(
     direct, generic = through_both_paths(write)
     assert direct == generic and len(direct) == 3
     assert [orjson.loads(line)["span"] for line in direct] == ["end", "start", "end"]
+
+
+def test_lines_a_processor_fails_to_make_are_reported_in_the_log(tmp_path: Path) -> None:
+    """A processor of the program's that raises on a span line or a stdlib record loses that
+    line (the program goes on: logtrace made the call); the next flush writes a
+    ``logtrace.dropped`` line with their count, reason ``render_error``."""
+    from logtrace.write.pipeline import state
+
+    def breaks(logger: object, method: str, event_dict: dict[str, object]) -> dict[str, object]:
+        if event_dict.get("event") == "lost":
+            raise RuntimeError("a processor's bug")
+        return event_dict
+
+    logtrace.configure(directory=tmp_path, environ={}, service="svc")
+    state.processors.insert(0, breaks)
+    try:
+        with logtrace.span("kept"):
+            for _ in range(2):
+                with logtrace.span("lost"):
+                    pass
+            logging.getLogger("app").warning("lost")
+        logtrace.flush()
+        logging.getLogger("app").warning("lost")
+        logtrace.flush()
+    finally:
+        state.processors.remove(breaks)
+        logtrace.shutdown()
+    files = sorted(tmp_path.rglob("*.jsonl"))
+    lines = [orjson.loads(x) for p in files for x in p.read_bytes().splitlines()]
+    events = [line["event"] for line in lines]
+    assert "lost" not in events and "kept" in events
+    drops = [line for line in lines if line["event"] == _fields.DROPPED_EVENT]
+    assert [(d["dropped"], d["reason"]) for d in drops] == [
+        (3, "render_error"),
+        (1, "render_error"),
+    ]

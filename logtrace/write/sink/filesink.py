@@ -10,6 +10,7 @@ CONTRACT (used by ``_config.configure``; keep these names):
     sink.close()                        # flush and stop; later writes are dropped and counted
     sink.path                           # the live file
     sink.pending = callable             # optional: () -> [line]: lines owed at each flush
+    sink.count_failed(callable)         # optional: () -> int: lines the program failed to make
 
 ``write`` appends to a bounded deque and returns. A daemon writer thread joins what is queued and
 hands it to ``os.write`` on a raw descriptor (no Python buffer, so a fork copies nothing
@@ -38,6 +39,7 @@ from logtrace.format.fields import (
     PATH,
     REASON,
     REASON_QUEUE_FULL,
+    REASON_RENDER_ERROR,
     REASON_WRITE_ERROR,
     WRITE_ERROR_EVENT,
 )
@@ -73,6 +75,9 @@ class FileSink(FileKeeper):
         # Lines that are owed whenever the queue is written out at a flush, rendered on demand:
         # the start lines of the spans still open (``logtrace.write.tracer.open_spans``).
         self.pending: Callable[[], list[bytes]] | None = None
+        # A running count of lines lost before they reached the sink (a processor raised):
+        # ``count_failed``.
+        self._failed: Callable[[], int] = _no_failures
         self._fresh_state()
 
     def _fresh_state(self) -> None:
@@ -98,9 +103,17 @@ class FileSink(FileKeeper):
         self._failure_at = ""
         self._lost = 0  # lines lost to write errors, not yet reported in the stream
         self._reported_queue = 0
+        # A forked child reports only the lines it fails to make itself.
+        self._reported_failed = self._failed()
         self._written = self._dropped_queue = self._dropped_write = self._dropped_closed = 0
         self._files_opened = self._files_rotated = self._files_compressed = 0
         self._write_errors = 0
+
+    def count_failed(self, failed: Callable[[], int]) -> None:
+        """Report, at each flush, the lines ``failed()`` (a running count) says were lost before
+        they reached the sink, as a ``logtrace.dropped`` line (reason ``render_error``)."""
+        self._failed = failed
+        self._reported_failed = failed()
 
     @property
     def path(self) -> Path | None:
@@ -395,6 +408,7 @@ class FileSink(FileKeeper):
             self._failure = None
             self._lost -= settled[0]
             self._reported_queue += settled[1]
+            self._reported_failed += settled[2]
         if live.size >= self._settings.rotate_bytes:
             self._rotate()
         return True
@@ -404,7 +418,7 @@ class FileSink(FileKeeper):
         self._fail(f"cannot write {live.path}", exc)
         return False
 
-    def _notices(self) -> tuple[list[bytes], tuple[int, int]]:
+    def _notices(self) -> tuple[list[bytes], tuple[int, int, int]]:
         """The in-band lines owed (write error, drop counts) and the counts they settle."""
         notices: list[bytes] = []
         if self._failure is not None:
@@ -416,11 +430,16 @@ class FileSink(FileKeeper):
         if lost:
             drops = {DROPPED: lost, REASON: REASON_WRITE_ERROR}
             notices.append(self._render("warning", DROPPED_EVENT, drops))
-        queued = self._dropped_queue - self._reported_queue if self._report_queue_drops else 0
-        if queued:
-            drops = {DROPPED: queued, REASON: REASON_QUEUE_FULL}
-            notices.append(self._render("warning", DROPPED_EVENT, drops))
-        return [n for n in notices if n], (lost, queued)
+        # Counted elsewhere (no lock): read at the flushes that check, as queue drops are.
+        queued = failed = 0
+        if self._report_queue_drops:
+            queued = self._dropped_queue - self._reported_queue
+            failed = self._failed() - self._reported_failed
+        for count, reason in ((queued, REASON_QUEUE_FULL), (failed, REASON_RENDER_ERROR)):
+            if count > 0:
+                drops = {DROPPED: count, REASON: reason}
+                notices.append(self._render("warning", DROPPED_EVENT, drops))
+        return [n for n in notices if n], (lost, queued, max(failed, 0))
 
     def _lose(self, count: int) -> None:
         self._lost += count
@@ -437,6 +456,10 @@ class FileSink(FileKeeper):
                 " count when writing works again"
             )
         self._failure = exc
+
+
+def _no_failures() -> int:
+    return 0
 
 
 def _chunks(lines: list[bytes]) -> list[bytes]:
