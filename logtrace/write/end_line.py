@@ -24,7 +24,7 @@ import orjson
 from logtrace.format import fields as f
 from logtrace.write import stamper as _stamper
 from logtrace.write.pipeline import direct, emit_span_end, state
-from logtrace.write.redact import PLAIN_VALUES, Scrubber
+from logtrace.write.redact import PLAIN_VALUES, SCANNED_FROM, Scrubber
 from logtrace.write.stamper import format_ts
 
 # The µs of a duration_ms past the ms, as the float's shortest digits end: ".0", ".001"…
@@ -73,7 +73,7 @@ def _name_pieces(
     """The pieces of an end line around its trace id and parent id, for ``name``: up to the
     trace id, then up to the parent id of a root (``null``) and of a child (its quote).
     Remembered in ``names``; raises if orjson refuses the name."""
-    event = scrubber.text(name) if len(name) >= 8 else name
+    event = scrubber.text(name) if len(name) >= SCANNED_FROM else name
     rendered = orjson.dumps(event).decode()
     head = f'","{f.LEVEL}":"info","{f.EVENT}":{rendered},"{f.TRACE_ID}":"'
     middle = f'","{f.TRACE_FLAGS}":"01","{f.SPAN}":"{f.SPAN_END}","{f.NAME}":{rendered},'
@@ -186,7 +186,7 @@ def _rendered_attributes(
         clean = scrubber._clean
         for value in attributes.values():
             if type(value) is str:
-                if len(value) >= 8 and value not in clean:
+                if len(value) >= SCANNED_FROM and value not in clean:
                     break
             elif type(value) not in _PLAIN_TYPES:
                 break
@@ -199,7 +199,7 @@ def _rendered_attributes(
             if len(plain_keys) < _PLAIN_KEYS_LIMIT:
                 plain_keys.add(key)
             if type(value) is str:
-                if len(value) >= 8:
+                if len(value) >= SCANNED_FROM:
                     value = scrubber.text(value)
             elif not isinstance(value, PLAIN_VALUES):
                 value = scrubber.value(value)

@@ -55,6 +55,10 @@ TOO_DEEP = "[nested too deep]"
 # no mapping keys.
 _DIGITS_ONLY_FORMAT = re.compile(r"(?:[^%]|%%|%[-+ 0#]*[0-9]*(?:(?:\.[0-9]+)?[diu]|[sr]))*")
 
+# Text shorter than this holds nothing a rule finds (``pw=x``: a key of two letters, ``=`` and a
+# character; the value rules' secrets are 8 characters or more): the hot paths pass it by.
+SCANNED_FROM = 4
+
 # Characters past ``max_string`` still searched for secrets before the cut.
 _SCAN_MARGIN = 1024
 
@@ -171,8 +175,9 @@ class Scrubber:
             # Cut before the rules, so a line costs the same whatever the value's size; the
             # margin lets a secret that straddles the cut still match whole.
             value = value[: limit + _SCAN_MARGIN]
-        if self.redact and len(value) >= 8:
-            if may_hold_a_secret(value):
+        if self.redact and value:
+            # The value rules' secrets are 8 characters or more; a pair may be 5 (``pwd=x``).
+            if len(value) >= 8 and may_hold_a_secret(value):
                 lowered = fold(value)
                 for rule, replacement, detect in self._rules:
                     if detect(value, lowered):
@@ -269,7 +274,7 @@ class Scrubber:
         out: dict[Any, Any] = {}
         for key, item in items:
             flags = self._flags(key_text(key))
-            if self.redact and isinstance(key, str) and len(key) >= 8:
+            if self.redact and isinstance(key, str) and len(key) >= SCANNED_FROM:
                 key = self.text(key)  # a key may be a secret itself: {"sk_live_…": 1}
             out[key] = (
                 REDACTED
@@ -343,14 +348,14 @@ class Scrubber:
                     if flags & HIDDEN:
                         value = REDACTED if flags & SENSITIVE else PAYLOAD_OMITTED
                     elif type(value) is str:
-                        if len(value) >= 8:
+                        if len(value) >= SCANNED_FROM:
                             value = self.text(value)
                     elif not isinstance(value, _PLAIN):
                         value = self.value(value)
                     if flags & RESERVED_KEY and rename:
                         key = str.__str__(key) + "_"
                 elif type(value) is str:
-                    if len(value) >= 8:
+                    if len(value) >= SCANNED_FROM:
                         value = self.text(value)
                 elif not isinstance(value, _PLAIN):
                     value = self.value(value)
@@ -372,7 +377,7 @@ class Scrubber:
             if flags & HIDDEN:
                 value = REDACTED if flags & SENSITIVE else PAYLOAD_OMITTED
             elif type(value) is str:
-                if len(value) >= 8:
+                if len(value) >= SCANNED_FROM:
                     value = self.text(value)
             elif not isinstance(value, _PLAIN):
                 value = self.value(value)

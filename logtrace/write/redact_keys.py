@@ -50,7 +50,13 @@ DEFAULT_KEYS = (
     "credential",
     "access_key",
     "signature",
+    "passphrase",
 )
+# Keys secret as a whole word of the key, not inside one: ``auth``, ``db_pass``, ``X-Auth``,
+# ``auth.basic`` are hidden, ``author``, ``passport`` and ``bypass`` are not.
+DEFAULT_WORD_KEYS = ("auth", "pass")
+# A word of a key (normal_key'd): between its start or end and ``_`` or ``.``.
+_WORD_KEY = re.compile(rf"(?:^|[_.])(?:{'|'.join(DEFAULT_WORD_KEYS)})(?:[_.]|$)")
 DEFAULT_PAYLOAD_KEYS = ("payload", "body", "request_body", "response_body")
 
 # What a key is (``key_flags``): sensitive or a payload (its value is hidden), named like one of
@@ -121,8 +127,10 @@ def _holds_fragment(normal: str, sensitive: Iterable[str]) -> bool:
     ``key=value`` rule reads it, its ``_`` optional (``accessKey``, ``access-key`` and
     ``access_key`` for ``access_key``), so a key hidden as a pair in text is hidden as a field."""
     fragments = tuple(sensitive)
-    return any(fragment in normal for fragment in fragments) or (
-        _fragments_rule(fragments).search(normal) is not None
+    return (
+        any(fragment in normal for fragment in fragments)
+        or _fragments_rule(fragments).search(normal) is not None
+        or _WORD_KEY.search(normal) is not None
     )
 
 
@@ -151,15 +159,17 @@ def pair_rule(fragments: Iterable[str]) -> tuple[re.Pattern[str], tuple[str, ...
     text for the rule to be worth running (one per fragment: its longest part)."""
     fragments = sorted({f for f in fragments if f}, key=len, reverse=True)
     alternatives = "|".join(fragment_pattern(f) for f in fragments)
+    whole = "|".join(DEFAULT_WORD_KEYS)
     rule = re.compile(
-        rf"(?i:(?<![A-Za-z0-9_.\-])({_KEY_CHARS}*?(?:{alternatives}){_KEY_CHARS}*)"
+        rf"(?i:(?<![A-Za-z0-9_.\-])({_KEY_CHARS}*?(?:{alternatives}){_KEY_CHARS}*"
+        rf"|(?:{_KEY_CHARS}*[_.\-])?(?:{whole})(?:[_.\-]{_KEY_CHARS}*)?)"
         r"(\"?'?\s*[=:]\s*)"
         r"(?:\"(?:[^\"\\\n]|\\.)*(?:\"|$)"  # a double-quoted value, escapes allowed
         r"|'[^'\n]*(?:'|$)"  # a single-quoted value
         rf"|{_BARE}+(?:[ \t]+(?!{_KEY_CHARS}+\s*[=:]){_BARE}+)*))",  # bare words
         re.MULTILINE,
     )
-    words = {max(re.split(r"[_\-]", f), key=len) for f in fragments}
+    words = {max(re.split(r"[_\-]", f), key=len) for f in fragments} | set(DEFAULT_WORD_KEYS)
     return rule, tuple(sorted(w for w in words if w))
 
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from logtrace.format import fields as f
 from logtrace.write.context import TraceContext, get_current
-from logtrace.write.redact import PLAIN_VALUES, Scrubber
+from logtrace.write.redact import PLAIN_VALUES, SCANNED_FROM, Scrubber
 
 if TYPE_CHECKING:
     from structlog.types import EventDict, WrappedLogger
@@ -203,7 +203,7 @@ class Stamper:
         """
         scrubber = self.scrubber
         if type(event) is str:
-            if len(event) >= 8 and not clean:
+            if len(event) >= SCANNED_FROM and not clean:
                 event = scrubber.text(event, not formatted)
         elif event is not None:  # structlog takes any object as the message: a dict, say
             event = scrubber.value(event)
@@ -263,7 +263,7 @@ class Stamper:
         """The fields of a span line: the context's ids, ``span_fields``, then the attributes
         (an ``event_dict`` of the generic chain: its ``event`` is the name, not a field)."""
         scrubber = self.scrubber
-        event = scrubber.text(name) if len(name) >= 8 else name
+        event = scrubber.text(name) if len(name) >= SCANNED_FROM else name
         out: EventDict = {
             _TS: format_ts(ts_ns),
             _LEVEL: level,
@@ -302,7 +302,7 @@ class Stamper:
                 ctx, ctx.trace_id, ctx.span_id, ts_ns, name, parent_id, duration_ms, attributes
             )
         scrubber = self.scrubber
-        event = scrubber.text(name) if len(name) >= 8 else name
+        event = scrubber.text(name) if len(name) >= SCANNED_FROM else name
         out: EventDict = {
             _TS: format_ts(ts_ns),
             _LEVEL: "info",
@@ -335,7 +335,7 @@ class Stamper:
         """A successful end line of ``ctx``, whose ids the caller read (a span reads its
         slots, not its properties)."""
         scrubber = self.scrubber
-        event = scrubber.text(name) if len(name) >= 8 else name
+        event = scrubber.text(name) if len(name) >= SCANNED_FROM else name
         # format_ts(ts_ns), its common case inline.
         start, text = _ms_text
         within = ts_ns - start
@@ -370,7 +370,7 @@ class Stamper:
         for key, value in attributes.items():
             if (known.get(key) if type(key) is str else None) == 0:
                 if type(value) is str:
-                    if len(value) >= 8:
+                    if len(value) >= SCANNED_FROM:
                         value = scrubber.text(value)
                 elif not isinstance(value, PLAIN_VALUES):
                     value = scrubber.value(value)

@@ -17,6 +17,7 @@ import orjson
 from logtrace.format import fields as f
 from logtrace.write.context import get_current, get_span
 from logtrace.write.pipeline import _int_text, direct, emit, state, to_line
+from logtrace.write.redact import SCANNED_FROM
 from logtrace.write.span import Span
 from logtrace.write.stamper import ORIGIN_KEY, Origin, format_ts, qualified_name
 
@@ -209,7 +210,7 @@ class StdlibHandler(logging.Handler):
                 self._emit_with_fields(record, ctx, message, ts_ns, clean, fields)
                 return
             # Stamper.log_line's scrubbing of the message, as it does it.
-            if len(message) >= 8 and not clean:
+            if len(message) >= SCANNED_FROM and not clean:
                 message = scrubber.text(message, not args)
             # The same context (a span's ids are fixed once it runs), logger, service and pid
             # as the last line: the same tail.

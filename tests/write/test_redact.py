@@ -120,6 +120,61 @@ def test_keys_that_case_fold_to_sensitive_ones_never_reach_the_file(
     assert Scrubber().argv(["prog", f"--{key}", secret]) == ["prog", f"--{key}", REDACTED]
 
 
+WORD_KEYS = ["auth", "X-Auth", "basic_auth", "auth.token", "PASS", "db_pass", "gpg_passphrase"]
+
+
+@pytest.mark.parametrize("key", WORD_KEYS)
+def test_auth_and_pass_as_words_of_a_key_never_reach_the_file(key: str, tmp_path: Path) -> None:
+    """``auth`` and ``pass`` are secret as a whole word of a key (``X-Auth``, ``db_pass``), in
+    every place the scrubber reads keys: attributes, log fields, nested keys, header pairs, pairs
+    in messages, argv; ``passphrase`` is a fragment like ``password``."""
+    secret = "Zq7wXv9kLmNp"
+    logtrace.configure(service="t", directory=tmp_path, environ={})
+    try:
+        log = logging.getLogger("app")
+        with logtrace.span("login", **{key: secret + "A"}):
+            extra = {key: secret + "C", "form": {key: secret + "D"}, "hdrs": [(key, secret + "E")]}
+            log.warning("stdlib", extra=extra)
+            structlog.get_logger("app").warning("structlog", **{key: secret + "F"})
+            log.warning(f"login {key}={secret}G ok")
+            log.warning(f'body {{"{key}": "{secret}H"}}')
+        logtrace.flush()
+    finally:
+        logtrace.shutdown()
+    text = "".join(p.read_text() for p in tmp_path.rglob("*.jsonl"))
+    assert "stdlib" in text and "structlog" in text
+    assert secret not in text
+    assert Scrubber().argv(["prog", f"--{key}", secret]) == ["prog", f"--{key}", REDACTED]
+
+
+@pytest.mark.parametrize("key", ["author", "passport", "bypass", "compass", "authority"])
+def test_words_that_hold_auth_or_pass_inside_are_kept(key: str) -> None:
+    """``author=Tolkien`` is no secret: the two words are secret whole, not as fragments."""
+    line = scrub(**{key: "Tolkien"}, msg=f"{key}=Tolkien")
+    assert line[key] == "Tolkien" and line["msg"] == f"{key}=Tolkien"
+    assert Scrubber().argv(["prog", f"--{key}", "x"]) == ["prog", f"--{key}", "x"]
+
+
+def test_short_pairs_are_hidden_wherever_text_is_written(tmp_path: Path) -> None:
+    """A pair shorter than 8 characters (``pwd=S3C``) is searched too: as a %-argument of a
+    stdlib message, a message of its own, a span attribute's value, a span name, a field."""
+    logtrace.configure(service="t", directory=tmp_path, environ={})
+    try:
+        log = logging.getLogger("app")
+        with logtrace.span("pwd=S3C", note="pwd=S3D"):
+            log.warning("%s", "pwd=S3E")
+            log.warning("pwd=S3F")
+            structlog.get_logger("app").warning("pwd=S3G", field="pwd=S3H")
+        with logtrace.span("outer"), logtrace.span("pwd=S3I"):
+            pass
+        logtrace.flush()
+    finally:
+        logtrace.shutdown()
+    text = "".join(p.read_text() for p in tmp_path.rglob("*.jsonl"))
+    assert re.findall(r"S3[C-I]", text) == []
+    assert "outer" in text and text.count("pwd=[REDACTED]") >= 9
+
+
 def _judged(scrubber: Scrubber, key: str) -> tuple[bool, ...]:
     """Whether the value under ``key`` is hidden: as a field, nested, a pair in text (bare and
     JSON), an option, and whether an int message of it is searched."""
