@@ -32,6 +32,7 @@ from logtrace.write.pipeline import (
 )
 from logtrace.write.propagation import extract_env
 from logtrace.write.redact import Scrubber
+from logtrace.write.render import limits
 from logtrace.write.sampling import Sampler
 from logtrace.write.span import tracer
 from logtrace.write.stdlib import ScrubbingFormatter, StdlibHandler
@@ -194,7 +195,7 @@ def configure(
         tracer.slow_ms = slow_ms if slow_ms is not None else env.optional_number("LOGTRACE_SLOW_MS")
         state.stamper.sample_logs = _given(sample_logs, env.flag("LOGTRACE_SAMPLE_LOGS") is True)
         state.stamper.scrubber = scrubber
-        state.max_line = int(_given(max_line, env.size("LOGTRACE_MAX_LINE", MAX_LINE)))
+        limits.max_line = int(_given(max_line, env.size("LOGTRACE_MAX_LINE", MAX_LINE)))
         sink = FileSink(settings, report)
         sink.pending = open_spans.start_lines
         sink.count_failed(_lines_failed)

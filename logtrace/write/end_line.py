@@ -25,6 +25,7 @@ from logtrace.format import fields as f
 from logtrace.write import stamper as _stamper
 from logtrace.write.pipeline import direct, emit_span_end, state
 from logtrace.write.redact import PLAIN_VALUES, SCANNED_FROM, Scrubber
+from logtrace.write.render import limits
 from logtrace.write.stamper import format_ts
 
 # The µs of a duration_ms past the ms, as the float's shortest digits end: ".0", ".001"…
@@ -100,7 +101,7 @@ def emit_sampled_end(span: Any, end_wall: int, micros: int) -> None:
             line = None
     except Exception:
         line = None
-    if line is None or len(line) > state.max_line + 1:  # + its newline
+    if line is None or len(line) > limits.max_line + 1:  # + its newline
         _emit_by_dict(span, end_wall, micros)
         return
     try:

@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from logtrace.format import fields as f
-from logtrace.format.lines import MAX_LINE, cut_fields
 from logtrace.write.context import TraceContext, get_current
 from logtrace.write.redact_keys import SKIPPED_AND_EVENT
-from logtrace.write.stamper import ORIGIN_KEY, Origin, Stamper, format_ts, qualified_name
+from logtrace.write.render import cut_line, limits, render_any, to_line
+from logtrace.write.stamper import ORIGIN_KEY, Origin, Stamper, format_ts
 
 if TYPE_CHECKING:
     from structlog.types import EventDict, WrappedLogger
@@ -69,103 +69,9 @@ class BoundFieldsMerger:
         return self._merge(logger, method_name, event_dict)
 
 
-def _default(value: Any) -> Any:
-    if isinstance(value, (set, frozenset)):
-        return list(value)
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return bytes(value).decode("utf-8", "backslashreplace")
-    if isinstance(value, BaseException):
-        return f"{qualified_name(type(value))}: {value}"
-    return repr(value)
-
-
-_DUMPS_OPTIONS = orjson.OPT_NON_STR_KEYS
-
-
-def _sanitize(value: Any, depth: int = 0) -> Any:
-    """A JSON-safe copy: strings made valid UTF-8, huge ints and the unknown as text."""
-    if depth > 32:
-        return "<nested too deep>"
-    try:
-        if isinstance(value, str):
-            return value.encode("utf-8", "backslashreplace").decode("utf-8")
-        if isinstance(value, bool) or value is None or isinstance(value, float):
-            return value
-        if isinstance(value, int):
-            return value if -(2**63) <= value < 2**64 else _int_text(value)
-        if isinstance(value, Mapping):
-            return {str(_sanitize(k, depth + 1)): _sanitize(v, depth + 1) for k, v in value.items()}
-        if isinstance(value, (list, tuple)):
-            return [_sanitize(v, depth + 1) for v in value]
-        return _sanitize(_default(value), depth + 1)
-    except Exception:
-        return f"<unrepresentable {type(value).__name__}>"
-
-
-def _int_text(value: int) -> str:
-    """``str(value)``; past Python's limit on the digits ``str()`` makes (4300 by default),
-    the value rounded to 20 significant digits, in E notation, with a note saying so."""
-    try:
-        return str(value)
-    except ValueError:
-        pass
-    import decimal  # rarely needed: not on import
-
-    context = decimal.Context(prec=20, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
-    # From the top 96 bits and a power of two: all the digits would take quadratic time.
-    size = abs(value)
-    shift = max(0, size.bit_length() - 96)
-    rounded = context.multiply(decimal.Decimal(size >> shift), context.power(2, shift))
-    sign = "-" if value < 0 else ""
-    return f"{sign}{rounded:E} (rounded: too many digits for str)"
-
-
 def render(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> bytes:
     """The last processor: one JSON line as bytes, whatever the values are, within max_line."""
     return to_line(event_dict)
-
-
-def to_line(event_dict: EventDict) -> bytes:
-    """One JSON line as bytes, whatever the values are, within ``max_line``."""
-    try:
-        # No options first: the scrubber has made almost every value JSON already, and
-        # ``default=`` and OPT_NON_STR_KEYS cost orjson about 0.3 µs a line.
-        line = orjson.dumps(event_dict)
-    except Exception:
-        line = render_any(event_dict)
-    if len(line) > state.max_line:
-        line = _render_cut(event_dict, len(line))
-    return line
-
-
-def render_any(event_dict: EventDict) -> bytes:
-    """A line of keys that are not strings or of values orjson does not know (what
-    ``to_line`` falls back to when ``orjson.dumps`` without options fails)."""
-    try:
-        return orjson.dumps(event_dict, default=_default, option=_DUMPS_OPTIONS)
-    except Exception:
-        state.render_fallbacks += 1
-        return _render_sanitized(event_dict)
-
-
-def _render_sanitized(event_dict: EventDict) -> bytes:
-    try:
-        return orjson.dumps(_sanitize(event_dict), option=_DUMPS_OPTIONS)
-    except Exception:
-        return orjson.dumps(
-            {
-                f.TS: event_dict.get(f.TS),
-                f.LEVEL: "error",
-                f.EVENT: "logtrace.render_error",
-                f.LOGGER: "logtrace",
-            }
-        )
-
-
-def _render_cut(event_dict: EventDict, size: int) -> bytes:
-    """A line over ``max_line``: logtrace's fields kept, user fields dropped, the size noted."""
-    state.lines_cut += 1
-    return _render_sanitized(cut_fields(event_dict, size))
 
 
 def _drop_line(line: bytes) -> None:
@@ -183,11 +89,8 @@ class _State:
         "bound",
         "errors",
         "line_tail",
-        "lines_cut",
-        "max_line",
         "merger",
         "processors",
-        "render_fallbacks",
         "stamper",
         "standard_length",
         "write",
@@ -209,15 +112,12 @@ class _State:
         # The same for a line that ends with its newline, in an object of its own size (the
         # sink queues it without a copy): see ``write_to``.
         self.write_ended: Callable[[bytes], None] = _drop_line
-        self.max_line = MAX_LINE
         # The stdlib handler's tail of the last plain line (stdlib.py: its context, logger,
         # service, pid and rendered end), shared by its instances. It holds the context it was
         # made for, so that stays itself (compared by identity), and a sampled span that ends
         # lets go of it (span.py): nothing of a finished span outlives it here.
         self.line_tail: tuple[Any, ...] = NO_TAIL
         self.errors = 0
-        self.render_fallbacks = 0
-        self.lines_cut = 0
 
 
 state = _State()
@@ -377,8 +277,8 @@ def emit_span_end(
                 line = orjson.dumps(out)
             except Exception:
                 line = render_any(out)
-            if len(line) > state.max_line:
-                line = _render_cut(out, len(line))
+            if len(line) > limits.max_line:
+                line = cut_line(out, len(line))
             state.write(line)
             return
         span_fields = end_fields(name, parent_id, duration_ms, f.STATUS_OK)

@@ -16,8 +16,9 @@ import orjson
 
 from logtrace.format import fields as f
 from logtrace.write.context import get_current, get_span
-from logtrace.write.pipeline import _int_text, direct, emit, state, to_line
+from logtrace.write.pipeline import direct, emit, state
 from logtrace.write.redact import SCANNED_FROM
+from logtrace.write.render import int_text, limits, to_line
 from logtrace.write.span import Span
 from logtrace.write.stamper import ORIGIN_KEY, Origin, format_ts, qualified_name
 
@@ -142,7 +143,7 @@ def _unformattable(record: logging.LogRecord, exc: Exception) -> str:
     if type(msg) is str:
         return f"{msg} [logtrace: formatting its arguments raised {failed}]"
     if type(msg) is int:
-        return _int_text(msg)  # past str()'s digit limit
+        return int_text(msg)  # past str()'s digit limit
     return f"[logtrace: the message, a {qualified_name(type(msg))}, raised {failed} in str()]"
 
 
@@ -251,7 +252,7 @@ class StdlibHandler(logging.Handler):
                     line = b"".join((head, micros, part, b'"', event, b'"', tail))
                 else:
                     line = b"".join((head, micros, part, event, tail))
-                if len(line) <= state.max_line + 1:  # + its newline
+                if len(line) <= limits.max_line + 1:  # + its newline
                     state.write_ended(line)
                     return
             out = stamper.log_line(

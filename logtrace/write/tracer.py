@@ -16,7 +16,8 @@ from typing import Any, Protocol
 from logtrace.format import fields as f
 from logtrace.write import context as _context
 from logtrace.write.context import TraceContext
-from logtrace.write.pipeline import direct, state, to_line
+from logtrace.write.pipeline import direct, state
+from logtrace.write.render import to_line
 from logtrace.write.sampling import ParentBased, Sampler, always, new_trace_decision
 from logtrace.write.stamper import ORIGIN_KEY, Origin
 

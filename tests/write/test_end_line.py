@@ -18,6 +18,7 @@ from logtrace.write import end_line
 from logtrace.write.context import SpanContext
 from logtrace.write.pipeline import state, writing_to
 from logtrace.write.redact import Scrubber
+from logtrace.write.render import limits
 from logtrace.write.span import Span
 
 __all__ = ["traced_dir"]
@@ -145,8 +146,8 @@ def _lines_of_both_ways(
     again with the same pid (from what the first time left behind), then with a forked
     child's pid, if any."""
     stamper = state.stamper
-    saved = stamper.scrubber, stamper.service, stamper.pid, state.max_line
-    stamper.scrubber, stamper.service, state.max_line = scrubber, service, max_line
+    saved = stamper.scrubber, stamper.service, stamper.pid, limits.max_line
+    stamper.scrubber, stamper.service, limits.max_line = scrubber, service, max_line
     made = []
     try:
         opened = [(_opened(n, p, a), wall, micros) for n, p, a, wall, micros in spans]
@@ -162,7 +163,7 @@ def _lines_of_both_ways(
                     end_line._emit_by_dict(span, wall, micros)
             made.append((joined, by_dict))
     finally:
-        stamper.scrubber, stamper.service, stamper.pid, state.max_line = saved
+        stamper.scrubber, stamper.service, stamper.pid, limits.max_line = saved
     return made
 
 

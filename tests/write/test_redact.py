@@ -402,14 +402,14 @@ def test_deep_and_cyclic_structures_are_cut() -> None:
 
 def test_lines_over_max_line_keep_logtrace_fields_and_say_so() -> None:
     """A line bigger than max_line keeps its ids and event and records its original size."""
-    from logtrace.write.pipeline import state
+    from logtrace.write.render import limits
 
-    saved, state.max_line = state.max_line, 2000
+    saved, limits.max_line = limits.max_line, 2000
     try:
         with testing.capture_events() as events, logtrace.span("big", blob=["y" * 900] * 5) as span:
             pass
     finally:
-        state.max_line = saved
+        limits.max_line = saved
     start = events[0]
     assert start["span_id"] == span.span_id and start["name"] == "big" and "blob" not in start
     assert start["line_truncated"] > 2000

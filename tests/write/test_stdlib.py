@@ -210,13 +210,14 @@ def test_lines_made_of_bytes_are_those_of_the_dict(
     from logtrace.write.context import current_context
     from logtrace.write.pipeline import state
     from logtrace.write.redact import Scrubber
+    from logtrace.write.render import limits
 
     handler = StdlibHandler()
-    saved = state.stamper.scrubber, state.max_line
+    saved = state.stamper.scrubber, limits.max_line
     state.stamper.scrubber = Scrubber(
         patterns=[r"secret\d+"], redactor=lambda key, value: "[r]" if key == "note" else value
     )
-    state.max_line = max_line
+    limits.max_line = max_line
     unsampled = {"traceparent": f"00-{'ab' * 16}-00f067aa0ba902b7-00"}
 
     made = []
@@ -250,7 +251,7 @@ def test_lines_made_of_bytes_are_those_of_the_dict(
             spans = {"none": None, "sampled": sampled, "unsampled": quiet, "outer": outer}
             direct, generic = through_both_paths(write)
     finally:
-        state.stamper.scrubber, state.max_line = saved
+        state.stamper.scrubber, limits.max_line = saved
     assert direct == generic
     assert len(direct) == len(records)
     assert all(b"secret4" not in line and b"secret1" not in line for line in direct)

@@ -102,10 +102,13 @@ def test_sigterm_while_an_open_span_logs_in_its_repr(tmp_path: Path) -> None:
         LOGGING_REPR
         + """
 logtrace.configure(service="x", directory=sys.argv[1], environ={})
+entered = threading.Event()
 def handler():
     with logtrace.span("request", user=Model()):
+        entered.set()
         time.sleep(60)
 threading.Thread(target=handler, daemon=True).start()
+entered.wait(30)  # the span is open before the signal comes
 print("ready", flush=True)
 for i in range(1200):
     time.sleep(0.05)
