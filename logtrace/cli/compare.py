@@ -135,19 +135,12 @@ def compare(args: argparse.Namespace) -> int:
         print_json(result.to_dict())
     else:
         _print_comparison(result)
-    empty = [
-        f"{side} ({label})"
-        for side, label, traces in (
-            ("A", result.a_label, result.a_traces),
-            ("B", result.b_label, result.b_traces),
-        )
-        if not traces
-    ]
-    if empty:
-        # Nothing was compared: a gate in CI must not pass on a mistyped --by or window.
+    nothing = result.nothing_compared()
+    if nothing is not None:
+        # A gate in CI must not pass on a mistyped --by or window.
         note(
-            f"logtrace compare: no traces in {' or '.join(empty)}: nothing was compared; "
-            f"check the attribute and its values, the services, directories or times"
+            f"logtrace compare: {nothing}; "
+            "check the attribute and its values, the services, directories or times"
         )
         return 2
     return 1 if result.regressions else 0

@@ -31,6 +31,7 @@ __all__ = [
     "LARGEST_COUNT",
     "checked",
     "count",
+    "from_text",
     "instance",
     "instances",
     "name",
@@ -168,6 +169,15 @@ def width_ms(name: str, value: Any) -> float:
             f"a bucket width {WIDTH_HELP}: a number of ms, a timedelta, or text such as '5m'",
         )
     return width
+
+
+def from_text(text: str) -> int | float | str:
+    """A number as typed (``3``, ``2.5``, ``1e30``), for a check of a number; other text as it
+    is, which such a check refuses, naming it. For the values of the web view's parameters."""
+    for kind in (int, float):
+        with contextlib.suppress(ValueError):
+            return kind(text)
+    return text
 
 
 def instance(kind: type, *, optional: bool = False) -> Check:

@@ -14,10 +14,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..read.files import ReadError
+from ..read.filters import when
 from .source import Source, reading
 
 Row = dict[str, Any]
 _TRACE_ID = re.compile(r"[0-9a-fA-F]{8,32}")
+_WINDOWS = ("a_since", "a_until", "b_since", "b_until")
+# The parameters each endpoint takes (any other is refused, as the CLI refuses an option).
+TIMESERIES_PARAMS = ("every", "since", "until", "service")
+COMPARE_PARAMS = ("a", "b", "by", *_WINDOWS, "name", "service")
 
 
 class Unavailable(ReadError):
@@ -58,18 +63,32 @@ def compare(source: Source | str, query: Mapping[str, str]) -> Row:
     - ``by=KEY`` with ``a``/``b`` its two values, or ``a_since``/``a_until`` and
       ``b_since``/``b_until`` (with ``name``, ``service``): ``mode`` ``spans``, per span name
       p50/p95 with intervals, change, p-value, verdict (``reader.compare``).
+
+    Raises:
+        ReadError: what ``logtrace compare`` refuses: trace ids that are none, a time that is
+            none, ``by`` and windows together, a side without traces (nothing was compared).
     """
     a, b = (query.get("a") or "").strip(), (query.get("b") or "").strip()
     by = (query.get("by") or "").strip()
-    windows = any(query.get(k) for k in ("a_since", "a_until", "b_since", "b_until"))
+    windows = any(query.get(k) for k in _WINDOWS)
     if not by and not windows:
         _check_trace_ids(a, b)
+    if windows and (by or a or b):
+        raise ReadError(
+            "give by=KEY with a and b (its values), or the windows a_since, a_until, b_since,"
+            " b_until, not both"
+        )
     with reading(source) as reader:
         if not by and not windows:
             paths = _method(reader, "compare_traces")(a, b)
             return {"mode": "traces", "a": a, "b": b, "result": jsonable(paths)}
         sides = _sides(query, a, b, by)
         result = _method(reader, "compare")(*sides)
+        nothing = result.nothing_compared()
+        if nothing is not None:
+            raise ReadError(
+                f"{nothing}; check by and its values a and b, the windows, name or service"
+            )
         return {
             "mode": "spans",
             "a": sides[0].label,
@@ -105,7 +124,11 @@ def _sides(query: Mapping[str, str], a: str, b: str, by: str) -> tuple[Any, Any]
     def window(side: str) -> Any:
         since, until = query.get(side + "_since") or None, query.get(side + "_until") or None
         label = f"{side.upper()}: {since or '…'} to {until or 'now'}"
-        return side_type(label=label, since=since, until=until, **common)
+        times = {
+            end: when(text, name=f"{side}_{end}")
+            for end, text in (("since", since), ("until", until))
+        }
+        return side_type(label=label, **times, **common)
 
     return window("a"), window("b")
 
