@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from ..read.arguments import from_text
 from ..read.files import ReadError
 from ..read.filters import when
 from .source import Source, reading
@@ -22,7 +23,9 @@ _TRACE_ID = re.compile(r"[0-9a-fA-F]{8,32}")
 _WINDOWS = ("a_since", "a_until", "b_since", "b_until")
 # The parameters each endpoint takes (any other is refused, as the CLI refuses an option).
 TIMESERIES_PARAMS = ("every", "since", "until", "service")
-COMPARE_PARAMS = ("a", "b", "by", *_WINDOWS, "name", "service")
+# Of reader.compare, checked by it (a threshold_pct of 1e30 is a 400, as --threshold 1e30).
+_COMPARE_OPTIONS = ("threshold_pct", "alpha", "min_samples")
+COMPARE_PARAMS = ("a", "b", "by", *_WINDOWS, "name", "service", *_COMPARE_OPTIONS)
 
 
 class Unavailable(ReadError):
@@ -62,11 +65,13 @@ def compare(source: Source | str, query: Mapping[str, str]) -> Row:
       counts and time in each (``reader.compare_traces``);
     - ``by=KEY`` with ``a``/``b`` its two values, or ``a_since``/``a_until`` and
       ``b_since``/``b_until`` (with ``name``, ``service``): ``mode`` ``spans``, per span name
-      p50/p95 with intervals, change, p-value, verdict (``reader.compare``).
+      p50/p95 with intervals, change, p-value, verdict (``reader.compare``, with its
+      ``threshold_pct``, ``alpha`` and ``min_samples`` when given).
 
     Raises:
         ReadError: what ``logtrace compare`` refuses: trace ids that are none, a time that is
-            none, ``by`` and windows together, a side without traces (nothing was compared).
+            none, ``by`` and windows together, a threshold, alpha or minimum out of its range,
+            a side without traces (nothing was compared).
     """
     a, b = (query.get("a") or "").strip(), (query.get("b") or "").strip()
     by = (query.get("by") or "").strip()
@@ -83,7 +88,8 @@ def compare(source: Source | str, query: Mapping[str, str]) -> Row:
             paths = _method(reader, "compare_traces")(a, b)
             return {"mode": "traces", "a": a, "b": b, "result": jsonable(paths)}
         sides = _sides(query, a, b, by)
-        result = _method(reader, "compare")(*sides)
+        options = {k: from_text(query[k]) for k in _COMPARE_OPTIONS if query.get(k)}
+        result = _method(reader, "compare")(*sides, **options)
         nothing = result.nothing_compared()
         if nothing is not None:
             raise ReadError(

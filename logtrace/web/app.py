@@ -269,7 +269,8 @@ def api_index(allow_sql: bool) -> dict[str, Any]:
             "/api/operations/{name}/histogram": "latency buckets of one span name",
             "/api/operations/{name}/timeseries": "count, error rate, p50/p95 per time bucket",
             "/api/compare": "a and b: two trace ids; or by (an attribute) and a, b (its values);"
-            " or windows a_since, a_until, b_since, b_until; with name, service",
+            " or windows a_since, a_until, b_since, b_until; with name, service, threshold_pct,"
+            " alpha, min_samples",
             "/api/live": "text/event-stream: inflight (spans started, not ended), then line;"
             " filters service, trace (8+ hex digits)",
             "/api/sql": "POST {sql, params}: rows" + ("" if allow_sql else " (off: --allow-sql)"),

@@ -128,6 +128,30 @@ def test_compare_refuses_what_logtrace_compare_refuses(
 
 
 @pytest.mark.parametrize(
+    ("option", "value", "error"),
+    [
+        ("threshold_pct", "1e30", "threshold_pct 1e+30: give a number from 0 to 10000"),
+        ("threshold_pct", "-5", "threshold_pct -5: give a number from 0 to 10000"),
+        ("threshold_pct", "much", "threshold_pct 'much': give a number from 0 to 10000"),
+        ("alpha", "2", "alpha 2: give a number between 0 and 1"),
+        ("min_samples", "-1", "min_samples -1: give a whole number from 0 to "),
+    ],
+)
+def test_compare_options_are_checked_as_the_python_api_checks_them(
+    client: httpx.Client, option: str, value: str, error: str
+) -> None:
+    """threshold_pct, alpha and min_samples go to reader.compare, whose checks refuse them
+    in one line, as --threshold 1e30 is refused (they were not taken at all); in range, the
+    comparison uses them."""
+    windows = {"a_since": "1d", "b_since": "2d"}
+    response = client.get("/api/compare", params={**windows, option: value})
+    assert response.status_code == 400
+    assert response.json()["error"].startswith(error), response.json()
+    taken = client.get("/api/compare", params={**windows, "threshold_pct": "50", "alpha": "0.01"})
+    assert (taken.json()["result"]["threshold_pct"], taken.json()["result"]["alpha"]) == (50, 0.01)
+
+
+@pytest.mark.parametrize(
     ("path", "query"),
     [
         ("/api", {"x": "1"}),
