@@ -11,8 +11,9 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from logtrace.cli.main import make_console, note, open_reader, print_json, register
-from logtrace.cli.numbers import at_least, non_negative, probability
+from logtrace.cli.numbers import at_least, checked_by, probability
 from logtrace.cli.visible import visible
+from logtrace.read.arguments import threshold_pct
 from logtrace.read.files import ReadError
 from logtrace.read.filters import now_utc, when_option
 
@@ -43,10 +44,10 @@ def _compare_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--name", help="only spans of this name")
     parser.add_argument(
         "--threshold",
-        type=non_negative,
+        type=checked_by(threshold_pct),
         default=5.0,
         metavar="PCT",
-        help="a regression: slower by more than this %% with confidence (default 5)",
+        help="a regression: slower by more than this %% with confidence (0 to 10000, default 5)",
     )
     parser.add_argument(
         "--alpha", type=probability, default=0.05, help="significance level (default 0.05)"
@@ -135,19 +136,12 @@ def compare(args: argparse.Namespace) -> int:
         print_json(result.to_dict())
     else:
         _print_comparison(result)
-    empty = [
-        f"{side} ({label})"
-        for side, label, traces in (
-            ("A", result.a_label, result.a_traces),
-            ("B", result.b_label, result.b_traces),
-        )
-        if not traces
-    ]
-    if empty:
-        # Nothing was compared: a gate in CI must not pass on a mistyped --by or window.
+    nothing = result.nothing_compared()
+    if nothing is not None:
+        # A gate in CI must not pass on a mistyped --by or window.
         note(
-            f"logtrace compare: no traces in {' or '.join(empty)}: nothing was compared; "
-            f"check the attribute and its values, the services, directories or times"
+            f"logtrace compare: {nothing}; "
+            "check the attribute and its values, the services, directories or times"
         )
         return 2
     return 1 if result.regressions else 0

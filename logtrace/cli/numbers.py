@@ -16,8 +16,9 @@ import math
 import os
 import re
 from collections.abc import Callable
+from typing import Any
 
-from logtrace.read.arguments import LARGEST_COUNT
+from logtrace.read.arguments import LARGEST_COUNT, Check, WrongArgument, from_text
 from logtrace.read.files import ReadError
 from logtrace.read.filters import WIDTH_HELP, parse_width_ms
 
@@ -25,6 +26,7 @@ __all__ = [
     "at_least",
     "between",
     "bucket_width",
+    "checked_by",
     "env_mode",
     "fraction",
     "memory_size",
@@ -107,6 +109,20 @@ def bucket_width(text: str) -> float:
             f"give a bucket width {WIDTH_HELP} (30s, 5m, 1h; a bare number is seconds), "
             f"not {text!r}"
         ) from None
+
+
+def checked_by(check: Check) -> Callable[[str], Any]:
+    """An option checked by the Python API's own check (:mod:`logtrace.read.arguments`): one
+    range for both, refused in the CLI's words (``give a number from 0 to 10000, not
+    '1e30'``)."""
+
+    def option(text: str) -> Any:
+        try:
+            return check("", from_text(text))
+        except WrongArgument as error:
+            raise argparse.ArgumentTypeError(f"give {error.wanted}, not {text!r}") from None
+
+    return option
 
 
 def non_negative(text: str) -> float:

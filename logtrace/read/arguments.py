@@ -30,8 +30,10 @@ from logtrace.read.filters import WIDTH_HELP, WIDTH_RANGE_MS, parse_width_ms, wh
 
 __all__ = [
     "LARGEST_COUNT",
+    "WrongArgument",
     "checked",
     "count",
+    "from_text",
     "given_text",
     "instance",
     "instances",
@@ -40,6 +42,7 @@ __all__ = [
     "range_text",
     "sql",
     "text",
+    "threshold_pct",
     "time",
     "width_ms",
 ]
@@ -74,9 +77,21 @@ def checked(**checks: Check) -> Callable[[Callable[_P, _T]], Callable[_P, _T]]:
     return decorate
 
 
-def wrong(name: str, value: Any, wanted: str) -> ReadError:
-    """``limit -1: give a whole number from 0 to …``: the error of a wrong argument."""
-    return ReadError(f"{name} {value!r}: give {wanted}")
+class WrongArgument(ReadError):
+    """``limit -1: give a whole number from 0 to …``: an argument a check refused.
+
+    ``wanted`` is what it takes (``a whole number from 0 to …``), for a face that names the
+    argument otherwise: the CLI's ``--threshold`` is checked as ``threshold_pct``.
+    """
+
+    def __init__(self, name: str, value: Any, wanted: str) -> None:
+        super().__init__(f"{name} {value!r}: give {wanted}")
+        self.wanted = wanted
+
+
+def wrong(name: str, value: Any, wanted: str) -> WrongArgument:
+    """The error of a wrong argument."""
+    return WrongArgument(name, value, wanted)
 
 
 def _is_number(value: Any) -> bool:
@@ -122,6 +137,12 @@ def number(low: float, high: float = math.inf, *, ends: bool = True) -> Check:
         return float(value)
 
     return check
+
+
+# compare's threshold, in % of A's median: from 0 (any significant slowdown with confidence) to
+# 10000 (B 101 times as slow as A); past that a threshold is a typo, not a gate (1e30 passed
+# as a finite number). The CLI's --threshold and the web view's threshold_pct are this check.
+threshold_pct = number(0, 10_000)
 
 
 def text(name: str, value: Any) -> Any:
@@ -179,6 +200,15 @@ def width_ms(name: str, value: Any) -> float:
             f"a bucket width {WIDTH_HELP}: a number of ms, a timedelta, or text such as '5m'",
         )
     return width
+
+
+def from_text(text: str) -> int | float | str:
+    """A number as typed (``3``, ``2.5``, ``1e30``), for a check of a number; other text as it
+    is, which such a check refuses, naming it. For the values of the web view's parameters."""
+    for kind in (int, float):
+        with contextlib.suppress(ValueError):
+            return kind(text)
+    return text
 
 
 def instance(kind: type, *, optional: bool = False) -> Check:

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import duckdb
+
+from logtrace.read.files import ReadError
 from logtrace.read.queries import query_text
 from logtrace.read.trace import normalize_trace_id
+from logtrace.read.views import first_line
 
 if TYPE_CHECKING:
     from logtrace.read.reader import Reader
@@ -32,13 +36,17 @@ def cat_lines(
     """The lines of ``reader``'s files (JSON text, no newline), oldest first, fetched in
     batches (a history larger than memory streams through).
 
+    Until the first line is given, a file that vanished or does not decode is left out and
+    the query run again, as for every question of the Reader; after it, nothing is run again
+    (the lines given would come twice), and an error ends the lines.
+
     Args:
         since, until: naive UTC times: lines of ``[since, until)``.
         trace: a trace id or a prefix of 8+ hex digits: that trace's lines.
         service: that service's lines.
 
     Raises:
-        ReadError: a malformed trace id, or SQL that fails.
+        ReadError: a malformed trace id, or SQL that fails (DuckDB's first line).
     """
     params = {
         "since": since,
@@ -46,7 +54,18 @@ def cat_lines(
         "trace": None if trace is None else normalize_trace_id(trace),
         "service": service,
     }
-    cursor = reader.connection.execute(query_text("cat_lines"), params)
-    while rows := cursor.fetchmany(_BATCH):
+    text = query_text("cat_lines")
+
+    def first_batch() -> tuple[duckdb.DuckDBPyConnection, list[Any]]:
+        reader._views.make(text)  # binding the views opens the files: it may fail like the query
+        cursor = reader._con.execute(text, params)
+        return cursor, cursor.fetchmany(_BATCH)
+
+    cursor, rows = reader._with_retries(first_batch)
+    while rows:
         for line, _ in rows:
             yield line
+        try:
+            rows = cursor.fetchmany(_BATCH)
+        except duckdb.Error as error:
+            raise ReadError(first_line(error)) from None

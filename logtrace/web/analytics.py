@@ -13,11 +13,19 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from ..read.arguments import from_text
 from ..read.files import ReadError
+from ..read.filters import when
 from .source import Source, reading
 
 Row = dict[str, Any]
 _TRACE_ID = re.compile(r"[0-9a-fA-F]{8,32}")
+_WINDOWS = ("a_since", "a_until", "b_since", "b_until")
+# The parameters each endpoint takes (any other is refused, as the CLI refuses an option).
+TIMESERIES_PARAMS = ("every", "since", "until", "service")
+# Of reader.compare, checked by it (a threshold_pct of 1e30 is a 400, as --threshold 1e30).
+_COMPARE_OPTIONS = ("threshold_pct", "alpha", "min_samples")
+COMPARE_PARAMS = ("a", "b", "by", *_WINDOWS, "name", "service", *_COMPARE_OPTIONS)
 
 
 class Unavailable(ReadError):
@@ -57,19 +65,36 @@ def compare(source: Source | str, query: Mapping[str, str]) -> Row:
       counts and time in each (``reader.compare_traces``);
     - ``by=KEY`` with ``a``/``b`` its two values, or ``a_since``/``a_until`` and
       ``b_since``/``b_until`` (with ``name``, ``service``): ``mode`` ``spans``, per span name
-      p50/p95 with intervals, change, p-value, verdict (``reader.compare``).
+      p50/p95 with intervals, change, p-value, verdict (``reader.compare``, with its
+      ``threshold_pct``, ``alpha`` and ``min_samples`` when given).
+
+    Raises:
+        ReadError: what ``logtrace compare`` refuses: trace ids that are none, a time that is
+            none, ``by`` and windows together, a threshold, alpha or minimum out of its range,
+            a side without traces (nothing was compared).
     """
     a, b = (query.get("a") or "").strip(), (query.get("b") or "").strip()
     by = (query.get("by") or "").strip()
-    windows = any(query.get(k) for k in ("a_since", "a_until", "b_since", "b_until"))
+    windows = any(query.get(k) for k in _WINDOWS)
     if not by and not windows:
         _check_trace_ids(a, b)
+    if windows and (by or a or b):
+        raise ReadError(
+            "give by=KEY with a and b (its values), or the windows a_since, a_until, b_since,"
+            " b_until, not both"
+        )
     with reading(source) as reader:
         if not by and not windows:
             paths = _method(reader, "compare_traces")(a, b)
             return {"mode": "traces", "a": a, "b": b, "result": jsonable(paths)}
         sides = _sides(query, a, b, by)
-        result = _method(reader, "compare")(*sides)
+        options = {k: from_text(query[k]) for k in _COMPARE_OPTIONS if query.get(k)}
+        result = _method(reader, "compare")(*sides, **options)
+        nothing = result.nothing_compared()
+        if nothing is not None:
+            raise ReadError(
+                f"{nothing}; check by and its values a and b, the windows, name or service"
+            )
         return {
             "mode": "spans",
             "a": sides[0].label,
@@ -105,7 +130,11 @@ def _sides(query: Mapping[str, str], a: str, b: str, by: str) -> tuple[Any, Any]
     def window(side: str) -> Any:
         since, until = query.get(side + "_since") or None, query.get(side + "_until") or None
         label = f"{side.upper()}: {since or '…'} to {until or 'now'}"
-        return side_type(label=label, since=since, until=until, **common)
+        times = {
+            end: when(text, name=f"{side}_{end}")
+            for end, text in (("since", since), ("until", until))
+        }
+        return side_type(label=label, **times, **common)
 
     return window("a"), window("b")
 

@@ -17,8 +17,9 @@ endpoints (all ``GET``, read-only; see ``docs/web.md``):
 ``/api/sql`` (POST, ``--allow-sql``)  SQL over the views, as ``logtrace sql``
 ====================================  ===========================================================
 
-Errors are ``{"error": "one line"}`` with 400 (bad input), 404 (no such trace) or 501
-(an analysis this logtrace does not have).
+Errors are ``{"error": "one line"}`` with 400 (bad input: a value the CLI would refuse, or a
+parameter the endpoint does not take), 404 (no such trace) or 501 (an analysis this logtrace
+does not have).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from starlette.staticfiles import StaticFiles
 
 from ..read.files import ReadError
 from ..read.reader import TraceNotFound
+from ..read.trace import normalize_trace_id
 from . import analytics, data, live
 from .guard import Guard
 from .pages import PAGES, Page, render, static_dir
@@ -85,7 +87,11 @@ def _routes(h: _Handlers) -> list[BaseRoute]:
         Route("/api", endpoint(lambda r: api_index(h.allow_sql))),
         Route(
             "/api/traces",
-            endpoint(lambda r: data.list_traces(source, q(r)), lambda r: _list_key(q(r))),
+            endpoint(
+                lambda r: data.list_traces(source, q(r)),
+                lambda r: _list_key(q(r)),
+                data.TRACES_PARAMS,
+            ),
         ),
         Route(
             "/api/trace/{trace_id}",
@@ -101,16 +107,25 @@ def _routes(h: _Handlers) -> list[BaseRoute]:
                 lambda r: ("critical-path", trace_id(r).lower()),
             ),
         ),
-        Route("/api/operations", endpoint(lambda r: data.operations(source, q(r)))),
+        Route(
+            "/api/operations",
+            endpoint(lambda r: data.operations(source, q(r)), params=data.OPERATIONS_PARAMS),
+        ),
         Route(
             "/api/operations/{name:path}/histogram",
-            endpoint(lambda r: data.histogram(source, name(r), q(r))),
+            endpoint(lambda r: data.histogram(source, name(r), q(r)), params=data.HISTOGRAM_PARAMS),
         ),
         Route(
             "/api/operations/{name:path}/timeseries",
-            endpoint(lambda r: analytics.timeseries(source, name(r), q(r))),
+            endpoint(
+                lambda r: analytics.timeseries(source, name(r), q(r)),
+                params=analytics.TIMESERIES_PARAMS,
+            ),
         ),
-        Route("/api/compare", endpoint(lambda r: analytics.compare(source, q(r)))),
+        Route(
+            "/api/compare",
+            endpoint(lambda r: analytics.compare(source, q(r)), params=analytics.COMPARE_PARAMS),
+        ),
         Route("/api/live", h.live_stream),
         Route("/api/sql", h.sql_endpoint, methods=["POST"]),
         Mount("/static", StaticFiles(directory=static_dir()), name="static"),
@@ -128,13 +143,18 @@ class _Handlers:
         self.stopping = False
 
     def endpoint(
-        self, action: Callable[[Request], Any], kept: Callable[[Request], Hashable] | None = None
+        self,
+        action: Callable[[Request], Any],
+        kept: Callable[[Request], Hashable] | None = None,
+        params: tuple[str, ...] = (),
     ) -> Callable[[Request], Awaitable[Response]]:
         """The JSON of ``action``; with ``kept`` (the question, as a key) the bytes are kept
-        while the files are unchanged (see :mod:`logtrace.web.source`)."""
+        while the files are unchanged (see :mod:`logtrace.web.source`). ``params``: the
+        query parameters it takes; any other is a 400."""
         source = self.source
 
         def answer(request: Request) -> bytes:
+            _check_names(request, params)
             if kept is None:
                 return dumps(action(request))
             return source.answer(kept(request), lambda: dumps(action(request)))
@@ -153,7 +173,12 @@ class _Handlers:
         return handle
 
     async def live_stream(self, request: Request) -> Response:
-        trace = (request.query_params.get("trace") or "").strip().lower() or None
+        trace = request.query_params.get("trace") or None
+        try:
+            _check_names(request, live.PARAMS)
+            trace = None if trace is None else normalize_trace_id(trace)
+        except ReadError as error:
+            return JSONResponse({"error": str(error)}, status_code=400)
         wanted = live.line_filter(request.query_params.get("service") or None, trace)
         events = live.stream(self.directory, wanted, request.is_disconnected, lambda: self.stopping)
         headers = {"cache-control": "no-cache", "x-accel-buffering": "no"}
@@ -198,6 +223,15 @@ def _query(request: Request) -> dict[str, str]:
     return dict(request.query_params)
 
 
+def _check_names(request: Request, params: tuple[str, ...]) -> None:
+    """Refuse a parameter the endpoint does not take, as the CLI refuses an unknown option:
+    a misspelt filter (``stauts=error``) must not answer as if none were given."""
+    unknown = [name for name in request.query_params if name not in params]
+    if unknown:
+        takes = f"give {', '.join(params)}" if params else "it takes no parameters"
+        raise ReadError(f"{request.url.path}: unknown parameter {unknown[0]!r}; {takes}")
+
+
 def dumps(content: Any) -> bytes:
     """JSON by orjson, as :class:`JSONResponse` renders it."""
     return orjson.dumps(content, option=_JSON, default=str)
@@ -234,8 +268,11 @@ def api_index(allow_sql: bool) -> dict[str, Any]:
             "/api/operations": "per span name: count, errors, error_rate, p50/p95/p99/max (ms)",
             "/api/operations/{name}/histogram": "latency buckets of one span name",
             "/api/operations/{name}/timeseries": "count, error rate, p50/p95 per time bucket",
-            "/api/compare": "a and b: two trace ids, or windows / attribute values",
-            "/api/live": "text/event-stream: inflight (spans started, not ended), then line",
+            "/api/compare": "a and b: two trace ids; or by (an attribute) and a, b (its values);"
+            " or windows a_since, a_until, b_since, b_until; with name, service, threshold_pct,"
+            " alpha, min_samples",
+            "/api/live": "text/event-stream: inflight (spans started, not ended), then line;"
+            " filters service, trace (8+ hex digits)",
             "/api/sql": "POST {sql, params}: rows" + ("" if allow_sql else " (off: --allow-sql)"),
         }
     }

@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from logtrace.read.reader import open as open_reader
 
+from ..read.arguments import count, from_text
 from ..read.files import ReadError, recent_files, time_range
 from ..read.filters import filter_params
 from ..read.reader import Reader
@@ -46,6 +47,10 @@ MAX_LIMIT = 1000
 _HEX = re.compile(r"[0-9a-fA-F]{1,32}")
 _LEFT_OUT = frozenset({"trace_id", "filename"})
 _FILTERS = ("since", "until", "service", "name", "status", "kind", "min_duration", "attr")
+# The parameters each endpoint takes (any other is refused, as the CLI refuses an option).
+TRACES_PARAMS = (*_FILTERS, "text", "q", "limit")
+OPERATIONS_PARAMS = _FILTERS
+HISTOGRAM_PARAMS = ("since", "until", "service")
 
 
 @dataclass(frozen=True)
@@ -70,13 +75,13 @@ def trace_query(query: Mapping[str, str]) -> TraceQuery:
         raise ReadError(f"q {prefix!r}: give the first hex digits of a trace id")
     text = (query.get("text") or "").strip() or None
     params.update(text=text, prefix=prefix)
-    limit = _int(query.get("limit"), DEFAULT_LIMIT, "limit")
+    limit = count(1)("limit", from_text(query.get("limit") or str(DEFAULT_LIMIT)))
     plain = prefix is None and text is None and params["attr_key"] is None
     plain = plain and params["kind"] is None
     if plain:
         params = {k: v for k, v in params.items() if k not in ("attr_key", "attr_value", "kind")}
         params.pop("text"), params.pop("prefix")
-    return TraceQuery(params=params, limit=max(1, min(limit, MAX_LIMIT)), plain=plain)
+    return TraceQuery(params=params, limit=min(limit, MAX_LIMIT), plain=plain)
 
 
 def list_traces(source: Source | str, query: Mapping[str, str]) -> Row:
@@ -299,17 +304,11 @@ def _filter_params(query: Mapping[str, str]) -> dict[str, Any]:
     )
 
 
-def _int(text: str | None, default: int, what: str) -> int:
-    if text is None or text == "":
-        return default
-    try:
-        return int(text)
-    except ValueError:
-        raise ReadError(f"{what} {text!r}: give a whole number") from None
-
-
 __all__ = [
+    "HISTOGRAM_PARAMS",
     "LIST_WINDOWS",
+    "OPERATIONS_PARAMS",
+    "TRACES_PARAMS",
     "TraceQuery",
     "histogram",
     "list_traces",

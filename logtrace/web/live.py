@@ -5,7 +5,8 @@ started in the last hour and have not ended (their start lines are in the files,
 lines not), as rows of ``queries/unfinished_spans.sql``. Then one ``line`` event per line
 written since the stream opened, by any process, as written (the JSON object of the line);
 ``logtrace.file`` header lines are left out. A comment every 15 s keeps idle connections open.
-Filters: ``service`` (only its lines) and ``trace`` (a trace id prefix).
+Filters: ``service`` (only its lines) and ``trace`` (a trace id or its first 8+ hex digits,
+as ``logtrace tail --trace`` takes it).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ POLL_SECONDS = 0.25
 KEEPALIVE_SECONDS = 15.0
 INFLIGHT_WINDOW = timedelta(hours=1)
 INFLIGHT_LIMIT = 500
+# The parameters of the stream (any other is refused, as the CLI refuses an option).
+PARAMS = ("service", "trace")
 _JSON = orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS
 
 

@@ -101,3 +101,33 @@ def test_cat_gives_the_demo_s_lines_back_as_written_after_compaction(tmp_path: P
     lines = before.stdout.splitlines()
     assert any('"span":"start"' in line and '"parent_id":null' in line for line in lines)
     assert sorted(after.stdout.splitlines()) == sorted(lines)
+
+
+def test_cat_leaves_out_a_file_only_duckdb_finds_undecodable(logs_dir: Path) -> None:
+    """A .zst whose magic number is right and whose frame is garbage: cat prints the other
+    files' lines and says in one line that it left one out, exit 0, as ls does (it printed
+    nothing and exited 2 with DuckDB's IOException)."""
+    a = span_lines(TRACE_A, "a" * 16, None, "a", 0, 30, pid=1, service="coord")
+    write_jsonl(logs_dir / DAY / "coord_h_1_20261124T130000.000Z.jsonl", a)
+    bad = logs_dir / DAY / "worker_h_2_20261124T130000.005Z.jsonl.zst"
+    bad.write_bytes(b"\x28\xb5\x2f\xfd" + b"garbage" * 100)
+    done = run_cli("cat", "--dir", str(logs_dir))
+    assert done.returncode == 0, done.stderr
+    assert _events(done.stdout) == ["a", "a"]
+    assert done.stderr == "logtrace cat: 1 file left out (not decodable) (see --verbose)\n"
+
+
+def test_cat_of_files_duckdb_cannot_read_is_one_line_exit_2(logs_dir: Path) -> None:
+    """A Parquet file of another program under a compacted file's name: exit 2 and DuckDB's
+    first line as the read error it is, as ls says it (it was the CLI's last resort,
+    ``logtrace: BinderException: …``), no traceback."""
+    import duckdb
+
+    a = span_lines(TRACE_A, "a" * 16, None, "a", 0, 30, pid=1, service="coord")
+    write_jsonl(logs_dir / DAY / "coord_h_1_20261124T130000.000Z.jsonl", a)
+    foreign = logs_dir / DAY / "compacted_20261124T130000_20261124T130002_849f89f3214c.parquet"
+    duckdb.connect().execute(f"COPY (SELECT 1 AS x) TO '{foreign}' (FORMAT parquet)")
+    done = run_cli("cat", "--dir", str(logs_dir))
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.startswith("Binder Error: ") and done.stderr.count("\n") == 1, done.stderr
+    assert "Traceback" not in done.stderr

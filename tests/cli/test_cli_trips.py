@@ -176,6 +176,10 @@ def test_compact_summary_counts_in_words_and_sizes_that_say_something(logs_dir: 
         (["tail", "--for", "-2"], "--for", "at least 0"),
         (["compare", "--services", "a,b", "--alpha", "7"], "--alpha", "between 0 and 1"),
         (["compare", "--services", "a,b", "--alpha", "0"], "--alpha", "between 0 and 1"),
+        (["compare", "--services", "a,b", "--threshold", "1e30"], "--threshold", "from 0 to 10000"),
+        (["compare", "--services", "a,b", "--threshold", "-5"], "--threshold", "from 0 to 10000"),
+        (["compare", "--services", "a,b", "--threshold", "inf"], "--threshold", "from 0 to 10000"),
+        (["compare", "--services", "a,b", "--threshold", "many"], "--threshold", "from 0 to 10000"),
         (["compact", "--sample", "1.5"], "--sample", "from 0 to 1"),
         (["export", "--batch-size", "0"], "--batch-size", "at least 1"),
         (["export", "--timeout", "inf"], "--timeout", "above 0"),
@@ -222,6 +226,10 @@ def test_the_numeric_types_take_their_bounds() -> None:
     assert numbers.at_least(1)("1") == 1 and numbers.non_negative("0") == 0
     assert numbers.between(5, 1000)("5") == 5 and numbers.between(5, 1000)("1000") == 1000
     assert numbers.probability("0.05") == 0.05 and numbers.positive("1e-3") == 1e-3
+    from logtrace.read.arguments import threshold_pct
+
+    threshold = numbers.checked_by(threshold_pct)  # --threshold: the Python API's own check
+    assert threshold("0") == 0 and threshold("10000") == 10_000 and threshold("2.5") == 2.5
     for bad in ("65536", "-1", "1.5"):
         with pytest.raises(argparse.ArgumentTypeError):
             numbers.port(bad)

@@ -10,6 +10,7 @@ from logtrace.read.arguments import (
     LARGEST_COUNT,
     checked,
     count,
+    from_text,
     number,
     range_text,
     text,
@@ -62,3 +63,15 @@ def test_the_checks_take_their_bounds() -> None:
     for wrong in ("10001w", 0.0009, timedelta(0)):
         with pytest.raises(ReadError):
             width_ms("every", wrong)
+
+
+def test_from_text_reads_numbers_for_the_checks() -> None:
+    """Text of a whole number is an int, of another number a float, other text stays text
+    (so a check refuses it naming what was given: the web view's parameters)."""
+    assert from_text("3") == 3 and isinstance(from_text("3"), int)
+    assert from_text("2.5") == 2.5 and from_text("1e30") == 1e30
+    assert from_text("many") == "many"
+    with pytest.raises(ReadError, match=r"^limit 'many': give a whole number"):
+        count(1)("limit", from_text("many"))
+    with pytest.raises(ReadError, match=r"^limit 2.5: give a whole number"):
+        count(1)("limit", from_text("2.5"))

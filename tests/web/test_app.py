@@ -103,6 +103,100 @@ def test_compare_says_what_is_wrong_with_a_and_b(client: httpx.Client) -> None:
     assert neither.status_code == 400 and neither.json()["error"].startswith("give a and b")
 
 
+@pytest.mark.parametrize(
+    ("query", "error"),
+    [
+        ({"by": "versoin", "a": "1", "b": "2"}, "no traces in A (versoin=1) or B (versoin=2): "),
+        ({"a_since": "1d", "b_since": "2d", "threshold": "50"}, "/api/compare: unknown "),
+        ({"a_since": "yesterday", "b_since": "1d"}, "a_since 'yesterday': give a datetime"),
+        ({"a_since": "1d", "b_until": "then"}, "b_until 'then': give a datetime"),
+        ({"a_since": "1d", "b_since": "2d", "by": "task"}, "give by=KEY with a and b"),
+        ({"a_since": "1d", "a": "0123456789abcdef"}, "give by=KEY with a and b"),
+    ],
+)
+def test_compare_refuses_what_logtrace_compare_refuses(
+    client: httpx.Client, query: dict[str, str], error: str
+) -> None:
+    """An attribute no trace has (both sides empty: the CLI exits 2), a parameter compare does
+    not take, a time that is none (named as given), by and windows together: a one-line 400,
+    not 200 with empty sides or the parameter ignored."""
+    response = client.get("/api/compare", params=query)
+    assert response.status_code == 400
+    message = response.json()["error"]
+    assert message.startswith(error) and "\n" not in message, message
+    assert client.get("/api/compare", params={"by": "task", "a": "1", "b": "2"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "error"),
+    [
+        ("threshold_pct", "1e30", "threshold_pct 1e+30: give a number from 0 to 10000"),
+        ("threshold_pct", "-5", "threshold_pct -5: give a number from 0 to 10000"),
+        ("threshold_pct", "much", "threshold_pct 'much': give a number from 0 to 10000"),
+        ("alpha", "2", "alpha 2: give a number between 0 and 1"),
+        ("min_samples", "-1", "min_samples -1: give a whole number from 0 to "),
+    ],
+)
+def test_compare_options_are_checked_as_the_python_api_checks_them(
+    client: httpx.Client, option: str, value: str, error: str
+) -> None:
+    """threshold_pct, alpha and min_samples go to reader.compare, whose checks refuse them
+    in one line, as --threshold 1e30 is refused (they were not taken at all); in range, the
+    comparison uses them."""
+    windows = {"a_since": "1d", "b_since": "2d"}
+    response = client.get("/api/compare", params={**windows, option: value})
+    assert response.status_code == 400
+    assert response.json()["error"].startswith(error), response.json()
+    taken = client.get("/api/compare", params={**windows, "threshold_pct": "50", "alpha": "0.01"})
+    assert (taken.json()["result"]["threshold_pct"], taken.json()["result"]["alpha"]) == (50, 0.01)
+
+
+@pytest.mark.parametrize(
+    ("path", "query"),
+    [
+        ("/api", {"x": "1"}),
+        ("/api/traces", {"stauts": "error"}),
+        ("/api/trace/0123456789abcdef", {"full": "1"}),
+        ("/api/trace/0123456789abcdef/critical-path", {"full": "1"}),
+        ("/api/operations", {"limit": "5"}),
+        ("/api/operations/task/histogram", {"status": "error"}),
+        ("/api/operations/task/timeseries", {"name": "other"}),
+        ("/api/live", {"tarce": "01a2339e"}),
+    ],
+)
+def test_a_parameter_an_endpoint_does_not_take_is_a_400_naming_it(
+    client: httpx.Client, path: str, query: dict[str, str]
+) -> None:
+    """As the CLI refuses an unknown option, each endpoint refuses a parameter it does not
+    take in one line naming it (a misspelt filter answered as if none were given; the
+    histogram took status and min_duration and left them out)."""
+    with client.stream("GET", path, params=query) as response:  # the live stream never ends
+        assert response.status_code == 400
+        response.read()
+    (name,) = query
+    message = response.json()["error"]
+    assert message.startswith(f"{path}: unknown parameter {name!r}; ") and "\n" not in message
+
+
+@pytest.mark.parametrize("limit", ["0", "-5", "2.5", str(2**63)])
+def test_traces_limit_is_checked_as_ls_checks_it(client: httpx.Client, limit: str) -> None:
+    """A limit below 1 (ls -n 0 is refused) or no whole number is a one-line 400 (it was
+    taken as 1); a limit past the list's most is its most."""
+    response = client.get("/api/traces", params={"limit": limit})
+    assert response.status_code == 400
+    assert response.json()["error"].startswith(f"limit {limit}: give a whole number from 1 ")
+    assert client.get("/api/traces", params={"limit": "5000"}).status_code == 200
+
+
+def test_live_refuses_a_trace_that_is_no_trace_id(client: httpx.Client) -> None:
+    """/api/live?trace=zz is a one-line 400, as logtrace tail --trace zz exits 2 (it streamed
+    nothing, forever)."""
+    with client.stream("GET", "/api/live", params={"trace": "zz"}) as response:
+        assert response.status_code == 400
+        response.read()
+    assert response.json()["error"].startswith("malformed trace id 'zz'")
+
+
 def test_traces_widen_window_until_the_limit_is_met(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

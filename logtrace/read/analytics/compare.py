@@ -137,6 +137,21 @@ class Comparison:
         """The names significantly slower by more than the threshold."""
         return [n for n in self.names if n.regression]
 
+    def nothing_compared(self) -> str | None:
+        """``no traces in B (version=1.5.0): nothing was compared``, or None when both sides
+        have traces. A side without any is a mistyped attribute, value, service, folder or
+        window: ``logtrace compare`` exits 2 on it (a gate in CI must not pass) and the web
+        view answers 400."""
+        empty = [
+            f"{side} ({label})"
+            for side, label, traces in (
+                ("A", self.a_label, self.a_traces),
+                ("B", self.b_label, self.b_traces),
+            )
+            if not traces
+        ]
+        return f"no traces in {' or '.join(empty)}: nothing was compared" if empty else None
+
     def to_dict(self) -> dict[str, Any]:
         """The comparison as plain dicts and lists (``regressions``: their names)."""
         result = asdict(self)

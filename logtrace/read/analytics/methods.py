@@ -59,6 +59,7 @@ from logtrace.read.arguments import (
     number,
     range_text,
     text,
+    threshold_pct,
     time,
     width_ms,
     wrong,
@@ -158,7 +159,7 @@ class Analytics:
         a=instance(Side),
         b=instance(Side),
         alpha=number(0, 1, ends=False),
-        threshold_pct=number(0),
+        threshold_pct=threshold_pct,
         min_samples=count(),
         confidence=number(0, 1, ends=False),
     )
@@ -174,7 +175,15 @@ class Analytics:
     ) -> Comparison:
         """A against B per span name: p50/p95 with intervals, change, Mann-Whitney U p-value,
         Hodges-Lehmann shift, verdict, error rates and structure (see
-        :mod:`logtrace.read.analytics.compare`)."""
+        :mod:`logtrace.read.analytics.compare`).
+
+        Args:
+            alpha: the significance level, between 0 and 1.
+            threshold_pct: a regression is slower by more than this % of A's median with
+                confidence: from 0 to 10000.
+            min_samples: fewer spans than this on a side are noted as few.
+            confidence: of the intervals, between 0 and 1.
+        """
         return compare_samples(
             _samples(self, a),
             _samples(self, b),
