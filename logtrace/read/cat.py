@@ -57,8 +57,7 @@ def cat_lines(
     text = query_text("cat_lines")
 
     def first_batch() -> tuple[duckdb.DuckDBPyConnection, list[Any]]:
-        reader._views.make(text)  # binding the views opens the files: it may fail like the query
-        cursor = reader._con.execute(text, params)
+        cursor = reader._cursor(text, params)
         return cursor, cursor.fetchmany(_BATCH)
 
     cursor, rows = reader._with_retries(first_batch)

@@ -275,12 +275,22 @@ class Reader(Analytics):
         """``execute``; ``views=False`` within a trace's own schema, which has its own."""
 
         def fetch() -> list[Row]:
-            if views:
-                self._views.make(query)  # binding them opens the files: it may fail like a query
-            cursor = _statement(self._con.execute(query, params or {}))
+            cursor = self._cursor(query, params, views=views)
             return as_rows(cursor.description or [], cursor.fetchall())
 
         return self._with_retries(fetch)
+
+    def _cursor(
+        self,
+        query: str,
+        params: Sequence[Any] | Mapping[str, Any] | None = None,
+        *,
+        views: bool = True,
+    ) -> duckdb.DuckDBPyConnection:
+        """``query`` run, its rows not fetched yet: for ``_with_retries`` (``_run``, ``cat``)."""
+        if views:
+            self._views.make(query)  # binding them opens the files: it may fail like a query
+        return _statement(self._con.execute(query, params or {}))
 
     @checked(service=text)
     def cat(

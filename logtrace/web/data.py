@@ -75,7 +75,8 @@ def trace_query(query: Mapping[str, str]) -> TraceQuery:
         raise ReadError(f"q {prefix!r}: give the first hex digits of a trace id")
     text = (query.get("text") or "").strip() or None
     params.update(text=text, prefix=prefix)
-    limit = count(1)("limit", from_text(query.get("limit") or str(DEFAULT_LIMIT)))
+    given = query.get("limit")
+    limit = count(1)("limit", from_text(given)) if given else DEFAULT_LIMIT
     plain = prefix is None and text is None and params["attr_key"] is None
     plain = plain and params["kind"] is None
     if plain:
