@@ -8,8 +8,9 @@
 -- Nothing is auto-detected: each line is read whole, so no key is lost whatever file it first
 -- appears in.
 CREATE OR REPLACE VIEW jsonl_lines AS
--- A line over 16 MiB (logtrace writes at most 256 KiB) is skipped and counted as unreadable.
-SELECT filename, CASE WHEN length(json::VARCHAR) <= 16777216 THEN json END AS json
+-- A line over 16 MiB (logtrace writes at most 256 KiB) is skipped and counted as unreadable:
+-- its bytes (strlen; length counts characters), as every other reader measures it.
+SELECT filename, CASE WHEN strlen(json::VARCHAR) <= 16777216 THEN json END AS json
 FROM read_json_objects(
     getvariable('logtrace_files'),
     format = 'newline_delimited',

@@ -401,3 +401,28 @@ def test_a_directory_named_like_a_glob_is_read_as_a_path(tmp_path: Path) -> None
     write_jsonl(folder / DAY / "svc_host_100_20261124T130000.000Z.jsonl", _good())
     done = run_cli("ls", "--json", "--dir", str(folder))
     assert done.returncode == 0 and GOOD in done.stdout, done.stderr
+
+
+WIDE = "0194f3a2" + "0" * 8 + "6" * 16  # a span line of 16 MiB + 3000 bytes in 5.6 M characters
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".jsonl.zst"])
+def test_a_line_over_16_mib_in_multibyte_text_is_skipped_by_show_cat_and_stats_alike(
+    tmp_path: Path, suffix: str
+) -> None:
+    """A line is measured in bytes by every reader: one of 16 MiB + 3000 bytes in far fewer
+    characters (each € is 3 bytes) was printed by ``cat`` and not counted by ``stats`` (which
+    measured characters) while ``show`` did not find it."""
+    end = {**span_lines(WIDE, "b" * 16, None, "wide", 20, 5)[1], "blob": ""}
+    room = 16 * 2**20 + 3000 - len(orjson.dumps(end))
+    wide = orjson.dumps({**end, "blob": "€" * (room // 3)})
+    assert len(wide) > 16 * 2**20 > len(wide.decode()) * 3 // 2
+    folder = tmp_path / "logs"
+    write_jsonl(folder / DAY / f"svc_host_100_20261124T130000.000Z{suffix}", [*_good(), wide])
+    assert run_cli("show", WIDE, "--json", "--dir", str(folder)).returncode == 1
+    cat = run_cli("cat", "--verbose", "--dir", str(folder))
+    assert cat.returncode == 0, cat.stderr
+    assert all(orjson.loads(line)["trace_id"] == GOOD for line in cat.stdout.splitlines())
+    assert "skipped 1 unreadable lines" in cat.stderr
+    stats = orjson.loads(run_cli("stats", "--json", "--dir", str(folder)).stdout)
+    assert stats["skipped_lines"] == {"unreadable": 1, "other_json": 0}
