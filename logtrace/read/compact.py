@@ -65,17 +65,15 @@ from logtrace.read.durable import (
 )
 from logtrace.read.files import (
     ReadError,
-    cut_short,
     find_compacted,
     find_files,
     find_span_files,
     is_live,
-    looks_whole,
     opened_at,
     refused_files,
     source_name,
-    zstd_complete,
 )
+from logtrace.read.integrity import cut_short, looks_whole, zstd_complete
 
 # Sources are compacted in batches of about this many bytes on disk: one Parquet file each.
 BATCH_BYTES = 256 * 2**20

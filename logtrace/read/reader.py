@@ -34,12 +34,11 @@ from logtrace.read.files import (
     ReadError,
     describe,
     find_files,
-    looks_whole,
     prune,
     refused_files,
     source_name,
-    zstd_complete,
 )
+from logtrace.read.integrity import looks_whole, zstd_complete
 from logtrace.read.locations import Location, find_all, locations_of
 from logtrace.read.lookup import find_trace, resolve_in
 from logtrace.read.queries import (

@@ -33,10 +33,9 @@ from logtrace.read.files import (
     LONG_TRACE,
     describe,
     find_history,
-    looks_whole,
     prune,
-    zstd_complete,
 )
+from logtrace.read.integrity import looks_whole, zstd_complete
 from logtrace.read.remote import is_url
 from logtrace.read.scan_rows import CannotScan, build_trace
 from logtrace.read.trace import (

@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 
 import logtrace
 from logtrace.format import fields as f
-from logtrace.read.files import find_files, zstd_complete
+from logtrace.read.files import find_files
+from logtrace.read.integrity import zstd_complete
 from logtrace.read.reader import (
     AmbiguousTrace,
     ReadError,
