@@ -17,6 +17,7 @@ docs/benchmarks.md says what each row measures. Each case's process is pinned to
     python benchmarks/run.py --sink           # also run benchmarks/bench_sink.py
     python benchmarks/run.py --no-pin         # leave every case to the scheduler
     python benchmarks/run.py --history        # first the read side (bench_history.py), one table
+    python benchmarks/run.py --counted        # also the demo counted (bench_instructions.py)
 """
 
 from __future__ import annotations
@@ -436,6 +437,7 @@ def markdown(result: dict[str, Any]) -> str:
             f"| {j['what'] or '〃'} | {ours} | {SHORT.get(j['theirs'], j['theirs'])} | "
             f"{_fmt(j['theirs_us'])} | {ratio} | {j['target']} | {met} |"
         )
+    lines += _counted_rows(result.get("counted"))
     history = result.get("history")
     if history:
         lines.append(
@@ -478,6 +480,40 @@ def markdown(result: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _counted(env: dict[str, str], quick: bool) -> dict[str, Any]:
+    """The demo's three setups counted (instructions, estimated cycles a task), after the timed
+    cases (counts do not depend on the load, times do); ``quick``: 4 and 12 tasks."""
+    import bench_instructions
+
+    if bench_instructions.valgrind() is None:
+        return {"skipped": "skipped: valgrind not installed"}
+    cases = list(bench_instructions.DEMO)
+    return {"cases": bench_instructions.measure(cases, env, 4 if quick else None)}
+
+
+def _counted_rows(counted: dict[str, Any] | None) -> list[str]:
+    """The demo's rows counted under callgrind (``--counted``), in the targets' columns."""
+    if counted is None:
+        return []
+    if "skipped" in counted:
+        return [f"| demo workload, counted (callgrind) | {counted['skipped']} | | | | | |"]
+    from bench_instructions import overhead
+
+    per_task = counted["cases"]
+    rows = []
+    for theirs, target in (("demo_logs_only", 3.0), ("demo_off", None)):
+        pct = overhead(per_task, "demo_on", theirs)
+        met = "—" if target is None else "met" if pct["cycles"] < target else "**not met**"
+        rows.append(
+            f"| {'demo workload, counted (instructions a task)' if target else '〃'} | "
+            f"{per_task['demo_on']['instructions']:,.0f} | {SHORT[theirs]} | "
+            f"{per_task[theirs]['instructions']:,.0f} | {pct['instructions']:+.2f}% "
+            f"(estimated cycles {pct['cycles']:+.2f}%) | "
+            f"{'≤ +3%' if target else '(info: vs tracing off)'} | {met} |"
+        )
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes, 1 rep: a smoke test")
@@ -498,6 +534,11 @@ def main() -> int:
         "--history",
         action="store_true",
         help="first run benchmarks/bench_history.py (the read side) and put its rows in the table",
+    )
+    parser.add_argument(
+        "--counted",
+        action="store_true",
+        help="also count the demo's setups under callgrind (benchmarks/bench_instructions.py)",
     )
     args = parser.parse_args()
     cpu = None if args.no_pin else args.cpu
@@ -548,6 +589,7 @@ def main() -> int:
             text=True,
             env=env,
         ).stdout
+    counted = _counted(env, args.quick) if args.counted else None
     now = dt.datetime.now(dt.timezone.utc)
     result: dict[str, Any] = {
         "meta": {
@@ -568,6 +610,7 @@ def main() -> int:
         },
         "targets": [judge(row, stats) for row in ROWS if row.ours in runs or row.theirs in runs],
         "history": history,
+        "counted": counted,
         "raw": runs,
         "sink": sink_text,
     }

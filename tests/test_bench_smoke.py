@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 RUN = Path(__file__).resolve().parents[1] / "benchmarks" / "run.py"
 HISTORY = RUN.with_name("bench_history.py")
@@ -88,3 +91,30 @@ def test_quick_history_run_prints_every_row_and_writes_results(tmp_path: Path) -
         assert row in written, row
     medians = json.loads((tmp_path / "out" / "history-latest-quick.json").read_text())["medians_s"]
     assert all(seconds > 0 for seconds in medians.values())
+
+
+@pytest.mark.tools("valgrind")
+def test_counted_run_puts_the_demo_s_counts_in_the_table(tmp_path: Path) -> None:
+    """`run.py --counted` counts the demo's setups under callgrind and puts them in the table:
+    the traced demo does more than the same demo with tracing off."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(RUN),
+            "--quick",
+            "--only",
+            "noop_span",
+            "--counted",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stderr
+    table = (tmp_path / "latest-quick.md").read_text()
+    assert re.search(r"\| demo workload, counted \(instructions a task\) \| [\d,]+ \|", table)
+    counted = json.loads((tmp_path / "latest-quick.json").read_text())["counted"]["cases"]
+    assert counted.keys() == {"demo_on", "demo_logs_only", "demo_off"}
+    assert counted["demo_on"]["instructions"] > counted["demo_off"]["instructions"] > 0
