@@ -148,3 +148,19 @@ def test_the_readmes_console_examples_run(written: Written) -> None:
         assert done.stdout.strip(), command
         if EXAMPLE_ID in command:
             assert trace in done.stdout, command
+
+
+def test_every_configure_argument_and_variable_is_in_the_configuration_table() -> None:
+    """docs/configuration.md's table names every argument of configure() and every
+    LOGTRACE_* variable the write side reads, and nothing that is neither."""
+    import inspect
+
+    page = (DOCS / "configuration.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| (`[^|]+`) \| ([^|]+) \|", page, flags=re.M)
+    arguments = {name for cell, _ in rows for name in re.findall(r"`(\w+)`", cell)}
+    assert arguments == set(inspect.signature(logtrace.configure).parameters)
+    variables = {v for _, cell in rows for v in re.findall(r"`(LOGTRACE_\w+)", cell)}
+    source = "".join(
+        p.read_text(encoding="utf-8") for p in (ROOT / "logtrace" / "write").glob("*.py")
+    )
+    assert variables == set(re.findall(r"\b(LOGTRACE_[A-Z_]+)\b", source))
