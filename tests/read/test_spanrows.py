@@ -22,6 +22,7 @@ from logtrace.read.files import find_compacted, find_span_files, span_file_of
 from logtrace.read.spanrows import COLUMNS
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "scaling.md"
+HISTORY = DOCS.with_name("history.md")
 TRACE = trace_id_at(T0, __import__("random").Random(3))
 ROOT, LONG, OPEN, LATE = "a" * 16, "b" * 16, "c" * 16, "d" * 16
 
@@ -200,3 +201,24 @@ def test_span_files_have_the_documented_columns(tmp_path: Path) -> None:
     assert actual == list(COLUMNS) == documented_columns()
     assert version == (str(f.SPANS_FORMAT_VERSION),)
     assert f"version {f.SPANS_FORMAT_VERSION}" in DOCS.read_text(encoding="utf-8")
+
+
+def test_compacted_files_have_the_documented_columns(tmp_path: Path) -> None:
+    """Every compacted file has exactly the columns, types and metadata docs/history.md lists."""
+    text = HISTORY.read_text(encoding="utf-8")
+    table = text.split("<!-- COMPACTED-COLUMNS -->")[1].split("<!-- /COMPACTED-COLUMNS -->")[0]
+    documented = re.findall(r"^\| `(\w+)` \| (\w+) \|", table, re.M)
+    root = tmp_path / "logtrace"
+    history(root)
+    compact(root)
+    (compacted,) = find_compacted(root)
+    with duckdb.connect() as con:
+        described = con.execute(
+            "DESCRIBE SELECT * FROM read_parquet($f)", {"f": str(compacted)}
+        ).fetchall()
+        keys = con.execute(
+            "SELECT decode(key), decode(value) FROM parquet_kv_metadata($f)", {"f": str(compacted)}
+        ).fetchall()
+    assert [(row[0], row[1]) for row in described] == documented
+    assert {k for k, _ in keys} == {f.COMPACTED_SOURCES, f.COMPACTED_FORMAT}
+    assert f"`{f.COMPACTED_SOURCES}`" in text and f"`{f.COMPACTED_FORMAT}`, `1`" in text
