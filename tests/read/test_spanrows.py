@@ -222,3 +222,21 @@ def test_compacted_files_have_the_documented_columns(tmp_path: Path) -> None:
     assert [(row[0], row[1]) for row in described] == documented
     assert {k for k, _ in keys} == {f.COMPACTED_SOURCES, f.COMPACTED_FORMAT}
     assert f"`{f.COMPACTED_SOURCES}`" in text and f"`{f.COMPACTED_FORMAT}`, `1`" in text
+
+
+def test_a_line_that_is_not_json_is_a_row_of_nulls_but_its_source(tmp_path: Path) -> None:
+    """As docs/history.md says: readable false, every column but source NULL (attributes too,
+    not an object of null fields), the line counted and not read back."""
+    day = tmp_path / "logtrace" / T0.strftime(f.DAY_FORMAT)
+    path = write_jsonl(day / file_name("svc", 100, T0), span_lines(TRACE, ROOT, None, "r", 0, 1))
+    with path.open("ab") as out:
+        out.write(b"not json at all\n")
+    compact(tmp_path / "logtrace")
+    (compacted,) = find_compacted(tmp_path / "logtrace")
+    with duckdb.connect() as con:
+        rows = con.execute(
+            "SELECT * EXCLUDE (source), source FROM read_parquet($f) WHERE NOT readable",
+            {"f": str(compacted)},
+        ).fetchall()
+    (row,) = rows
+    assert row[:-2] == (None,) * (len(row) - 2) and row[-2:] == (False, path.name)
