@@ -164,3 +164,27 @@ def test_every_configure_argument_and_variable_is_in_the_configuration_table() -
         p.read_text(encoding="utf-8") for p in (ROOT / "logtrace" / "write").glob("*.py")
     )
     assert variables == set(re.findall(r"\b(LOGTRACE_[A-Z_]+)\b", source))
+
+
+def test_every_reader_member_and_open_argument_is_documented() -> None:
+    """Each public method and property of the Reader, and each argument of logtrace.open(),
+    is named in docs/python.md (the analytics may be described in docs/analytics.md)."""
+    import inspect
+
+    from logtrace.read.reader import Reader
+
+    page = (DOCS / "python.md").read_text(encoding="utf-8")
+    analytics = (DOCS / "analytics.md").read_text(encoding="utf-8")
+    members = {name for name in dir(Reader) if not name.startswith("_")}
+    members |= {"files", "all_files", "unreadable_files", "since", "until"}  # set in __init__
+    assert not [n for n in sorted(members) if not re.search(rf"\b{n}\b", page)]
+    assert not [n for n in sorted(members) if f"`{n}" not in page + analytics]
+    for argument in inspect.signature(logtrace.open).parameters:
+        assert f"{argument}=" in page, argument
+
+
+def test_every_public_name_is_in_the_manual() -> None:
+    """Each name of logtrace.__all__ is on some page of the manual, in text or an example."""
+    text = "".join(p.read_text(encoding="utf-8") for p in [README, *pages()])
+    missing = [n for n in logtrace.__all__ if not re.search(rf"\b{n}\b", text)]
+    assert not missing, missing
