@@ -188,3 +188,24 @@ def test_every_public_name_is_in_the_manual() -> None:
     text = "".join(p.read_text(encoding="utf-8") for p in [README, *pages()])
     missing = [n for n in logtrace.__all__ if not re.search(rf"\b{n}\b", text)]
     assert not missing, missing
+
+
+def test_every_option_of_every_command_is_in_the_manual() -> None:
+    """Each option of each `logtrace` command's parser is named in the README or docs/."""
+    import argparse
+
+    from logtrace.cli.main import build_parser
+
+    text = "".join(p.read_text(encoding="utf-8") for p in [README, *pages()])
+    parser = build_parser()
+    (commands,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    missing = [
+        f"{name} {action.option_strings[-1]}"
+        for name, command in commands.choices.items()
+        for action in command._actions
+        if action.option_strings and action.dest != "help"
+        if not any(
+            re.search(rf"(?<![\w-]){re.escape(o)}(?![\w-])", text) for o in action.option_strings
+        )
+    ]
+    assert len(commands.choices) >= 15 and not missing, missing
