@@ -65,8 +65,9 @@ typed AS (
 SELECT
     ts, level, event, logger, service, pid, trace_id, span_id, trace_flags, span, name,
     parent_id, duration_ms, status, error_type, error_message, exception,
-    -- A JSON merge patch with null values removes keys: what is left are the other fields.
-    nullif(
+    -- A JSON merge patch with null values removes keys: what is left are the other fields
+    -- (none for a line that is not JSON: patching NULL would give the patch itself).
+    CASE WHEN json IS NOT NULL THEN nullif(
         json_merge_patch(
             json,
             '{"ts": null, "level": null, "event": null, "logger": null, "service": null,
@@ -75,7 +76,7 @@ SELECT
               "status": null, "error_type": null, "error_message": null, "exception": null}'
         ),
         '{}'
-    ) AS attributes,
+    ) END AS attributes,
     CASE
         WHEN ts IS NULL
             OR (pid IS NULL AND pid_text IS NOT NULL)

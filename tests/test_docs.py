@@ -148,3 +148,64 @@ def test_the_readmes_console_examples_run(written: Written) -> None:
         assert done.stdout.strip(), command
         if EXAMPLE_ID in command:
             assert trace in done.stdout, command
+
+
+def test_every_configure_argument_and_variable_is_in_the_configuration_table() -> None:
+    """docs/configuration.md's table names every argument of configure() and every
+    LOGTRACE_* variable the write side reads, and nothing that is neither."""
+    import inspect
+
+    page = (DOCS / "configuration.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| (`[^|]+`) \| ([^|]+) \|", page, flags=re.M)
+    arguments = {name for cell, _ in rows for name in re.findall(r"`(\w+)`", cell)}
+    assert arguments == set(inspect.signature(logtrace.configure).parameters)
+    variables = {v for _, cell in rows for v in re.findall(r"`(LOGTRACE_\w+)", cell)}
+    source = "".join(
+        p.read_text(encoding="utf-8") for p in (ROOT / "logtrace" / "write").glob("*.py")
+    )
+    assert variables == set(re.findall(r"\b(LOGTRACE_[A-Z_]+)\b", source))
+
+
+def test_every_reader_member_and_open_argument_is_documented() -> None:
+    """Each public method and property of the Reader, and each argument of logtrace.open(),
+    is named in docs/python.md (the analytics may be described in docs/analytics.md)."""
+    import inspect
+
+    from logtrace.read.reader import Reader
+
+    page = (DOCS / "python.md").read_text(encoding="utf-8")
+    analytics = (DOCS / "analytics.md").read_text(encoding="utf-8")
+    members = {name for name in dir(Reader) if not name.startswith("_")}
+    members |= {"files", "all_files", "unreadable_files", "since", "until"}  # set in __init__
+    assert not [n for n in sorted(members) if not re.search(rf"\b{n}\b", page)]
+    assert not [n for n in sorted(members) if f"`{n}" not in page + analytics]
+    for argument in inspect.signature(logtrace.open).parameters:
+        assert f"{argument}=" in page, argument
+
+
+def test_every_public_name_is_in_the_manual() -> None:
+    """Each name of logtrace.__all__ is on some page of the manual, in text or an example."""
+    text = "".join(p.read_text(encoding="utf-8") for p in [README, *pages()])
+    missing = [n for n in logtrace.__all__ if not re.search(rf"\b{n}\b", text)]
+    assert not missing, missing
+
+
+def test_every_option_of_every_command_is_in_the_manual() -> None:
+    """Each option of each `logtrace` command's parser is named in the README or docs/."""
+    import argparse
+
+    from logtrace.cli.main import build_parser
+
+    text = "".join(p.read_text(encoding="utf-8") for p in [README, *pages()])
+    parser = build_parser()
+    (commands,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    missing = [
+        f"{name} {action.option_strings[-1]}"
+        for name, command in commands.choices.items()
+        for action in command._actions
+        if action.option_strings and action.dest != "help"
+        if not any(
+            re.search(rf"(?<![\w-]){re.escape(o)}(?![\w-])", text) for o in action.option_strings
+        )
+    ]
+    assert len(commands.choices) >= 15 and not missing, missing

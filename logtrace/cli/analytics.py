@@ -93,8 +93,21 @@ def stats_every(args: argparse.Namespace, params: dict[str, Any]) -> int:
     """``stats --every``: the time series of the spans chosen by the filters."""
     from logtrace.cli.render import duration, table
 
-    if params.get("attr_key") is not None or params.get("status") is not None:
-        raise ReadError("stats --every: --attr, --status and --errors are not supported with it")
+    given = [
+        option
+        for option, key in (
+            ("--attr", "attr_key"),
+            ("--status/--errors", "status"),
+            ("--kind", "kind"),
+            ("--min-duration", "min_duration_ms"),
+        )
+        if params.get(key) is not None
+    ]
+    if given:
+        raise ReadError(
+            f"stats --every: {', '.join(given)} not supported with it (it filters by --name "
+            "and --service)"
+        )
     with open_reader(args, params["since"], params["until"]) as reader:
         rows = reader.timeseries(
             args.every,

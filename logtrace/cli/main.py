@@ -254,10 +254,16 @@ def _first_line(error: BaseException) -> str:
 def make_console(stream: IO[str] | None = None) -> Any:
     from rich.console import Console
 
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            # Rich's own exits 1, which says "no such trace": leave it to main() (exit 0).
+            self.quiet = True
+            raise BrokenPipeError
+
     # Rich colours a terminal only; NO_COLOR (https://no-color.org) turns all styling off.
     # markup and emoji off: a string printed is shown as it is, "[bold]" or ":x:" in a span
     # name included (render.py builds styled Text itself).
-    return Console(
+    return _Console(
         file=stream or sys.stdout,
         highlight=False,
         soft_wrap=True,

@@ -221,6 +221,22 @@ def test_stats_every_gives_buckets(logs_dir: Path) -> None:
     assert bad.returncode == 2 and "bucket width" in bad.stderr
 
 
+def test_stats_every_refuses_the_filters_it_cannot_apply(logs_dir: Path) -> None:
+    """stats --every filters by --name and --service only: --kind, --min-duration, --attr and
+    --status are refused in one line (exit 2), never ignored into buckets of every span."""
+    write(logs_dir, "a", requests(5, seed=1))
+    for option in (
+        ["--kind", "server"],
+        ["--min-duration", "5ms"],
+        ["--attr", "version=1"],
+        ["--status", "ok"],
+        ["--errors"],
+    ):
+        done = run_cli("stats", "--every", "1m", *option, "--dir", str(logs_dir))
+        assert done.returncode == 2 and option[0] in done.stderr, (option, done.stderr)
+        assert len(done.stderr.splitlines()) == 1 and not done.stdout
+
+
 def test_check_with_a_time_too_long_ago_is_unknown(tmp_path: Path) -> None:
     """--since 1000000w (before year 1) or 20 digits of days: UNKNOWN, exit 3, a status line."""
     write(tmp_path / "logs", "a", requests(5, seed=1))

@@ -340,3 +340,21 @@ def test_other_modules_register_commands(
         assert "Say hello to a directory." in capsys.readouterr().out
     finally:
         del _cli._commands["hello"]
+
+
+def test_a_reader_that_stops_early_is_not_an_error(logs_dir: Path) -> None:
+    """`logtrace show ID | head`: the pipe closes mid-output, and the command exits 0 with
+    nothing on stderr, as `cat` does (rich's exit 1 would say the trace was found nowhere)."""
+    lines = span_lines(TRACE, "a" * 16, None, "root", 0, 5000)
+    for n in range(3000):  # a tree of ~400 KB: more than a pipe holds
+        lines += span_lines(TRACE, f"{n + 1:016x}", "a" * 16, f"step {n}", n, 1)
+    write_jsonl(logs_dir / "a.jsonl", lines)
+    show = f"{sys.executable} -m logtrace show {TRACE} --dir {logs_dir}"
+    done = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", f"{show} | head -c 10 >/dev/null"],
+        env={k: v for k, v in os.environ.items() if not k.startswith("LOGTRACE_")},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (done.returncode, done.stderr) == (0, "")

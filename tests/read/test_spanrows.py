@@ -22,6 +22,7 @@ from logtrace.read.files import find_compacted, find_span_files, span_file_of
 from logtrace.read.spanrows import COLUMNS
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "scaling.md"
+HISTORY = DOCS.with_name("history.md")
 TRACE = trace_id_at(T0, __import__("random").Random(3))
 ROOT, LONG, OPEN, LATE = "a" * 16, "b" * 16, "c" * 16, "d" * 16
 
@@ -200,3 +201,42 @@ def test_span_files_have_the_documented_columns(tmp_path: Path) -> None:
     assert actual == list(COLUMNS) == documented_columns()
     assert version == (str(f.SPANS_FORMAT_VERSION),)
     assert f"version {f.SPANS_FORMAT_VERSION}" in DOCS.read_text(encoding="utf-8")
+
+
+def test_compacted_files_have_the_documented_columns(tmp_path: Path) -> None:
+    """Every compacted file has exactly the columns, types and metadata docs/history.md lists."""
+    text = HISTORY.read_text(encoding="utf-8")
+    table = text.split("<!-- COMPACTED-COLUMNS -->")[1].split("<!-- /COMPACTED-COLUMNS -->")[0]
+    documented = re.findall(r"^\| `(\w+)` \| (\w+) \|", table, re.M)
+    root = tmp_path / "logtrace"
+    history(root)
+    compact(root)
+    (compacted,) = find_compacted(root)
+    with duckdb.connect() as con:
+        described = con.execute(
+            "DESCRIBE SELECT * FROM read_parquet($f)", {"f": str(compacted)}
+        ).fetchall()
+        keys = con.execute(
+            "SELECT decode(key), decode(value) FROM parquet_kv_metadata($f)", {"f": str(compacted)}
+        ).fetchall()
+    assert [(row[0], row[1]) for row in described] == documented
+    assert {k for k, _ in keys} == {f.COMPACTED_SOURCES, f.COMPACTED_FORMAT}
+    assert f"`{f.COMPACTED_SOURCES}`" in text and f"`{f.COMPACTED_FORMAT}`, `1`" in text
+
+
+def test_a_line_that_is_not_json_is_a_row_of_nulls_but_its_source(tmp_path: Path) -> None:
+    """As docs/history.md says: readable false, every column but source NULL (attributes too,
+    not an object of null fields), the line counted and not read back."""
+    day = tmp_path / "logtrace" / T0.strftime(f.DAY_FORMAT)
+    path = write_jsonl(day / file_name("svc", 100, T0), span_lines(TRACE, ROOT, None, "r", 0, 1))
+    with path.open("ab") as out:
+        out.write(b"not json at all\n")
+    compact(tmp_path / "logtrace")
+    (compacted,) = find_compacted(tmp_path / "logtrace")
+    with duckdb.connect() as con:
+        rows = con.execute(
+            "SELECT * EXCLUDE (source), source FROM read_parquet($f) WHERE NOT readable",
+            {"f": str(compacted)},
+        ).fetchall()
+    (row,) = rows
+    assert row[:-2] == (None,) * (len(row) - 2) and row[-2:] == (False, path.name)
