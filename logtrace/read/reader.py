@@ -80,6 +80,12 @@ __all__ = [
 
 # DuckDB's memory limit for queries: a gigabyte of history stays well under 2 GiB resident.
 MEMORY_LIMIT = "1GB"
+# What every connection of a Reader sets. DuckDB draws a progress bar on the terminal for long
+# queries: not in a CLI's output. Every view over Parquet files reads their footers when it is
+# bound, and a question binds the span files' view several times (spans.sql reads it for whole
+# spans and fragments): cached, a footer is parsed once per connection (again if the file's
+# mtime changes).
+SETTINGS = "SET enable_progress_bar = false; SET parquet_metadata_cache = true"
 # Retries of a query whose files changed under it (rotated, removed, corrupt).
 _ATTEMPTS = 3
 _T = TypeVar("_T")
@@ -286,10 +292,45 @@ class Reader(Analytics):
         *,
         views: bool = True,
     ) -> duckdb.DuckDBPyConnection:
-        """``query`` run, its rows not fetched yet: for ``_with_retries`` (``_run``, ``cat``)."""
+        """``query`` run, its rows not fetched yet: for ``_with_retries`` (``_run``)."""
         if views:
             self._views.make(query)  # binding them opens the files: it may fail like a query
         return _statement(self._con.execute(query, params or {}))
+
+    def _batches(
+        self, query: str, params: Mapping[str, Any], size: int
+    ) -> Iterator[list[tuple[Any, ...]]]:
+        """The rows of ``query`` over the views, ``size`` at a time (a result larger than
+        memory streams through), while the Reader answers other questions between batches:
+        fetched from a cursor of its own (:meth:`Views.cursor`), since the next query on the
+        Reader's connection would end a result pending there, and ``fetchmany`` would give
+        ``[]`` as if it were done (``cat``, exports).
+
+        Until the first batch, a file that vanished or does not decode is left out and the
+        query run again (``_with_retries``); after it, nothing is run again (the rows given
+        would come twice), and an error is a ReadError (DuckDB's first line).
+        """
+
+        def first() -> tuple[duckdb.DuckDBPyConnection, list[tuple[Any, ...]]]:
+            self._views.make(query)
+            cursor = self._views.cursor()
+            try:
+                cursor.execute(SETTINGS)
+                return cursor, _statement(cursor.execute(query, params)).fetchmany(size)
+            except BaseException:
+                cursor.close()
+                raise
+
+        cursor, rows = self._with_retries(first)
+        try:
+            while rows:
+                yield rows
+                try:
+                    rows = cursor.fetchmany(size)
+                except duckdb.Error as error:
+                    raise ReadError(first_line(error)) from None
+        finally:
+            cursor.close()
 
     @checked(service=text)
     def cat(
@@ -480,11 +521,7 @@ def open(
             them), or ``since``/``until`` is not a time.
     """
     connection = duckdb.connect(config={"memory_limit": memory_limit})
-    # DuckDB draws a progress bar on the terminal for long queries: not in a CLI's output.
-    # Every view over Parquet files reads their footers when it is bound, and a question binds
-    # the span files' view several times (spans.sql reads it for whole spans and fragments):
-    # cached, a footer is parsed once per connection (again if the file's mtime changes).
-    connection.execute("SET enable_progress_bar = false; SET parquet_metadata_cache = true")
+    connection.execute(SETTINGS)
     try:
         return Reader(path, connection, since=since, until=until, pruning=pruning)
     except BaseException:

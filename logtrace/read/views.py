@@ -93,6 +93,20 @@ class Views:
                 self._variables[variable] = values
         return lists
 
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A connection of its own to the same database, with the variables that list the
+        files set on it as on the Reader's: the views are the database's, variables (and
+        the schema) each connection's. For a result fetched while other questions are asked:
+        the next query on a connection ends the result it had pending."""
+        cursor = self._con.cursor()
+        try:
+            for variable, values in self._variables.items():
+                cursor.execute(f"SET VARIABLE {variable} = ?", [values])
+        except BaseException:
+            cursor.close()
+            raise
+        return cursor
+
     def forget(self) -> None:
         """Make every view again on its next use (a lookup replaced some over its own files)."""
         self._kinds = None
