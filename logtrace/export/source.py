@@ -7,7 +7,7 @@ together whole and memory holds one trace (and a chunk of lines) at a time.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import orjson
@@ -58,33 +58,30 @@ def batches(
 ) -> Iterator[Batch]:
     """The spans and log lines of these traces (None: all), one ``Batch`` per trace.
 
+    The lines are fetched from a cursor of their own (``Reader._batches``): the Reader can
+    be asked other questions meanwhile. Until the first lines, a file that vanished or does
+    not decode is left out and the query run again, as for every question of the Reader.
+
     Args:
         untraced: also the log lines outside any trace (at the end, in batches).
+
+    Raises:
+        ReadError: SQL that fails (DuckDB's first line).
     """
     if trace_ids is not None and not trace_ids:
         return
-    import duckdb
-
-    from ..read.files import ReadError
     from ..read.queries import query_text
 
     params = {"trace_ids": trace_ids, "untraced": untraced}
-    try:
-        cursor = reader.connection.execute(query_text("export_lines"), params)
-        yield from _grouped(cursor)
-    except duckdb.Error as error:
-        raise ReadError(str(error).strip().splitlines()[0]) from None
+    yield from _grouped(reader._batches(query_text("export_lines"), params, FETCH))
 
 
-def _grouped(cursor: Any) -> Iterator[Batch]:
+def _grouped(fetched: Iterable[list[tuple[Any, ...]]]) -> Iterator[Batch]:
     """Batches of the rows of export_lines.sql: one per trace, then the untraced lines."""
     current: str | None = None
     lines: list[tuple[dict[str, Any], str]] = []
     hosts: dict[str, str] = {}
-    while True:
-        rows = cursor.fetchmany(FETCH)
-        if not rows:
-            break
+    for rows in fetched:
         for trace_id, text, filename in rows:
             if lines and (trace_id != current or (trace_id is None and len(lines) >= FETCH)):
                 yield assemble(lines)

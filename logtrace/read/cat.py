@@ -10,14 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import duckdb
-
-from logtrace.read.files import ReadError
 from logtrace.read.queries import query_text
 from logtrace.read.trace import normalize_trace_id
-from logtrace.read.views import first_line
 
 if TYPE_CHECKING:
     from logtrace.read.reader import Reader
@@ -34,7 +30,8 @@ def cat_lines(
     service: str | None = None,
 ) -> Iterator[str]:
     """The lines of ``reader``'s files (JSON text, no newline), oldest first, fetched in
-    batches (a history larger than memory streams through).
+    batches (a history larger than memory streams through) from a cursor of their own, so
+    the Reader can be asked other questions between lines (``Reader._batches``).
 
     Until the first line is given, a file that vanished or does not decode is left out and
     the query run again, as for every question of the Reader; after it, nothing is run again
@@ -54,17 +51,6 @@ def cat_lines(
         "trace": None if trace is None else normalize_trace_id(trace),
         "service": service,
     }
-    text = query_text("cat_lines")
-
-    def first_batch() -> tuple[duckdb.DuckDBPyConnection, list[Any]]:
-        cursor = reader._cursor(text, params)
-        return cursor, cursor.fetchmany(_BATCH)
-
-    cursor, rows = reader._with_retries(first_batch)
-    while rows:
+    for rows in reader._batches(query_text("cat_lines"), params, _BATCH):
         for line, _ in rows:
             yield line
-        try:
-            rows = cursor.fetchmany(_BATCH)
-        except duckdb.Error as error:
-            raise ReadError(first_line(error)) from None

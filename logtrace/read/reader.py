@@ -9,6 +9,8 @@ there is a named question, run with ``Reader.query(name, **params)``.
 A JSONL file that a compacted file lists as one of its sources (a compaction interrupted
 before it deleted them) is left out, so no line counts twice. A time window (``since``,
 ``until``) and a trace id's creation time open only the files whose time range can hold them.
+Every question runs through :mod:`logtrace.read.retries` (a mixin of the Reader): a file that
+vanished or does not decode is left out, and the question asked again.
 
 This module imports DuckDB; ``import logtrace`` does not import it.
 """
@@ -16,11 +18,11 @@ This module imports DuckDB; ``import logtrace`` does not import it.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any
 
 import duckdb
 
@@ -33,7 +35,6 @@ from logtrace.read.files import (
     LONG_TRACE,
     ReadError,
     describe,
-    find_files,
     prune,
     refused_files,
     source_name,
@@ -52,6 +53,7 @@ from logtrace.read.queries import (
     query_text,
 )
 from logtrace.read.remote import attach, is_url
+from logtrace.read.retries import Retries, statement
 from logtrace.read.trace import (
     AmbiguousTrace,
     Row,
@@ -59,7 +61,7 @@ from logtrace.read.trace import (
     TraceNotFound,
     normalize_trace_id,
 )
-from logtrace.read.views import Views, as_rows, first_line, listed_sources
+from logtrace.read.views import SETTINGS, Views, listed_sources
 
 __all__ = [
     "COMPACTION_FILES",
@@ -80,12 +82,9 @@ __all__ = [
 
 # DuckDB's memory limit for queries: a gigabyte of history stays well under 2 GiB resident.
 MEMORY_LIMIT = "1GB"
-# Retries of a query whose files changed under it (rotated, removed, corrupt).
-_ATTEMPTS = 3
-_T = TypeVar("_T")
 
 
-class Reader(Analytics):
+class Reader(Retries, Analytics):
     """A DuckDB connection with the views of logtrace over a set of files.
 
     ``reader.sql("select * from traces")`` gives a DuckDB relation (``.show()``,
@@ -246,7 +245,7 @@ class Reader(Analytics):
 
         def bind() -> Any:
             self._views.make(query)
-            return _statement(self._con.sql(query, params=params))
+            return statement(self._con.sql(query, params=params))
 
         return self._with_retries(bind)
 
@@ -263,33 +262,6 @@ class Reader(Analytics):
             ReadError: the SQL fails (message: DuckDB's first line), or holds no statement.
         """
         return self._run(query, params, views=True)
-
-    def _run(
-        self,
-        query: str,
-        params: Sequence[Any] | Mapping[str, Any] | None = None,
-        *,
-        views: bool = False,
-    ) -> list[Row]:
-        """``execute``; ``views=False`` within a trace's own schema, which has its own."""
-
-        def fetch() -> list[Row]:
-            cursor = self._cursor(query, params, views=views)
-            return as_rows(cursor.description or [], cursor.fetchall())
-
-        return self._with_retries(fetch)
-
-    def _cursor(
-        self,
-        query: str,
-        params: Sequence[Any] | Mapping[str, Any] | None = None,
-        *,
-        views: bool = True,
-    ) -> duckdb.DuckDBPyConnection:
-        """``query`` run, its rows not fetched yet: for ``_with_retries`` (``_run``, ``cat``)."""
-        if views:
-            self._views.make(query)  # binding them opens the files: it may fail like a query
-        return _statement(self._con.execute(query, params or {}))
 
     @checked(service=text)
     def cat(
@@ -317,10 +289,6 @@ class Reader(Analytics):
     def query(self, name: str, /, **params: Any) -> list[Row]:
         """Run ``queries/<name>.sql`` with its ``$parameters`` as keywords (missing ones NULL)."""
         return self._query(name, views=True, **params)
-
-    def _query(self, name: str, /, *, views: bool = False, **params: Any) -> list[Row]:
-        text = query_text(name)
-        return self._run(text, {**dict.fromkeys(parameters(text)), **params}, views=views)
 
     # -- questions -------------------------------------------------------------------------------
 
@@ -376,55 +344,6 @@ class Reader(Analytics):
     ) -> None:
         self.close()
 
-    # -- internals -------------------------------------------------------------------------------
-
-    def _with_retries(self, action: Callable[[], _T]) -> _T:
-        """Run ``action``; after an error naming one of the files (one that does not decode, a
-        Parquet file that is not one, a line too long), leave that file out and retry; after
-        another IO error (a file gone), list the files again and retry. Any DuckDB error in the
-        end is a ReadError (its first line)."""
-        io_errors = 0
-        while True:
-            try:
-                return action()
-            except duckdb.Error as error:
-                named = self._file_named_in(str(error))
-                if named is not None:
-                    self._con.execute("SET schema = 'main'")
-                    self.unreadable_files.append(named)
-                    self.refresh()
-                    continue
-                io_errors += 1
-                if not isinstance(error, duckdb.IOException) or io_errors >= _ATTEMPTS:
-                    raise ReadError(first_line(error)) from None
-                self._recover()
-
-    def _file_named_in(self, message: str) -> Path | None:
-        """The existing file, not yet left out, whose path a DuckDB error message names."""
-        known = {*self.all_files, *self.files, *self.trace_files}
-        for path in sorted(known, key=lambda p: len(str(p)), reverse=True):
-            if str(path) in message and path not in self.unreadable_files and path.exists():
-                return path
-        return None
-
-    def _recover(self) -> None:
-        """After an IO error: list the files again and leave out the ones DuckDB cannot read."""
-        self._con.execute("SET schema = 'main'")
-        local = [p for p in self.locations if not is_url(p)]
-        for path in [p for location in local for p in find_files(location)]:
-            if path in self.unreadable_files:
-                continue
-            try:
-                self._con.execute(
-                    "SELECT count(*) FROM read_json_objects($f, format = 'newline_delimited', "
-                    "ignore_errors = true, maximum_object_size = 67108864)",
-                    {"f": str(path)},
-                ).fetchall()
-            except duckdb.Error:
-                if path.exists():
-                    self.unreadable_files.append(path)
-        self.refresh()
-
 
 def _widened(bound: datetime | None, margin: timedelta) -> datetime | None:
     """``bound`` moved by ``margin``; None (no bound) past the calendar's ends."""
@@ -434,16 +353,6 @@ def _widened(bound: datetime | None, margin: timedelta) -> datetime | None:
         return bound + margin
     except OverflowError:
         return None
-
-
-def _statement(result: _T | None) -> _T:
-    """DuckDB's result of a query; DuckDB gives None for SQL without a statement."""
-    if result is None:
-        raise ReadError(
-            "the SQL holds no statement (it is empty or only comments): "
-            "give one, such as 'select * from traces limit 5'"
-        )
-    return result
 
 
 def open(
@@ -480,11 +389,7 @@ def open(
             them), or ``since``/``until`` is not a time.
     """
     connection = duckdb.connect(config={"memory_limit": memory_limit})
-    # DuckDB draws a progress bar on the terminal for long queries: not in a CLI's output.
-    # Every view over Parquet files reads their footers when it is bound, and a question binds
-    # the span files' view several times (spans.sql reads it for whole spans and fragments):
-    # cached, a footer is parsed once per connection (again if the file's mtime changes).
-    connection.execute("SET enable_progress_bar = false; SET parquet_metadata_cache = true")
+    connection.execute(SETTINGS)
     try:
         return Reader(path, connection, since=since, until=until, pruning=pruning)
     except BaseException:

@@ -36,6 +36,13 @@ from logtrace.read.queries import (
 )
 from logtrace.read.trace import Row
 
+# What every connection of a Reader sets. DuckDB draws a progress bar on the terminal for long
+# queries: not in a CLI's output. Every view over Parquet files reads their footers when it is
+# bound, and a question binds the span files' view several times (spans.sql reads it for whole
+# spans and fragments): cached, a footer is parsed once per connection (again if the file's
+# mtime changes).
+SETTINGS = "SET enable_progress_bar = false; SET parquet_metadata_cache = true"
+
 
 class Views:
     """The views of logtrace on ``connection``, made when a question needs them.
@@ -92,6 +99,22 @@ class Views:
                 self._con.execute(f"SET VARIABLE {variable} = ?", [values])
                 self._variables[variable] = values
         return lists
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A connection of its own to the same database, with the variables that list the
+        files (and SETTINGS) set on it as on the Reader's: the views are the database's,
+        variables, settings and the schema each connection's. For a result fetched while
+        other questions are asked: the next query on a connection ends the result it had
+        pending."""
+        cursor = self._con.cursor()
+        try:
+            cursor.execute(SETTINGS)
+            for variable, values in self._variables.items():
+                cursor.execute(f"SET VARIABLE {variable} = ?", [values])
+        except BaseException:
+            cursor.close()
+            raise
+        return cursor
 
     def forget(self) -> None:
         """Make every view again on its next use (a lookup replaced some over its own files)."""

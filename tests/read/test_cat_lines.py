@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import orjson
 import pytest
 from conftest import logs_dir, span_lines, write_jsonl
+from test_compact import history
 
 import logtrace
+from logtrace.read import cat
+from logtrace.read.compact import compact
 from logtrace.read.files import ReadError
+from logtrace.read.reader import Reader
 
 TRACE = "01a2339e00000000aaaaaaaaaaaaaaaa"
 DAY = "2026-11-24"
@@ -64,3 +70,37 @@ def test_a_duckdb_error_no_retry_mends_is_a_read_error(logs_dir: Path) -> None:
         list(reader.cat())
     message = str(caught.value)
     assert message.startswith("Binder Error: ") and "\n" not in message, message
+
+
+# Questions asked of the Reader while its lines are read; each returns something to compare.
+QUESTIONS: dict[str, Callable[[Reader, list[str]], Any]] = {
+    "execute": lambda reader, ids: reader.execute("SELECT count(*) AS n FROM spans"),
+    "query": lambda reader, ids: reader.query("slowest_traces", limit=3),
+    "trace": lambda reader, ids: [reader.trace(trace_id).spans for trace_id in ids],
+    "sql": lambda reader, ids: reader.sql("SELECT count(*) FROM lines").fetchall(),
+    "cat": lambda reader, ids: sum(1 for _ in reader.cat(trace=ids[0])),
+}
+
+
+@pytest.mark.parametrize("question", sorted(QUESTIONS))
+def test_every_line_arrives_while_the_reader_answers_other_questions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, question: str
+) -> None:
+    """Questions asked of the same Reader between lines (compacted and JSONL files, a lookup
+    of a trace of each): cat still gives every line, and the questions their answers (the
+    next question ended the batches of the Reader's one connection: 10,000 of 50,002 lines,
+    silently)."""
+    compacted, live = tmp_path / "compacted", tmp_path / "live"
+    ids = history(compacted, hours=2)[::5] + history(live, hours=2, seed=2)[::5]
+    compact(compacted)
+    monkeypatch.setattr(cat, "_BATCH", 3)
+    ask = QUESTIONS[question]
+    with logtrace.open([compacted, live], pruning=False) as reader:
+        every = list(reader.cat())
+        answer = ask(reader, ids)
+        given = []
+        for line in reader.cat():
+            given.append(line)
+            if len(given) % 20 == 1:
+                assert ask(reader, ids) == answer
+    assert len(every) > 100 and given == every
