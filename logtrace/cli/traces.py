@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import re
 import sys
 import time
@@ -344,9 +345,10 @@ def tail(args: argparse.Namespace) -> int:
                 printed += 1
                 if args.count is not None and printed >= args.count:
                     return 0
-            if deadline is not None and time.monotonic() >= deadline:
+            left = math.inf if deadline is None else deadline - time.monotonic()
+            if left <= 0:
                 return 0
-            time.sleep(args.interval)
+            time.sleep(min(args.interval, left))  # --for 1 --interval 60: one second
     finally:
         follower.close()
         if args.verbose:

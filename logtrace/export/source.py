@@ -91,6 +91,8 @@ def _grouped(fetched: Iterable[list[tuple[Any, ...]]]) -> Iterator[Batch]:
                 line = orjson.loads(text)
             except orjson.JSONDecodeError:
                 continue
+            if not isinstance(line, dict):
+                continue  # a foreign line of JSON that is not an object: no span, no log
             host = hosts.get(filename)
             if host is None:
                 host = hosts[filename] = host_of(filename)

@@ -142,10 +142,12 @@ class Reader(Retries, Analytics):
         (``since``/``until``, widened by LONG_TRACE), so is every file that cannot hold it.
         """
         listed_jsonl, listed_parquet, span_files = find_all(self.locations)
-        for path in listed_jsonl + listed_parquet:
+        for path in listed_jsonl + listed_parquet + sorted(span_files):
             if path not in self.unreadable_files and not self._looks_whole(path):
                 self.unreadable_files.append(path)
         bad = set(self.unreadable_files)
+        # A span file that is not whole: its compacted file's own lines give its spans.
+        span_files = {p for p in span_files if p not in bad}
         jsonl = [p for p in listed_jsonl if p not in bad]
         parquet = [p for p in listed_parquet if p not in bad]
         compacted = self._compacted_sources(jsonl, parquet)

@@ -1,4 +1,5 @@
-"""``configure()``'s arguments, checked before anything is set up.
+"""``configure()``'s arguments (and ``flush()``'s and ``shutdown()``'s timeout), checked
+before anything is set up.
 
 A wrong argument raises before the old configuration is closed, in one line that names the
 argument, its value and what to give: ``TypeError`` for a value of the wrong kind (a string
@@ -12,13 +13,14 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Iterable
 from typing import Any
 
 from logtrace.write.sink import settings as sink_settings
 from logtrace.write.sink.settings import Limit
 
-__all__ = ["check", "patterns", "texts"]
+__all__ = ["check", "patterns", "texts", "wait_limit"]
 
 # Arguments that are true or false. Any value is taken for its truth, as before, but a string:
 # "no", "0" and "false" are true in Python.
@@ -120,3 +122,19 @@ def _sampler(sampler: Any) -> None:
         f"(trace_id, parent) -> bool, or a name such as 'ratio'; a share of traces is "
         f"sample_rate=0.1"
     )
+
+
+def wait_limit(call: str, timeout: float) -> float | None:
+    """``flush()``'s and ``shutdown()``'s ``timeout`` as the sink takes it: None for no limit
+    (infinity, or more than a lock can wait); a wrong one raises before anything is flushed
+    or closed."""
+    wanted = "give a number of seconds of at least 0 (math.inf: no limit)"
+    if isinstance(timeout, (str, bytes)):
+        raise TypeError(f"logtrace.{call}(timeout={timeout!r}): {wanted}")
+    try:
+        seconds = float(timeout)
+    except (TypeError, ValueError):
+        raise TypeError(f"logtrace.{call}(timeout={timeout!r}): {wanted}") from None
+    if not seconds >= 0:  # NaN too
+        raise ValueError(f"logtrace.{call}(timeout={timeout!r}): {wanted}")
+    return None if seconds > threading.TIMEOUT_MAX else seconds

@@ -291,8 +291,9 @@ def shutdown(timeout: float = 5.0) -> None:
     settings ``configure()`` made (enabled, sampler, keep_errors, slow_ms, max_depth, the
     process's parent from ``TRACEPARENT``) are back to their defaults.
     """
+    limit = _arguments.wait_limit("shutdown", timeout)
     with _lock:
-        _close_sink(timeout)
+        _close_sink(limit)
         _context.process_parent = None
         tracer.unconfigure()
         for handler in _stdlib_handlers:
@@ -302,10 +303,12 @@ def shutdown(timeout: float = 5.0) -> None:
 
 
 def flush(timeout: float = 5.0) -> None:
-    """Write every line emitted so far to the file now, waiting up to ``timeout`` seconds."""
+    """Write every line emitted so far to the file now, waiting up to ``timeout`` seconds
+    (``math.inf``: as long as it takes)."""
+    limit = _arguments.wait_limit("flush", timeout)
     sink = _sink
     if sink is not None:
-        sink.flush(timeout)
+        sink.flush(limit)
 
 
 def current_file() -> Path | None:
@@ -314,7 +317,7 @@ def current_file() -> Path | None:
     return None if sink is None else sink.path
 
 
-def _close_sink(timeout: float = 5.0) -> None:
+def _close_sink(timeout: float | None = 5.0) -> None:
     global _sink
     sink, _sink = _sink, None
     write_to(_drop, _drop)

@@ -245,6 +245,9 @@ class Scrubber:
             if isinstance(value, str):
                 return self.text(value)
             if isinstance(value, _KEPT_AS_IS):
+                if isinstance(value, datetime.datetime) and value.tzinfo is not None:
+                    # orjson calls utcoffset() itself and crashes the process when it raises.
+                    value.utcoffset()
                 return value
             if depth >= self.max_depth:
                 return TOO_DEEP

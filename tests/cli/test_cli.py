@@ -321,6 +321,15 @@ def test_tail_from_start_with_filters(cli: Cli, written: Written) -> None:
     )
 
 
+def test_tail_for_stops_in_time_whatever_the_interval(cli: Cli, written: Written) -> None:
+    """tail --for 0.5 --interval 3600 stops after half a second, not after the hour it would
+    have slept first."""
+    result = cli(
+        "tail", "--dir", str(written.directory), "--for", "0.5", "--interval", "3600", timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+
+
 def test_other_modules_register_commands(
     logs_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

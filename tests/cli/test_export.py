@@ -72,3 +72,20 @@ def test_output_file_is_owner_only_and_never_a_symlink(written: Path, tmp_path: 
     assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
     assert str(link) in result.stderr and "symlink" in result.stderr
     assert victim.read_bytes() == b"precious\n" and link.is_symlink()
+
+
+def test_a_json_line_that_is_not_an_object_is_skipped(written: Path, tmp_path: Path) -> None:
+    """A foreign line that is JSON but not an object (an array, a number, a string, null, true)
+    is skipped by every format: the traces are exported, not an AttributeError."""
+    import shutil
+
+    folder = tmp_path / "logs"
+    shutil.copytree(written, folder)
+    day = next(p for p in folder.iterdir() if p.is_dir())
+    (day / "other_host_1_20261124T130000.000Z.jsonl").write_text(
+        '[1, 2]\n42\n"text"\nnull\ntrue\n{"msg": "an object"}\n'
+    )
+    for fmt in ("otlp-json", "chrome", "jaeger", "zipkin"):
+        result = logtrace_cli("export", "--dir", str(folder), "-f", fmt, "-o", "-")
+        assert result.returncode == 0, (fmt, result.stderr)
+        assert "exported 10 spans" in result.stderr, (fmt, result.stderr)

@@ -360,6 +360,36 @@ def test_an_integer_too_long_for_str_is_written_as_text(traced: Path) -> None:
     assert [line.get(f.SPAN) for line in lines] == [f.SPAN_START, f.SPAN_END]
 
 
+BROKEN_TZINFO = """
+import datetime, logging, sys, structlog, logtrace
+
+class Broken(datetime.tzinfo):
+    def utcoffset(self, dt):
+        raise RuntimeError("no offset")
+
+when = datetime.datetime(2026, 11, 24, 13, 0, tzinfo=Broken())
+logtrace.configure(service="tz", directory=sys.argv[1], redact=sys.argv[2] == "1", environ={})
+with logtrace.span("s", when=when) as span:
+    span.set(later=when, many=[when])
+    span.event("e", when=when)
+    structlog.get_logger("app").info("structlog", when=when)
+    logging.getLogger("app").warning("stdlib", extra={"when": when})
+logtrace.shutdown()
+"""
+
+
+@pytest.mark.parametrize("redact", ["1", "0"])
+def test_a_datetime_whose_tzinfo_raises_does_not_crash_the_program(
+    tmp_path: Path, redact: str
+) -> None:
+    """A datetime whose tzinfo.utcoffset() raises, as a span attribute, in span.set (nested
+    too), a span event, structlog and stdlib: orjson would crash the process (a segfault);
+    the lines are written, the value as a marker."""
+    run(BROKEN_TZINFO, tmp_path, redact)
+    lines = _payload_lines(tmp_path)
+    assert {line[f.EVENT] for line in lines} >= {"s", "e", "structlog", "stdlib"}
+
+
 # -- the read side ---------------------------------------------------------------------------------
 
 SMALL_TRACE = """

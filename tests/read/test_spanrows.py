@@ -12,7 +12,7 @@ from typing import Any
 
 import duckdb
 import pytest
-from conftest import T0, log_line, span_lines, write_jsonl
+from conftest import T0, log_line, run_cli, span_lines, write_jsonl
 from test_compact import file_name, history, snapshot, trace_id_at
 
 import logtrace
@@ -170,6 +170,26 @@ def test_compacted_files_without_span_files_read_as_before(tmp_path: Path) -> No
     for path in sorted(find_span_files(root))[::2]:
         path.unlink()
     assert snapshot(root) == before
+
+
+def test_a_span_file_cut_short_or_empty_is_named_and_its_lines_still_count(tmp_path: Path) -> None:
+    """A span file cut short (a copy interrupted, a full disk) or emptied: the spans are read
+    from its compacted file's lines instead, the file is named among the unreadable ones, and
+    every command answers (it used to fail them all with DuckDB's "No magic bytes found")."""
+    root = tmp_path / "logtrace"
+    history(root)
+    before = snapshot(root)
+    compact(root, batch_bytes=1)
+    cut, emptied = sorted(find_span_files(root))[:2]
+    cut.write_bytes(cut.read_bytes()[: cut.stat().st_size // 2])
+    emptied.write_bytes(b"")
+    assert snapshot(root) == before
+    with logtrace.open(root) as reader:
+        assert {cut, emptied} <= set(reader.unreadable_files)
+        trace_id = reader.execute("SELECT trace_id FROM traces LIMIT 1")[0]["trace_id"]
+    for argv in (["ls"], ["ls", "--since", "3000d"], ["stats"], ["show", trace_id]):
+        done = run_cli(*argv, "--dir", str(root))
+        assert done.returncode == 0, (argv, done.stderr)
 
 
 # -- the contract ----------------------------------------------------------------------------------

@@ -333,3 +333,44 @@ def test_files_are_owner_only(traced_dir: Path) -> None:
     files = list(traced_dir.rglob("*.jsonl"))
     assert files and all(path.stat().st_mode & 0o777 == 0o600 for path in files)
     assert all(path.parent.stat().st_mode & 0o777 == 0o700 for path in files)
+
+
+@pytest.mark.parametrize("timeout", [math.inf, 1e20])
+def test_flush_and_shutdown_wait_without_limit_for_an_endless_timeout(
+    tmp_path: Path, timeout: float
+) -> None:
+    """flush(timeout=math.inf) and shutdown(timeout=math.inf) (or 1e20, past what a lock can
+    wait) mean no limit: every line is written and the files are closed, no OverflowError."""
+    logtrace.configure(service="endless", directory=tmp_path, environ={})
+    with logtrace.span("first"):
+        pass
+    logtrace.flush(timeout=timeout)
+    assert {x["event"] for x in read_lines(tmp_path)} >= {"first"}
+    with logtrace.span("second"):
+        pass
+    logtrace.shutdown(timeout=timeout)
+    assert logtrace.current_file() is None
+    assert {x["event"] for x in read_lines(tmp_path)} >= {"first", "second"}
+
+
+@pytest.mark.parametrize(
+    ("timeout", "error"), [(-1, ValueError), (math.nan, ValueError), ("5", TypeError)]
+)
+def test_a_wrong_flush_or_shutdown_timeout_says_what_to_give_and_changes_nothing(
+    tmp_path: Path, timeout: object, error: type[Exception]
+) -> None:
+    """flush(timeout=-1), shutdown(timeout=nan) or a string: one clear line naming the
+    argument, raised before anything is flushed or closed (shutdown used to close half)."""
+    try:
+        logtrace.configure(service="timeouts", directory=tmp_path, environ={})
+        for call in (logtrace.flush, logtrace.shutdown):
+            with pytest.raises(error) as raised:
+                call(timeout=timeout)  # type: ignore[arg-type]
+            assert f"{call.__name__}(timeout=" in str(raised.value)
+            assert "number of seconds" in str(raised.value)
+        assert logtrace.current_file() is not None
+        with logtrace.span("still traced"):
+            pass
+    finally:
+        logtrace.shutdown()
+    assert "still traced" in {x["event"] for x in read_lines(tmp_path)}

@@ -317,7 +317,8 @@ class FileSink(FileKeeper):
         interval = self._settings.flush_interval
         next_check = time.monotonic() + interval
         while not self._stopping:
-            self._wake.wait(max(0.0, next_check - time.monotonic()))
+            # A flush_interval of 1e20 s is finite, but past what a thread can wait.
+            self._wake.wait(min(max(0.0, next_check - time.monotonic()), threading.TIMEOUT_MAX))
             self._wake.clear()
             self._waking = False
             if self._stopping:

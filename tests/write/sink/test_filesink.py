@@ -505,3 +505,25 @@ def test_a_file_size_limit_never_raises_and_losses_are_reported(tmp_path: Path) 
     assert all(path.stat().st_size <= 20_000 for path in log_files(tmp_path))
     said = [text for text in child.stderr.decode().splitlines() if text.startswith("logtrace:")]
     assert len(said) == 1 and "File too large" in said[0]
+
+
+def test_a_flush_interval_past_what_a_wait_can_take_keeps_the_writer(tmp_path: Path) -> None:
+    """flush_interval=1e20 (LOGTRACE_FLUSH_INTERVAL=1e20): finite, but longer than a thread can
+    wait; the writer thread lives on and writes at the high-water mark instead of dying of an
+    OverflowError."""
+    died: list[BaseException | None] = []
+    previous = threading.excepthook
+    threading.excepthook = lambda hook: died.append(hook.exc_value)
+    try:
+        sink = FileSink(settings(tmp_path, flush_interval=1e20, queue_size=16), report)
+        sink.start()
+        for i in range(10):
+            sink.write(line(i=i))
+        deadline = time.monotonic() + 10
+        while len(user_lines(tmp_path)) < 2 and time.monotonic() < deadline and not died:
+            time.sleep(0.01)
+        sink.close()
+    finally:
+        threading.excepthook = previous
+    assert died == []
+    assert [entry["i"] for entry in user_lines(tmp_path)] == list(range(10))
