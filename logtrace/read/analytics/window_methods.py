@@ -15,7 +15,7 @@ from logtrace.read.arguments import (
     checked,
     count,
     instance,
-    number,
+    probability,
     text,
     threshold_pct,
     time,
@@ -59,10 +59,10 @@ class WindowMethods:
     @checked(
         a=instance(Side),
         b=instance(Side),
-        alpha=number(0, 1, ends=False),
+        alpha=probability,
         threshold_pct=threshold_pct,
         min_samples=count(),
-        confidence=number(0, 1, ends=False),
+        confidence=probability,
     )
     def compare(
         self: Reads,
