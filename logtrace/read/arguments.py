@@ -39,6 +39,7 @@ __all__ = [
     "instances",
     "name",
     "number",
+    "probability",
     "range_text",
     "sql",
     "text",
@@ -143,6 +144,9 @@ def number(low: float, high: float = math.inf, *, ends: bool = True) -> Check:
 # 10000 (B 101 times as slow as A); past that a threshold is a typo, not a gate (1e30 passed
 # as a finite number). The CLI's --threshold and the web view's threshold_pct are this check.
 threshold_pct = number(0, 10_000)
+# A significance level, a confidence: between 0 and 1, neither included (compare's alpha and
+# confidence; the web view checks alpha with it whatever it compares, as --alpha is).
+probability = number(0, 1, ends=False)
 
 
 def text(name: str, value: Any) -> Any:

@@ -43,6 +43,8 @@ def parse_duration_ms(text: str, default_unit: str = "ms") -> float:
 # 10000 weeks (DuckDB counts a width in microseconds, a BIGINT, up to some 290,000 years).
 WIDTH_RANGE_MS = (0.001, 10_000 * 604_800_000.0)
 WIDTH_HELP = "from 1us to 10000w"
+# What a point in time given as text is: --since's, the web view's since and a_since.
+WHEN_HELP = "a duration (30s, 15m, 1h, 2d, 1w) or a UTC time (2026-11-24T13:00)"
 
 
 def parse_width_ms(text: str) -> float:
@@ -73,7 +75,10 @@ def parse_when(text: str, now: datetime) -> datetime:
     except ValueError:
         raise ValueError(text) from None
     if when.tzinfo is not None:
-        when = when.astimezone(timezone.utc).replace(tzinfo=None)
+        try:
+            when = when.astimezone(timezone.utc).replace(tzinfo=None)
+        except OverflowError:  # 0001-01-01T00:00+05:00: its UTC is before year 1
+            raise ValueError(text) from None
     return when
 
 
@@ -84,15 +89,22 @@ def when_option(option: str, text: str | None, now: datetime) -> datetime | None
     Raises:
         ReadError: ``text`` is neither, with what to give instead.
     """
+    return when_text(f"--{option}", text, now)
+
+
+def when_text(name: str, text: str | None, now: datetime) -> datetime | None:
+    """The time ``text`` gives (``1h`` ago from ``now``, a UTC time), or None when it is not
+    given: an option's (``--since``), a web view's parameter's (``a_since``).
+
+    Raises:
+        ReadError: ``text`` is neither; it names ``name`` and says what to give instead.
+    """
     if text is None:
         return None
     try:
         return parse_when(text, now)
     except ValueError:
-        raise ReadError(
-            f"--{option} {text!r}: give a duration (30s, 15m, 1h, 2d, 1w) "
-            "or a UTC time (2026-11-24T13:00)"
-        ) from None
+        raise ReadError(f"{name} {text!r}: give {WHEN_HELP}") from None
 
 
 def when(
@@ -123,7 +135,7 @@ def when(
         pass  # text that is no time, a time before year 1 or after 9999
     raise ReadError(
         f"{name} {value!r}: give a datetime (naive: UTC), a timedelta (that long ago) or text: "
-        "a duration (30s, 15m, 1h, 2d, 1w) or a UTC time (2026-11-24T13:00)"
+        + WHEN_HELP
     )
 
 

@@ -9,23 +9,28 @@ the endpoint says so (501) and the page shows it, rather than guessing.
 from __future__ import annotations
 
 import importlib
-import re
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
-from ..read.arguments import from_text
+from ..read.arguments import Check, count, from_text, probability, threshold_pct
 from ..read.files import ReadError
-from ..read.filters import when
+from ..read.filters import WIDTH_HELP, now_utc, parse_width_ms, when_text
+from ..read.trace import normalize_trace_id
 from .source import Source, reading
 
 Row = dict[str, Any]
-_TRACE_ID = re.compile(r"[0-9a-fA-F]{8,32}")
 _WINDOWS = ("a_since", "a_until", "b_since", "b_until")
 # The parameters each endpoint takes (any other is refused, as the CLI refuses an option).
 TIMESERIES_PARAMS = ("every", "since", "until", "service")
-# Of reader.compare, checked by it (a threshold_pct of 1e30 is a 400, as --threshold 1e30).
-_COMPARE_OPTIONS = ("threshold_pct", "alpha", "min_samples")
-COMPARE_PARAMS = ("a", "b", "by", *_WINDOWS, "name", "service", *_COMPARE_OPTIONS)
+# Of reader.compare, with its checks: refused whatever is compared, two traces too, as
+# `logtrace compare A B --alpha 2` is (a threshold_pct of 1e30 is a 400, as --threshold 1e30).
+_COMPARE_CHECKS: dict[str, Check] = {
+    "threshold_pct": threshold_pct,
+    "alpha": probability,
+    "min_samples": count(),
+}
+COMPARE_PARAMS = ("a", "b", "by", *_WINDOWS, "name", "service", *_COMPARE_CHECKS)
 
 
 class Unavailable(ReadError):
@@ -48,14 +53,36 @@ def critical_path(source: Source | str, trace_id: str) -> Row:
 
 
 def timeseries(source: Source | str, name: str, query: Mapping[str, str]) -> Row:
-    """``{"name", "every", "buckets": [reader.timeseries rows]}``: one span name over time."""
+    """``{"name", "every", "buckets": [reader.timeseries rows]}``: one span name over time.
+
+    Raises:
+        ReadError: what ``logtrace stats --every`` refuses: a width or a time that is none.
+    """
     every = query.get("every") or "5m"
-    since, until = query.get("since") or None, query.get("until") or None
+    width_ms = _width_ms(every)
+    now = now_utc()
+    since, until = (when_text(k, query.get(k) or None, now) for k in ("since", "until"))
     with reading(source) as reader:
         rows = _method(reader, "timeseries")(
-            every=every, since=since, until=until, name=name, service=query.get("service") or None
+            every=width_ms,
+            since=since,
+            until=until,
+            name=name,
+            service=query.get("service") or None,
         )
     return {"name": name, "every": every, "buckets": jsonable(rows)}
+
+
+def _width_ms(text: str) -> float:
+    """``every`` in ms as ``stats --every`` reads it: a bare number is seconds (read as a
+    Python number it would be ms, and refused in the Python API's words)."""
+    try:
+        return parse_width_ms(text)
+    except ValueError:
+        raise ReadError(
+            f"every {text!r}: give a bucket width {WIDTH_HELP} (30s, 5m, 1h; a bare number is"
+            " seconds)"
+        ) from None
 
 
 def compare(source: Source | str, query: Mapping[str, str]) -> Row:
@@ -70,25 +97,27 @@ def compare(source: Source | str, query: Mapping[str, str]) -> Row:
 
     Raises:
         ReadError: what ``logtrace compare`` refuses: trace ids that are none, a time that is
-            none, ``by`` and windows together, a threshold, alpha or minimum out of its range,
-            a side without traces (nothing was compared).
+            none, ``by`` and windows together, a threshold, alpha or minimum out of its range
+            (whatever is compared), a side without traces (nothing was compared).
     """
     a, b = (query.get("a") or "").strip(), (query.get("b") or "").strip()
     by = (query.get("by") or "").strip()
     windows = any(query.get(k) for k in _WINDOWS)
     if not by and not windows:
-        _check_trace_ids(a, b)
+        a, b = _trace_ids(a, b)
     if windows and (by or a or b):
         raise ReadError(
             "give by=KEY with a and b (its values), or the windows a_since, a_until, b_since,"
             " b_until, not both"
         )
+    options = {
+        k: check(k, from_text(query[k])) for k, check in _COMPARE_CHECKS.items() if query.get(k)
+    }
     with reading(source) as reader:
         if not by and not windows:
             paths = _method(reader, "compare_traces")(a, b)
             return {"mode": "traces", "a": a, "b": b, "result": jsonable(paths)}
         sides = _sides(query, a, b, by)
-        options = {k: from_text(query[k]) for k in _COMPARE_OPTIONS if query.get(k)}
         result = _method(reader, "compare")(*sides, **options)
         nothing = result.nothing_compared()
         if nothing is not None:
@@ -103,14 +132,20 @@ def compare(source: Source | str, query: Mapping[str, str]) -> Row:
         }
 
 
-def _check_trace_ids(a: str, b: str) -> None:
-    """Raise a one-line ReadError unless ``a`` and ``b`` are both given and look like trace ids."""
+def _trace_ids(a: str, b: str) -> tuple[str, str]:
+    """``a`` and ``b`` as trace ids, as ``show`` reads one (lower case); a one-line ReadError
+    naming each that is none, or asking for both."""
     if not a or not b:
         raise ReadError("give a and b: two trace ids (or by=KEY, or a_since/b_since)")
-    sides = (("a", a), ("b", b))
-    bad = [f"{side}={value!r}" for side, value in sides if not _TRACE_ID.fullmatch(value)]
+    ids, bad = [], []
+    for side, value in (("a", a), ("b", b)):
+        try:
+            ids.append(normalize_trace_id(value))
+        except ReadError:
+            bad.append(f"{side}={value!r}")
     if bad:
         raise ReadError(f"{' and '.join(bad)}: not a trace id (give 8 to 32 hex digits)")
+    return ids[0], ids[1]
 
 
 def _sides(query: Mapping[str, str], a: str, b: str, by: str) -> tuple[Any, Any]:
@@ -127,11 +162,13 @@ def _sides(query: Mapping[str, str], a: str, b: str, by: str) -> tuple[Any, Any]
             side_type(label=f"{by}={b}", attr=(by, b), **common),
         )
 
+    now = now_utc()
+
     def window(side: str) -> Any:
         since, until = query.get(side + "_since") or None, query.get(side + "_until") or None
         label = f"{side.upper()}: {since or '…'} to {until or 'now'}"
-        times = {
-            end: when(text, name=f"{side}_{end}")
+        times: dict[str, datetime | None] = {
+            end: when_text(f"{side}_{end}", text, now)
             for end, text in (("since", since), ("until", until))
         }
         return side_type(label=label, **times, **common)

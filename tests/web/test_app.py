@@ -108,8 +108,8 @@ def test_compare_says_what_is_wrong_with_a_and_b(client: httpx.Client) -> None:
     [
         ({"by": "versoin", "a": "1", "b": "2"}, "no traces in A (versoin=1) or B (versoin=2): "),
         ({"a_since": "1d", "b_since": "2d", "threshold": "50"}, "/api/compare: unknown "),
-        ({"a_since": "yesterday", "b_since": "1d"}, "a_since 'yesterday': give a datetime"),
-        ({"a_since": "1d", "b_until": "then"}, "b_until 'then': give a datetime"),
+        ({"a_since": "yesterday", "b_since": "1d"}, "a_since 'yesterday': give a duration"),
+        ({"a_since": "1d", "b_until": "then"}, "b_until 'then': give a duration"),
         ({"a_since": "1d", "b_since": "2d", "by": "task"}, "give by=KEY with a and b"),
         ({"a_since": "1d", "a": "0123456789abcdef"}, "give by=KEY with a and b"),
     ],
@@ -149,6 +149,122 @@ def test_compare_options_are_checked_as_the_python_api_checks_them(
     assert response.json()["error"].startswith(error), response.json()
     taken = client.get("/api/compare", params={**windows, "threshold_pct": "50", "alpha": "0.01"})
     assert (taken.json()["result"]["threshold_pct"], taken.json()["result"]["alpha"]) == (50, 0.01)
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "error"),
+    [
+        ("alpha", "2", "alpha 2: give a number between 0 and 1"),
+        ("alpha", "nan", "alpha nan: give a number between 0 and 1"),
+        ("threshold_pct", "1e30", "threshold_pct 1e+30: give a number from 0 to 10000"),
+        ("min_samples", "lots", "min_samples 'lots': give a whole number from 0 to "),
+    ],
+)
+def test_compare_of_two_traces_checks_its_options(
+    client: httpx.Client, demo_trace: str, option: str, value: str, error: str
+) -> None:
+    """Two trace ids with alpha=2 (or any option out of its range) are a 400, as `logtrace
+    compare A B --alpha 2` exits 2 (the options were not looked at: 200); in range, they are
+    taken and the traces compared."""
+    ids = {"a": demo_trace, "b": demo_trace}
+    response = client.get("/api/compare", params={**ids, option: value})
+    assert response.status_code == 400
+    assert response.json()["error"].startswith(error), response.json()
+    assert client.get("/api/compare", params={**ids, "alpha": "0.01"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["01a2", "0" * 33, "01a2 339e", "0x01a2339e", "gggggggg", "\u0661" * 16, "01a2\t339e"],
+)
+def test_compare_refuses_what_is_no_trace_id(client: httpx.Client, value: str) -> None:
+    """Too short, too long, a space inside, 0x, not hex, other digits: a 400 naming it."""
+    response = client.get("/api/compare", params={"a": value, "b": "0123456789abcdef"})
+    assert response.status_code == 400
+    message = response.json()["error"]
+    assert message == f"a={value!r}: not a trace id (give 8 to 32 hex digits)", message
+
+
+def test_compare_reads_trace_ids_as_show_does(client: httpx.Client, demo_trace: str) -> None:
+    """Upper case and spaces around are the same trace id, given back as show gives it: in
+    lower case (a and b were echoed as typed)."""
+    given = {"a": demo_trace.upper(), "b": f" {demo_trace} "}
+    answer = client.get("/api/compare", params=given).json()
+    assert (answer["mode"], answer["a"], answer["b"]) == ("traces", demo_trace, demo_trace)
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "error"),
+    [
+        (
+            "/api/compare",
+            {"a_since": "soon", "b_since": "1d"},
+            "a_since 'soon': give a duration (30s, 15m, 1h, 2d, 1w) or a UTC time"
+            " (2026-11-24T13:00)",
+        ),
+        (
+            "/api/operations/task/timeseries",
+            {"since": "soon"},
+            "since 'soon': give a duration (30s, 15m, 1h, 2d, 1w) or a UTC time (2026-11-24T13:00)",
+        ),
+        (
+            "/api/operations/task/timeseries",
+            {"until": "1e30h"},
+            "until '1e30h': give a duration (30s, 15m, 1h, 2d, 1w) or a UTC time"
+            " (2026-11-24T13:00)",
+        ),
+        (
+            "/api/operations/task/timeseries",
+            {"every": "0"},
+            "every '0': give a bucket width from 1us to 10000w (30s, 5m, 1h; a bare number is"
+            " seconds)",
+        ),
+        (
+            "/api/operations/task/timeseries",
+            {"every": "nan"},
+            "every 'nan': give a bucket width from 1us to 10000w (30s, 5m, 1h; a bare number is"
+            " seconds)",
+        ),
+    ],
+)
+def test_analytics_times_say_what_a_query_string_can_give(
+    client: httpx.Client, path: str, query: dict[str, str], error: str
+) -> None:
+    """A time or bucket width that does not parse is refused in the CLI's words, named as
+    the parameter: they said "give a datetime (naive: UTC), a timedelta", which no query
+    string holds, and "a number of ms" for every, where a bare number is seconds."""
+    response = client.get(path, params=query)
+    assert response.status_code == 400
+    assert response.json()["error"] == error
+
+
+@pytest.mark.parametrize(
+    ("path", "query"),
+    [
+        ("/api/traces", {"since": "0001-01-01T00:00+05:00"}),
+        ("/api/operations", {"until": "9999-12-31T23:00-05:00"}),
+        ("/api/operations/task/histogram", {"since": "0001-01-01T00:00+05:00"}),
+        ("/api/operations/task/timeseries", {"since": "0001-01-01T00:00+05:00"}),
+        ("/api/compare", {"a_since": "0001-01-01T00:00+05:00", "b_since": "1d"}),
+    ],
+)
+def test_a_zoned_time_past_the_calendar_is_a_400(
+    client: httpx.Client, path: str, query: dict[str, str]
+) -> None:
+    """A time whose UTC falls outside years 1 to 9999 is a one-line 400 naming it (/api/traces,
+    /api/operations and the histogram answered 500 Internal Server Error: an OverflowError)."""
+    response = client.get(path, params=query)
+    assert response.status_code == 400
+    ((name, value),) = [(k, v) for k, v in query.items() if k != "b_since"]
+    message = response.json()["error"]
+    assert f"{name} {value!r}: give a duration (30s" in message and "\n" not in message, message
+
+
+def test_timeseries_bare_every_is_seconds(client: httpx.Client) -> None:
+    """every=30 is 30 s buckets, as stats --every 30, whatever the width's error says."""
+    buckets = client.get("/api/operations/task/timeseries", params={"every": "30"}).json()
+    ms = [b["bucket_ms"] for b in buckets["buckets"]]
+    assert ms and all(m % 30_000 == 0 for m in ms) and buckets["every"] == "30"
 
 
 @pytest.mark.parametrize(
