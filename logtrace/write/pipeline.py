@@ -302,7 +302,7 @@ def report(level: str, event: str, fields: Mapping[str, Any]) -> bytes:
     argv = fields.get(f.ARGV)
     if isinstance(argv, (list, tuple)):
         fields = {**fields, f.ARGV: stamper.scrubber.argv(argv)}
-    stamper.scrubber.copy_fields(out, fields, rename=False)
+    stamper.scrubber.own_fields(out, fields)
     return render(None, level, out)
 
 

@@ -66,6 +66,26 @@ def test_a_file_header_has_argv_redacted(tmp_path: Path) -> None:
     assert "--client-secret=" + REDACTED in argv
 
 
+def test_a_file_header_keeps_its_fields_whatever_max_attributes_is(tmp_path: Path) -> None:
+    """`max_attributes` limits a line's user fields: the header's own (format, host, argv,
+    python) stay whole, argv still redacted."""
+    program = textwrap.dedent(
+        """
+        import sys, logtrace
+        logtrace.configure(service="few", directory=sys.argv[1], environ={}, max_attributes=0)
+        with logtrace.span("s", a=1, b=2):
+            pass
+        logtrace.shutdown()
+        """
+    )
+    subprocess.run([sys.executable, "-c", program, str(tmp_path), "--token", SECRET], check=True)
+    (lines,) = [p.read_bytes().splitlines() for p in tmp_path.rglob("*.jsonl")]
+    header, end = orjson.loads(lines[0]), orjson.loads(lines[-1])
+    assert {"format", "host", "argv", "python"} <= header.keys(), header
+    assert "attributes_dropped" not in header and header["argv"][-1] == REDACTED
+    assert end["attributes_dropped"] == 2 and "a" not in end
+
+
 @pytest.mark.parametrize(
     ("text", "kept"),
     [
