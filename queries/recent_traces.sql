@@ -32,9 +32,11 @@ WHERE ($since IS NULL OR end_ts >= $since)
             -- The text test first: it is cheap, and it skips the JSON of most lines.
             SELECT trace_id
             FROM events
-            WHERE contains(CAST(fields AS VARCHAR), '"' || $attr_key || '"')
+            WHERE contains(CAST(fields AS VARCHAR), CAST(to_json($attr_key::VARCHAR) AS VARCHAR))
                 AND list_contains(['start', 'end'], span)
-                AND fields ->> $attr_key = $attr_value
+                -- the key as a quoted path: `/a`, `$.a` or `[0]` is a name, not a JSON path
+                AND fields ->> ('$."' || replace(replace($attr_key, '\', '\\'), '"', '\"') || '"')
+                    = $attr_value
         )
     )
 ORDER BY start_ts DESC, trace_id

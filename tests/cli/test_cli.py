@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -367,3 +368,40 @@ def test_a_reader_that_stops_early_is_not_an_error(logs_dir: Path) -> None:
         timeout=120,
     )
     assert (done.returncode, done.stderr) == (0, "")
+
+
+ODD_KEYS = ["/a", "$", "$.a", "[0]", 'q"x', "b\\s", "c\x01d", "a"]
+
+
+@pytest.mark.parametrize("compacted", [False, True], ids=["jsonl", "compacted"])
+def test_attr_filters_take_a_key_as_it_is_written(
+    cli: Cli, tmp_path: Path, compacted: bool
+) -> None:
+    """`--attr KEY=VALUE` matches the attribute named KEY, whatever its characters: a key
+    starting with `$` or `/`, holding `"` or `\\`, is a name, not a JSON path."""
+    program = textwrap.dedent(
+        """
+        import sys, logtrace, orjson
+        logtrace.configure(service="keys", directory=sys.argv[1], environ={})
+        for number, key in enumerate(orjson.loads(sys.argv[2])):
+            with logtrace.span(f"job{number}", **{key: "v", "n": number, "a": "other"}):
+                pass
+        logtrace.shutdown()
+        """
+    )
+    keys = orjson.dumps(ODD_KEYS[:-1]).decode()
+    subprocess.run([sys.executable, "-c", program, str(tmp_path), keys], check=True)
+    if compacted:
+        assert cli("compact", "--dir", str(tmp_path)).returncode == 0
+        assert list(tmp_path.rglob("compacted_*.parquet"))
+    for number, key in enumerate(ODD_KEYS[:-1]):
+        for since in ([], ["--since", "1h"]):
+            done = cli("ls", "--dir", str(tmp_path), "--json", "--attr", f"{key}=v", *since)
+            assert done.returncode == 0, done.stderr
+            assert [row["root_name"] for row in orjson.loads(done.stdout)] == [f"job{number}"]
+        done = cli("stats", "--dir", str(tmp_path), "--json", "--attr", f"{key}=v")
+        assert done.returncode == 0, done.stderr
+        spans = orjson.loads(done.stdout)["spans"]
+        assert [row["name"] for row in spans] == [f"job{number}"], key
+    done = cli("ls", "--dir", str(tmp_path), "--json", "--attr", "a=v")
+    assert orjson.loads(done.stdout) == []
