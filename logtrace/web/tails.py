@@ -55,17 +55,23 @@ def excerpt(
     try:
         for index, path in enumerate(kept):
             target = work / f"{index:05d}" / path.name  # a folder each: names may repeat
-            target.parent.mkdir()
+            target.parent.mkdir(0o700)  # owner-only, as mkdtemp's (the umask only takes away)
             data, first = tails[path] or (b"", None)
             if first is None:
                 _link(path, target)
             else:
-                target.write_bytes(data)
-                mtime = path.stat().st_mtime
-                os.utime(target, (mtime, mtime))
+                _write_private(target, data, path.stat().st_mtime)
         yield work, since
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _write_private(target: Path, data: bytes, mtime: float) -> None:
+    """``data`` as a new file ``target``, 0600 whatever the umask, modified at ``mtime``."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    with open(os.open(target, flags, 0o600), "wb") as out:
+        out.write(data)
+    os.utime(target, (mtime, mtime))
 
 
 def _link(path: Path, target: Path) -> None:

@@ -70,8 +70,11 @@ _EVENT = f.EVENT
 _PLAIN = (int, float, bool, type(None))
 # Values copied as they are (the stamper's end line copies plain keys' values inline).
 PLAIN_VALUES = _PLAIN
-# Objects that carry no free text: orjson writes them as they are.
-_KEPT_AS_IS = (*_PLAIN, datetime.datetime, datetime.date, datetime.time, uuid.UUID, enum.Enum)
+# Objects that carry no free text: orjson writes them as they are. Not an Enum member: orjson
+# writes its value, which may be any text or structure.
+_KEPT_AS_IS = (*_PLAIN, datetime.datetime, datetime.date, datetime.time, uuid.UUID)
+# Keys orjson writes as they are (OPT_NON_STR_KEYS); any other is written as its text.
+_KEYS_AS_IS = (str, *_KEPT_AS_IS)
 
 
 class Scrubber:
@@ -251,6 +254,8 @@ class Scrubber:
                 return value
             if depth >= self.max_depth:
                 return TOO_DEEP
+            if isinstance(value, enum.Enum):
+                return self.value(value.value, depth + 1)
             if isinstance(value, Mapping):
                 return self._mapping(value.items(), depth)
             names = getattr(value, "_fields", None) if isinstance(value, tuple) else None
@@ -276,6 +281,8 @@ class Scrubber:
     def _mapping(self, items: Iterable[tuple[Any, Any]], depth: int) -> dict[Any, Any]:
         out: dict[Any, Any] = {}
         for key, item in items:
+            if not isinstance(key, _KEYS_AS_IS):
+                key = self._key(key)
             flags = self._flags(key_text(key))
             if self.redact and isinstance(key, str) and len(key) >= SCANNED_FROM:
                 key = self.text(key)  # a key may be a secret itself: {"sk_live_…": 1}
@@ -287,6 +294,22 @@ class Scrubber:
                 else self.value(item, depth + 1)
             )
         return out
+
+    @staticmethod
+    def _key(key: Any) -> Any:
+        """A key as it will be written: an Enum member as its value (as orjson writes it),
+        bytes as they are (judged as text), anything else orjson cannot write as a key as
+        ``str()`` (as the renderer's fallback writes it): each then judged by that text."""
+        for _ in range(16):
+            if not isinstance(key, enum.Enum) or isinstance(key, _KEYS_AS_IS):
+                break
+            key = key.value
+        if isinstance(key, (*_KEYS_AS_IS, bytes, bytearray)):
+            return key
+        try:
+            return str(key)
+        except Exception:
+            return f"<unrepresentable {type(key).__name__}>"
 
     def _item(self, item: Any, depth: int) -> Any:
         """An item of a list: a ``(name, value)`` pair (a header list) hides a secret's value."""

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import stat
+import time
 from pathlib import Path
 
-from _faults_helpers import log_files, run
+from _faults_helpers import log_files, run, start
 from _faults_report import Row, record
 from write import test_redact
 
@@ -50,3 +52,43 @@ def test_redaction_canary_runs_here_too(tmp_path: Path) -> None:
             lost=None,
         )
     )
+
+
+# Start a sink (retention and the orphan sweep run at start), write a span, wait for both.
+RETENTION = """
+import sys, time, logtrace
+logtrace.configure(service="v", directory=sys.argv[1], retention_days=1, environ={})
+with logtrace.span("op"):
+    pass
+time.sleep(1)
+logtrace.shutdown()
+"""
+
+
+def test_retention_and_the_orphan_sweep_never_work_through_a_symlinked_day_folder(
+    tmp_path: Path,
+) -> None:
+    """A day folder planted as a symlink to a folder elsewhere: the files there named like a
+    rotated file, a dead process's file and a work file, all weeks old, are neither deleted
+    nor compressed by retention and the start-up sweep; stderr says once it was left alone."""
+    logs, outside = tmp_path / "logs", tmp_path / "outside"
+    logs.mkdir(mode=0o700)
+    outside.mkdir()
+    names = [
+        "svc_host_1_20200101T000000.000Z.jsonl.zst",
+        "svc_host_2_20200101T000000.000Z.jsonl",
+        ".svc_host_3_20200101T000000.000Z.jsonl.new",
+    ]
+    weeks_ago = time.time() - 30 * 86400
+    for name in names:
+        (outside / name).write_text("precious\n")
+        os.utime(outside / name, (weeks_ago, weeks_ago))
+    (logs / "2020-01-01").symlink_to(outside)
+    child = start(RETENTION, logs)
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == 0, err
+    assert sorted(p.name for p in outside.iterdir()) == sorted(names)
+    assert all(p.read_text() == "precious\n" for p in outside.iterdir())
+    said = [line for line in err.decode().splitlines() if str(logs / "2020-01-01") in line]
+    assert len(said) == 1 and "symlink" in said[0], err
+    assert log_files(logs)

@@ -3,6 +3,8 @@ scan (logtrace/read/scan_newest.py) when it can answer, else by DuckDB over exce
 
 from __future__ import annotations
 
+import os
+import stat
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -181,3 +183,21 @@ def test_complete_needs_a_root_after_the_cut() -> None:
     assert not scan_newest.complete({"has_root": False, "start_ts": late}, cut)
     assert not scan_newest.complete({"has_root": True, "start_ts": cut}, cut)
     assert scan_newest.complete({"has_root": False, "start_ts": cut}, None)
+
+
+def test_excerpts_are_owner_only_whatever_the_umask(tmp_path: Path) -> None:
+    """Under umask 000, the excerpt's folders are 0700 and the ends it copies out 0600."""
+    start = datetime(2026, 11, 24, 13, 0, 0)
+    _history(tmp_path / "logs", 3000, start)
+    files = sorted((tmp_path / "logs").rglob("*.jsonl"))
+    old = os.umask(0)
+    try:
+        with tails.excerpt(files, 64 * 1024, tmp_path) as (work, since):
+            assert since is not None
+            made = [work, *work.rglob("*")]
+            modes = {p: (p.is_dir(), stat.S_IMODE(p.lstat().st_mode)) for p in made}
+    finally:
+        os.umask(old)
+    assert any(not folder for folder, _ in modes.values())
+    wrong = {p: oct(m) for p, (folder, m) in modes.items() if m != (0o700 if folder else 0o600)}
+    assert wrong == {}

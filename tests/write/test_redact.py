@@ -311,6 +311,29 @@ def test_keys_that_are_str_subclasses_are_judged_by_their_text() -> None:
     assert later["password"] == REDACTED and later["form"] == {"password": REDACTED}
 
 
+def test_enum_members_are_judged_by_the_value_orjson_writes(tmp_path: Path) -> None:
+    """orjson writes an Enum member (as a value or a key) as its value: a member whose value
+    holds a secret, or a key that is a member valued ``"password"``, is hidden like that value;
+    so is a key orjson cannot write (a tuple), judged by the text it is written as."""
+
+    class Setting(enum.Enum):
+        DSN = "postgres://bob:Hunter2Hunter2@db/x"
+        HEADERS = (("authorization", "Hunter3Hunter3"),)
+        PASSWORD = "password"
+
+    logtrace.configure(service="t", directory=tmp_path, environ={})
+    try:
+        with logtrace.span("op", dsn=Setting.DSN, headers=Setting.HEADERS):
+            structlog.get_logger("app").info("x", by_key={Setting.PASSWORD: "Hunter4Hunter4"})
+            logging.getLogger("app").info("y", extra={"t": {("password",): "Hunter5Hunter5"}})
+        logtrace.flush()
+    finally:
+        logtrace.shutdown()
+    text = "".join(p.read_text() for p in tmp_path.rglob("*.jsonl"))
+    assert re.findall(r"Hunter[2-5]", text) == [] and text.count(REDACTED) >= 4
+    assert '"password":"[REDACTED]"' in text
+
+
 def test_redaction_extends_with_keys_patterns_and_a_callable() -> None:
     """Extra key fragments, regular expressions and a callable all apply."""
     scrubber = Scrubber(

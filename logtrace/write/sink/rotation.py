@@ -103,14 +103,21 @@ def check_folder(directory: Path, folder: Path) -> None:
     """
     status = own_folder(folder)
     for path, mode in ((directory, os.stat(directory).st_mode), (folder, status.st_mode)):
-        if mode & 0o022 and str(path) not in _warned:
-            _warned.add(str(path))
-            with contextlib.suppress(Exception):
-                print(
-                    f"logtrace: {path} is writable by others ({stat.filemode(mode)}): they can "
-                    "plant or remove files there; use a folder only you can write",
-                    file=sys.stderr,
-                )
+        if mode & 0o022:
+            _say_once(
+                path,
+                f"is writable by others ({stat.filemode(mode)}): they can plant or remove "
+                "files there; use a folder only you can write",
+            )
+
+
+def _say_once(path: Path | str, what: str) -> None:
+    """``logtrace: <path> <what>`` on stderr, once per path and process."""
+    if str(path) in _warned:
+        return
+    _warned.add(str(path))
+    with contextlib.suppress(Exception):
+        print(f"logtrace: {path} {what}", file=sys.stderr)
 
 
 def _link(work: Path, path: Path) -> bool:
@@ -224,11 +231,25 @@ def log_files(directory: Path) -> Iterator[tuple[Path, os.stat_result]]:
 
 
 def _day_folders(directory: Path) -> list[Path]:
+    """The day folders of ``directory`` that are folders of this user. A symlink (or another
+    user's folder) under a day's name is left alone, said once on stderr: retention and the
+    orphan sweep would delete and compress the files of the folder it points to."""
     try:
         entries = list(os.scandir(directory))
     except OSError:
         return []
-    return sorted(Path(e.path) for e in entries if DAY_NAME.fullmatch(e.name) and e.is_dir())
+    folders = []
+    for entry in entries:
+        if not DAY_NAME.fullmatch(entry.name):
+            continue
+        try:
+            own_folder(Path(entry.path))
+        except OSError:
+            if entry.is_symlink() or entry.is_dir():
+                _say_once(entry.path, "not a folder of this user (a symlink?): left alone")
+            continue
+        folders.append(Path(entry.path))
+    return sorted(folders)
 
 
 def compress_orphans(directory: Path) -> list[Path]:
