@@ -42,7 +42,7 @@ from logtrace.write.pipeline import (
     state,
 )
 from logtrace.write.span_base import SpanBase, metered
-from logtrace.write.span_notes import report_dropped, span_kind, text_of
+from logtrace.write.span_notes import ended_out_of_order, report_dropped, span_kind, text_of
 from logtrace.write.tracer import Tracer, open_spans, render_start, tracer
 
 __all__ = ["Span", "TailBuffer", "Tracer", "span", "span_kind", "tracer"]
@@ -337,11 +337,14 @@ class Span(SpanBase):
         token = self._token
         if token is not None:
             self._token = None
-            # contextlib.suppress would cost ~0.5 µs a span.
-            try:  # noqa: SIM105
-                reset_span(token)
-            except ValueError:
-                pass  # ended in another context (a generator finalised elsewhere)
+            if get_span() is self:
+                # contextlib.suppress would cost ~0.5 µs a span.
+                try:
+                    reset_span(token)
+                except ValueError:  # current in a copy of its context (a task made inside it)
+                    ended_out_of_order(self, token)
+            else:  # ended while not current: another thread or task, or a late generator
+                ended_out_of_order(self, token)
 
     async def __aenter__(self) -> Span:
         return self.start()

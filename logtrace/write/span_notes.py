@@ -7,9 +7,11 @@ misused call per process (``logtrace.misuse``), and lost spans a ``logtrace.drop
 from __future__ import annotations
 
 import contextlib
+import contextvars
 from typing import Any
 
 from logtrace.format import fields as f
+from logtrace.write.context import TraceContext, get_span, reset_span
 from logtrace.write.pipeline import emit
 from logtrace.write.stamper import ORIGIN_KEY, Origin
 from logtrace.write.tracer import tracer
@@ -95,3 +97,32 @@ def text_of(value: object) -> str:
         return str(value)
     except Exception:
         return f"<unprintable {type(value).__name__}>"
+
+
+def ended_out_of_order(span: Any, token: contextvars.Token[TraceContext | None]) -> None:
+    """A span ended while it was not the current span here: one ``logtrace.misuse`` line.
+
+    Ended in this context with spans opened after it still current (a generator with a
+    ``with span`` inside, left suspended), it takes them off, as its ``with`` would. Ended
+    after something else took it off (a generator closed after its caller's span), or in
+    another thread or task, it leaves the current span alone: restoring what was current when
+    it opened would make a span that has ended current again, and every later span its child.
+    """
+    current = get_span()
+    while current is not None and current is not span:
+        above = getattr(current, "_token", None)
+        if above is None:
+            break
+        current = above.old_value
+    reason = "it was not the current span here"
+    if current is span:
+        try:
+            reset_span(token)
+            reason = "spans opened inside it were still current"
+        except ValueError:
+            reason = "it was opened in another thread or task"
+    warn_misuse(
+        "end",
+        f"{short_repr(span.name)} ended out of order ({reason}); a span is closed in the "
+        "thread or task that opened it, and a generator's span is @traced",
+    )

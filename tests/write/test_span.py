@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from _core_fixtures import read_lines, traced_dir
 
 import logtrace
 from logtrace import sampling, testing
+from logtrace.write import span_notes
 from logtrace.write.span import tracer
 
 
@@ -339,3 +341,92 @@ def test_traced_takes_a_partial_and_a_callable_object() -> None:
         assert logtrace.traced(Double())(3) == 6
     names = [e["event"] for e in events if e["span"] == "end"]
     assert names[0].endswith("add") and names[1].endswith("Double")
+
+
+@pytest.fixture
+def misuse_unsaid(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Misuse is said once per process: as if no earlier test had said any."""
+    monkeypatch.setattr(span_notes, "_misuse_reported", set())
+
+
+def test_a_generator_closed_after_its_callers_span_leaves_later_traces_alone(
+    traced_dir: Path, misuse_unsaid: None
+) -> None:
+    """A generator's ``with span`` ended after the caller's span (closed late) does not make
+    that ended span current again: the next request is a trace of its own."""
+    import gc
+    import logging
+
+    def rows() -> Iterator[int]:
+        with logtrace.span("query rows"):
+            yield 1
+            yield 2
+
+    with logtrace.span("first request"):
+        pending = rows()
+        next(pending)
+    del pending
+    gc.collect()
+    assert logtrace.current_span_id() is None
+    with logtrace.span("second request"):
+        pass
+    logging.getLogger("app").warning("after both")
+    logtrace.flush()
+    lines = read_lines(traced_dir)
+    ends = {line["name"]: line for line in lines if line.get("span") == "end"}
+    assert set(ends) == {"first request", "query rows", "second request"}
+    assert ends["query rows"]["parent_id"] == ends["first request"]["span_id"]
+    assert ends["second request"]["parent_id"] is None
+    assert ends["second request"]["trace_id"] != ends["first request"]["trace_id"]
+    (after,) = [line for line in lines if line["event"] == "after both"]
+    assert "span_id" not in after
+    misuse = [line for line in lines if line["event"] == "logtrace.misuse"]
+    assert len(misuse) == 1 and "'first request' ended out of order" in misuse[0]["reason"]
+
+
+def test_spans_ended_in_the_wrong_order_leave_no_ended_span_current(traced_dir: Path) -> None:
+    """An outer span ended before the inner one takes the inner off; the inner's end later
+    does not bring the ended outer back."""
+    outer = logtrace.span("outer").start()
+    inner = logtrace.span("inner").start()
+    outer.end()
+    assert logtrace.current_span_id() is None
+    inner.end()
+    assert logtrace.current_span_id() is None
+    logtrace.flush()
+    ends = [line["name"] for line in read_lines(traced_dir) if line.get("span") == "end"]
+    assert sorted(ends) == ["inner", "outer"]
+
+
+def test_a_span_ended_in_another_thread_writes_a_misuse_line_not_an_exception(
+    traced_dir: Path, misuse_unsaid: None
+) -> None:
+    """Ending a span in a thread other than the one that opened it raises nothing there,
+    writes its one end line and one ``logtrace.misuse`` line, and leaves that thread's
+    current span alone."""
+    import contextvars
+    import threading
+
+    # Opened in a copy of this context: it stays current there (nothing else can take it
+    # off), not in the tests that come after.
+    opened = contextvars.copy_context().run(logtrace.span("opened here").start)
+    errors: list[BaseException] = []
+
+    def end_it() -> None:
+        try:
+            with logtrace.span("the thread's own"):
+                opened.end()
+                assert logtrace.current_span_id() is not None
+        except BaseException as exc:  # pragma: no cover - the failure being tested
+            errors.append(exc)
+
+    thread = threading.Thread(target=end_it)
+    thread.start()
+    thread.join()
+    assert errors == []
+    logtrace.flush()
+    lines = read_lines(traced_dir)
+    ends = [line["name"] for line in lines if line.get("span") == "end"]
+    assert sorted(ends) == ["opened here", "the thread's own"]
+    misuse = [line["reason"] for line in lines if line["event"] == "logtrace.misuse"]
+    assert len(misuse) == 1 and "'opened here' ended out of order" in misuse[0]

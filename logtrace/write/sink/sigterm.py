@@ -9,6 +9,13 @@ flush (bounded: ``timeout`` seconds), then sends SIGTERM again, to the main thre
 handler, seeing the flush done, restores the default action and re-sends the signal, so the
 process ends by SIGTERM as it would have. Further SIGTERMs during the flush are ignored, as before.
 
+The handler may never run: it runs when the main thread gets back to Python, and a main thread
+that waits for good on a lock (a Pool worker on its queue's lock, which ``Pool.terminate``
+holds) gets back only if the signal interrupts that wait, not if another thread took it or it
+came just before the wait began. So the pipe is also CPython's wakeup fd (unless another is set,
+asyncio's say), where its C handler writes each signal's number as it comes, in any thread; the
+flush thread starts on SIGTERM's number as on the handler's byte.
+
 Python lets only the main thread change a signal's action, so ending the process needs the main
 thread to run Python code once more. The second signal is sent to that thread
 (``pthread_kill``), not to the process: the kernel may hand a process's signal to any thread,
@@ -32,6 +39,9 @@ from collections.abc import Callable
 from types import FrameType
 
 _IDLE, _FLUSHING, _FLUSHED = 0, 1, 2
+# What wakes the flush thread: the handler's byte, or SIGTERM's number written by CPython.
+_HANDLED = b"\0"
+_SIGTERM_NUMBER = bytes([signal.SIGTERM])
 _END_WAIT = 5.0
 
 
@@ -51,7 +61,27 @@ class SigtermFlush:
         if signal.getsignal(signal.SIGTERM) != signal.SIG_DFL or not self._start():
             return False
         signal.signal(signal.SIGTERM, self.on_sigterm)
+        self._watch_wakeup()
         return True
+
+    def _watch_wakeup(self) -> None:
+        """Make the pipe CPython's wakeup fd, unless another one is set (asyncio's, say).
+
+        CPython's C handler writes each signal's number there the moment it comes, in
+        whichever thread takes it. The handler itself runs only when the main thread gets
+        back to Python: never, if the signal was taken by another thread (or came just before
+        the main thread blocked) and the main thread waits on a lock for good, where SIGTERM's
+        default action would have ended the process. The flush thread reads that number too.
+        """
+        pipe = self._pipe
+        if pipe is None:
+            return
+        try:
+            previous = signal.set_wakeup_fd(pipe[1], warn_on_full_buffer=False)
+            if previous != -1:  # someone else's: theirs, as it was
+                signal.set_wakeup_fd(previous)
+        except (ValueError, OSError):
+            pass
 
     def installed(self) -> bool:
         """Whether this process's SIGTERM action is this handler."""
@@ -60,13 +90,23 @@ class SigtermFlush:
     def after_fork_in_child(self) -> None:
         """A forked child has the handler but not the thread, and shares the parent's pipe."""
         pipe, self._pipe = self._pipe, None
+        watched = False
         if pipe is not None:
+            with contextlib.suppress(ValueError, OSError):
+                # The wakeup fd is inherited: not left naming a closed fd (or its next owner).
+                current = signal.set_wakeup_fd(-1)
+                watched = current == pipe[1]
+                if not watched and current != -1:
+                    signal.set_wakeup_fd(current)  # someone else's: kept
             for fd in pipe:
                 with contextlib.suppress(OSError):
                     os.close(fd)
         self._state = _IDLE
-        if self.installed() and not self._start():
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        if self.installed():
+            if not self._start():
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            elif watched:
+                self._watch_wakeup()
 
     def pending(self) -> bool:
         """Whether a SIGTERM came and the process has not ended yet."""
@@ -88,7 +128,7 @@ class SigtermFlush:
             try:
                 if pipe is None:
                     raise OSError("no flush thread")
-                os.write(pipe[1], b"\0")
+                os.write(pipe[1], _HANDLED)
             except OSError:
                 self.end_now()
 
@@ -113,10 +153,19 @@ class SigtermFlush:
     def _run(self, read_fd: int) -> None:
         reset = _default_action_setter()  # now, not in a signal's time: it imports ctypes
         try:
-            if not os.read(read_fd, 1):
-                return
+            while True:
+                # The handler's byte, or a signal number from CPython's C handler (the wakeup
+                # fd): SIGTERM's while the handler is still ours; not another signal's, nor
+                # SIGTERM's once the program has put a handler of its own in.
+                got = os.read(read_fd, 1)
+                if not got:
+                    return
+                if got == _HANDLED or (got == _SIGTERM_NUMBER and self.installed()):
+                    break
         except OSError:
             return  # the pipe was closed: a forked child replaced it
+        # Set here too: when the C handler's byte came first, the handler may never run.
+        self._state = _FLUSHING
         try:
             self._flush(self._timeout)
         finally:

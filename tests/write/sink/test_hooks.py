@@ -158,6 +158,50 @@ def test_sigterm_ends_the_process_by_sigterm_when_the_main_thread_is_stuck(
     assert_sigterm_writes_the_queue_and_ends_by_sigterm(STUCK, tmp_path, timeout=60)
 
 
+# The main thread waits for good on a lock (a Pool worker on its queue's lock that
+# Pool.terminate holds) and the SIGTERM is taken by another thread: the kernel may hand a
+# process's signal to any thread, and one that comes just before the main thread blocks is
+# the same. CPython's C handler notes it, but the main thread never gets back to Python to run
+# the handler; without one, SIGTERM's default action would have ended the process.
+STRANDED = (
+    QUEUED
+    + """
+import signal
+held = threading.Lock()
+held.acquire()
+def sigterm_taken_here():
+    wchan = f"/proc/self/task/{threading.main_thread().native_id}/wchan"
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            if "futex" in open(wchan).read():
+                break
+        except OSError:
+            break
+        time.sleep(0.01)
+    print("ready", flush=True)
+    signal.pthread_kill(threading.get_ident(), signal.SIGTERM)
+threading.Thread(target=sigterm_taken_here, daemon=True).start()
+held.acquire()
+"""
+)
+
+
+def test_sigterm_taken_by_another_thread_still_ends_the_process(tmp_path: Path) -> None:
+    """A SIGTERM whose handler the main thread never gets to run (it waits on a lock for
+    good) is still seen: the queue is written and the process ends by SIGTERM, not hangs."""
+    child = start_child(STRANDED, tmp_path)
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline() == b"ready\n"
+        child.communicate(timeout=30)
+    finally:
+        child.kill()
+        child.communicate()
+    assert child.returncode == -signal.SIGTERM
+    assert [entry["i"] for entry in user_lines(tmp_path)] == list(range(1000))
+
+
 BIG_QUEUE = """
 sink = FileSink(
     SinkSettings(directory=directory, service="burst", flush_interval=3600, queue_size=400_000),
