@@ -127,7 +127,9 @@ class WindowMethods:
         for row in rows:
             bucket: datetime = row["bucket"]
             row["bucket_ms"] = round((bucket - _EPOCH).total_seconds() * 1000)
-            row["bucket"] = bucket.strftime("%Y-%m-%dT%H:%M:%S.%f").removesuffix(".000000") + "Z"
+            # isoformat, not strftime: %Y does not pad a year before 1000 (``1-01-01``).
+            text = bucket.replace(tzinfo=None).isoformat(timespec="microseconds")
+            row["bucket"] = text.removesuffix(".000000") + "Z"
         return rows
 
 

@@ -28,6 +28,14 @@ def test_timeseries_rows_are_plain_json(logs_dir: Path) -> None:
     orjson.dumps(rows)
 
 
+def test_timeseries_buckets_are_iso_8601_in_any_year(logs_dir: Path) -> None:
+    """A window in year 1 (the calendar's first) labels its buckets with four-digit years."""
+    write(logs_dir, "a", requests(3, seed=1))
+    with logtrace.open(logs_dir) as reader:
+        rows = reader.timeseries("12h", since="0001-01-01", until="0001-01-02")
+    assert [r["bucket"] for r in rows] == ["0001-01-01T00:00:00Z", "0001-01-01T12:00:00Z"]
+
+
 def test_timeseries_rejects_a_bad_width(logs_dir: Path) -> None:
     """A width that is no duration, zero, None, a bool or past 10000 weeks is one error naming
     `every` and the range (None raised float()'s TypeError, 1e30 a DuckDB Conversion Error)."""
