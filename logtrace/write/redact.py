@@ -387,6 +387,27 @@ class Scrubber:
                     value = self.value(value)
                 out[key] = value
             return
+        self._copy_within(out, fields, rename, skip, limit)
+
+    def own_fields(self, out: MutableMapping[Any, Any], fields: Mapping[Any, Any]) -> None:
+        """Copy logtrace's own fields of a line it writes about itself (a file's header, a drop
+        or write-error notice) into ``out``, scrubbed and redacted as ``copy_fields`` does, but
+        never cut by ``max_attributes``, the limit of the user's fields (a header without its
+        ``argv`` and ``python`` says less about its file)."""
+        self._copy_within(out, fields, False, True, len(fields))
+
+    def _copy_within(
+        self,
+        out: MutableMapping[Any, Any],
+        fields: Mapping[Any, Any],
+        rename: bool,
+        skip: bool,
+        limit: int,
+    ) -> None:
+        """``copy_fields`` the long way: every field judged, the ``redactor`` called, fields
+        past ``limit`` left out and counted."""
+        known = self._key_flags
+        redactor = self.redactor
         count = dropped = 0
         for key, value in fields.items():
             flags = known.get(key) if type(key) is str else None
@@ -417,24 +438,6 @@ class Scrubber:
             out[key] = value
         if dropped:
             out[f.ATTRIBUTES_DROPPED] = dropped
-
-    def own_fields(self, out: MutableMapping[Any, Any], fields: Mapping[Any, Any]) -> None:
-        """Copy logtrace's own fields of a line it writes about itself (a file's header, a drop
-        or write-error notice) into ``out``: values scrubbed and the ``redactor`` called as for
-        a user's fields, but never cut by ``max_attributes``, the limit of the user's fields
-        (a header without its ``argv`` and ``python`` says less about its file)."""
-        redactor = self.redactor
-        for key, value in fields.items():
-            if type(value) is str:
-                value = self.text(value)
-            elif not isinstance(value, _PLAIN):
-                value = self.value(value)
-            if redactor is not None:
-                try:
-                    value = redactor(key, value)
-                except Exception:
-                    value = REDACTED  # it may have been meant to hide this value: hide it
-            out[key] = value
 
     def __call__(self, logger: Any, method_name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
         """For structlog chains of your own: a scrubbed copy of ``event_dict``."""

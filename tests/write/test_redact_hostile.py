@@ -86,6 +86,21 @@ def test_a_file_header_keeps_its_fields_whatever_max_attributes_is(tmp_path: Pat
     assert end["attributes_dropped"] == 2 and "a" not in end
 
 
+def test_a_file_header_field_under_a_secret_key_is_hidden(tmp_path: Path) -> None:
+    """A key the program names secret (`redact_keys=["host"]`) is hidden on logtrace's own lines
+    too, as on every other line."""
+    program = textwrap.dedent(
+        """
+        import sys, logtrace
+        logtrace.configure(service="hid", directory=sys.argv[1], environ={}, redact_keys=["host"])
+        logtrace.shutdown()
+        """
+    )
+    subprocess.run([sys.executable, "-c", program, str(tmp_path)], check=True)
+    (header,) = [orjson.loads(p.read_bytes().splitlines()[0]) for p in tmp_path.rglob("*.jsonl")]
+    assert header["host"] == REDACTED and "python" in header
+
+
 @pytest.mark.parametrize(
     ("text", "kept"),
     [
