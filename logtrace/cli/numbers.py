@@ -20,7 +20,7 @@ from typing import Any
 
 from logtrace.read.arguments import LARGEST_COUNT, Check, WrongArgument, from_text
 from logtrace.read.files import ReadError
-from logtrace.read.filters import WIDTH_HELP, parse_width_ms
+from logtrace.read.filters import WIDTH_TEXT_HELP, parse_width_ms
 
 __all__ = [
     "at_least",
@@ -105,10 +105,7 @@ def bucket_width(text: str) -> float:
     try:
         return parse_width_ms(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"give a bucket width {WIDTH_HELP} (30s, 5m, 1h; a bare number is seconds), "
-            f"not {text!r}"
-        ) from None
+        raise argparse.ArgumentTypeError(f"give {WIDTH_TEXT_HELP}, not {text!r}") from None
 
 
 def checked_by(check: Check) -> Callable[[str], Any]:

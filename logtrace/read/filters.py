@@ -43,6 +43,8 @@ def parse_duration_ms(text: str, default_unit: str = "ms") -> float:
 # 10000 weeks (DuckDB counts a width in microseconds, a BIGINT, up to some 290,000 years).
 WIDTH_RANGE_MS = (0.001, 10_000 * 604_800_000.0)
 WIDTH_HELP = "from 1us to 10000w"
+# A width given as text: --every's, the web view's every.
+WIDTH_TEXT_HELP = f"a bucket width {WIDTH_HELP} (30s, 5m, 1h; a bare number is seconds)"
 # What a point in time given as text is: --since's, the web view's since and a_since.
 WHEN_HELP = "a duration (30s, 15m, 1h, 2d, 1w) or a UTC time (2026-11-24T13:00)"
 

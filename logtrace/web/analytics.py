@@ -15,7 +15,7 @@ from typing import Any
 
 from ..read.arguments import Check, count, from_text, probability, threshold_pct
 from ..read.files import ReadError
-from ..read.filters import WIDTH_HELP, now_utc, parse_width_ms, when_text
+from ..read.filters import WIDTH_TEXT_HELP, now_utc, parse_width_ms, when_text
 from ..read.trace import normalize_trace_id
 from .source import Source, reading
 
@@ -79,10 +79,7 @@ def _width_ms(text: str) -> float:
     try:
         return parse_width_ms(text)
     except ValueError:
-        raise ReadError(
-            f"every {text!r}: give a bucket width {WIDTH_HELP} (30s, 5m, 1h; a bare number is"
-            " seconds)"
-        ) from None
+        raise ReadError(f"every {text!r}: give {WIDTH_TEXT_HELP}") from None
 
 
 def compare(source: Source | str, query: Mapping[str, str]) -> Row:
