@@ -35,8 +35,8 @@ from logtrace.write.redact import Scrubber
 from logtrace.write.render import limits
 from logtrace.write.sampling import Sampler
 from logtrace.write.span import tracer
-from logtrace.write.stdlib import ScrubbingFormatter, StdlibHandler
-from logtrace.write.stdlib_capture import NonPropagatingCapture
+from logtrace.write.stdlib import StdlibHandler
+from logtrace.write.stdlib_capture import RecordCapture
 from logtrace.write.tracer import open_spans
 
 if TYPE_CHECKING:
@@ -49,8 +49,7 @@ _OVERFLOW = ("drop", "block")
 
 _lock = threading.RLock()
 _sink: FileSink | None = None
-_stdlib_handlers: list[logging.Handler] = []
-_non_propagating = NonPropagatingCapture(logging.NullHandler())
+_capture = RecordCapture(logging.NullHandler())
 
 
 def _default_service() -> str:
@@ -125,7 +124,9 @@ def configure(
         max_depth, max_attributes, max_string, max_line: the limits (docs/redaction.md).
         otel: when no logtrace span is open, use the active OpenTelemetry span's context
             (``LOGTRACE_OTEL``; needs the ``otel`` extra).
-        stdlib: send stdlib ``logging`` records to the files (a handler on the root logger).
+        stdlib: send stdlib ``logging`` records to the files, however ``logging`` is set up
+            before or after (``basicConfig``, ``dictConfig``): no handler is added to the root
+            logger; every record a logger lets through is handed to logtrace's handler too.
         stdlib_all_loggers: with ``stdlib``, also the records of loggers that do not propagate
             to the root, such as ``uvicorn.error`` and gunicorn's (``LOGTRACE_STDLIB_ALL_LOGGERS``,
             default on).
@@ -209,6 +210,8 @@ def configure(
         if stdlib:
             all_loggers = env.flag("LOGTRACE_STDLIB_ALL_LOGGERS") is not False
             _install_stdlib(level_no, _given(stdlib_all_loggers, all_loggers))
+        else:
+            _capture.uninstall()
         structlog_bridge.settings.min_level = level_no
         if structlog_setup:
             _setup_structlog(level_no)
@@ -296,10 +299,7 @@ def shutdown(timeout: float = 5.0) -> None:
         _close_sink(limit)
         _context.process_parent = None
         tracer.unconfigure()
-        for handler in _stdlib_handlers:
-            logging.getLogger().removeHandler(handler)
-        _stdlib_handlers.clear()
-        _non_propagating.uninstall()
+        _capture.uninstall()
 
 
 def flush(timeout: float = 5.0) -> None:
@@ -334,27 +334,12 @@ def _drop(line: bytes) -> None:
 
 
 def _install_stdlib(level_no: int, all_loggers: bool) -> None:
+    # No handler on the root logger: the capture hands logtrace's handler every record, so
+    # basicConfig() after this still sets the console up, and dictConfig cannot undo it.
+    _capture.handler = StdlibHandler(level_no)
+    _capture.all_loggers = all_loggers
+    _capture.install()
     root = logging.getLogger()
-    had_handlers = bool(root.handlers)
-    for handler in _stdlib_handlers:
-        root.removeHandler(handler)
-    _stdlib_handlers.clear()
-    handler = StdlibHandler(level_no)
-    root.addHandler(handler)
-    _stdlib_handlers.append(handler)
-    _non_propagating.handler = handler
-    if all_loggers:
-        _non_propagating.install()
-    else:
-        _non_propagating.uninstall()
-    if not had_handlers:
-        # Without handlers, warnings went to stderr through logging.lastResort; adding ours
-        # would silence that, so keep the same behaviour with a handler of the same kind.
-        console = logging.StreamHandler()
-        console.setLevel(logging.WARNING)
-        console.setFormatter(ScrubbingFormatter())
-        root.addHandler(console)
-        _stdlib_handlers.append(console)
     if root.level == logging.NOTSET or root.level > level_no:
         root.setLevel(level_no)
 

@@ -1,8 +1,9 @@
 """stdlib ``logging``: records into logtrace's chain, and trace ids onto records of your own setup.
 
-``StdlibHandler`` (installed on the root logger by ``configure()``) makes each record one JSON
-line: straight from the record when the chain is the standard one, else through ``emit`` as an
-event dict. ``TraceContextFilter`` is for programs that keep their own handlers and formats.
+``StdlibHandler`` (handed every record by the capture ``configure()`` installs, in
+stdlib_capture.py) makes each record one JSON line: straight from the record when the chain is
+the standard one, else through ``emit`` as an event dict. ``TraceContextFilter`` is for
+programs that keep their own handlers and formats.
 """
 
 from __future__ import annotations
@@ -350,7 +351,7 @@ class TraceContextFilter(logging.Filter):
 
 
 class ScrubbingFormatter(logging.Formatter):
-    """The format of the stderr handler ``configure()`` adds for warnings: the scrubber's rules
+    """The format of the warnings printed to stderr while configured: the scrubber's rules
     (when redaction is on) on each message and traceback, as on the lines in the files."""
 
     def format(self, record: logging.LogRecord) -> str:

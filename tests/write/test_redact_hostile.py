@@ -158,8 +158,9 @@ def test_structures_hide_secrets_on_disk_too(traced_dir: Path) -> None:
     assert SECRET not in text and text.count(REDACTED) >= 3
 
 
-def test_the_stderr_handler_of_configure_redacts(tmp_path: Path) -> None:
-    """Warnings and tracebacks printed by configure()'s stderr handler are scrubbed."""
+def test_warnings_printed_to_stderr_are_redacted(tmp_path: Path) -> None:
+    """Warnings and tracebacks printed to stderr when the program set no handler up are
+    scrubbed."""
     program = textwrap.dedent(
         f"""
         import logging, sys, logtrace

@@ -16,6 +16,15 @@ from _core_fixtures import read_lines
 import logtrace
 
 
+def run_script(script: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run a program in a fresh interpreter (as a server is) and check it exited 0."""
+    done = subprocess.run(
+        [sys.executable, "-c", script, *args], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    return done
+
+
 @pytest.fixture
 def own_handler() -> Iterator[tuple[logging.Handler, io.StringIO]]:
     """A handler of the program's own on the root logger, added before configure()."""
@@ -75,13 +84,7 @@ assert "Exception in ASGI application" in out.getvalue(), "its own handler got i
 def test_records_of_loggers_that_do_not_propagate_reach_the_files(tmp_path: Path) -> None:
     """A logger with propagate=False and a handler of its own (as uvicorn.error has) writes
     to its handler and, once, to logtrace's file (a fresh interpreter, as a server is)."""
-    done = subprocess.run(
-        [sys.executable, "-c", NON_PROPAGATING, str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
+    run_script(NON_PROPAGATING, str(tmp_path))
     mine = [line for line in read_lines(tmp_path) if line["logger"].startswith("uvicorn")]
     assert [line["event"] for line in mine] == [
         "Exception in ASGI application",
@@ -112,20 +115,139 @@ def test_non_propagating_capture_can_be_turned_off(tmp_path: Path) -> None:
 
 
 def test_a_logger_with_logtraces_handler_of_its_own_writes_once(tmp_path: Path) -> None:
-    """A non-propagating logger that was given logtrace's handler itself is not written twice."""
+    """A logger that was given logtrace's handler itself, propagating or not, is not written
+    twice (the capture sees the record reached it)."""
+    from logtrace.write import config
+
     logtrace.configure("server", directory=tmp_path, environ={})
-    (handler,) = [h for h in logging.getLogger().handlers if type(h).__name__ == "StdlibHandler"]
-    alone = logging.getLogger("alone.test")
+    handler = config._capture.handler
+    assert handler not in logging.getLogger().handlers
+    alone, along = logging.getLogger("alone.test"), logging.getLogger("along.test")
     alone.addHandler(handler)
+    along.addHandler(handler)
     alone.propagate = False
     try:
-        alone.error("once")
+        alone.error("once alone")
+        along.error("once along")
         logtrace.flush()
     finally:
         logtrace.shutdown()
         alone.handlers.clear()
+        along.handlers.clear()
         alone.propagate = True
-    assert [line["event"] for line in read_lines(tmp_path)].count("once") == 1
+    events = [line["event"] for line in read_lines(tmp_path)]
+    assert (events.count("once alone"), events.count("once along")) == (1, 1)
+
+
+LOGGING_AFTER = r"""
+import logging, logging.config, sys
+import logtrace
+logtrace.configure("app", directory=sys.argv[1], environ={})
+log = logging.getLogger("app")
+if sys.argv[2] == "basicConfig":
+    logging.basicConfig(level=logging.INFO, format="console %(levelname)s %(message)s")
+elif sys.argv[2] == "dictConfig":  # Django's way: settings.LOGGING, applied at setup
+    logging.config.dictConfig({
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"plain": {"format": "console %(levelname)s %(message)s"}},
+        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+        "root": {"handlers": ["console"], "level": "INFO"},
+        "loggers": {"django": {"handlers": ["console"], "level": "INFO", "propagate": False}},
+    })
+else:  # basicConfig(force=True): closes and removes every root handler there is
+    logging.basicConfig(level=logging.INFO, format="console %(levelname)s %(message)s", force=True)
+with logtrace.span("request"):
+    log.info("inside %s", sys.argv[2])
+    logging.getLogger("django.request").warning("a django warning")
+log.debug("below the level")
+logtrace.shutdown()
+log.info("after shutdown")
+assert logging.Logger.callHandlers.__module__ == "logging", "put back"
+"""
+
+
+@pytest.mark.parametrize("setup", ["basicConfig", "dictConfig", "force"])
+def test_logging_set_up_after_configure_keeps_its_console_and_the_files(
+    tmp_path: Path, setup: str
+) -> None:
+    """A program that sets logging up after configure() (basicConfig, Django's dictConfig of
+    LOGGING with a root handler, basicConfig(force=True)) gets the console it asked for, and
+    every record it lets through still reaches the files, once, with the span's ids."""
+    done = run_script(LOGGING_AFTER, str(tmp_path), setup)
+    assert f"console INFO inside {setup}\n" in done.stderr
+    assert "console WARNING a django warning\n" in done.stderr
+    assert "after shutdown" in done.stderr  # the console is the program's, not logtrace's
+    lines = [line for line in read_lines(tmp_path) if line["logger"] != "logtrace"]
+    assert [line["event"] for line in lines] == [f"inside {setup}", "a django warning"]
+    (span,) = [line for line in read_lines(tmp_path) if line.get("span") == "end"]
+    assert {line["span_id"] for line in lines} == {span["span_id"]}
+
+
+NO_SETUP = r"""
+import logging, sys
+import logtrace
+logtrace.configure("app", directory=sys.argv[1], environ={}, stdlib=sys.argv[2] == "on")
+logging.getLogger("app").info("an info line")
+logging.getLogger("app").warning("a warning line")
+logtrace.shutdown()
+assert logging.lastResort is logging._defaultLastResort, "put back"
+"""
+
+
+@pytest.mark.parametrize("stdlib", ["on", "off"])
+def test_a_program_without_a_logging_setup_prints_warnings_as_before(
+    tmp_path: Path, stdlib: str
+) -> None:
+    """With no handler set up, warnings still go to stderr as logging.lastResort printed them
+    (and infos do not); the files get both unless stdlib=False."""
+    done = run_script(NO_SETUP, str(tmp_path), stdlib)
+    assert done.stderr == "a warning line\n"
+    events = [line["event"] for line in read_lines(tmp_path) if line["logger"] == "app"]
+    assert events == (["an info line", "a warning line"] if stdlib == "on" else [])
+
+
+UNPRINTABLE = r"""
+import logging, sys
+import logtrace
+logtrace.configure("app", directory=sys.argv[1], environ={})
+deep = []
+for _ in range(100_000):
+    deep = [deep]
+logging.getLogger("app").warning(deep)
+logging.getLogger("app").warning("still printing")
+logtrace.shutdown()
+"""
+
+
+def test_a_warning_the_last_resort_cannot_print_does_not_raise(tmp_path: Path) -> None:
+    """A message whose str() recurses, with no handler set up: the stdlib's last resort
+    re-raises RecursionError into the program; logtrace's says so on stderr and goes on."""
+    done = run_script(UNPRINTABLE, str(tmp_path))
+    assert done.stderr.splitlines() == [
+        "WARNING from logger app: a message that could not be printed (RecursionError); "
+        "logtrace's files have what could be kept",
+        "still printing",
+    ]
+    events = [line["event"] for line in read_lines(tmp_path) if line["logger"] == "app"]
+    assert len(events) == 2 and events[1] == "still printing"
+
+
+def test_configure_with_stdlib_off_after_on_stops_the_records(tmp_path: Path) -> None:
+    """configure(stdlib=False) after a configure() that took stdlib records takes none, and
+    puts Logger.callHandlers back."""
+    original = logging.Logger.callHandlers
+    try:
+        logtrace.configure("app", directory=tmp_path / "on", environ={})
+        logging.getLogger("app").error("taken")
+        logtrace.configure("app", directory=tmp_path / "off", environ={}, stdlib=False)
+        assert logging.Logger.callHandlers is original
+        logging.getLogger("app").error("not taken")
+        logtrace.flush()
+    finally:
+        logtrace.shutdown()
+    assert [x["event"] for x in read_lines(tmp_path / "on") if x["logger"] == "app"] == ["taken"]
+    assert [x for x in read_lines(tmp_path / "off") if x["logger"] == "app"] == []
 
 
 def test_capture_keeps_the_stdlibs_call_handlers_rules(tmp_path: Path) -> None:
