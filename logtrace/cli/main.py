@@ -338,7 +338,7 @@ def report_skipped(reader: Any, skipped: list[dict[str, Any]] | None = None) -> 
     for row in skipped:
         note(f"  {row['filename']}: {row['unreadable']} unreadable, {row['other_json']} other")
     for path in reader.unreadable_files:
-        note(f"  {path}: could not be decoded, left out")
+        note(f"  {path}: could not be decoded or is not logtrace's, left out")
     for path in getattr(reader, "refused_files", []):
         note(f"  {path}: not read (a symlink, not a regular file, or another user's)")
     for path in reader.truncated_files:

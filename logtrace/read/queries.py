@@ -71,6 +71,14 @@ SPAN_VIEWS: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
         (*_SPAN_LINE, ("kind", "VARCHAR"), ("attributes", "JSON")),
     ),
 }
+# The columns of a compacted file, as compaction writes them (docs/history.md): a file under
+# such a name that lacks one is not logtrace's, and is left out as one that does not decode
+# (``views.foreign_parquet``; a span file's are ``spanrows.COLUMNS``).
+COMPACTED_COLUMNS = (
+    *("ts", "level", "event", "logger", "service", "pid", "trace_id", "span_id"),
+    *("trace_flags", "span", "name", "parent_id", "duration_ms", "status", "error_type"),
+    *("error_message", "exception", "attributes", "line", "readable", "source"),
+)
 # The views over those, in the order they are created (each reads the ones before it).
 VIEWS = (
     "lines",

@@ -123,6 +123,8 @@ class Reader(Retries, Analytics):
         # Files DuckDB could not read (a corrupt .zst, a .parquet that is not Parquet, a line
         # past 64 MiB); left out of every query, never deleted.
         self.unreadable_files: list[Path] = []
+        # (path, size, mtime_ns) of Parquet files whose columns are logtrace's, once asked.
+        self._ours: set[tuple[Path, int, int]] = set()
         # What looks_whole found per file: (size, mtime_ns, whole).
         self._looked: dict[Path, tuple[int, int, bool]] = {}
         # What _complete found per .jsonl.zst file: (size, mtime_ns, complete).

@@ -22,11 +22,11 @@ from typing import Any, TypeVar
 
 import duckdb
 
-from logtrace.read.files import ReadError, find_files
+from logtrace.read.files import ReadError, find_files, span_file_of
 from logtrace.read.queries import parameters, query_text
 from logtrace.read.remote import is_url
 from logtrace.read.trace import Row
-from logtrace.read.views import Views, as_rows, first_line
+from logtrace.read.views import Views, as_rows, first_line, foreign_parquet
 
 # Retries of a query whose files changed under it (rotated, removed, corrupt).
 ATTEMPTS = 3
@@ -47,6 +47,8 @@ class Retries:
     all_files: list[Path]
     trace_files: list[Path]
     unreadable_files: list[Path]
+    # (path, size, mtime_ns) of the Parquet files found to be logtrace's (_foreign_parquet).
+    _ours: set[tuple[Path, int, int]]
 
     def refresh(self) -> None:
         """List the files again and point the views at them: the Reader's."""
@@ -128,10 +130,10 @@ class Retries:
             try:
                 return action()
             except duckdb.Error as error:
-                named = self._file_named_in(str(error))
-                if named is not None:
+                left_out = self._foreign_parquet(error) or self._file_named_in(str(error))
+                if left_out:
                     self._con.execute("SET schema = 'main'")
-                    self.unreadable_files.append(named)
+                    self.unreadable_files.extend(left_out)
                     self.refresh()
                     continue
                 io_errors += 1
@@ -139,13 +141,34 @@ class Retries:
                     raise ReadError(first_line(error)) from None
                 self._recover()
 
-    def _file_named_in(self, message: str) -> Path | None:
-        """The existing file, not yet left out, whose path a DuckDB error message names."""
-        known = {*self.all_files, *self.files, *self.trace_files}
+    def _file_named_in(self, message: str) -> list[Path]:
+        """The existing file, not yet left out, whose path a DuckDB error message names (a
+        list of one, or empty)."""
+        known = {*self.all_files, *self.files, *self.trace_files, *self._views.span_files}
         for path in sorted(known, key=lambda p: len(str(p)), reverse=True):
             if str(path) in message and path not in self.unreadable_files and path.exists():
-                return path
-        return None
+                return [path]
+        return []
+
+    def _foreign_parquet(self, error: duckdb.Error) -> list[Path]:
+        """After an error that is not IO (a Binder error, a schema mismatch): the Parquet files
+        the question read that are not logtrace's (``views.foreign_parquet``). A file found to
+        be logtrace's is not read again while its size and mtime stay."""
+        if isinstance(error, duckdb.IOException):
+            return []
+        compacted = [p for p in {*self.files, *self.trace_files} if p.suffix == ".parquet"]
+        spans = [span_file_of(p) for p in compacted if span_file_of(p) in self._views.span_files]
+        candidates = {}
+        for path in sorted({*compacted, *spans} - set(self.unreadable_files)):
+            try:
+                status = path.stat()
+            except OSError:
+                continue  # gone: the next listing will not have it
+            if (path, status.st_size, status.st_mtime_ns) not in self._ours:
+                candidates[path] = (path, status.st_size, status.st_mtime_ns)
+        foreign = foreign_parquet(self._con, list(candidates))
+        self._ours |= {key for path, key in candidates.items() if path not in foreign}
+        return foreign
 
     def _recover(self) -> None:
         """After an IO error: list the files again and leave out the ones DuckDB cannot read."""

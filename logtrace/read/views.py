@@ -24,6 +24,7 @@ import orjson
 from logtrace.format import fields as f
 from logtrace.read.files import span_file_of
 from logtrace.read.queries import (
+    COMPACTED_COLUMNS,
     FILES_VARIABLE,
     PARQUET_VARIABLE,
     SOURCE_VIEWS,
@@ -34,6 +35,7 @@ from logtrace.read.queries import (
     view_text,
     views_used,
 )
+from logtrace.read.spanrows import COLUMNS as SPAN_FILE_COLUMNS
 from logtrace.read.trace import Row
 
 # What every connection of a Reader sets. DuckDB draws a progress bar on the terminal for long
@@ -70,6 +72,11 @@ class Views:
         self._split: tuple[list[str], bool] | None = None
         # The value each file variable was last set to (a lookup sets two of four, then back).
         self._variables: dict[str, list[str]] = {}
+
+    @property
+    def span_files(self) -> set[Path]:
+        """The span files the views may read (those beside the compacted files listed)."""
+        return self._span_files
 
     def point(self, files: list[Path], span_files: set[Path]) -> None:
         """Point the views at ``files`` (``span_files``: the span files that exist): set the
@@ -175,6 +182,40 @@ def listed_sources(con: duckdb.DuckDBPyConnection, compacted: list[Path]) -> set
     return {
         (Path(name).parent, str(source)) for name, value in rows for source in orjson.loads(value)
     }
+
+
+def foreign_parquet(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> list[Path]:
+    """The compacted and span files among ``paths`` whose footer lacks a column the views read
+    (``queries.COMPACTED_COLUMNS``, ``spanrows.COLUMNS``) or cannot be read: another program's
+    Parquet file under logtrace's name. Its rows would fail every query over the files (a
+    Binder error, a schema mismatch), so the reader leaves it out and names it, as a file that
+    does not decode. Only the footers are read."""
+    try:
+        found = _columns(con, paths)
+    except duckdb.Error:  # one footer does not read: find which
+        found = {}
+        for path in paths:
+            try:
+                found |= _columns(con, [path])
+            except duckdb.Error:
+                found[str(path)] = set()
+    foreign = []
+    for path in paths:
+        spans = path.name.startswith(f.SPANS_PREFIX)
+        needed = [c for c, _ in SPAN_FILE_COLUMNS] if spans else COMPACTED_COLUMNS
+        if not found.get(str(path), set()).issuperset(needed):
+            foreign.append(path)
+    return foreign
+
+
+def _columns(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> dict[str, set[str]]:
+    if not paths:
+        return {}
+    rows = con.execute(
+        "SELECT file_name, list(name) FROM parquet_schema($files) GROUP BY file_name",
+        {"files": [str(p) for p in paths]},
+    ).fetchall()
+    return {name: set(columns) for name, columns in rows}
 
 
 def empty_view(name: str) -> str:

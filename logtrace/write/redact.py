@@ -34,6 +34,7 @@ from logtrace.write.redact_keys import (
     SKIPPED_AND_EVENT,
     fold,
     folded_pairs,
+    hidden_leftovers,
     in_or_writable,
     key_flags,
     key_text,
@@ -180,6 +181,7 @@ class Scrubber:
             value = value[: limit + _SCAN_MARGIN]
         if self.redact and value:
             # The value rules' secrets are 8 characters or more; a pair may be 5 (``pwd=x``).
+            before = value
             if len(value) >= 8 and may_hold_a_secret(value):
                 lowered = fold(value)
                 for rule, replacement, detect in self._rules:
@@ -195,6 +197,9 @@ class Scrubber:
                         value = self._pair_rule.sub(pair_replacement, value)
                 else:
                     value = folded_pairs(value, self._pair_rule, self._pair_words)
+            if value is not before and ("=" in before or ":" in before):
+                # A rule may have taken a pair's key (``Bearer password: x``, ``k:password: x``).
+                value = hidden_leftovers(self._pair_rule, before, value)
             for pattern in self._extra:
                 value = pattern.sub(REDACTED, value)
         if len(original) > limit and len(value) > limit:

@@ -186,6 +186,30 @@ def _hidden_pair(key: str, separator: str, value: str) -> str:
     return f"{key}{separator}{REDACTED}"
 
 
+def hidden_leftovers(rule: re.Pattern[str], before: str, after: str) -> str:
+    """``after`` with every value of ``before``'s pairs that it still shows replaced.
+
+    For text the rules changed: a value rule's match may end in a key's text and take the key
+    with it (``Bearer password: x``, ``sk_…password=x``), and a pair's value may be another
+    pair's key (``token:password: x``), so that pair is not found and its value would be
+    written. The pairs of ``before`` are looked for again, a pair's value searched for pairs of
+    its own, and each value hidden wherever it stands whole in ``after``, and so is a bare
+    value's first word (the rest of its words may be another pair's).
+    """
+    at = 0
+    while (match := rule.search(before, at)) is not None:
+        at = match.end(2)  # the value may hold a pair of its own
+        value = before[at : match.end()]
+        secrets = [value.strip("'\"")]
+        if value[:1] not in ("'", '"') and len(words := value.split()) > 1:
+            secrets.append(words[0])
+        for secret in secrets:
+            if secret and secret != REDACTED and secret in after:
+                found = re.compile(rf"(?<![A-Za-z0-9_]){re.escape(secret)}(?![A-Za-z0-9_])")
+                after = found.sub(REDACTED, after)
+    return after
+
+
 def folded_pairs(text: str, rule: re.Pattern[str], words: Iterable[str]) -> str:
     """``text`` (not ASCII) with the values of its pairs replaced, its keys read folded.
 

@@ -29,7 +29,9 @@ VALUE_RULES: tuple[tuple[str, str, Callable[[str, str], bool]], ...] = (
         lambda v, low: "://" in v and "@" in v,
     ),
     (
-        r"(?i:\b(bearer|basic|token)\s+[A-Za-z0-9\-._~+/]{8,}=*)",
+        # The credential runs to the end of its characters, ``=`` included: padding, and text
+        # glued after it (``Bearer XXXXpassword=secret`` is one credential, not a key).
+        r"(?i:\b(bearer|basic|token)\s+[A-Za-z0-9\-._~+/]{8,}[A-Za-z0-9\-._~+/=]*)",
         r"\1 " + REDACTED,
         lambda v, low: "bearer" in low or "basic" in low or "token" in low,
     ),

@@ -9,6 +9,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -284,6 +285,14 @@ def _bad_end(trace: str, duration: bytes) -> bytes:
     )
 
 
+def _other_programs_parquet() -> bytes:
+    """A whole Parquet file of another program's: its own columns, no logtrace metadata."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "other.parquet"
+        duckdb.sql(f"COPY (SELECT 1 AS id, 'x' AS label) TO '{path}' (FORMAT parquet)")
+        return path.read_bytes()
+
+
 BAD = "0194f3a2" + "0" * 8 + "2" * 16
 # Each case: the name, and what goes into the folder next to the good trace's file.
 POISON: dict[str, tuple[str, bytes]] = {
@@ -305,6 +314,10 @@ POISON: dict[str, tuple[str, bytes]] = {
     "par1_parquet": (
         "compacted_20261124T120000_20261124T120500_abcdefabcdef.parquet",
         b"PAR1" + random.Random(3).randbytes(3000) + b"PAR1",
+    ),
+    "other_programs_parquet": (
+        "compacted_20261124T120000_20261124T120500_abcdefabcdef.parquet",
+        _other_programs_parquet(),
     ),
 }
 COMMANDS = {

@@ -19,6 +19,7 @@ import logtrace
 from logtrace.format import fields as f
 from logtrace.read.compact import compact
 from logtrace.read.files import find_compacted, find_span_files, span_file_of
+from logtrace.read.queries import COMPACTED_COLUMNS
 from logtrace.read.spanrows import COLUMNS
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "scaling.md"
@@ -192,6 +193,38 @@ def test_a_span_file_cut_short_or_empty_is_named_and_its_lines_still_count(tmp_p
         assert done.returncode == 0, (argv, done.stderr)
 
 
+def test_other_programs_parquet_files_under_our_names_are_named_and_left_out(
+    tmp_path: Path,
+) -> None:
+    """A Parquet file of another program's under a compacted file's name (sorting before and
+    after ours) and under a span file's: every question answers as without them, they are named
+    among the unreadable files, and the spans come from the compacted file's own lines (these
+    used to fail every command with a Binder error or a schema mismatch)."""
+    root = tmp_path / "logtrace"
+    history(root)
+    compact(root)
+    before = snapshot(root)
+    (ours,) = find_compacted(root)
+    day = ours.parent
+    early = day / "compacted_20000101T000000_20000101T000001_aaaaaaaaaaaa.parquet"
+    late = day / "compacted_29991231T000000_29991231T000001_bbbbbbbbbbbb.parquet"
+    span_file = span_file_of(ours)
+    span_file.unlink()
+    with duckdb.connect() as con:
+        for path in (early, late, span_file):
+            con.execute(f"COPY (SELECT 1 AS id, 'x' AS label) TO '{path}' (FORMAT parquet)")
+    assert snapshot(root) == before
+    with logtrace.open(root) as reader:
+        trace_id = reader.execute("SELECT trace_id FROM traces LIMIT 1")[0]["trace_id"]
+        assert reader.trace(trace_id).spans
+        assert set(reader.unreadable_files) == {early, late, span_file}
+    for argv in (["ls"], ["stats"], ["show", trace_id], ["sql", "SELECT count(*) FROM spans"]):
+        done = run_cli(*argv, "--dir", str(root), "-v")
+        assert done.returncode == 0, (argv, done.stderr)
+        assert f"{late}: could not be decoded or is not logtrace's, left out" in done.stderr
+    assert early.exists() and late.exists() and span_file.exists()
+
+
 # -- the contract ----------------------------------------------------------------------------------
 
 
@@ -240,6 +273,7 @@ def test_compacted_files_have_the_documented_columns(tmp_path: Path) -> None:
             "SELECT decode(key), decode(value) FROM parquet_kv_metadata($f)", {"f": str(compacted)}
         ).fetchall()
     assert [(row[0], row[1]) for row in described] == documented
+    assert [name for name, _ in documented] == list(COMPACTED_COLUMNS)
     assert {k for k, _ in keys} == {f.COMPACTED_SOURCES, f.COMPACTED_FORMAT}
     assert f"`{f.COMPACTED_SOURCES}`" in text and f"`{f.COMPACTED_FORMAT}`, `1`" in text
 

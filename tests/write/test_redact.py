@@ -261,6 +261,7 @@ def test_sensitive_keys_at_any_depth_of_dicts_and_lists() -> None:
             "MIIE",
         ),
         ("ghp_abcdefghijklmnopqrstuvwxyz0123456789", "abcdefghijklmnop"),
+        ("Bearer XXXXpassword=secretvalue", "secretvalue"),
     ],
 )
 def test_credential_shaped_values_are_redacted(text: str, secret: str) -> None:
@@ -289,6 +290,18 @@ def test_the_cheap_precheck_never_hides_a_secret_from_the_rules(text: str) -> No
     changed = any(pattern.sub(replacement, text) != text for pattern, replacement, _ in RULES)
     if changed:
         assert may_hold_a_secret(text)
+
+
+@settings(max_examples=2000)
+@given(
+    st.lists(_SECRET_PIECES, max_size=6).map("".join),
+    st.sampled_from(["=", ": ", ":", " = ", '="', "='"]),
+)
+def test_a_password_pair_is_hidden_whatever_is_glued_before_it(before: str, sep: str) -> None:
+    """``password=<secret>`` after any text, a token glued to the key included (``Bearer
+    XXXXpassword=secret``, where the bearer rule took the key and left the value)."""
+    out = Scrubber().text(f"{before}password{sep}Qv7canaryQv7 tail")
+    assert "canary" not in out
 
 
 def test_keys_that_are_str_subclasses_are_judged_by_their_text() -> None:
