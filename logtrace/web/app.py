@@ -18,8 +18,8 @@ endpoints (all ``GET``, read-only; see ``docs/web.md``):
 ====================================  ===========================================================
 
 Errors are ``{"error": "one line"}`` with 400 (bad input: a value the CLI would refuse, or a
-parameter the endpoint does not take), 404 (no such trace) or 501 (an analysis this logtrace
-does not have).
+parameter the endpoint does not take), 404 (no such trace, no such endpoint), 405 (a method the
+endpoint does not serve) or 501 (an analysis this logtrace does not have).
 """
 
 from __future__ import annotations
@@ -32,8 +32,9 @@ from typing import Any
 import anyio
 import orjson
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response, StreamingResponse
+from starlette.responses import HTMLResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -68,8 +69,29 @@ def create_app(
         allow_sql: serve ``POST /api/sql``; without it the endpoint answers 403.
     """
     handlers = _Handlers(directory, allow_sql)
-    app = Starlette(routes=_routes(handlers), lifespan=handlers.lifespan)
+    app = Starlette(
+        routes=_routes(handlers),
+        lifespan=handlers.lifespan,
+        exception_handlers={HTTPException: _http_error},
+    )
     return Guard(app, token)
+
+
+async def _http_error(request: Request, error: Exception) -> Response:
+    """Starlette's own 404 and 405: under ``/api`` as every endpoint's errors are, one line of
+    JSON saying what to do; elsewhere its plain text."""
+    assert isinstance(error, HTTPException)
+    path = request.url.path
+    if not path.startswith("/api"):
+        return PlainTextResponse(error.detail, status_code=error.status_code, headers=error.headers)
+    shown = path if len(path) <= 200 else path[:200] + "…"
+    if error.status_code == 405:
+        message = f"{request.method} is not served at {shown}: see GET /api"
+    elif error.status_code == 404:
+        message = f"no endpoint {shown}: GET /api lists them"
+    else:
+        message = str(error.detail)
+    return JSONResponse({"error": message}, status_code=error.status_code, headers=error.headers)
 
 
 def _routes(h: _Handlers) -> list[BaseRoute]:

@@ -411,6 +411,22 @@ def test_trace_errors(client: httpx.Client) -> None:
     assert missing.status_code == 404 and "no trace" in missing.json()["error"]
 
 
+def test_an_unknown_endpoint_or_method_is_one_line_of_json(client: httpx.Client) -> None:
+    """Under /api, a path no endpoint serves is a 404 and a wrong method a 405, each
+    {"error": one line} saying where the list is, as the endpoints' own errors; a page path
+    that does not exist stays Starlette's plain text."""
+    missing = client.get("/api/tracez")
+    assert missing.status_code == 404
+    assert missing.json() == {"error": "no endpoint /api/tracez: GET /api lists them"}
+    long = client.get("/api/" + "x" * 5000)
+    assert long.status_code == 404 and len(long.json()["error"]) < 300
+    wrong = client.post("/api/traces")
+    assert wrong.status_code == 405 and "allow" in wrong.headers
+    assert wrong.json() == {"error": "POST is not served at /api/traces: see GET /api"}
+    page = client.get("/no-such-page")
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/plain")
+
+
 def test_operations_as_stats(client: httpx.Client, demo_dir: Path) -> None:
     """/api/operations: per span name the rows of `logtrace stats`."""
     rows = client.get("/api/operations").json()["operations"]
