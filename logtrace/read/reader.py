@@ -123,6 +123,8 @@ class Reader(Retries, Analytics):
         # Files DuckDB could not read (a corrupt .zst, a .parquet that is not Parquet, a line
         # past 64 MiB); left out of every query, never deleted.
         self.unreadable_files: list[Path] = []
+        # Whether close() was called.
+        self.closed = False
         # (path, size, mtime_ns) of Parquet files whose columns are logtrace's, once asked.
         self._ours: set[tuple[Path, int, int]] = set()
         # What looks_whole found per file: (size, mtime_ns, whole).
@@ -334,7 +336,9 @@ class Reader(Retries, Analytics):
     # -- lifecycle -------------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Close the DuckDB connection."""
+        """Close the DuckDB connection: a question asked after it, or the next batch of a
+        ``cat()`` or an export still going, is a ReadError saying the Reader is closed."""
+        self.closed = True
         self._con.close()
 
     def __enter__(self) -> Reader:

@@ -30,6 +30,11 @@ from logtrace.read.views import Views, as_rows, first_line, foreign_parquet
 
 # Retries of a query whose files changed under it (rotated, removed, corrupt).
 ATTEMPTS = 3
+# The error of a question asked, or a batch fetched, after Reader.close().
+CLOSED = (
+    "this Reader is closed (close() was called, or its with block ended): "
+    "open the files again with logtrace.open()"
+)
 _T = TypeVar("_T")
 
 
@@ -47,6 +52,7 @@ class Retries:
     all_files: list[Path]
     trace_files: list[Path]
     unreadable_files: list[Path]
+    closed: bool
     # (path, size, mtime_ns) of the Parquet files found to be logtrace's (_foreign_parquet).
     _ours: set[tuple[Path, int, int]]
 
@@ -116,7 +122,7 @@ class Retries:
                 try:
                     rows = cursor.fetchmany(size)
                 except duckdb.Error as error:
-                    raise ReadError(first_line(error)) from None
+                    raise ReadError(CLOSED if self.closed else first_line(error)) from None
         finally:
             cursor.close()
 
@@ -130,6 +136,8 @@ class Retries:
             try:
                 return action()
             except duckdb.Error as error:
+                if self.closed:
+                    raise ReadError(CLOSED) from None
                 left_out = self._foreign_parquet(error) or self._file_named_in(str(error))
                 if left_out:
                     self._con.execute("SET schema = 'main'")

@@ -71,6 +71,21 @@ def test_another_programs_parquet_under_our_name_is_left_out_of_cat(logs_dir: Pa
         assert reader.unreadable_files == [foreign]
 
 
+def test_a_reader_closed_while_cat_is_read_says_so(logs_dir: Path) -> None:
+    """close() while cat()'s lines are still being read: the next batch, and every question
+    after, is a ReadError saying the Reader is closed (it was DuckDB's "No open result set"
+    and "Connection already closed!")."""
+    _kept(logs_dir)
+    reader = logtrace.open(logs_dir)
+    lines = reader.cat()
+    next(lines)
+    reader.close()
+    assert reader.closed
+    for question in (lambda: list(lines), lambda: reader.execute("SELECT 1")):
+        with pytest.raises(ReadError, match=r"^this Reader is closed \(close\(\) was called"):
+            question()
+
+
 # Questions asked of the Reader while its lines are read; each returns something to compare.
 QUESTIONS: dict[str, Callable[[Reader, list[str]], Any]] = {
     "execute": lambda reader, ids: reader.execute("SELECT count(*) AS n FROM spans"),
