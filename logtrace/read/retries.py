@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 import duckdb
 
+from logtrace.format import fields as f
 from logtrace.read.files import ReadError, find_files, span_file_of
 from logtrace.read.queries import parameters, query_text
 from logtrace.read.remote import is_url
@@ -164,7 +165,8 @@ class Retries:
         be logtrace's is not read again while its size and mtime stay."""
         if isinstance(error, duckdb.IOException):
             return []
-        compacted = [p for p in {*self.files, *self.trace_files} if p.suffix == ".parquet"]
+        read = {*self.files, *self.trace_files}
+        compacted = [p for p in read if p.name.endswith(f.COMPACTED_SUFFIX)]
         spans = [span_file_of(p) for p in compacted if span_file_of(p) in self._views.span_files]
         candidates = {}
         for path in sorted({*compacted, *spans} - set(self.unreadable_files)):

@@ -180,8 +180,8 @@ class Scrubber:
             # margin lets a secret that straddles the cut still match whole.
             value = value[: limit + _SCAN_MARGIN]
         if self.redact and value:
-            # The value rules' secrets are 8 characters or more; a pair may be 5 (``pwd=x``).
             before = value
+            # The value rules' secrets are 8 characters or more; a pair may be 5 (``pwd=x``).
             if len(value) >= 8 and may_hold_a_secret(value):
                 lowered = fold(value)
                 for rule, replacement, detect in self._rules:
