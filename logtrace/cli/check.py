@@ -10,7 +10,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, NoReturn
 
-from logtrace.cli.main import open_reader, print_json, register
+from logtrace.cli.main import open_reader, print_json, register, usage_message
 from logtrace.cli.visible import visible
 from logtrace.read.files import ReadError
 
@@ -39,7 +39,8 @@ def _check_arguments(parser: argparse.ArgumentParser) -> None:
 
     def error(message: str) -> NoReturn:
         # Bad arguments are UNKNOWN (3) for a plugin, with a status line like any other.
-        print(visible(CheckResult(Status.UNKNOWN, f"logtrace check: {message}").line()))
+        result = CheckResult(Status.UNKNOWN, f"logtrace check: {usage_message(message)}")
+        print(visible(result.line()))
         raise SystemExit(int(Status.UNKNOWN))
 
     parser.error = error  # type: ignore[method-assign]

@@ -101,7 +101,16 @@ def compact(args: argparse.Namespace) -> int:
             f"published {len(published.published)} files ({published.bytes / 1e6:.1f} MB) to "
             f"{args.to}"
             + (f"; {len(published.already)} already there" if published.already else "")
+            + (
+                f"; {_count(len(published.left_alone), 'file')} not logtrace's left alone, "
+                "not published (see --verbose)"
+                if published.left_alone
+                else ""
+            )
         )
+        if args.verbose:
+            for name in published.left_alone:
+                print(f"  {name}: not logtrace's, left alone, not published", file=sys.stderr)
     return 0
 
 
@@ -123,6 +132,7 @@ def _say(result: Any, *, kept: bool, verbose: bool) -> None:
         f"; {len(files)} {what} left alone (see --verbose)"
         for files, what in (
             (result.unreadable, "files that do not decode"),
+            (result.foreign, "Parquet files not logtrace's"),
             (result.truncated, "compressed files cut short"),
             (result.refused, "symlinks or others' files"),
         )
@@ -137,6 +147,12 @@ def _say(result: Any, *, kept: bool, verbose: bool) -> None:
     if verbose or not result.sources:
         for path in result.unreadable:
             print(f"  {path}: does not decode, left alone", file=sys.stderr)
+        for path in result.foreign:
+            print(
+                f"  {path}: another program's Parquet file under a compacted file's name "
+                "(it lacks logtrace's columns), left alone",
+                file=sys.stderr,
+            )
         for path in result.refused:
             print(
                 f"  {path}: a symlink, not a regular file or another user's: not read",

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from logtrace.cli.main import make_console, note, open_reader, print_json, register
 from logtrace.cli.numbers import at_least, checked_by, probability
 from logtrace.cli.visible import visible
+from logtrace.format.shown import short_repr
 from logtrace.read.arguments import threshold_pct
 from logtrace.read.files import ReadError
 from logtrace.read.filters import now_utc, when_option
@@ -64,7 +65,7 @@ def _compare_arguments(parser: argparse.ArgumentParser) -> None:
 def _pair(option: str, text: str) -> tuple[str, str]:
     first, sep, second = text.partition(",")
     if not sep or not first or not second or "," in second:
-        raise ReadError(f"--{option} {text!r}: give two values, A,B")
+        raise ReadError(f"--{option} {short_repr(text)}: give two values, A,B")
     return first, second
 
 
@@ -92,7 +93,7 @@ def _sides(args: argparse.Namespace) -> tuple[Side, Side]:
     if args.by is not None:
         key, sep, values = args.by.partition("=")
         if not sep or not key:
-            raise ReadError(f"--by {args.by!r}: give KEY=A,B")
+            raise ReadError(f"--by {short_repr(args.by)}: give KEY=A,B")
         first, second = _pair("by", values)
         a["attr"], b["attr"] = (key, first), (key, second)
         labels = (f"{key}={first}", f"{key}={second}")

@@ -12,6 +12,8 @@ import threading
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from logtrace.format.shown import short_repr
+
 from ..read.files import ReadError
 from .main import add_filters, filter_options, note, open_reader, print_json, register
 from .numbers import at_least, env_mode, non_negative, seconds
@@ -81,7 +83,7 @@ def _env_protocol(protocols: tuple[str, ...]) -> str:
     value = os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL", "")
     if value and value not in protocols:
         note(
-            f"logtrace: OTEL_EXPORTER_OTLP_PROTOCOL={value!r} is not one of "
+            f"logtrace: OTEL_EXPORTER_OTLP_PROTOCOL={short_repr(value)} is not one of "
             f"{', '.join(protocols)}; using {protocols[0]!r}"
         )
     return value if value in protocols else protocols[0]
@@ -186,7 +188,7 @@ def _sender(args: argparse.Namespace, stop: threading.Event, max_time: float | N
         headers[key] = value
     if not args.otlp_endpoint.startswith(("http://", "https://")):
         shown = masked(args.otlp_endpoint)
-        raise ReadError(f"--otlp-endpoint {shown!r}: give an http(s):// URL")
+        raise ReadError(f"--otlp-endpoint {short_repr(shown)}: give an http(s):// URL")
     if args.batch_size < 1 or args.timeout <= 0:
         raise ReadError("--batch-size and --timeout must be positive")
     compression = None if args.compression == "none" else args.compression

@@ -26,6 +26,7 @@ import argparse
 import contextlib
 import importlib
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -39,6 +40,10 @@ from logtrace.read.filters import STATUSES, filter_params
 
 Handler = Callable[[argparse.Namespace], int]
 AddArguments = Callable[[argparse.ArgumentParser], None]
+# A word of an argparse message longer than this (a refused value quoted whole) is cut to
+# _LONG_WORD_KEPT characters: a megabyte argument is not a megabyte of stderr.
+_LONG_WORD = re.compile(r"\S{201,}")
+_LONG_WORD_KEPT = 160
 
 # Modules that add commands, imported when the parser is built; a missing one is skipped. Such a
 # module either calls register() below when imported, or has a function
@@ -90,7 +95,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but a bad argument is one line (and exit 2) instead of usage plus message."""
 
     def error(self, message: str) -> NoReturn:
-        raise _UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
+        raise _UsageError(f"{self.prog}: {usage_message(message)} (see {self.prog} --help)")
 
 
 def _default_dir() -> str:
@@ -343,6 +348,12 @@ def report_skipped(reader: Any, skipped: list[dict[str, Any]] | None = None) -> 
         note(f"  {path}: not read (a symlink, not a regular file, or another user's)")
     for path in reader.truncated_files:
         note(f"  {path}: cut short (incomplete zstd frame), read up to the cut")
+
+
+def usage_message(message: str) -> str:
+    """argparse's message, a word of it over 200 characters cut: argparse quotes the value
+    it refused whole, and a megabyte argument must not be a megabyte of output."""
+    return _LONG_WORD.sub(lambda word: word[0][:_LONG_WORD_KEPT] + "…", message)
 
 
 def note(text: str) -> None:

@@ -18,6 +18,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from logtrace.format.shown import short_repr
 from logtrace.read.arguments import LARGEST_COUNT, Check, WrongArgument, from_text
 from logtrace.read.files import ReadError
 from logtrace.read.filters import WIDTH_TEXT_HELP, parse_width_ms
@@ -72,7 +73,7 @@ def _whole(text: str, low: int, high: float, wanted: str) -> int:
     except ValueError:
         value = low - 1
     if not low <= value <= high:
-        raise argparse.ArgumentTypeError(f"give {wanted}, not {text!r}")
+        raise argparse.ArgumentTypeError(f"give {wanted}, not {short_repr(text)}")
     return value
 
 
@@ -82,7 +83,7 @@ def _number(text: str, accept: Callable[[float], bool], wanted: str) -> float:
     except ValueError:
         value = math.nan
     if not (math.isfinite(value) and accept(value)):
-        raise argparse.ArgumentTypeError(f"give {wanted}, not {text!r}")
+        raise argparse.ArgumentTypeError(f"give {wanted}, not {short_repr(text)}")
     return value
 
 
@@ -105,7 +106,9 @@ def bucket_width(text: str) -> float:
     try:
         return parse_width_ms(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"give {WIDTH_TEXT_HELP}, not {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"give {WIDTH_TEXT_HELP}, not {short_repr(text)}"
+        ) from None
 
 
 def checked_by(check: Check) -> Callable[[str], Any]:
@@ -117,7 +120,9 @@ def checked_by(check: Check) -> Callable[[str], Any]:
         try:
             return check("", from_text(text))
         except WrongArgument as error:
-            raise argparse.ArgumentTypeError(f"give {error.wanted}, not {text!r}") from None
+            raise argparse.ArgumentTypeError(
+                f"give {error.wanted}, not {short_repr(text)}"
+            ) from None
 
     return option
 
@@ -146,7 +151,9 @@ def memory_size(text: str) -> str:
     """A memory size for DuckDB (``500MB``, ``2GB``, ``1.5GiB``), given back as written."""
     match = _SIZE.fullmatch(text.strip())
     if match is None or not 0 < float(match[1]) < 1e15:
-        raise argparse.ArgumentTypeError(f"give a size such as 500MB or 2GB, not {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"give a size such as 500MB or 2GB, not {short_repr(text)}"
+        )
     return text.strip()
 
 
@@ -163,5 +170,7 @@ def env_mode(variable: str, default: int) -> int:
     except ValueError:
         mode = -1
     if not 0 <= mode <= 0o777:
-        raise ReadError(f"{variable}={text!r}: give an octal file mode from 000 to 777 (600)")
+        raise ReadError(
+            f"{variable}={short_repr(text)}: give an octal file mode from 000 to 777 (600)"
+        )
     return mode

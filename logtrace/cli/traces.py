@@ -30,6 +30,7 @@ from logtrace.cli.main import (
 from logtrace.cli.numbers import at_least, between, non_negative, seconds
 from logtrace.cli.visible import visible
 from logtrace.format import fields as f
+from logtrace.format.shown import short_repr
 from logtrace.read.files import ReadError
 from logtrace.read.filters import attr_variant, filter_params, now_utc, parse_when
 
@@ -258,7 +259,7 @@ def sql(args: argparse.Namespace) -> int:
     for item in args.param:
         name, sep, value = item.partition("=")
         if not sep or not name:
-            raise ReadError(f"-p {item!r}: give NAME=VALUE")
+            raise ReadError(f"-p {short_repr(item)}: give NAME=VALUE")
         params[name] = _param_value(name, value)
     missing = missing_parameters(text, params) if named else []
     if missing:

@@ -20,6 +20,8 @@ from typing import IO, Any
 
 import orjson
 
+from logtrace.format.shown import short_repr
+
 from .model import Batch, Event, Log, Resource, Span
 from .otlp_http import Sender, Summary
 
@@ -84,7 +86,7 @@ def write(
         ValueError: an unknown format. ReadError: as for :func:`batches`.
     """
     if format not in FORMATS:
-        raise ValueError(f"unknown format {format!r}: use one of {', '.join(FORMATS)}")
+        raise ValueError(f"unknown format {short_repr(format)}: use one of {', '.join(FORMATS)}")
     found = batches(reader, trace_ids, filters)
     if format == "otlp-json":
         from .otlp_json import write_batches

@@ -28,6 +28,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from logtrace.format.shown import short_repr
+
 from .model import LOGTRACE_VERSION
 from .otlp_json import dumps
 
@@ -246,7 +248,7 @@ class Sender:
         environ: Mapping[str, str] | None = None,
     ) -> None:
         if protocol not in PROTOCOLS:
-            raise ValueError(f"protocol {protocol!r}: use one of {', '.join(PROTOCOLS)}")
+            raise ValueError(f"protocol {short_repr(protocol)}: use one of {', '.join(PROTOCOLS)}")
         env = os.environ if environ is None else environ
         bare, credentials = without_credentials(endpoint)
         self.urls = endpoints(bare)

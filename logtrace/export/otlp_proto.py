@@ -12,6 +12,8 @@ import base64
 import copy
 from typing import Any
 
+from logtrace.format.shown import short_repr
+
 _ID_BYTES = {"traceId": 16, "spanId": 8, "parentSpanId": 8}
 
 
@@ -45,9 +47,9 @@ def _convert(value: Any) -> None:
             try:
                 raw = bytes.fromhex(item)
             except ValueError:
-                raise BadId(f"{key} {item!r} is not hex") from None
+                raise BadId(f"{key} {short_repr(item)} is not hex") from None
             if len(raw) != size or not any(raw):
-                raise BadId(f"{key} {item!r}: expected {size} non-zero bytes")
+                raise BadId(f"{key} {short_repr(item)}: expected {size} non-zero bytes")
             value[key] = base64.b64encode(raw).decode()
         else:
             _convert(item)

@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
 
+from logtrace.format.shown import short_repr
 from logtrace.read.files import ReadError
 from logtrace.read.filters import WIDTH_HELP, WIDTH_RANGE_MS, parse_width_ms, when
 
@@ -86,7 +87,7 @@ class WrongArgument(ReadError):
     """
 
     def __init__(self, name: str, value: Any, wanted: str) -> None:
-        super().__init__(f"{name} {value!r}: give {wanted}")
+        super().__init__(f"{name} {short_repr(value)}: give {wanted}")
         self.wanted = wanted
 
 

@@ -23,7 +23,8 @@ work folders.
 
 Hostile files are left where they are, never deleted: a source that is a symlink, not a regular
 file or another user's is not read; one that does not decode (random bytes under a ``.zst``
-name) and a ``.parquet`` that is not Parquet are named in ``CompactResult.unreadable``; a
+name) and a ``.parquet`` that is not Parquet are named in ``CompactResult.unreadable``,
+another program's Parquet file under a compacted file's name in ``CompactResult.foreign``; a
 ``.jsonl.zst`` cut short (a copy that died, a full disk: it decodes up to the cut) in
 ``CompactResult.truncated``: compacting it would delete the lines past the cut, and list its
 name as compacted, so that the whole file put back later would be deleted unread.
@@ -115,6 +116,7 @@ class CompactResult:
     finished: list[Path] = field(default_factory=list)  # sources of an interrupted run, deleted
     live: int = 0  # JSONL files left alone: a process still writes them
     unreadable: list[Path] = field(default_factory=list)  # left alone: they do not decode
+    foreign: list[Path] = field(default_factory=list)  # left alone: Parquet, not logtrace's
     truncated: list[Path] = field(default_factory=list)  # left alone: .jsonl.zst cut short
     refused: list[Path] = field(default_factory=list)  # never read: symlinks, others' files
     bytes_in: int = 0
@@ -131,6 +133,7 @@ class CompactResult:
             "finished": [str(p) for p in self.finished],
             "live": self.live,
             "unreadable": [str(p) for p in self.unreadable],
+            "foreign": [str(p) for p in self.foreign],
             "truncated": [str(p) for p in self.truncated],
             "refused": [str(p) for p in self.refused],
             "bytes_in": self.bytes_in,
@@ -185,7 +188,7 @@ def compact(
                 (result.truncated if cut_short(path) else result.unreadable).append(path)
         closed = [p for p in closed if p not in result.truncated and p not in result.unreadable]
         listed = _listed_sources(
-            [p for p in compacted if p not in result.unreadable], result.unreadable
+            [p for p in compacted if p not in result.unreadable], result.unreadable, result.foreign
         )
         todo: list[Path] = []
         for path in closed:
@@ -314,26 +317,29 @@ def _named_like_ours(path: Path) -> bool:
     return opened_at(path) is not None
 
 
-def _listed_sources(found: list[Path], unreadable: list[Path]) -> set[tuple[Path, str]]:
+def _listed_sources(
+    found: list[Path], unreadable: list[Path], foreign: list[Path]
+) -> set[tuple[Path, str]]:
     """(folder, source name) of every JSONL file that a compacted file already holds; a file
-    whose footer cannot be read goes to ``unreadable``."""
+    whose footer cannot be read goes to ``unreadable``, another program's Parquet file under a
+    compacted file's name (``views.foreign_parquet``) to ``foreign``."""
     if not found:
         return set()
     import duckdb
 
-    from logtrace.read.views import listed_sources
+    from logtrace.read.views import foreign_parquet, listed_sources
 
     with duckdb.connect() as con:
         try:
-            return listed_sources(con, found)
+            sources = listed_sources(con, found)
         except duckdb.Error:
-            pass
-        sources: set[tuple[Path, str]] = set()
-        for path in found:
-            try:
-                sources |= listed_sources(con, [path])
-            except duckdb.Error:
-                unreadable.append(path)
+            sources = set()
+            for path in found:
+                try:
+                    sources |= listed_sources(con, [path])
+                except duckdb.Error:
+                    unreadable.append(path)
+        foreign += foreign_parquet(con, [p for p in found if p not in unreadable])
         return sources
 
 

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from logtrace.format import fields as f
+from logtrace.format.shown import short_repr
 from logtrace.read.files import ReadError
 
 # The values of --status: a trace's (or span's) status in the views.
@@ -106,7 +107,7 @@ def when_text(name: str, text: str | None, now: datetime) -> datetime | None:
     try:
         return parse_when(text, now)
     except ValueError:
-        raise ReadError(f"{name} {text!r}: give {WHEN_HELP}") from None
+        raise ReadError(f"{name} {short_repr(text)}: give {WHEN_HELP}") from None
 
 
 def when(
@@ -136,8 +137,8 @@ def when(
     except (ValueError, OverflowError):
         pass  # text that is no time, a time before year 1 or after 9999
     raise ReadError(
-        f"{name} {value!r}: give a datetime (naive: UTC), a timedelta (that long ago) or text: "
-        + WHEN_HELP
+        f"{name} {short_repr(value)}: give a datetime (naive: UTC), a timedelta (that long ago)"
+        " or text: " + WHEN_HELP
     )
 
 
@@ -181,9 +182,9 @@ def filter_params(
             raise ReadError(f"--errors and --status {status} contradict each other")
         status = "error"
     if status is not None and status not in STATUSES:
-        raise ReadError(f"--status {status!r}: give one of {', '.join(STATUSES)}")
+        raise ReadError(f"--status {short_repr(status)}: give one of {', '.join(STATUSES)}")
     if kind is not None and kind not in f.KINDS:
-        raise ReadError(f"--kind {kind!r}: give one of {', '.join(f.KINDS)}")
+        raise ReadError(f"--kind {short_repr(kind)}: give one of {', '.join(f.KINDS)}")
     params.update(service=service, name=name, status=status, kind=kind)
     try:
         params["min_duration_ms"] = (
@@ -191,13 +192,13 @@ def filter_params(
         )
     except ValueError:
         raise ReadError(
-            f"--min-duration {min_duration!r}: give a time such as 250ms, 1.5s, 2m"
+            f"--min-duration {short_repr(min_duration)}: give a time such as 250ms, 1.5s, 2m"
         ) from None
     key = value = None
     if attr is not None:
         key, sep, value = attr.partition("=")
         if not sep or not key:
-            raise ReadError(f"--attr {attr!r}: give KEY=VALUE")
+            raise ReadError(f"--attr {short_repr(attr)}: give KEY=VALUE")
     params.update(attr_key=key, attr_value=value)
     return params
 

@@ -21,6 +21,11 @@ upload: verified, it counts as published. Different bytes under the same name st
 (``PublishError``), deleting nothing. A run killed at any point leaves every batch either
 local, or published, or both (readers given both count it once, by name): nothing lost, nothing
 doubled.
+
+A file under a compacted or span file's name that is not logtrace's (random bytes, another
+program's Parquet file: :func:`logtrace.read.views.not_ours`) is neither published nor deleted:
+it stays where it is and is named in ``PublishResult.left_alone``. A compacted file whose span
+file is not logtrace's is published alone (readers read it from its own lines).
 """
 
 from __future__ import annotations
@@ -51,11 +56,17 @@ class PublishResult:
 
     published: list[str] = field(default_factory=list)  # files written to DEST
     already: list[str] = field(default_factory=list)  # found there whole (an earlier run)
+    left_alone: list[str] = field(default_factory=list)  # local files not logtrace's: kept
     bytes: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         """The result as plain data (for ``--json``)."""
-        return {"published": self.published, "already": self.already, "bytes": self.bytes}
+        return {
+            "published": self.published,
+            "already": self.already,
+            "left_alone": self.left_alone,
+            "bytes": self.bytes,
+        }
 
 
 def publish(directory: str | os.PathLike[str], dest: str) -> PublishResult:
@@ -71,10 +82,15 @@ def publish(directory: str | os.PathLike[str], dest: str) -> PublishResult:
     """
     store: _Store = _BucketStore(dest) if is_url(dest) else _DirectoryStore(Path(dest))
     result = PublishResult()
-    for compacted in find_compacted(directory):
+    found = find_compacted(directory)
+    pairs = [(p, span_file_of(p)) for p in found]
+    kept = _not_ours([*found, *(s for _, s in pairs if s.exists())])
+    result.left_alone = [str(p) for p in sorted(kept)]
+    for compacted, spans in pairs:
+        if compacted in kept:
+            continue
         day = compacted.parent.name if _DAY.fullmatch(compacted.parent.name) else "unknown"
-        spans = span_file_of(compacted)
-        files = [p for p in (spans, compacted) if p.exists()]
+        files = [p for p in (spans, compacted) if p.exists() and p not in kept]
         for path in files:
             target = f"day={day}/{path.name}"
             data = path.read_bytes()
@@ -87,6 +103,18 @@ def publish(directory: str | os.PathLike[str], dest: str) -> PublishResult:
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
     return result
+
+
+def _not_ours(paths: list[Path]) -> set[Path]:
+    """The files among ``paths`` that are not logtrace's (only their footers are read)."""
+    if not paths:
+        return set()
+    import duckdb
+
+    from logtrace.read.views import not_ours
+
+    with duckdb.connect() as con:
+        return set(not_ours(con, paths))
 
 
 class _Store:

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from logtrace.format.shown import short_repr
 from logtrace.read.files import ReadError
 
 # The views that read JSONL files, with the columns of the empty stand-in used when there is
@@ -134,7 +135,7 @@ def query_names() -> list[str]:
 def query_text(name: str) -> str:
     """The SQL of ``queries/<name>.sql``."""
     if not re.fullmatch(r"[a-z_]+", name):
-        raise ReadError(f"no query named {name!r} (known: {', '.join(query_names())})")
+        raise ReadError(f"no query named {short_repr(name)} (known: {', '.join(query_names())})")
     return _read_query(name)
 
 
@@ -142,9 +143,12 @@ def query_text(name: str) -> str:
 def _read_query(name: str) -> str:
     """The text of a query file, read once per process (a lookup runs a dozen of them)."""
     path = queries_dir() / f"{name}.sql"
-    if not path.is_file():
-        raise ReadError(f"no query named {name!r} (known: {', '.join(query_names())})")
-    return path.read_text(encoding="utf-8")
+    try:
+        if path.is_file():
+            return path.read_text(encoding="utf-8")
+    except OSError:  # a name too long for a file name (ENAMETOOLONG) is no query's either
+        pass
+    raise ReadError(f"no query named {short_repr(name)} (known: {', '.join(query_names())})")
 
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

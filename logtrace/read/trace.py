@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from logtrace.format.shown import short_repr
 from logtrace.read.files import ReadError
 
 Row = dict[str, Any]
@@ -34,10 +35,12 @@ def normalize_trace_id(text: str) -> str:
         ReadError: not 8 to 32 hex digits.
     """
     if not isinstance(text, str):
-        raise ReadError(f"malformed trace id {text!r}: expected a string of 8 to 32 hex digits")
+        raise ReadError(
+            f"malformed trace id {short_repr(text)}: expected a string of 8 to 32 hex digits"
+        )
     value = text.strip().lower()
     if not _TRACE_ID.fullmatch(value):
-        raise ReadError(f"malformed trace id {text!r}: expected 8 to 32 hex digits")
+        raise ReadError(f"malformed trace id {short_repr(text)}: expected 8 to 32 hex digits")
     return value
 
 

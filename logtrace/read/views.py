@@ -23,6 +23,7 @@ import orjson
 
 from logtrace.format import fields as f
 from logtrace.read.files import span_file_of
+from logtrace.read.integrity import looks_whole
 from logtrace.read.queries import (
     COMPACTED_COLUMNS,
     FILES_VARIABLE,
@@ -206,6 +207,14 @@ def foreign_parquet(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> list[P
         if not found.get(str(path), set()).issuperset(needed):
             foreign.append(path)
     return foreign
+
+
+def not_ours(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> list[Path]:
+    """The compacted and span files among ``paths`` that are not logtrace's: not shaped like
+    Parquet (``integrity.looks_whole``), or ``foreign_parquet``. What must never be moved or
+    deleted as history (``compact --to``)."""
+    shaped = [p for p in paths if looks_whole(p)]
+    return [p for p in paths if p not in shaped] + foreign_parquet(con, shaped)
 
 
 def _columns(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> dict[str, set[str]]:

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from logtrace.format.shown import short_repr
+
 from ..read.arguments import Check, count, from_text, probability, threshold_pct
 from ..read.files import ReadError
 from ..read.filters import WIDTH_TEXT_HELP, now_utc, parse_width_ms, when_text
@@ -79,7 +81,7 @@ def _width_ms(text: str) -> float:
     try:
         return parse_width_ms(text)
     except ValueError:
-        raise ReadError(f"every {text!r}: give {WIDTH_TEXT_HELP}") from None
+        raise ReadError(f"every {short_repr(text)}: give {WIDTH_TEXT_HELP}") from None
 
 
 def compare(source: Source | str, query: Mapping[str, str]) -> Row:
@@ -139,7 +141,7 @@ def _trace_ids(a: str, b: str) -> tuple[str, str]:
         try:
             ids.append(normalize_trace_id(value))
         except ReadError:
-            bad.append(f"{side}={value!r}")
+            bad.append(f"{side}={short_repr(value)}")
     if bad:
         raise ReadError(f"{' and '.join(bad)}: not a trace id (give 8 to 32 hex digits)")
     return ids[0], ids[1]

@@ -38,6 +38,8 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response, Strea
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from logtrace.format.shown import short_repr
+
 from ..read.files import ReadError
 from ..read.reader import TraceNotFound
 from ..read.trace import normalize_trace_id
@@ -251,7 +253,7 @@ def _check_names(request: Request, params: tuple[str, ...]) -> None:
     unknown = [name for name in request.query_params if name not in params]
     if unknown:
         takes = f"give {', '.join(params)}" if params else "it takes no parameters"
-        raise ReadError(f"{request.url.path}: unknown parameter {unknown[0]!r}; {takes}")
+        raise ReadError(f"{request.url.path}: unknown parameter {short_repr(unknown[0])}; {takes}")
 
 
 def dumps(content: Any) -> bytes:

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
+from logtrace.format.shown import short_repr
 from logtrace.read.reader import open as open_reader
 
 from ..read.arguments import count, from_text
@@ -72,7 +73,7 @@ def trace_query(query: Mapping[str, str]) -> TraceQuery:
     params = _filter_params(query)
     prefix = (query.get("q") or "").strip().lower() or None
     if prefix is not None and not _HEX.fullmatch(prefix):
-        raise ReadError(f"q {prefix!r}: give the first hex digits of a trace id")
+        raise ReadError(f"q {short_repr(prefix)}: give the first hex digits of a trace id")
     text = (query.get("text") or "").strip() or None
     params.update(text=text, prefix=prefix)
     given = query.get("limit")

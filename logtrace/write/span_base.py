@@ -16,10 +16,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 from logtrace.format import fields as f
+from logtrace.format.shown import short_repr
 from logtrace.write import ids as _ids
 from logtrace.write.context import SpanContext, TraceContext
 from logtrace.write.pipeline import emit_span
-from logtrace.write.span_notes import short_repr, span_kind, status_of, text_of, warn_misuse
+from logtrace.write.span_notes import span_kind, status_of, text_of, warn_misuse
 from logtrace.write.stamper import error_fields
 from logtrace.write.tracer import tracer
 

@@ -11,6 +11,7 @@ import contextvars
 from typing import Any
 
 from logtrace.format import fields as f
+from logtrace.format.shown import short_repr
 from logtrace.write.context import TraceContext, get_span, reset_span
 from logtrace.write.pipeline import emit
 from logtrace.write.stamper import ORIGIN_KEY, Origin
@@ -43,15 +44,6 @@ def status_of(status: Any) -> str | None:
     if lowered in (f.STATUS_OK, "unset"):
         return f.STATUS_OK
     return f.STATUS_ERROR if lowered == f.STATUS_ERROR else None
-
-
-def short_repr(value: Any) -> str:
-    """``repr(value)``, at most 60 characters, never raising."""
-    try:
-        text = repr(value)
-    except Exception:
-        text = f"<{type(value).__name__}>"
-    return text if len(text) <= 60 else text[:60] + "…"
 
 
 def warn_misuse(call: str, what: str) -> None:

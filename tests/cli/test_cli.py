@@ -175,6 +175,31 @@ def test_unreadable_directory_and_bad_arguments_exit_2(cli: Cli, tmp_path: Path)
     assert "contradict" in one_error_line(cli("ls", "--errors", "--status", "ok"), 2)
 
 
+def test_a_huge_bad_argument_is_named_cut_short(cli: Cli, logs_dir: Path) -> None:
+    """A bad value of 100,000 characters (a script's mistake): the one error line quotes its
+    start, not all of it (it echoed the whole value, 100 KB of stderr)."""
+    huge = "z" * 100_000
+    d = str(logs_dir)
+    for argv in (
+        ("show", huge, "--dir", d),
+        ("ls", "--since", huge, "--dir", d),
+        ("ls", "--attr", huge, "--dir", d),
+        ("ls", "--status", huge, "--dir", d),
+        ("stats", "--min-duration", huge, "--dir", d),
+        ("ls", "-n", huge, "--dir", d),
+        ("sql", "slowest_traces", "-p", huge, "--dir", d),
+        ("sql", huge + "_query", "--dir", d),
+        ("compact", "--memory-limit", huge, "--dir", d),
+        ("export", "--format", huge, "--dir", d),
+        ("compare", "--by", huge, "--dir", d),
+    ):
+        line = one_error_line(cli(*argv), 2)
+        assert "zzzz" in line and "z" * 200 not in line, (argv[:2], line[:300])
+    checked = cli("check", "--dir", d, huge)  # an alert check: UNKNOWN (3), on stdout
+    assert checked.returncode == 3 and len(checked.stdout.splitlines()) == 1
+    assert "zzzz" in checked.stdout and "z" * 200 not in checked.stdout
+
+
 def test_sql_runs_text_and_named_queries(cli: Cli, written: Written) -> None:
     """sql runs SQL text or a file of queries/ by name, parameters passed as values."""
     d = str(written.directory)

@@ -253,3 +253,57 @@ def test_a_symlinked_partition_folder_is_refused_and_named_by_readers(
     listed = cli("ls", "--dir", str(root), "--dir", str(shared), "-v")
     assert listed.returncode == 0, listed.stderr
     assert f"  {shared / 'day=2026-11-24'}: not read (a symlink" in listed.stderr
+
+
+def test_files_not_logtraces_are_neither_published_nor_deleted(tmp_path: Path, cli: Any) -> None:
+    """Under compacted and span files' names in the log directory: another program's Parquet
+    file and random bytes. compact --to names them and leaves them where they are, byte for
+    byte; ours is published (it uploaded them to the share and deleted the local copies)."""
+    import duckdb
+
+    root = tmp_path / "logtrace"
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    host_history(root, "app-1", seed=9)
+    expected = view(root)
+    day = root / "2026-11-24"
+    theirs = day / "compacted_20261124T010000_20261124T020000_0123456789ab.parquet"
+    with duckdb.connect() as con:
+        con.execute(f"COPY (SELECT 1 AS x, 'y' AS y) TO '{theirs}' (FORMAT parquet)")
+    garbage = day / "compacted_20261124T030000_20261124T040000_ba9876543210.parquet"
+    garbage.write_bytes(b"PAR1 not a parquet file at all")
+    their_spans = day / ("spans_" + theirs.name[len("compacted_") :])
+    their_spans.write_bytes(theirs.read_bytes())
+    kept = {p: p.read_bytes() for p in (theirs, garbage, their_spans)}
+
+    done = cli("compact", "--dir", str(root), "--to", str(shared), "-v")
+    assert done.returncode == 0, done.stderr
+    (summary,) = [line for line in done.stdout.splitlines() if line.startswith("published")]
+    assert "published 2 files" in summary
+    assert "3 files not logtrace's left alone, not published (see --verbose)" in summary
+    for path in kept:
+        assert f"  {path}: not logtrace's, left alone, not published" in done.stderr
+    assert f"  {theirs}: another program's Parquet file under a compacted file's name" in (
+        done.stderr
+    )
+    assert {p: p.read_bytes() for p in kept} == kept
+    names = {p.name for p in shared.rglob("*") if p.is_file()}
+    assert len(names) == 2 and not names & {p.name for p in kept}
+    for path in kept:
+        path.unlink()
+    assert view([root, shared]) == expected
+
+
+def test_compact_names_another_programs_parquet_file(tmp_path: Path) -> None:
+    """compact leaves another program's Parquet file under a compacted file's name alone and
+    names it in CompactResult.foreign (it said nothing of it)."""
+    import duckdb
+
+    root = tmp_path / "logtrace"
+    host_history(root, "app-1", seed=10)
+    theirs = root / "2026-11-24" / "compacted_20261124T010000_20261124T020000_0123456789ab.parquet"
+    with duckdb.connect() as con:
+        con.execute(f"COPY (SELECT 1 AS x) TO '{theirs}' (FORMAT parquet)")
+    result = compact(root)
+    assert result.foreign == [theirs] and result.unreadable == [] and theirs.exists()
+    assert len(result.written) == 1 and result.as_dict()["foreign"] == [str(theirs)]

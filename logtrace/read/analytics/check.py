@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from logtrace.format.shown import short_repr
 from logtrace.read.filters import WIDTH_HELP, parse_width_ms
 
 __all__ = [
@@ -86,15 +87,15 @@ class Range:
         elif start_text == "" or _NUMBER.fullmatch(start_text):
             start = float(start_text or 0)
         else:
-            raise ValueError(f"bad range {text!r}: {_RANGE_HELP}")
+            raise ValueError(f"bad range {short_repr(text)}: {_RANGE_HELP}")
         if end_text == "" and sep:
             end = math.inf
         elif _NUMBER.fullmatch(end_text):
             end = float(end_text)
         else:
-            raise ValueError(f"bad range {text!r}: {_RANGE_HELP}")
+            raise ValueError(f"bad range {short_repr(text)}: {_RANGE_HELP}")
         if start > end:
-            raise ValueError(f"bad range {text!r}: start above end")
+            raise ValueError(f"bad range {short_repr(text)}: start above end")
         return cls(start, end, inside, text.strip())
 
     def alerts(self, value: float) -> bool:
@@ -203,7 +204,7 @@ def parse_seconds(text: str) -> float:
         return parse_width_ms(str(text)) / 1000
     except ValueError:
         raise ValueError(
-            f"bad duration {text!r}: use 30s, 5m, 1h, 3d or 1w ({WIDTH_HELP})"
+            f"bad duration {short_repr(text)}: use 30s, 5m, 1h, 3d or 1w ({WIDTH_HELP})"
         ) from None
 
 
@@ -340,7 +341,7 @@ def _rule(rule: Any, where: str) -> BurnRule:
     severity = rule.get("severity", "page")
     if severity not in SEVERITIES:
         raise ValueError(
-            f"{where}: severity {severity!r}: give {' or '.join(map(repr, SEVERITIES))}"
+            f"{where}: severity {short_repr(severity)}: give {' or '.join(map(repr, SEVERITIES))}"
         )
     return BurnRule(
         severity,
@@ -389,5 +390,5 @@ def _slo(table: Mapping[str, Any], where: str) -> Slo:
 def _latency_ms(text: str) -> float:
     match = re.fullmatch(r"([0-9]+(?:\.[0-9]*)?)\s*(ms|s)?", text.strip())
     if match is None:
-        raise ValueError(f"bad latency {text!r}: use 300ms or 1.5s")
+        raise ValueError(f"bad latency {short_repr(text)}: use 300ms or 1.5s")
     return float(match[1]) * (1000.0 if match[2] == "s" else 1.0)

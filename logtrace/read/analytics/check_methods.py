@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from logtrace.format import fields as f
+from logtrace.format.shown import short_repr
 from logtrace.read.analytics.check import (
     CheckResult,
     Perf,
@@ -74,7 +75,7 @@ class CheckMethods:
         except ValueError as error:
             raise ReadError(str(error)) from None
         if kind is not None and kind not in f.KINDS:
-            raise ReadError(f"kind {kind!r}: give one of {', '.join(f.KINDS)}")
+            raise ReadError(f"kind {short_repr(kind)}: give one of {', '.join(f.KINDS)}")
         spans = _Spans(name, service, kind)
         value, label, uom, text = _measure(self, metric, spans, event, start, end)
         status = evaluate(value, ranges[0], ranges[1])
@@ -168,7 +169,7 @@ def _measure(
         minutes = ((end - start).total_seconds() / 60) if start is not None else math.nan
         value = None if not minutes or math.isnan(minutes) else row["lines"] / minutes
         return value, "event_rate", "", f"{event!r} lines per minute"
-    raise ReadError(f"unknown check {metric!r} (known: {', '.join(METRICS)})")
+    raise ReadError(f"unknown check {short_repr(metric)} (known: {', '.join(METRICS)})")
 
 
 def _slo_result(results: list[RuleResult]) -> CheckResult:
