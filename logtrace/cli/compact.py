@@ -132,7 +132,7 @@ def _say(result: Any, *, kept: bool, verbose: bool) -> None:
         f"; {len(files)} {what} left alone (see --verbose)"
         for files, what in (
             (result.unreadable, "files that do not decode"),
-            (result.foreign, "Parquet files not logtrace's"),
+            (result.foreign, "files not logtrace's"),
             (result.truncated, "compressed files cut short"),
             (result.refused, "symlinks or others' files"),
         )
@@ -149,8 +149,8 @@ def _say(result: Any, *, kept: bool, verbose: bool) -> None:
             print(f"  {path}: does not decode, left alone", file=sys.stderr)
         for path in result.foreign:
             print(
-                f"  {path}: another program's Parquet file under a compacted file's name "
-                "(it lacks logtrace's columns), left alone",
+                f"  {path}: not logtrace's (not Parquet, or lacking logtrace's columns) under "
+                "a compacted or span file's name, left alone",
                 file=sys.stderr,
             )
         for path in result.refused:

@@ -24,7 +24,9 @@ work folders.
 Hostile files are left where they are, never deleted: a source that is a symlink, not a regular
 file or another user's is not read; one that does not decode (random bytes under a ``.zst``
 name) and a ``.parquet`` that is not Parquet are named in ``CompactResult.unreadable``,
-another program's Parquet file under a compacted file's name in ``CompactResult.foreign``; a
+another program's Parquet file under a compacted file's name (and a file not logtrace's under
+the name of a span file without its compacted file, which compaction would otherwise remove as
+its own leftover) in ``CompactResult.foreign``; a
 ``.jsonl.zst`` cut short (a copy that died, a full disk: it decodes up to the cut) in
 ``CompactResult.truncated``: compacting it would delete the lines past the cut, and list its
 name as compacted, so that the whole file put back later would be deleted unread.
@@ -116,7 +118,7 @@ class CompactResult:
     finished: list[Path] = field(default_factory=list)  # sources of an interrupted run, deleted
     live: int = 0  # JSONL files left alone: a process still writes them
     unreadable: list[Path] = field(default_factory=list)  # left alone: they do not decode
-    foreign: list[Path] = field(default_factory=list)  # left alone: Parquet, not logtrace's
+    foreign: list[Path] = field(default_factory=list)  # left alone: not logtrace's Parquet
     truncated: list[Path] = field(default_factory=list)  # left alone: .jsonl.zst cut short
     refused: list[Path] = field(default_factory=list)  # never read: symlinks, others' files
     bytes_in: int = 0
@@ -176,7 +178,7 @@ def compact(
     with _locked(root, file_mode), contextlib.ExitStack() as held:
         _check_spill(root / SPILL_NAME)
         folders = _lock_folders(root, held)
-        _remove_leftovers(root, folders)
+        result.foreign = _remove_leftovers(root, folders)
         result.refused = refused_files(root)
         # Files of a folder made since the folders were locked wait for the next run.
         closed, result.live = _closed_files([p for p in find_files(root) if p.parent in folders])
@@ -273,12 +275,13 @@ def _lock_folders(root: Path, held: contextlib.ExitStack) -> set[Path]:
     return locked
 
 
-def _remove_leftovers(root: Path, folders: set[Path]) -> None:
+def _remove_leftovers(root: Path, folders: set[Path]) -> list[Path]:
     """Work folders and files of a compaction that died before renaming, and span files whose
     compacted file was never renamed into place: never counted.
 
     Only in ``folders`` (locked: no other compaction works there), only this user's, and never
-    through a symlink (``unlink`` and ``rmtree`` do not follow).
+    through a symlink (``unlink`` and ``rmtree`` do not follow). A file under a span file's
+    name that is not logtrace's (``views.not_ours``) is left alone: returned.
     """
     for folder in sorted(folders):
         for path in folder.glob(f"{TEMP_PREFIX}*"):
@@ -290,11 +293,29 @@ def _remove_leftovers(root: Path, folders: set[Path]) -> None:
                 else:
                     path.unlink()
     compacted = set(find_compacted(root))
-    for path in find_span_files(root):
-        name = f.COMPACTED_PREFIX + path.name[len(f.SPANS_PREFIX) :]
-        if path.parent in folders and path.with_name(name) not in compacted:
+    alone = [
+        path
+        for path in sorted(find_span_files(root))
+        if path.parent in folders
+        and path.with_name(f.COMPACTED_PREFIX + path.name[len(f.SPANS_PREFIX) :]) not in compacted
+    ]
+    theirs = _not_ours(alone)
+    for path in alone:
+        if path not in theirs:
             with contextlib.suppress(OSError):
                 path.unlink()
+    return theirs
+
+
+def _not_ours(paths: list[Path]) -> list[Path]:
+    if not paths:
+        return []
+    import duckdb
+
+    from logtrace.read.views import not_ours
+
+    with duckdb.connect() as con:
+        return not_ours(con, paths)
 
 
 def _closed_files(logs: list[Path]) -> tuple[list[Path], int]:

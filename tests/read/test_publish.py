@@ -283,7 +283,7 @@ def test_files_not_logtraces_are_neither_published_nor_deleted(tmp_path: Path, c
     assert "3 files not logtrace's left alone, not published (see --verbose)" in summary
     for path in kept:
         assert f"  {path}: not logtrace's, left alone, not published" in done.stderr
-    assert f"  {theirs}: another program's Parquet file under a compacted file's name" in (
+    assert f"  {theirs}: not logtrace's (not Parquet, or lacking logtrace's columns)" in (
         done.stderr
     )
     assert {p: p.read_bytes() for p in kept} == kept
@@ -304,6 +304,19 @@ def test_compact_names_another_programs_parquet_file(tmp_path: Path) -> None:
     theirs = root / "2026-11-24" / "compacted_20261124T010000_20261124T020000_0123456789ab.parquet"
     with duckdb.connect() as con:
         con.execute(f"COPY (SELECT 1 AS x) TO '{theirs}' (FORMAT parquet)")
+    # Under the name of a span file without its compacted file (a leftover compaction
+    # removes): another program's Parquet file, and random bytes. Ours is removed.
+    day = root / "2026-11-24"
+    their_spans = day / "spans_20261124T050000_20261124T060000_0123456789ab.parquet"
+    their_spans.write_bytes(theirs.read_bytes())
+    garbage = day / "spans_20261124T070000_20261124T080000_ba9876543210.parquet"
+    garbage.write_bytes(b"not parquet")
     result = compact(root)
-    assert result.foreign == [theirs] and result.unreadable == [] and theirs.exists()
-    assert len(result.written) == 1 and result.as_dict()["foreign"] == [str(theirs)]
+    assert sorted(result.foreign) == sorted([theirs, their_spans, garbage])
+    assert result.unreadable == [] and all(p.exists() for p in result.foreign)
+    assert len(result.written) == 1 and str(theirs) in result.as_dict()["foreign"]
+    (ours,) = find_span_files(root) - set(result.foreign)
+    leftover = day / ("spans_20261124T090000_20261124T100000_" + "c" * 12 + ".parquet")
+    shutil.copyfile(ours, leftover)
+    again = compact(root)
+    assert not leftover.exists() and sorted(again.foreign) == sorted(result.foreign)

@@ -20,7 +20,7 @@ from conftest import T0, Written, iso, write_jsonl, write_one_line_spans
 
 import logtrace
 from logtrace.format import fields as f
-from logtrace.read import scan_newest
+from logtrace.read import scan_ends, scan_newest
 from logtrace.read.scan import CannotScan
 from logtrace.read.scan_newest import newest_traces
 
@@ -44,8 +44,9 @@ def duckdb_newest(directory: Path, limit: int, **filters: Any) -> list[dict[str,
 @pytest.fixture
 def small(monkeypatch: pytest.MonkeyPatch) -> None:
     """Knobs for histories of a few minutes: reads of 4 KiB, a 20 s clock skew, a 2 s reach."""
-    monkeypatch.setattr(scan_newest, "_CHUNK", 4096)
-    monkeypatch.setattr(scan_newest, "CLOCK_SKEW", timedelta(seconds=20))
+    monkeypatch.setattr(scan_ends, "CHUNK", 4096)
+    for module in (scan_newest, scan_ends):
+        monkeypatch.setattr(module, "CLOCK_SKEW", timedelta(seconds=20))
     monkeypatch.setattr(scan_newest, "FIRST_REACH", timedelta(seconds=2))
 
 
@@ -179,7 +180,8 @@ def test_reading_more_than_max_bytes_is_declined(
     """Newest traces further back than MAX_BYTES, or lines without times to tell how far
     back to read: declined before more is read."""
     directory = History(1500).write(logs_dir)
-    monkeypatch.setattr(scan_newest, "MAX_BYTES", 1_000_000)
+    for module in (scan_newest, scan_ends):
+        monkeypatch.setattr(module, "MAX_BYTES", 1_000_000)
     assert len(newest_traces(directory, 10).traces) == 10
     with pytest.raises(CannotScan):
         newest_traces(directory, 500)
@@ -304,7 +306,7 @@ def test_the_lines_from_a_time_on_come_after_the_point_found(small: None, logs_d
     later comes before the point, and it is within a few reads of the first such line."""
     directory = History(1500).write(logs_dir, rotate=False)
     path = next(directory.rglob("coord_*.jsonl"))
-    end = scan_newest._End(path)
+    end = scan_ends.FileEnd(path)
     end.back_to(T0 - timedelta(seconds=1))  # the whole file
     data = end.data
     starts = [0, *(i + 1 for i, byte in enumerate(data) if byte == 0x0A)][:-1]
@@ -316,7 +318,7 @@ def test_the_lines_from_a_time_on_come_after_the_point_found(small: None, logs_d
         before = [t for s, t in zip(starts, times, strict=True) if s < point]
         assert not before or max(before) < when
         first = min(s for s, t in zip(starts, times, strict=True) if t >= when)
-        assert first - point <= 2 * scan_newest._CHUNK
+        assert first - point <= 2 * scan_ends.CHUNK
 
 
 def test_spans_kept_late_by_keep_errors_are_not_taken_for_time_order(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ import orjson
 import pytest
 
 import logtrace
-from logtrace.read import scan_newest
+from logtrace.read import scan_ends, scan_newest
 from logtrace.web import data, tails
 
 
@@ -148,7 +148,8 @@ def test_traces_too_far_back_for_the_scan_start_with_a_bigger_excerpt(
     """When the scan finds the traces further back than it reads, DuckDB's first excerpt (as
     big) is skipped, and the answer is still a search of everything."""
     _history(tmp_path, 2000, datetime(2026, 11, 20, 10, 0, 0))
-    monkeypatch.setattr(scan_newest, "MAX_BYTES", 20_000)
+    for module in (scan_newest, scan_ends):
+        monkeypatch.setattr(module, "MAX_BYTES", 20_000)
     monkeypatch.setattr(tails, "TAIL_BYTES", 20_000)
     sizes: list[int] = []
     excerpt = tails.excerpt
