@@ -10,15 +10,14 @@ through ``text``, when it adds them).
 Limits bound what one line can cost: strings are truncated with a marker, fields past
 ``max_attributes`` are dropped and counted on the line, structures deeper than ``max_depth``
 are cut. Nothing here raises: a failure replaces the user's fields instead of leaking them.
+
+Here: the ``Scrubber`` (its text rules, the copy of a line's fields); the walk over a value's
+structure (dicts, lists, dataclasses, bytes…) is ``redact_walk``'s, which it inherits.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import datetime
-import enum
 import re
-import uuid
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from typing import Any
 
@@ -27,7 +26,6 @@ from logtrace.write.redact_keys import (
     DEFAULT_KEYS,
     DEFAULT_PAYLOAD_KEYS,
     HIDDEN,
-    PAYLOAD,
     RESERVED_KEY,
     SENSITIVE,
     SKIP,
@@ -37,7 +35,6 @@ from logtrace.write.redact_keys import (
     hidden_leftovers,
     in_or_writable,
     key_flags,
-    key_text,
     normal_key,
     pair_replacement,
     pair_rule,
@@ -45,10 +42,16 @@ from logtrace.write.redact_keys import (
 )
 from logtrace.write.redact_keys import REDACTED as REDACTED
 from logtrace.write.redact_values import VALUE_RULES, may_hold_a_secret
+from logtrace.write.redact_walk import (
+    PAYLOAD_OMITTED,
+    PLAIN_VALUES,
+    SCAN_MARGIN,
+    SCANNED_FROM,
+    TOO_DEEP,
+    Walk,
+)
 
-PAYLOAD_OMITTED = "[payload omitted]"
-TOO_DEEP = "[nested too deep]"
-
+__all__ = ["PAYLOAD_OMITTED", "PLAIN_VALUES", "REDACTED", "SCANNED_FROM", "TOO_DEEP", "Scrubber"]
 
 # A %-format each of whose conversions writes an int whole, as decimal digits (with a sign,
 # spaces or zeros): d, i, u with flags, width and precision, s and r with flags and width (a
@@ -56,29 +59,15 @@ TOO_DEEP = "[nested too deep]"
 # no mapping keys.
 _DIGITS_ONLY_FORMAT = re.compile(r"(?:[^%]|%%|%[-+ 0#]*[0-9]*(?:(?:\.[0-9]+)?[diu]|[sr]))*")
 
-# Text shorter than this holds nothing a rule finds (``pw=x``: a key of two letters, ``=`` and a
-# character; the value rules' secrets are 8 characters or more): the hot paths pass it by.
-SCANNED_FROM = 4
-
-# Characters past ``max_string`` still searched for secrets before the cut.
-_SCAN_MARGIN = 1024
-
 # The cache of strings found clean: at most this many, of at most this many characters each.
 _CLEAN_MAX_ENTRIES = 4096
 _CLEAN_MAX_CHARS = 256
 
 _EVENT = f.EVENT
-_PLAIN = (int, float, bool, type(None))
-# Values copied as they are (the stamper's end line copies plain keys' values inline).
-PLAIN_VALUES = _PLAIN
-# Objects that carry no free text: orjson writes them as they are. Not an Enum member: orjson
-# writes its value, which may be any text or structure.
-_KEPT_AS_IS = (*_PLAIN, datetime.datetime, datetime.date, datetime.time, uuid.UUID)
-# Keys orjson writes as they are (OPT_NON_STR_KEYS); any other is written as its text.
-_KEYS_AS_IS = (str, *_KEPT_AS_IS)
+_PLAIN = PLAIN_VALUES
 
 
-class Scrubber:
+class Scrubber(Walk):
     """Redaction and limits: used by logtrace's stamper, or as a processor of your own chain.
 
     Args:
@@ -175,10 +164,10 @@ class Scrubber:
             return value
         original = value
         limit = self.max_string
-        if len(value) > limit + _SCAN_MARGIN:
+        if len(value) > limit + SCAN_MARGIN:
             # Cut before the rules, so a line costs the same whatever the value's size; the
             # margin lets a secret that straddles the cut still match whole.
-            value = value[: limit + _SCAN_MARGIN]
+            value = value[: limit + SCAN_MARGIN]
         if self.redact and value:
             before = value
             # The value rules' secrets are 8 characters or more; a pair may be 5 (``pwd=x``).
@@ -241,102 +230,6 @@ class Scrubber:
             self._int_formats.clear()
         self._int_formats[fmt] = verdict
         return verdict
-
-    def value(self, value: Any, depth: int = 0) -> Any:
-        """A copy of ``value`` safe to write (containers are copied, never modified).
-
-        Never raises: a value that fails while being walked (its ``__iter__`` or ``items``
-        raise, say) is written as a marker naming its type and the error. Not as its repr,
-        which could show what key-based redaction would have hidden.
-        """
-        try:
-            if isinstance(value, str):
-                return self.text(value)
-            if isinstance(value, _KEPT_AS_IS):
-                if isinstance(value, datetime.datetime) and value.tzinfo is not None:
-                    # orjson calls utcoffset() itself and crashes the process when it raises.
-                    value.utcoffset()
-                return value
-            if depth >= self.max_depth:
-                return TOO_DEEP
-            if isinstance(value, enum.Enum):
-                return self.value(value.value, depth + 1)
-            if isinstance(value, Mapping):
-                return self._mapping(value.items(), depth)
-            names = getattr(value, "_fields", None) if isinstance(value, tuple) else None
-            if isinstance(names, tuple):
-                # A namedtuple: its field names are keys like any other.
-                return self._mapping(zip(names, value, strict=False), depth)
-            if isinstance(value, (list, tuple, set, frozenset)):
-                return [self._item(item, depth + 1) for item in value]
-            if isinstance(value, (bytes, bytearray, memoryview)):
-                return self._bytes(value)
-            if dataclasses.is_dataclass(value) and not isinstance(value, type):
-                return self.value(
-                    {field.name: getattr(value, field.name) for field in dataclasses.fields(value)},
-                    depth,
-                )
-        except Exception as exc:
-            return f"<unwalkable {type(value).__name__}: {type(exc).__name__}>"
-        try:
-            return self.text(repr(value))
-        except Exception:
-            return f"<unrepresentable {type(value).__name__}>"
-
-    def _mapping(self, items: Iterable[tuple[Any, Any]], depth: int) -> dict[Any, Any]:
-        out: dict[Any, Any] = {}
-        for key, item in items:
-            if not isinstance(key, _KEYS_AS_IS):
-                key = self._key(key)
-            flags = self._flags(key_text(key))
-            if self.redact and isinstance(key, str) and len(key) >= SCANNED_FROM:
-                key = self.text(key)  # a key may be a secret itself: {"sk_live_…": 1}
-            out[key] = (
-                REDACTED
-                if flags & SENSITIVE
-                else PAYLOAD_OMITTED
-                if flags & PAYLOAD
-                else self.value(item, depth + 1)
-            )
-        return out
-
-    @staticmethod
-    def _key(key: Any) -> Any:
-        """A key as it will be written: an Enum member as its value (as orjson writes it),
-        bytes as they are (judged as text), anything else orjson cannot write as a key as
-        ``str()`` (as the renderer's fallback writes it): each then judged by that text."""
-        for _ in range(16):
-            if not isinstance(key, enum.Enum) or isinstance(key, _KEYS_AS_IS):
-                break
-            key = key.value
-        if isinstance(key, (*_KEYS_AS_IS, bytes, bytearray)):
-            return key
-        try:
-            return str(key)
-        except Exception:
-            return f"<unrepresentable {type(key).__name__}>"
-
-    def _item(self, item: Any, depth: int) -> Any:
-        """An item of a list: a ``(name, value)`` pair (a header list) hides a secret's value."""
-        if (
-            type(item) in (tuple, list)
-            and len(item) == 2
-            and isinstance(item[0], (str, bytes))
-            and self._flags(key_text(item[0])) & HIDDEN
-        ):
-            hidden = REDACTED if self._flags(key_text(item[0])) & SENSITIVE else PAYLOAD_OMITTED
-            return [self.value(item[0], depth + 1), hidden]
-        return self.value(item, depth)
-
-    def _bytes(self, value: bytes | bytearray | memoryview) -> str:
-        """Bytes as text: cut before decoding, so a huge value costs what a small one does."""
-        limit = self.max_string
-        head = bytes(value[: limit + _SCAN_MARGIN])
-        text = self.text(head.decode("utf-8", "backslashreplace"))
-        if len(head) == len(value):
-            return text
-        body = text if len(text) <= limit else text[:limit]
-        return f"{body}…[truncated {len(value) - limit} bytes]"
 
     def argv(self, argv: Iterable[Any]) -> list[str]:
         """A command line with the values of sensitive options hidden (``--password X`` and
