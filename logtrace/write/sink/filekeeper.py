@@ -2,7 +2,8 @@
 
 ``FileKeeper`` is the part of ``FileSink`` that looks after its files, under the sink's io lock
 (and, for compression and retention, on background threads of its own). It reads the sink's
-state; ``FileSink`` holds the queue, the writer thread and failure accounting.
+state; ``FileSink`` holds the queue and the writer thread, ``LineWriter`` (``filewriter``) the
+writing to the file and the failure accounting.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ class FileKeeper:
     _jobs: list[threading.Thread]
 
     def _fail(self, what: str, exc: OSError) -> None:
-        """Note a failure (``FileSink`` counts it and says it once)."""
+        """Note a failure (``LineWriter`` counts it and says it once)."""
         raise NotImplementedError
 
     def _check_file(self) -> None:

@@ -17,7 +17,8 @@ hands it to ``os.write`` on a raw descriptor (no Python buffer, so a fork copies
 unwritten) every ``flush_interval``, and sooner when the queue passes a high-water mark. All
 file work happens under one io lock that the hot path never takes. Failures are counted, said
 once on stderr per episode, and written into the stream as soon as writing works again.
-Process events (exit, SIGTERM, fork) are in ``hooks``, files in ``livefile``/``rotation``.
+Process events (exit, SIGTERM, fork) are in ``hooks``, files in ``filekeeper``/``livefile``/
+``rotation``, writing to the file and its failure accounting in ``filewriter``.
 """
 
 from __future__ import annotations
@@ -31,36 +32,21 @@ from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
-from logtrace.format.fields import (
-    DROPPED,
-    DROPPED_EVENT,
-    ERROR_MESSAGE,
-    ERROR_TYPE,
-    PATH,
-    REASON,
-    REASON_QUEUE_FULL,
-    REASON_RENDER_ERROR,
-    REASON_WRITE_ERROR,
-    WRITE_ERROR_EVENT,
-)
 from logtrace.write.sink import hooks
-from logtrace.write.sink.filekeeper import FileKeeper, Report, say
+from logtrace.write.sink.filekeeper import Report
+from logtrace.write.sink.filewriter import LineWriter
 from logtrace.write.sink.livefile import LiveFile
 from logtrace.write.sink.owned_lock import OwnedLock
 from logtrace.write.sink.settings import SinkSettings
 
 __all__ = ["FileSink", "Report", "SinkSettings"]
 
-# Lines joined into one buffer: small enough for malloc to reuse (a fresh multi-megabyte
-# buffer costs more in page faults than the copy), many of them go out in one writev.
-_CHUNK_LINES = 2048
-
 # How long a line written through (flush="always", or at exit) waits for another thread's
 # writing before it is queued for the next cycle instead.
 _THROUGH_WAIT = 1.0
 
 
-class FileSink(FileKeeper):
+class FileSink(LineWriter):
     """Writes rendered lines to this process's rotating JSONL file, off the caller's thread."""
 
     def __init__(self, settings: SinkSettings, report: Report) -> None:
@@ -376,96 +362,6 @@ class FileSink(FileKeeper):
             self._fail("unexpected error in the writer", OSError(errno.EIO, repr(exc)))
             return False
 
-    def _write_lines(self, lines: list[bytes], counted: bool = True) -> bool:
-        """Append ``lines`` (and the notices owed) to the live file; True if they got there.
-        Lines lost are counted, unless not ``counted`` (start lines of open spans: their end
-        lines carry everything they say, and are counted themselves if lost)."""
-        live = self._file
-        lost = len(lines) if counted else 0
-        if live is None:
-            self._lose(lost)
-            return not lines
-        notices, settled = self._notices()
-        if not notices and not lines:
-            return True
-        data = _chunks(notices + lines if notices else lines)
-        size = sum(map(len, data))
-        if live.has_lines and live.size + size > self._settings.rotate_bytes:
-            live = self._rotate() or live
-        try:
-            live.append(data)
-        except OSError as exc:
-            # EFBIG: this file cannot grow (RLIMIT_FSIZE, filesystem limit); go on in the next.
-            full = self._rotate() if exc.errno == errno.EFBIG and live.has_lines else None
-            if full is None:
-                return self._write_failed(live, lost, exc)
-            live = full
-            try:
-                live.append(data)
-            except OSError as again:
-                return self._write_failed(live, lost, again)
-        self._written += len(lines)
-        if notices:
-            self._failure = None
-            self._lost -= settled[0]
-            self._reported_queue += settled[1]
-            self._reported_failed += settled[2]
-        if live.size >= self._settings.rotate_bytes:
-            self._rotate()
-        return True
-
-    def _write_failed(self, live: LiveFile, count: int, exc: OSError) -> bool:
-        self._lose(count)
-        self._fail(f"cannot write {live.path}", exc)
-        return False
-
-    def _notices(self) -> tuple[list[bytes], tuple[int, int, int]]:
-        """The in-band lines owed (write error, drop counts) and the counts they settle."""
-        notices: list[bytes] = []
-        if self._failure is not None:
-            exc = self._failure
-            fields = {ERROR_TYPE: type(exc).__name__, ERROR_MESSAGE: str(exc)}
-            fields[PATH] = self._failure_at
-            notices.append(self._render("error", WRITE_ERROR_EVENT, fields))
-        lost = self._lost
-        if lost:
-            drops = {DROPPED: lost, REASON: REASON_WRITE_ERROR}
-            notices.append(self._render("warning", DROPPED_EVENT, drops))
-        # Counted elsewhere (no lock): read at the flushes that check, as queue drops are.
-        queued = failed = 0
-        if self._report_queue_drops:
-            queued = self._dropped_queue - self._reported_queue
-            failed = self._failed() - self._reported_failed
-        for count, reason in ((queued, REASON_QUEUE_FULL), (failed, REASON_RENDER_ERROR)):
-            if count > 0:
-                drops = {DROPPED: count, REASON: reason}
-                notices.append(self._render("warning", DROPPED_EVENT, drops))
-        return [n for n in notices if n], (lost, queued, max(failed, 0))
-
-    def _lose(self, count: int) -> None:
-        self._lost += count
-        self._dropped_write += count
-
-    def _fail(self, what: str, exc: OSError) -> None:
-        """Note a failure; the first of an episode is said once on stderr."""
-        self._failure_at = str(exc.filename or self._last_path)
-        if self._failure is None:
-            self._write_errors += 1
-            say(
-                f"logtrace: {what}: {exc}; counting the lines lost, retrying every "
-                f"{self._settings.flush_interval:g}s; a {DROPPED_EVENT} event will give the"
-                " count when writing works again"
-            )
-        self._failure = exc
-
 
 def _no_failures() -> int:
     return 0
-
-
-def _chunks(lines: list[bytes]) -> list[bytes]:
-    """The (newline-terminated) lines as buffers of up to ``_CHUNK_LINES`` lines each."""
-    step = _CHUNK_LINES
-    if len(lines) <= step:
-        return [b"".join(lines)]
-    return [b"".join(lines[start : start + step]) for start in range(0, len(lines), step)]
