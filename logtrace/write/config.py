@@ -35,6 +35,7 @@ from logtrace.write.redact import Scrubber
 from logtrace.write.render import limits
 from logtrace.write.sampling import Sampler
 from logtrace.write.span import tracer
+from logtrace.write.stamper import Stamper
 from logtrace.write.stdlib import StdlibHandler
 from logtrace.write.stdlib_capture import RecordCapture
 from logtrace.write.tracer import open_spans
@@ -403,7 +404,7 @@ def _choice(what: str, given: str | None, default: str, allowed: tuple[str, ...]
 
 def _lines_failed() -> int:
     """Lines lost in the chain so far (a processor raised): the sink reports them."""
-    return state.errors
+    return state.errors + Stamper.failed
 
 
 def _given(value: Any, default: Any) -> Any:

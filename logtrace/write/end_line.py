@@ -228,7 +228,7 @@ def _emit_by_dict(span: Any, end_wall: int, micros: int) -> None:
         span._trace_id,
         span._span_id,
         end_wall,
-        span.name,
+        span._text_name(),  # a name that is not a str (span(123)) made text, as other lines do
         parent_id,
         micros / 1000,
         span.attributes,

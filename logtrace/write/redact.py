@@ -35,6 +35,7 @@ from logtrace.write.redact_keys import (
     hidden_leftovers,
     in_or_writable,
     key_flags,
+    key_text,
     normal_key,
     pair_replacement,
     pair_rule,
@@ -230,6 +231,24 @@ class Scrubber(Walk):
             self._int_formats.clear()
         self._int_formats[fmt] = verdict
         return verdict
+
+    def hidden_args(self, args: Any) -> Any:
+        """``%``-format arguments given as a mapping (``log.info("%(password)s", {...})``),
+        the values of its secret- and payload-named keys replaced as fields' are; any other
+        arguments as they are. The mapping itself is never modified."""
+        if not isinstance(args, Mapping):
+            return args
+        hidden: dict[Any, Any] | None = None
+        try:
+            for key in args:
+                flags = self._flags(key_text(key))
+                if flags & HIDDEN:
+                    if hidden is None:
+                        hidden = dict(args)
+                    hidden[key] = REDACTED if flags & SENSITIVE else PAYLOAD_OMITTED
+        except Exception:
+            return {}  # a mapping that fails to be read: formatting it fails the same way
+        return args if hidden is None else hidden
 
     def argv(self, argv: Iterable[Any]) -> list[str]:
         """A command line with the values of sensitive options hidden (``--password X`` and

@@ -14,7 +14,9 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import orjson
 
 from logtrace.format import fields as f
 from logtrace.write.context import TraceContext, get_current
@@ -114,8 +116,29 @@ def _exception_of(exc_info: Any) -> BaseException | None:
     if isinstance(exc_info, BaseException):
         return exc_info
     if isinstance(exc_info, tuple):
-        return exc_info[1] if len(exc_info) > 1 else None
+        # (type, value, traceback) as sys.exc_info() gives it; anything else there is no error.
+        value = exc_info[1] if len(exc_info) > 1 else None
+        return value if isinstance(value, BaseException) else None
     return sys.exc_info()[1]
+
+
+def _event_text(scrubber: Scrubber, event: Any) -> str:
+    """A message that is not a ``str`` as the text ``event`` always is: a structure scrubbed,
+    then as JSON (``{"a": 1}``), a number as ``str()`` does (``nan``), None as ``""``."""
+    if event is None:
+        return ""
+    try:
+        if isinstance(event, (int, float)) and not isinstance(event, bool):
+            from logtrace.write.render import int_text  # render imports this module
+
+            return int_text(event) if isinstance(event, int) else str(event)
+        value = scrubber.value(event)
+        if isinstance(value, str):
+            return value
+        text: str = orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+        return scrubber.text(text)
+    except Exception:
+        return f"<unrepresentable {type(event).__name__}>"
 
 
 # Bound once: the hot path reads module globals, not attributes of the fields module.
@@ -138,6 +161,8 @@ class Stamper:
     """
 
     __slots__ = ("clock", "pid", "sample_logs", "scrubber", "service")
+    # Lines the structlog processor could not make (``__call__``), in this process.
+    failed: ClassVar[int] = 0
 
     def __init__(
         self,
@@ -152,28 +177,35 @@ class Stamper:
         self.sample_logs = False
 
     def __call__(self, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
-        origin: Origin | None = event_dict.get(ORIGIN_KEY)
-        if origin is None:
-            ts_ns = self.clock()
-            logger_name = getattr(logger, "name", None) or "structlog"
-            ctx = get_current()
-        elif origin.span_fields is not None:
-            return self._span_event(method_name, origin, event_dict)
-        else:
-            ts_ns = origin.ts_ns
-            logger_name = origin.logger
-            ctx = get_current()
-        if self.sample_logs and self.drops(ctx):
-            raise _drop_event()
-        return self.log_line(
-            ts_ns,
-            _LEVEL_OF_METHOD.get(method_name, method_name),
-            event_dict.get(_EVENT),
-            ctx,
-            logger_name,
-            event_dict,
-            event_dict.get("exc_info"),
-        )
+        """The structlog processor: never raises into the program's log call. A line it cannot
+        make is dropped (structlog's ``DropEvent``) and counted in ``Stamper.failed``, which
+        the files report as ``logtrace.dropped`` lines (reason ``render_error``)."""
+        try:
+            origin: Origin | None = event_dict.get(ORIGIN_KEY)
+            if origin is None:
+                ts_ns = self.clock()
+                logger_name = getattr(logger, "name", None) or "structlog"
+                ctx = get_current()
+            elif origin.span_fields is not None:
+                return self._span_event(method_name, origin, event_dict)
+            else:
+                ts_ns = origin.ts_ns
+                logger_name = origin.logger
+                ctx = get_current()
+            if self.sample_logs and self.drops(ctx):
+                raise _drop_event()
+            return self.log_line(
+                ts_ns,
+                _LEVEL_OF_METHOD.get(method_name, method_name),
+                event_dict.get(_EVENT),
+                ctx,
+                logger_name,
+                event_dict,
+                event_dict.get("exc_info"),
+            )
+        except Exception:
+            Stamper.failed += 1
+            raise _drop_event() from None
 
     def drops(self, ctx: TraceContext | None) -> bool:
         """Whether ``sample_logs`` drops a log line in ``ctx``: an unsampled trace, not kept."""
@@ -205,8 +237,8 @@ class Stamper:
         if type(event) is str:
             if len(event) >= SCANNED_FROM and not clean:
                 event = scrubber.text(event, not formatted)
-        elif event is not None:  # structlog takes any object as the message: a dict, say
-            event = scrubber.value(event)
+        else:  # structlog takes any object as the message: a dict, say
+            event = _event_text(scrubber, event)
         if ctx is None:
             out: EventDict = {
                 _TS: format_ts(ts_ns),

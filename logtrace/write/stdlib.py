@@ -94,10 +94,17 @@ def _plain_format(fmt: str) -> bool:
 
 
 def _message(record: logging.LogRecord) -> str:
+    """The record's message, a mapping's secret-named arguments hidden (``%(password)s``)."""
+    args = record.args
     try:
+        msg = record.msg
+        if args and type(args) is not tuple and type(record).getMessage is _GET_MESSAGE:
+            args = state.stamper.scrubber.hidden_args(args)
+            message: str = (msg if type(msg) is str else str(msg)) % args
+            return message
         return record.getMessage()
     except Exception as exc:
-        return _unformattable(record, exc)
+        return _unformattable(record, exc, args)
 
 
 def _extra_fields(record: logging.LogRecord) -> dict[str, Any] | None:
@@ -132,13 +139,14 @@ def record_to_event(record: logging.LogRecord) -> tuple[str, EventDict]:
     return _level_of_record(record.levelno), event_dict
 
 
-def _unformattable(record: logging.LogRecord, exc: Exception) -> str:
+def _unformattable(record: logging.LogRecord, exc: Exception, args: Any = None) -> str:
     """For a record whose ``getMessage()`` raised ``exc``: the best text there is, and what
-    failed (never dropped: the line still tells that something was logged, where, when)."""
+    failed (never dropped: the line still tells that something was logged, where, when).
+    ``args``: the record's arguments as formatted (secret-named keys of a mapping hidden)."""
     failed = qualified_name(type(exc))
     msg = record.msg
     try:
-        return f"{msg!r} % {record.args!r}"
+        return f"{msg!r} % {record.args if args is None else args!r}"
     except Exception:
         pass
     if type(msg) is str:
@@ -185,6 +193,8 @@ class StdlibHandler(logging.Handler):
             clean = False
             try:
                 if type(msg) is str and type(record).getMessage is _GET_MESSAGE:
+                    if args and type(args) is not tuple:  # a mapping: "%(password)s"
+                        args = scrubber.hidden_args(args)
                     # The stdlib's getMessage(), inline (str(msg) is msg itself).
                     message = msg % args if args else msg
                     if type(args) is tuple and args:
@@ -203,7 +213,7 @@ class StdlibHandler(logging.Handler):
                 else:
                     message = record.getMessage()
             except Exception as exc:
-                message = _unformattable(record, exc)
+                message = _unformattable(record, exc, args)
             ts_ns = _trunc(record.created * 1e9)  # int(), at half the cost
             # Records another handler formatted first have ``message`` (and ``asctime``) too:
             # no extra fields either.

@@ -201,3 +201,26 @@ def test_lines_a_processor_fails_to_make_are_reported_in_the_log(tmp_path: Path)
         (3, "render_error"),
         (1, "render_error"),
     ]
+
+
+def test_structlog_calls_never_raise_and_write_event_as_text(tmp_path: Path) -> None:
+    """structlog with an ``exc_info`` that holds no exception raised AttributeError into the
+    program; a line the stamper cannot make is now dropped and counted (reason
+    ``render_error``). A message that is not a ``str`` is written as text (``event`` is a
+    string on every line): a structure as its JSON, scrubbed by key; a number as ``str()``."""
+    logtrace.configure(directory=tmp_path, environ={}, service="svc")
+    log = structlog.get_logger("app")
+    try:
+        log.error("failed", exc_info=(ValueError, "not an exception", None))
+        log.info({"a": 1, "password": "hunter2hunter2"})
+        log.info(float("nan"))
+        log.info(42)
+        logtrace.flush()
+    finally:
+        logtrace.shutdown()
+    lines = [
+        orjson.loads(x) for p in tmp_path.rglob("*.jsonl") for x in p.read_bytes().splitlines()
+    ]
+    events = [line["event"] for line in lines if line.get("logger") == "app"]
+    assert events == ["failed", '{"a":1,"password":"[REDACTED]"}', "nan", "42"]
+    assert all(isinstance(line["event"], str) for line in lines)

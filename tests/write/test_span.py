@@ -310,6 +310,20 @@ def test_a_name_that_is_not_text_is_written_as_its_text() -> None:
     assert [e["event"] for e in events if e["span"] == "event"] == ["7", "7", "7"]
 
 
+def test_a_short_span_named_by_a_number_reaches_the_files(traced_dir: Path) -> None:
+    """span(123) and @traced(name=123) ending at once, written to files: their one end line
+    each, named "123" (the end line's bytes path gave up on the name and its dict path
+    failed on it too: both lines were lost, counted as render_error)."""
+    logtrace.configure(service="test", directory=traced_dir, environ={})
+    with logtrace.span(123):  # type: ignore[arg-type]
+        pass
+    logtrace.traced(name=123)(lambda: None)()  # type: ignore[arg-type]
+    logtrace.flush()
+    lines = read_lines(traced_dir)
+    assert [line["name"] for line in lines if line.get("span") == "end"] == ["123", "123"]
+    assert not [line for line in lines if line["event"] == "logtrace.dropped"]
+
+
 def test_an_unprintable_status_message_does_not_raise() -> None:
     """set_status("error", obj) whose str() raises marks the span failed, message shown as
     unprintable (the error reached the program)."""

@@ -86,6 +86,24 @@ def test_a_secret_in_the_arguments_is_redacted_every_time(stdlib_logger: logging
     ] * 3
 
 
+def test_secret_named_keys_of_mapping_arguments_are_hidden(stdlib_logger: logging.Logger) -> None:
+    """``log.info("%(password)s", {...})``: the values of secret- and payload-named keys of a
+    mapping given as the arguments are hidden as fields' are, on the direct path and through
+    the generic chain (the value was written whole), and a %d of a hidden value does not show
+    it either; the mapping itself is left as it was."""
+    args = {"user": "bob", "password": "hunter2hunter2", "body": "private text", "n": 7}
+
+    def write() -> None:
+        stdlib_logger.info("as %(user)s pw %(password)s %(body)s n=%(n)d", args)
+        stdlib_logger.info("pin %(password)d", {"password": 482910})
+
+    for lines in through_both_paths(write):
+        first, second = (orjson.loads(line)["event"] for line in lines)
+        assert first == "as bob pw [REDACTED] [payload omitted] n=7"
+        assert "482910" not in second and "pin" in second
+    assert args["password"] == "hunter2hunter2"
+
+
 def test_broken_format_arguments_never_raise() -> None:
     """A log record whose %-arguments don't match still produces a line, not an exception."""
     record = logging.LogRecord("lib", logging.INFO, __file__, 1, "%d items", ("many",), None)
