@@ -9,6 +9,7 @@ seen. User fields that logtrace renamed (``level`` -> ``level_``) get their name
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 from pathlib import PurePath
@@ -60,6 +61,9 @@ KIND = "kind"
 OWN_FIELDS = frozenset(RESERVED | {EVENT, KIND})
 DEFAULT_SCOPE = ("logtrace", LOGTRACE_VERSION)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_HEX_ID = re.compile("[0-9a-f]+")
+# The last nanosecond OTLP's fixed64 times hold (2554-07-21).
+_LAST_NS = 2**64 - 1
 _US = timedelta(microseconds=1)
 
 
@@ -181,10 +185,15 @@ def build_span(parts: SpanParts, last_seen_ns: int | None = None) -> Span | None
     attributes = user_fields(start) if start is not None else {}
     if end is not None:
         attributes.update(user_fields(end))
+    trace_id, span_id = hex_id(main.get(TRACE_ID), 32), hex_id(main.get(SPAN_ID), 16)
+    if trace_id is None or span_id is None:
+        return None  # another program's ids (decimal, too short): no OTLP span can carry them
+    start_ns = _in_range(start_ns)
     span = Span(
-        trace_id=str(main.get(TRACE_ID)),
-        span_id=str(main.get(SPAN_ID)),
-        parent_id=_text((start or {}).get(PARENT_ID)) or _text((end or {}).get(PARENT_ID)),
+        trace_id=trace_id,
+        span_id=span_id,
+        parent_id=hex_id((start or {}).get(PARENT_ID), 16)
+        or hex_id((end or {}).get(PARENT_ID), 16),
         name=_text(main.get(NAME)) or _text(main.get(EVENT)) or "span",
         resource=resource_of(main, parts.host),
         start_ns=start_ns,
@@ -201,15 +210,37 @@ def build_span(parts: SpanParts, last_seen_ns: int | None = None) -> Span | None
     code = attributes.pop(STATUS_CODE, None)
     if end is None:
         span.status = "unfinished"
-        span.end_ns = max(start_ns, last_seen_ns or start_ns)
+        span.end_ns = _in_range(max(start_ns, last_seen_ns or start_ns))
         attributes[UNFINISHED] = True
     else:
-        span.end_ns = start_ns + (duration_ns if duration_ns is not None else 0)
+        span.end_ns = _in_range(start_ns + (duration_ns if duration_ns is not None else 0))
         _set_status(span, end, code)
     span.attributes = attributes
     span.events = [_event(line) for line in parts.events if parse_ts(line.get(TS)) is not None]
+    for event in span.events:
+        event.time_ns = _in_range(event.time_ns)
     _add_exception_event(span)
     return span
+
+
+def hex_id(value: Any, digits: int) -> str | None:
+    """An id as OTLP carries it: ``digits`` lowercase hex digits, not all zeros; a 64-bit
+    trace id (16 digits, as Jaeger and Zipkin may write it) padded with zeros; None for any
+    other value (another program's decimal or short ids), which no OTLP span can carry."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip().lower()
+    if digits == 32 and len(text) == 16:
+        text = text.zfill(32)
+    if len(text) != digits or _HEX_ID.fullmatch(text) is None or not text.strip("0"):
+        return None
+    return text
+
+
+def _in_range(ns: int) -> int:
+    """A time OTLP's fixed64 holds: from 1970 to 2554 (a time outside, from another program's
+    line, is put at the nearest end rather than failing the whole request)."""
+    return min(max(ns, 0), _LAST_NS)
 
 
 def _duration_ns(end: dict[str, Any] | None) -> int | None:
@@ -276,13 +307,13 @@ def build_log(line: dict[str, Any], host: str) -> Log | None:
     level = line.get(LEVEL)
     logger = line.get(LOGGER)
     return Log(
-        time_ns=time_ns,
+        time_ns=_in_range(time_ns),
         level=level if isinstance(level, str) else "info",
         message=message if isinstance(message, str) else ("" if message is None else str(message)),
         resource=resource_of(line, host),
         logger=logger if isinstance(logger, str) else "unknown",
-        trace_id=_text(line.get(TRACE_ID)),
-        span_id=_text(line.get(SPAN_ID)),
+        trace_id=hex_id(line.get(TRACE_ID), 32),
+        span_id=hex_id(line.get(SPAN_ID), 16),
         sampled=line.get(TRACE_FLAGS) != "00",
         attributes=attributes,
     )

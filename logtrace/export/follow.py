@@ -21,6 +21,8 @@ from typing import Any
 
 import orjson
 
+from logtrace.format.lines import json_value
+
 from ..format.fields import LIVE_SUFFIX, ROTATED_SUFFIX, SPAN, SPAN_END, SPAN_ID, TRACE_ID
 from ..format.folders import make_dirs
 from ..read.durable import replace_with
@@ -210,10 +212,7 @@ class Shipper:
             host = host_of(path.name)
             for raw in _read_from(path, entry, budget):
                 budget -= 1
-                try:
-                    line = orjson.loads(raw)
-                except orjson.JSONDecodeError:
-                    continue
+                line = json_value(raw)  # NaN too, as the views read it
                 if isinstance(line, dict):
                     yield line, host
 

@@ -350,7 +350,7 @@ def log_line(
     """
     ts = ns_of(record.get("timeUnixNano")) or ns_of(record.get("observedTimeUnixNano"))
     severity = enum_of(record.get("severityNumber"), SEVERITY_NUMBERS) or 9
-    level = next(name for floor, name in _LEVELS if severity >= floor)
+    level = next((name for floor, name in _LEVELS if severity >= floor), "info")  # below 0
     body = value_of(record.get("body"))
     message = (
         body if isinstance(body, str) else ("" if body is None else orjson.dumps(body).decode())

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import http.client
 import os
 import re
 import sys
@@ -44,13 +45,18 @@ MAX_BACKOFF = 30.0
 
 
 def endpoints(url: str) -> dict[str, str]:
-    """The URL of each signal: ``url`` + ``/v1/traces`` (``/v1/logs``), unless it names one."""
-    base = url.rstrip("/")
+    """The URL of each signal: ``url``'s path + ``/v1/traces`` (``/v1/logs``), unless it
+    names one; its query (``?key=…``) kept on each, a fragment dropped (never sent)."""
+    parts = urllib.parse.urlsplit(url)
+    base = parts.path.rstrip("/")
     for path in SIGNAL_PATHS.values():
         if base.endswith(path):
             base = base[: -len(path)]
             break
-    return {signal: base + path for signal, path in SIGNAL_PATHS.items()}
+    return {
+        signal: urllib.parse.urlunsplit(parts._replace(path=base + path, fragment=""))
+        for signal, path in SIGNAL_PATHS.items()
+    }
 
 
 def parse_headers(text: str | None) -> dict[str, str]:
@@ -357,6 +363,12 @@ class Sender:
         except OSError as error:  # refused, reset, timed out, bad URL
             reason = getattr(error, "reason", error)
             self.summary.note(f"{url}: {reason}")
+            return 0, b"", None
+        except http.client.HTTPException as error:  # an answer that is not HTTP/1.1 (gRPC's)
+            self.summary.note(
+                f"{url}: the endpoint's answer is not HTTP ({type(error).__name__}): is it an "
+                "OTLP/HTTP endpoint? (4317 is OTLP/gRPC's port, 4318 OTLP/HTTP's)"
+            )
             return 0, b"", None
         except ValueError as error:  # a bad URL; or a header (check_header refuses them first)
             # http.client's "Invalid header value b'…'" and a UnicodeEncodeError quote the

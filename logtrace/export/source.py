@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-import orjson
+from logtrace.format.lines import json_value
 
 from .assemble import assemble, host_of
 from .model import Batch
@@ -87,12 +87,9 @@ def _grouped(fetched: Iterable[list[tuple[Any, ...]]]) -> Iterator[Batch]:
                 yield assemble(lines)
                 lines = []
             current = trace_id
-            try:
-                line = orjson.loads(text)
-            except orjson.JSONDecodeError:
-                continue
+            line = json_value(text)  # NaN too, as the views read it
             if not isinstance(line, dict):
-                continue  # a foreign line of JSON that is not an object: no span, no log
+                continue  # torn, or a foreign line of JSON that is not an object
             host = hosts.get(filename)
             if host is None:
                 host = hosts[filename] = host_of(filename)

@@ -1,9 +1,12 @@
-"""What a line over ``max_line`` becomes: the same for the writer's lines and imported ones."""
+"""What a line over ``max_line`` becomes: the same for the writer's lines and imported ones;
+and a line's JSON as the readers take it (``json_value``)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+
+import orjson
 
 from . import fields as f
 
@@ -23,3 +26,18 @@ def cut_fields(line: Mapping[str, Any], size: int) -> dict[str, Any]:
             kept[key] = value[:1024]
     kept[f.LINE_TRUNCATED] = size
     return kept
+
+
+def json_value(text: str | bytes) -> Any:
+    """A line's (or a JSON column's) value as DuckDB's reader takes it: orjson's, and for
+    what orjson refuses and Python's ``json`` reads (``NaN``, ``Infinity``, as ``json.dumps``
+    writes them) ``json``'s; ``text`` itself when neither reads it (a torn line)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        import json  # rarely needed
+
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text

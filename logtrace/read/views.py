@@ -22,6 +22,7 @@ import duckdb
 import orjson
 
 from logtrace.format import fields as f
+from logtrace.format.lines import json_value
 from logtrace.read.files import span_file_of
 from logtrace.read.integrity import looks_whole
 from logtrace.read.queries import (
@@ -247,7 +248,7 @@ def as_rows(description: Sequence[Any], rows: list[tuple[Any, ...]]) -> list[Row
         values = list(row)
         for i in json_columns:
             if isinstance(values[i], str):
-                values[i] = orjson.loads(values[i])
+                values[i] = json_value(values[i])
         result.append(dict(zip(names, values, strict=True)))
     return result
 

@@ -200,6 +200,26 @@ def test_a_huge_bad_argument_is_named_cut_short(cli: Cli, logs_dir: Path) -> Non
     assert "zzzz" in checked.stdout and "z" * 200 not in checked.stdout
 
 
+def test_a_nan_in_a_line_is_read_by_show_and_export(cli: Cli, logs_dir: Path) -> None:
+    """A span line holding ``NaN`` (Python's json.dumps writes it): show answers with the span
+    (it failed: orjson's JSONDecodeError, exit 2) and export keeps it (it was left out)."""
+    import json
+
+    lines = [
+        *span_lines(TRACE, "a" * 16, None, "root", 0, 5),
+        *span_lines(TRACE, "b" * 16, "a" * 16, "child", 1, 2, attributes={"v": 1.5}),
+    ]
+    text = [json.dumps(line).replace("1.5", "NaN") for line in lines]
+    write_jsonl(logs_dir / "2026-11-24" / "svc_host_100_20261124T130000.000Z.jsonl", text)
+    shown = cli("show", TRACE, "--dir", str(logs_dir), "--json")
+    assert shown.returncode == 0, shown.stderr
+    assert sorted(s["name"] for s in orjson.loads(shown.stdout)["spans"]) == ["child", "root"]
+    out = logs_dir.parent / "out.otlp.jsonl"
+    exported = cli("export", TRACE, "--dir", str(logs_dir), "-o", str(out))
+    assert exported.returncode == 0, exported.stderr
+    assert "exported 2 spans" in exported.stdout + exported.stderr
+
+
 def test_sql_runs_text_and_named_queries(cli: Cli, written: Written) -> None:
     """sql runs SQL text or a file of queries/ by name, parameters passed as values."""
     d = str(written.directory)

@@ -96,6 +96,12 @@ def test_endpoint_and_header_forms() -> None:
     assert endpoints("http://c:4318/") == {"traces": "http://c:4318/v1/traces",
                                            "logs": "http://c:4318/v1/logs"}  # fmt: skip
     assert endpoints("http://c:4318/v1/traces")["logs"] == "http://c:4318/v1/logs"
+    # A query stays on each signal's URL (it went before the path: /v1/traces?key=abc/v1/logs).
+    assert endpoints("http://c:4318/v1/traces?key=abc") == {
+        "traces": "http://c:4318/v1/traces?key=abc",
+        "logs": "http://c:4318/v1/logs?key=abc",
+    }
+    assert endpoints("http://c:4318#x")["traces"] == "http://c:4318/v1/traces"
     assert parse_headers("a=1, b = x%20y ,bad") == {"a": "1", "b": "x y"}
     assert bad_header_pairs("a=1, b = x%20y ,bad,,=v,") == [3, 5]
     bare = ("https://c:4318/x", ("u@x", "p:w"))
@@ -216,3 +222,82 @@ def test_grpc_and_bad_headers_in_the_environment_are_named(written: Path) -> Non
     assert {h.get("api-key") for h in sent} == {"a1"} and not any("bearer" in h for h in sent)
     quiet = logtrace_cli("export", "--dir", str(written), "-o", "-", env=env)
     assert "OTEL_EXPORTER" not in quiet.stderr  # not sending: nothing to say
+
+
+def test_another_programs_ids_and_times_do_not_stop_the_export(
+    written: Path, tmp_path: Path
+) -> None:
+    """Lines of another program beside logtrace's: a decimal span id, an upper-case trace id,
+    a log line with ids that are not hex, a span of year 2603, one before 1970. The export
+    used to die on them (``BadId: … is not hex``, ``ParseError: Value out of range``); now
+    every span OTLP can carry arrives, decoded by opentelemetry-proto, with ids lowercase and
+    times in range, the log lines with bad ids arrive without them, and a span whose ids no
+    OTLP span can carry is left out."""
+    import shutil
+
+    import orjson
+
+    directory = tmp_path / "logtrace"
+    shutil.copytree(written, directory)
+    day = next(p for p in directory.iterdir() if p.is_dir())
+    upper = "4BF92F3577B34DA6A3CE929D0E0E4736"
+    lines = [
+        {"ts": "2026-11-24T13:00:00.000000Z", "event": "theirs", "trace_id": upper,
+         "span_id": "1234567890123456789", "span": "end", "name": "theirs", "duration_ms": 1},
+        {"ts": "2026-11-24T13:00:00.000000Z", "event": "log", "trace_id": "xyz",
+         "span_id": "12", "level": "info"},
+        {"ts": "2026-11-24T13:00:01.000000Z", "event": "upper", "trace_id": upper,
+         "span_id": "00F067AA0BA902B7", "span": "end", "name": "upper", "duration_ms": 1e300},
+        {"ts": "1960-01-01T00:00:00.000000Z", "event": "old", "trace_id": upper,
+         "span_id": "00f067aa0ba902b8", "span": "end", "name": "old", "duration_ms": 1},
+    ]  # fmt: skip
+    other = day / "other_host-1_9_20261124T130000.000Z.jsonl"
+    other.write_bytes(b"".join(orjson.dumps(line) + b"\n" for line in lines))
+    with receiving() as receiver, logtrace.open(directory) as reader:
+        for protocol in ("http/protobuf", "http/json"):
+            summary = export.send(reader, Sender(receiver.url, protocol=protocol))
+            assert summary.ok, summary.notes
+    names = [name for _, _, name in receiver.accepted_spans]
+    assert names.count("upper") == names.count("old") == 2 and "theirs" not in names
+    assert ("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7", "upper") in (
+        receiver.accepted_spans
+    )
+    assert [log for log in receiver.accepted_logs if log[2] == "log"] == [("", "", "log")] * 2
+
+
+def test_an_answer_that_is_not_http_is_retried_then_said(written: Path) -> None:
+    """An endpoint that answers something other than HTTP (gRPC's port, 4317): the export
+    does not die on http.client's BadStatusLine (exit 2, a traceback's last line); it is
+    retried as no answer, then reported, with the hint about OTLP/HTTP's port."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    stop = threading.Event()
+
+    def answer() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.recv(65536)
+                conn.sendall(b"\x00\x00\x06\x04\x00\x00\x00\x00\x00garbage")
+
+    thread = threading.Thread(target=answer, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.getsockname()[1]}"
+        result = logtrace_cli("export", "--dir", str(written), "--otlp-endpoint", url,
+                              "--no-logs", "--max-time", "1")  # fmt: skip
+    finally:
+        stop.set()
+        thread.join(5)
+        server.close()
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr and "BadStatusLine" in result.stdout + result.stderr
+    assert "4317 is OTLP/gRPC's port" in result.stdout + result.stderr
