@@ -44,6 +44,7 @@ from logtrace.write.redact_keys import (
 from logtrace.write.redact_keys import REDACTED as REDACTED
 from logtrace.write.redact_values import VALUE_RULES, may_hold_a_secret
 from logtrace.write.redact_walk import (
+    MAX_ITEMS,
     PAYLOAD_OMITTED,
     PLAIN_VALUES,
     SCAN_MARGIN,
@@ -279,6 +280,7 @@ class Scrubber(Walk):
         if redactor is None and len(fields) <= limit:
             # The common case: no field can be past the limit, no redactor to call, and a
             # plain key (flags 0: not hidden, not ours, not skipped) needs its value alone.
+            budget = None  # the line's container items left to walk: made when first needed
             for key, value in fields.items():
                 flags = known.get(key) if type(key) is str else None
                 if flags is None:
@@ -294,14 +296,18 @@ class Scrubber(Walk):
                         if len(value) >= SCANNED_FROM:
                             value = self.text(value)
                     elif not isinstance(value, _PLAIN):
-                        value = self.value(value)
+                        if budget is None:
+                            budget = [MAX_ITEMS]
+                        value = self.value(value, 0, budget)
                     if flags & RESERVED_KEY and rename:
                         key = str.__str__(key) + "_"
                 elif type(value) is str:
                     if len(value) >= SCANNED_FROM:
                         value = self.text(value)
                 elif not isinstance(value, _PLAIN):
-                    value = self.value(value)
+                    if budget is None:
+                        budget = [MAX_ITEMS]
+                    value = self.value(value, 0, budget)
                 out[key] = value
             return
         self._copy_within(out, fields, rename, skip, limit)
@@ -326,6 +332,7 @@ class Scrubber(Walk):
         known = self._key_flags
         redactor = self.redactor
         count = dropped = 0
+        budget = [MAX_ITEMS]  # the line's container items left to walk
         for key, value in fields.items():
             flags = known.get(key) if type(key) is str else None
             if flags is None:
@@ -344,7 +351,7 @@ class Scrubber(Walk):
                 if len(value) >= SCANNED_FROM:
                     value = self.text(value)
             elif not isinstance(value, _PLAIN):
-                value = self.value(value)
+                value = self.value(value, 0, budget)
             if flags & RESERVED_KEY and rename:
                 key = str.__str__(key) + "_"
             if redactor is not None:

@@ -29,6 +29,13 @@ SCANNED_FROM = 4
 # Characters past ``max_string`` still searched for secrets before the cut.
 SCAN_MARGIN = 1024
 
+# The most items of containers (entries of dicts, items of lists) walked for one line, all
+# its fields together: a dict of a million keys costs what one of this many does, and the
+# rest is cut, said in the line (a line that big is cut at ``max_line`` anyway).
+MAX_ITEMS = 10_000
+# Where a dict's entries past MAX_ITEMS are said.
+ITEMS_CUT_KEY = "…"
+
 # Values copied as they are (the stamper's end line copies plain keys' values inline).
 PLAIN_VALUES = (int, float, bool, type(None))
 # Objects that carry no free text: orjson writes them as they are. Not an Enum member: orjson
@@ -54,13 +61,18 @@ class Walk:
     def _flags(self, key: Any) -> int:
         raise NotImplementedError
 
-    def value(self, value: Any, depth: int = 0) -> Any:
+    def value(self, value: Any, depth: int = 0, budget: list[int] | None = None) -> Any:
         """A copy of ``value`` safe to write (containers are copied, never modified).
 
         Never raises: a value that fails while being walked (its ``__iter__`` or ``items``
         raise, say) is written as a marker naming its type and the error. Not as its repr,
         which could show what key-based redaction would have hidden.
+
+        ``budget``: how many more container items may be walked (``[MAX_ITEMS]`` when None),
+        shared by the fields of one line; items past it are cut and said.
         """
+        if budget is None:
+            budget = [MAX_ITEMS]
         try:
             if isinstance(value, str):
                 return self.text(value)
@@ -72,21 +84,22 @@ class Walk:
             if depth >= self.max_depth:
                 return TOO_DEEP
             if isinstance(value, enum.Enum):
-                return self.value(value.value, depth + 1)
+                return self.value(value.value, depth + 1, budget)
             if isinstance(value, Mapping):
-                return self._mapping(value.items(), depth)
+                return self._mapping(value.items(), depth, budget, len(value))
             names = getattr(value, "_fields", None) if isinstance(value, tuple) else None
             if isinstance(names, tuple):
                 # A namedtuple: its field names are keys like any other.
-                return self._mapping(zip(names, value, strict=False), depth)
+                return self._mapping(zip(names, value, strict=False), depth, budget, len(value))
             if isinstance(value, (list, tuple, set, frozenset)):
-                return [self._item(item, depth + 1) for item in value]
+                return self._items(value, depth, budget)
             if isinstance(value, (bytes, bytearray, memoryview)):
                 return self._bytes(value)
             if dataclasses.is_dataclass(value) and not isinstance(value, type):
                 return self.value(
                     {field.name: getattr(value, field.name) for field in dataclasses.fields(value)},
                     depth,
+                    budget,
                 )
         except Exception as exc:
             return f"<unwalkable {type(value).__name__}: {type(exc).__name__}>"
@@ -95,9 +108,15 @@ class Walk:
         except Exception:
             return f"<unrepresentable {type(value).__name__}>"
 
-    def _mapping(self, items: Iterable[tuple[Any, Any]], depth: int) -> dict[Any, Any]:
+    def _mapping(
+        self, items: Iterable[tuple[Any, Any]], depth: int, budget: list[int], size: int
+    ) -> dict[Any, Any]:
         out: dict[Any, Any] = {}
-        for key, item in items:
+        for walked, (key, item) in enumerate(items):
+            if budget[0] <= 0:
+                out[ITEMS_CUT_KEY] = _cut(size - walked)
+                break
+            budget[0] -= 1
             if not isinstance(key, _KEYS_AS_IS):
                 key = self._key(key)
             flags = self._flags(key_text(key))
@@ -108,8 +127,18 @@ class Walk:
                 if flags & SENSITIVE
                 else PAYLOAD_OMITTED
                 if flags & PAYLOAD
-                else self.value(item, depth + 1)
+                else self.value(item, depth + 1, budget)
             )
+        return out
+
+    def _items(self, value: Any, depth: int, budget: list[int]) -> list[Any]:
+        out = []
+        for walked, item in enumerate(value):
+            if budget[0] <= 0:
+                out.append(_cut(len(value) - walked))
+                break
+            budget[0] -= 1
+            out.append(self._item(item, depth + 1, budget))
         return out
 
     @staticmethod
@@ -128,7 +157,7 @@ class Walk:
         except Exception:
             return f"<unrepresentable {type(key).__name__}>"
 
-    def _item(self, item: Any, depth: int) -> Any:
+    def _item(self, item: Any, depth: int, budget: list[int]) -> Any:
         """An item of a list: a ``(name, value)`` pair (a header list) hides a secret's value."""
         if (
             type(item) in (tuple, list)
@@ -137,8 +166,8 @@ class Walk:
             and self._flags(key_text(item[0])) & HIDDEN
         ):
             hidden = REDACTED if self._flags(key_text(item[0])) & SENSITIVE else PAYLOAD_OMITTED
-            return [self.value(item[0], depth + 1), hidden]
-        return self.value(item, depth)
+            return [self.value(item[0], depth + 1, budget), hidden]
+        return self.value(item, depth, budget)
 
     def _bytes(self, value: bytes | bytearray | memoryview) -> str:
         """Bytes as text: cut before decoding, so a huge value costs what a small one does."""
@@ -149,3 +178,7 @@ class Walk:
             return text
         body = text if len(text) <= limit else text[:limit]
         return f"{body}…[truncated {len(value) - limit} bytes]"
+
+
+def _cut(count: int) -> str:
+    return f"[{count} more items cut: over {MAX_ITEMS} in this line]"

@@ -221,3 +221,27 @@ def test_set_status_accepts_otel_names_and_ignores_others_without_raising() -> N
     ends = [e for e in events if e.get("span") == "end"]
     assert [e["status"] for e in ends] == ["error", "ok"]
     assert ends[0]["error_message"] == "boom"
+
+
+def test_a_huge_nested_value_costs_a_bounded_walk_and_says_what_was_cut() -> None:
+    """A field holding a dict of 200,000 keys, another a list of 200,000 items: the walk stops
+    at MAX_ITEMS container items for the whole line and says how many were cut (the whole
+    structure was scrubbed first, seconds in the log call, for a line max_line then threw
+    away). A secret-named key within the walked part is still hidden."""
+    from logtrace.write.redact_walk import ITEMS_CUT_KEY, MAX_ITEMS
+
+    big = {"password": SECRET, **{f"k{i}": "v" for i in range(200_000)}}
+    items = list(range(200_000))
+    out: dict[str, object] = {}
+    Scrubber().copy_fields(out, {"d": big, "l": items, "n": 1}, rename=True)
+    walked = out["d"]
+    assert isinstance(walked, dict) and walked["password"] == REDACTED
+    assert len(walked) == MAX_ITEMS + 1
+    assert (
+        walked[ITEMS_CUT_KEY]
+        == f"[{len(big) - MAX_ITEMS} more items cut: over {MAX_ITEMS} in this line]"
+    )
+    assert out["l"] == [f"[{len(items)} more items cut: over {MAX_ITEMS} in this line]"]
+    assert out["n"] == 1 and SECRET not in orjson.dumps(out).decode()
+    small = Scrubber().value({"a": [1, 2, {"b": 3}]})
+    assert small == {"a": [1, 2, {"b": 3}]}
