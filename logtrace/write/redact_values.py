@@ -19,12 +19,16 @@ __all__ = ["VALUE_RULES", "may_hold_a_secret"]
 # lowered)`` accepts, because a case-insensitive alternation costs microseconds per string.
 VALUE_RULES: tuple[tuple[str, str, Callable[[str, str], bool]], ...] = (
     (
-        r"-----BEGIN[A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END[A-Z ]*PRIVATE KEY-----|\Z)",
+        # PEM's "PRIVATE KEY", and OpenPGP's armour: "PGP PRIVATE KEY BLOCK".
+        r"-----BEGIN[A-Z ]*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?"
+        r"(?:-----END[A-Z ]*PRIVATE KEY(?: BLOCK)?-----|\Z)",
         REDACTED,
         lambda v, low: "-----BEGIN" in v,
     ),
     (
-        r"(?i:\b([a-z][a-z0-9+.\-]*://[^:/@\s]*):[^@/\s]+@)",
+        # The password runs to the last "@" before the host (urllib splits there too): an "@"
+        # in it (p@ss) would otherwise leave its rest on disk.
+        r"(?i:\b([a-z][a-z0-9+.\-]*://[^:/@\s]*):[^/\s]+@)",
         r"\1:" + REDACTED + "@",
         lambda v, low: "://" in v and "@" in v,
     ),
@@ -46,9 +50,13 @@ VALUE_RULES: tuple[tuple[str, str, Callable[[str, str], bool]], ...] = (
         lambda v, low: any(tail in v for tail in ("IA", "PA", "DA", "OA", "VA")),
     ),
     (r"\bgh[pousr]_[A-Za-z0-9]{20,}", REDACTED, lambda v, low: "_" in v and "gh" in v),
+    # GitHub's fine-grained personal access tokens.
+    (r"\bgithub_pat_[A-Za-z0-9_]{20,}", REDACTED, lambda v, low: "github_pat_" in v),
     (r"\bxox[abprs]-[A-Za-z0-9-]{10,}", REDACTED, lambda v, low: "xox" in v),
     (
-        r"\bsk[_-](?:live[_-]|test[_-])?[A-Za-z0-9]{16,}",
+        # Stripe's and OpenAI's (sk-proj-…, sk-svcacct-…, sk-admin-…, with - and _ inside).
+        r"\bsk[_-](?:live[_-]|test[_-])?[A-Za-z0-9]{16,}"
+        r"|\bsk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{16,}",
         REDACTED,
         lambda v, low: "sk_" in v or "sk-" in v,
     ),
@@ -72,6 +80,7 @@ def may_hold_a_secret(value: str) -> bool:
             and ("IA" in value or "PA" in value or "DA" in value or "OA" in value or "VA" in value)
         )
         or ("gh" in value and "_" in value)
+        or "github_pat_" in value
         or ("://" in value and "@" in value)
     ):
         return True

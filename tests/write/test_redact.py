@@ -262,6 +262,15 @@ def test_sensitive_keys_at_any_depth_of_dicts_and_lists() -> None:
         ),
         ("ghp_abcdefghijklmnopqrstuvwxyz0123456789", "abcdefghijklmnop"),
         ("Bearer XXXXpassword=secretvalue", "secretvalue"),
+        # Found by a hostile-input review: each was written whole, or its end was.
+        ("mysql://app:p@ssZq9Xw7Vb@db/prod", "ssZq9Xw7Vb"),
+        ("github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz", "abcdefghijklmnop"),
+        ("key sk-proj-abc_DEF-ghiJKLmnoPQRstuVWX here", "ghiJKLmnoPQRstu"),
+        (
+            "-----BEGIN PGP PRIVATE KEY BLOCK-----\nlQOYBF0sKVsBCAC\n"
+            "-----END PGP PRIVATE KEY BLOCK-----",
+            "lQOYBF0sKVsBCAC",
+        ),
     ],
 )
 def test_credential_shaped_values_are_redacted(text: str, secret: str) -> None:
