@@ -254,7 +254,7 @@ def _resource(resource: dict[str, Any]) -> Resource:
     return Resource(
         str(attributes.get("service.name") or "unknown_service"),
         str(attributes.get("host.name") or "unknown"),
-        pid if isinstance(pid, int) and pid >= 0 else 0,
+        pid if isinstance(pid, int) and not isinstance(pid, bool) and pid >= 0 else 0,
     )
 
 

@@ -384,6 +384,7 @@ class Sender:
 
         kind = "application/json" if self.protocol == JSON else "application/x-protobuf"
         refused, message = rejected(signal, answer, kind) if answer else (0, "")
+        refused = min(max(refused, 0), count)  # a receiver's count, of what it was sent
         if signal == "traces":
             self.summary.spans += count - refused
             self.summary.rejected_spans += refused

@@ -9,6 +9,8 @@ import re
 import sys
 from collections.abc import Mapping
 
+from logtrace.format.shown import short_repr
+
 _SIZE_UNITS = {"": 1, "k": 2**10, "kb": 2**10, "m": 2**20, "mb": 2**20, "g": 2**30, "gb": 2**30}
 _DURATION_UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _NUMBER_WITH_UNIT = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*([a-zA-Z]*)\s*$")
@@ -28,7 +30,7 @@ class EnvReader:
         """One line on stderr; ``default`` None: the variable is taken as unset."""
         shown = oct(default) if octal and isinstance(default, int) else repr(default)
         using = "ignoring it, as if unset" if default is None else f"using {shown}"
-        print(f"logtrace: {name}={value!r} is not {expected}; {using}", file=sys.stderr)
+        print(f"logtrace: {name}={short_repr(value)} is not {expected}; {using}", file=sys.stderr)
 
     def text(self, name: str, default: str) -> str:
         """The variable as text, or ``default`` when unset or empty."""
@@ -46,24 +48,26 @@ class EnvReader:
 
     def number(self, name: str, default: float, *, positive: bool = False) -> float:
         """A non-negative number (a positive one with ``positive``)."""
+        number = self._number(name, default, positive)
+        return default if number is None else number
+
+    def optional_number(self, name: str) -> float | None:
+        """A non-negative number or ``None`` when unset (or bad, with a warning saying it is
+        taken as unset)."""
+        return self._number(name, None, False)
+
+    def _number(self, name: str, default: float | None, positive: bool) -> float | None:
         value = self.environ.get(name)
         if not value:
-            return default
+            return None
         try:
             number = float(value)
         except ValueError:
             number = -1.0
         if number < 0 or number != number or number == float("inf") or (positive and not number):
             self._warn(name, value, "a positive number" if positive else "a number >= 0", default)
-            return default
-        return number
-
-    def optional_number(self, name: str) -> float | None:
-        """A non-negative number or ``None`` when unset (or bad, with a warning)."""
-        if not self.environ.get(name):
             return None
-        number = self.number(name, -1.0)
-        return None if number < 0 else number
+        return number
 
     def items(self, name: str) -> tuple[str, ...]:
         """A comma-separated list, blanks dropped."""

@@ -264,8 +264,8 @@ def child_env(
 def extract_env(env: Mapping[str, str] | None = None) -> SpanContext | None:
     """The context in ``TRACEPARENT``/``TRACESTATE``/``BAGGAGE`` of ``env`` (``os.environ``)."""
     source = os.environ if env is None else env
-    if f.ENV_TRACEPARENT not in source:
-        return None
+    if not str(source.get(f.ENV_TRACEPARENT) or "").strip():
+        return None  # unset, or set empty (TRACEPARENT= ): no parent, as OpenTelemetry reads it
     return extract(
         {
             TRACEPARENT: source[f.ENV_TRACEPARENT],

@@ -95,3 +95,23 @@ def test_zero_where_a_positive_value_is_needed_never_stops_configure(
     finally:
         logtrace.shutdown()
     assert f"{variable}='0'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["nan", "-3", "inf", "x"])
+def test_a_bad_optional_number_is_taken_as_unset_in_those_words(
+    value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """LOGTRACE_SAMPLE_RATE=nan or LOGTRACE_SLOW_MS=-3: as if unset, in those words (it said
+    "using -1.0", a value of its own, not the default)."""
+    assert EnvReader({"LOGTRACE_SLOW_MS": value}).optional_number("LOGTRACE_SLOW_MS") is None
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.rstrip().endswith("; ignoring it, as if unset")
+    assert EnvReader({"LOGTRACE_SLOW_MS": "2.5"}).optional_number("LOGTRACE_SLOW_MS") == 2.5
+
+
+def test_a_huge_bad_value_is_quoted_cut_short(capsys: pytest.CaptureFixture[str]) -> None:
+    """A bad value of 100,000 characters: the warning quotes its start."""
+    assert (
+        EnvReader({"LOGTRACE_SLOW_MS": "z" * 100_000}).optional_number("LOGTRACE_SLOW_MS") is None
+    )
+    assert len(capsys.readouterr().err) < 300

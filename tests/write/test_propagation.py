@@ -323,3 +323,12 @@ def test_unsampled_child_process_writes_no_span_but_logs(traced_dir: Path) -> No
     hello = next(e for e in lines if e["event"] == "hello")
     assert hello["trace_id"] == TRACE and hello["trace_flags"] == "00"
     assert not any(e.get("span") for e in lines)
+
+
+def test_an_empty_traceparent_variable_is_no_parent() -> None:
+    """TRACEPARENT set but empty (``TRACEPARENT= cmd``): no parent and no bad_traceparent
+    warning, as OpenTelemetry reads it (it was reported as malformed)."""
+    with testing.capture_events() as events:
+        assert extract_env({"TRACEPARENT": ""}) is None
+        assert extract_env({"TRACEPARENT": "  "}) is None
+    assert events == []
