@@ -318,9 +318,15 @@ def import_(args: argparse.Namespace) -> int:
     else:
         for problem in result.problems:
             note(problem)
-        if result.skipped_items > len(result.problems):
-            note(f"... and {result.skipped_items - len(result.problems)} more skipped")
+        shown = result.skipped_items + result.skipped_lines - len(result.problems)
+        if shown > 0:
+            note(f"... and {shown} more skipped")
         note(result.line())
+    if not (result.spans or result.logs) and (result.skipped_lines or result.skipped_items):
+        raise ReadError(
+            "nothing imported: give OTLP JSON, one ExportTraceServiceRequest or "
+            "ExportLogsServiceRequest per line (as the collector's file exporter writes it)"
+        )
     return 0
 
 

@@ -77,6 +77,7 @@ class Scrub(Protocol):
 
 # At most this many problems are kept to be shown; all are counted.
 _PROBLEMS_SHOWN = 20
+_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass
@@ -114,6 +115,12 @@ class ImportResult:
         if self.lines_cut:
             text += f"; cut {_counted(self.lines_cut, 'line')} over the longest line"
         return text
+
+    def skip_line(self, where: str, what: str) -> None:
+        """Count a line that is no OTLP request, and say which (the first few)."""
+        self.skipped_lines += 1
+        if len(self.problems) < _PROBLEMS_SHOWN:
+            self.problems.append(f"{where}: {what}; skipped")
 
     def skip(self, where: str, path: str, error: Exception) -> None:
         """Count an item skipped for its shape, and say which."""
@@ -155,19 +162,22 @@ def import_otlp(
     for source in sources:
         name = str(getattr(source, "name", "-"))
         for number, raw in enumerate(source, 1):
+            if number == 1 and raw.startswith(_BOM):
+                raw = raw[len(_BOM) :]  # a UTF-8 byte order mark, as some editors write
             if not raw.strip():
                 continue
+            where = f"{name} line {number}"
             try:
                 request = orjson.loads(raw)
             except orjson.JSONDecodeError:
-                result.skipped_lines += 1
+                result.skip_line(where, "not a line of JSON (one request per line is read)")
                 continue
             if not isinstance(request, dict) or not (
                 "resourceSpans" in request or "resourceLogs" in request
             ):
-                result.skipped_lines += 1
+                result.skip_line(where, "JSON, but no resourceSpans or resourceLogs")
                 continue
-            for resource, ts, line in _lines(request, f"{name} line {number}", result, scrubber):
+            for resource, ts, line in _lines(request, where, result, scrubber):
                 order += 1
                 data = orjson.dumps(line)
                 if len(data) > max_line:

@@ -435,3 +435,27 @@ def test_import_keeps_lines_within_the_writers_limits(tmp_path: Path) -> None:
     assert "blob" not in start and start["line_truncated"] > 8192 and start["name"] == "s1"
     with logtrace.open(tmp_path / "e") as reader:
         assert [s["name"] for s in reader.trace("ab" * 16).spans] == ["s1"]
+
+
+def test_a_file_with_nothing_to_import_exits_2_naming_its_lines(tmp_path: Path) -> None:
+    """Pretty-printed OTLP JSON (one request over many lines), and JSON that holds no request:
+    nothing imported is exit 2 with what to give, and the lines are named by what they are
+    (it said "imported 0 spans … not OTLP traces or logs", exit 0). A file starting with a
+    UTF-8 byte order mark imports its first line (it was skipped)."""
+    pretty = tmp_path / "pretty.json"
+    pretty.write_text(
+        orjson.dumps(orjson.loads(_request("ab" * 16)), option=orjson.OPT_INDENT_2).decode()
+    )
+    other = tmp_path / "metrics.jsonl"
+    other.write_bytes(b'{"resourceMetrics": []}\n')
+    done = logtrace_cli("import", str(other), str(pretty), "--dir", str(tmp_path / "out"))
+    assert done.returncode == 2, done.stderr
+    assert f"{pretty} line 1: not a line of JSON (one request per line is read); skipped" in (
+        done.stderr
+    )
+    assert f"{other} line 1: JSON, but no resourceSpans or resourceLogs; skipped" in done.stderr
+    assert done.stderr.rstrip().splitlines()[-1].startswith("nothing imported: give OTLP JSON")
+    bom = tmp_path / "bom.jsonl"
+    bom.write_bytes(b"\xef\xbb\xbf" + _request("cd" * 16))
+    kept = logtrace_cli("import", str(bom), "--dir", str(tmp_path / "bom"))
+    assert kept.returncode == 0 and "imported 1 span," in kept.stderr + kept.stdout
