@@ -14,9 +14,10 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
+from logtrace.format.shown import short_repr
 from logtrace.write.sink import settings as sink_settings
 from logtrace.write.sink.settings import Limit
 
@@ -69,7 +70,14 @@ def check(given: dict[str, Any]) -> None:
                 raise problem(f"configure({name}={shown}): give {limit.wanted}")
     directory = given.get("directory")
     if directory is not None and not isinstance(directory, (str, os.PathLike)):
-        raise TypeError(f"configure(directory={directory!r}): give a folder's path (str or Path)")
+        raise TypeError(
+            f"configure(directory={short_repr(directory)}): give a folder's path (str or Path)"
+        )
+    if directory is not None and "\x00" in os.fspath(directory):
+        raise ValueError(
+            f"configure(directory={short_repr(directory)}): a path cannot hold a NUL character"
+        )
+    _environ(given.get("environ"))
     service = given.get("service")
     if service is not None and not isinstance(service, str):
         raise TypeError(f"configure(service={service!r}): give the service's name as a str")
@@ -79,8 +87,27 @@ def check(given: dict[str, Any]) -> None:
         raise TypeError(f"configure(redactor={redactor!r}): give a callable (key, value) -> value")
 
 
-def texts(name: str, value: str | Iterable[str]) -> tuple[str, ...]:
-    """``redact_keys`` as a tuple: one string is one key (not one key per character)."""
+def _environ(environ: Any) -> None:
+    """``environ``: a mapping of names to strings, as ``os.environ`` is."""
+    if environ is None:
+        return
+    wanted = "give a mapping of names to strings, as os.environ is"
+    if not isinstance(environ, Mapping):
+        raise TypeError(f"configure(environ={short_repr(environ)}): {wanted}")
+    for key, value in environ.items():
+        if not isinstance(key, str) or not isinstance(value, str):
+            raise TypeError(
+                f"configure(environ=...): {short_repr(key)}: {short_repr(value)}: {wanted}"
+            )
+
+
+def texts(name: str, value: str | Iterable[str] | None) -> tuple[str, ...]:
+    """``redact_keys`` as a tuple: one string is one key (not one key per character); None is
+    none, as for the other arguments."""
+    if value is None:
+        return ()
+    if not isinstance(value, (str, Iterable)):
+        raise TypeError(f"configure({name}={short_repr(value)}): give a string or strings")
     items = (value,) if isinstance(value, str) else tuple(value)
     for item in items:
         if not isinstance(item, str):
@@ -90,7 +117,12 @@ def texts(name: str, value: str | Iterable[str]) -> tuple[str, ...]:
 
 def patterns(value: Any) -> tuple[Any, ...]:
     """``redact_patterns`` as a tuple of compiled patterns: one string or pattern is one. A
-    pattern is anything with a ``sub`` method (``re``'s, the ``regex`` module's) over text."""
+    pattern is anything with a ``sub`` method (``re``'s, the ``regex`` module's) over text;
+    None is none."""
+    if value is None:
+        return ()
+    if not isinstance(value, (str, Iterable)) and not hasattr(value, "sub"):
+        raise TypeError(f"configure(redact_patterns={short_repr(value)}): give patterns")
     items = (value,) if isinstance(value, str) or hasattr(value, "sub") else tuple(value)
     compiled = []
     for item in items:

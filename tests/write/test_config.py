@@ -238,6 +238,10 @@ def test_bad_arguments_raise_clear_errors() -> None:
         ("redactor", "upper", TypeError, "give a callable (key, value) -> value"),
         ("redact_patterns", ["("], ValueError, "'(' is not a regular expression"),
         ("redact_patterns", [re.compile(b"sec")], TypeError, "is not a text pattern"),
+        # Found by a hostile-input review: each raised Python's own error, naming nothing.
+        ("directory", "a\x00b", ValueError, "a path cannot hold a NUL character"),
+        ("slow_ms", 10**400, ValueError, "give a number of at least 0"),
+        ("redact_keys", 5, TypeError, "give a string or strings"),
     ],
 )
 def test_a_wrong_argument_says_what_to_give_and_leaves_the_configuration_as_it_was(
@@ -374,3 +378,36 @@ def test_a_wrong_flush_or_shutdown_timeout_says_what_to_give_and_changes_nothing
     finally:
         logtrace.shutdown()
     assert "still traced" in {x["event"] for x in read_lines(tmp_path)}
+
+
+@pytest.mark.parametrize(
+    ("environ", "says"),
+    [
+        (5, "configure(environ=5): give a mapping of names to strings"),
+        ({"LOGTRACE_LEVEL": 5}, "configure(environ=...): 'LOGTRACE_LEVEL': 5: give a mapping"),
+    ],
+)
+def test_a_wrong_environ_says_what_to_give(tmp_path: Path, environ: object, says: str) -> None:
+    """configure(environ=5) or a value that is not a string: a TypeError naming it (it was
+    AttributeError: 'int' object has no attribute 'get' / 'lower')."""
+    with pytest.raises(TypeError) as raised:
+        logtrace.configure(directory=tmp_path, environ=environ)  # type: ignore[arg-type]
+    assert says in str(raised.value)
+
+
+def test_redact_keys_and_patterns_of_none_are_none(tmp_path: Path) -> None:
+    """redact_keys=None, redact_patterns=None: none, as None is for every other argument (it
+    was TypeError: 'NoneType' object is not iterable)."""
+    try:
+        logtrace.configure(
+            directory=tmp_path,
+            environ={},
+            redact_keys=None,
+            redact_patterns=None,  # type: ignore[arg-type]
+        )
+        logging.getLogger("app").warning("password=hunter2hunter2")
+        logtrace.flush()
+    finally:
+        logtrace.shutdown()
+    (line,) = [x for x in read_lines(tmp_path) if x.get("logger") == "app"]
+    assert "hunter2" not in line["event"]

@@ -48,6 +48,8 @@ class Limit(NamedTuple):
         else:
             try:
                 number = float(value)
+            except OverflowError:  # an int past a float's range (10**400)
+                return ValueError
             except (TypeError, ValueError):
                 return TypeError
         # Written so that NaN, for which every comparison is false, is out.
