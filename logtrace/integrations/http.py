@@ -328,6 +328,35 @@ class _SizedTracedBody(_TracedBody):
         return len(self.body)  # type: ignore[arg-type]
 
 
+def _asgi_carrier(scope: Scope) -> dict[str, list[bytes]]:
+    """The trace headers of an ASGI scope; a header list a server got wrong (``str`` values,
+    a pair that is not one) gives none of its malformed headers, never an error: the app
+    still runs, in a new trace."""
+    carrier: dict[str, list[bytes]] = {}
+    try:
+        headers = scope.get("headers") or ()
+        for header in headers:
+            try:
+                name, value = header
+                key = _header_bytes(name).lower()
+                if key in _HEADER_BYTES:
+                    carrier.setdefault(key.decode(), []).append(_header_bytes(value))
+            except (TypeError, ValueError):
+                continue
+    except Exception:
+        return {}
+    return carrier
+
+
+def _header_bytes(value: Any) -> bytes:
+    """A header's name or value as bytes (ASGI's); ``str`` (a server's mistake) as latin-1."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)
+    if isinstance(value, str):
+        return value.encode("latin-1")
+    raise TypeError("not a header")
+
+
 class ASGIMiddleware:
     """ASGI middleware: each HTTP request runs in a server span continuing the caller's trace.
 
@@ -351,11 +380,7 @@ class ASGIMiddleware:
         if scope.get("type") != "http":
             await self.app(scope, receive, send)
             return
-        carrier: dict[str, list[bytes]] = {}
-        for name, value in scope.get("headers") or ():
-            key = bytes(name).lower()
-            if key in _HEADER_BYTES:
-                carrier.setdefault(key.decode(), []).append(bytes(value))
+        carrier = _asgi_carrier(scope)
         method = str(scope.get("method", "GET"))
         path = str(scope.get("path", "")) or "/"
         root_path = scope.get("root_path", "")

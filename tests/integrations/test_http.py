@@ -408,3 +408,41 @@ def test_safe_url_keeps_ipv6_brackets() -> None:
     assert _safe_url("http://u:p@[::1]:8080/x?q=1") == ("http://[::1]:8080/x", "/x")
     assert _safe_url("http://[fe80::1]/") == ("http://[fe80::1]/", "/")
     assert _safe_url("http://127.0.0.1:80/a") == ("http://127.0.0.1:80/a", "/a")
+
+
+def test_a_malformed_asgi_scope_never_raises_into_the_server() -> None:
+    """Header lists a server got wrong (``str`` values, a 1-tuple, a non-pair): the app still
+    runs and answers, in a span; a ``str`` traceparent is still read (the middleware raised
+    TypeError: string argument without an encoding, and ValueError)."""
+    import asyncio
+
+    calls: list[str] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        calls.append(scope["path"])
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    scopes = [
+        [("traceparent", parent)],
+        [(b"traceparent",)],
+        [b"traceparent"],
+        None,
+        [(b"x", 5), (b"traceparent", parent.encode())],
+    ]
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b""}
+
+    async def send(message: dict[str, Any]) -> None:
+        pass
+
+    with testing.capture_events() as events:
+        for i, headers in enumerate(scopes):
+            scope = {"type": "http", "method": "GET", "path": f"/{i}", "headers": headers}
+            asyncio.run(ASGIMiddleware(app)(scope, receive, send))
+    assert calls == [f"/{i}" for i in range(len(scopes))]
+    ends = [e for e in events if e.get("span") == "end"]
+    assert len(ends) == len(scopes)
+    assert [e["trace_id"] for e in ends].count("4bf92f3577b34da6a3ce929d0e0e4736") == 2
