@@ -55,6 +55,10 @@ def traced(
 
 
 def _decorate(fn: F, *, name: str | None, attributes: dict[str, Any], kind: str | None = None) -> F:
+    if isinstance(fn, (classmethod, staticmethod)):
+        # @traced above @classmethod: the function inside traced, wrapped again the same way.
+        inner = _decorate(fn.__func__, name=name, attributes=attributes, kind=kind)
+        return type(fn)(inner)
     # A partial or a callable object has no __qualname__: its type's, or its function's.
     span_name = name or getattr(fn, "__qualname__", None) or _callable_name(fn)
     wrapper: Callable[..., Any]

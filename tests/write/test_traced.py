@@ -160,3 +160,26 @@ def test_async_generator_span() -> None:
         ids = asyncio.run(consume())
     assert [e["span"] for e in events] == ["start", "end"]
     assert set(ids) == {events[0]["span_id"]}
+
+
+def test_traced_above_classmethod_and_staticmethod() -> None:
+    """@traced written above @classmethod or @staticmethod traces the method (calling it
+    raised TypeError: 'classmethod' object is not callable)."""
+
+    class K:
+        @logtrace.traced
+        @classmethod
+        def made(cls) -> str:
+            return cls.__name__
+
+        @logtrace.traced("static one")
+        @staticmethod
+        def plain(x: int) -> int:
+            return x + 1
+
+    with testing.capture_events() as events:
+        assert K.made() == "K" and K().made() == "K" and K.plain(1) == 2
+    names = [e["name"] for e in events if e.get("span") == "end"]
+    assert names == [
+        "test_traced_above_classmethod_and_staticmethod.<locals>.K.made",
+    ] * 2 + ["static one"]
