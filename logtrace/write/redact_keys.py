@@ -163,7 +163,7 @@ def pair_rule(fragments: Iterable[str]) -> tuple[re.Pattern[str], tuple[str, ...
     rule = re.compile(
         rf"(?i:(?<![A-Za-z0-9_.\-])({_KEY_CHARS}*?(?:{alternatives}){_KEY_CHARS}*"
         rf"|(?:{_KEY_CHARS}*[_.\-])?(?:{whole})(?:[_.\-]{_KEY_CHARS}*)?)"
-        r"(\"?'?\s*[=:]\s*)"
+        r"(\"?'?\s*(?:=>|[=:])\s*)"  # "=>" too: Ruby's, Perl's and PHP's dumps
         r"(?:\"(?:[^\"\\\n]|\\.)*(?:\"|$)"  # a double-quoted value, escapes allowed
         r"|'[^'\n]*(?:'|$)"  # a single-quoted value
         rf"|{_BARE}+(?:[ \t]+(?!{_KEY_CHARS}+\s*[=:]){_BARE}+)*))",  # bare words
