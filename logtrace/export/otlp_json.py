@@ -16,6 +16,7 @@ from typing import IO, Any
 
 import orjson
 
+from ..format.lines import TOO_DEEP
 from .model import OTLP_KIND, Log, Resource, Span
 
 # The otlpjsonfile receiver's default limit of a line is 1 MiB; a margin for the newline.
@@ -27,6 +28,8 @@ _INT64 = (-(2**63), 2**63 - 1)
 HAS_IS_REMOTE = 0x100
 IS_REMOTE = 0x200
 _STATUS_CODE = {"unset": 0, "ok": 1, "error": 2}
+# The deepest nesting of an attribute's value kept (the writer's own limit: redact_walk).
+MAX_DEPTH = 16
 # Log levels as OTLP severity numbers (the first number of each range).
 SEVERITY = {"debug": 5, "info": 9, "warning": 13, "warn": 13, "error": 17, "critical": 21}
 SEVERITY["fatal"] = 21
@@ -34,8 +37,10 @@ SEVERITY["fatal"] = 21
 Key = tuple[Resource, tuple[str, "str | None"]]
 
 
-def any_value(value: Any) -> dict[str, Any]:
-    """An attribute value as OTLP's ``AnyValue``: typed, 64-bit integers as strings."""
+def any_value(value: Any, depth: int = 0) -> dict[str, Any]:
+    """An attribute value as OTLP's ``AnyValue``: typed, 64-bit integers as strings; nesting
+    past ``MAX_DEPTH`` (another program's line: logtrace writes 16 levels at most) as the
+    writer's marker, since each level is four of JSON and a receiver's parser has a limit."""
     if isinstance(value, bool):
         return {"boolValue": value}
     if isinstance(value, int):
@@ -48,16 +53,22 @@ def any_value(value: Any) -> dict[str, Any]:
         return {"stringValue": value}
     if value is None:
         return {}
+    if isinstance(value, (list, tuple, dict)) and depth >= MAX_DEPTH:
+        return {"stringValue": TOO_DEEP}
     if isinstance(value, (list, tuple)):
-        return {"arrayValue": {"values": [any_value(v) for v in value]}}
+        return {"arrayValue": {"values": [any_value(v, depth + 1) for v in value]}}
     if isinstance(value, dict):
-        return {"kvlistValue": {"values": key_values(value)}}
+        return {"kvlistValue": {"values": key_values(value, depth + 1)}}
     return {"stringValue": str(value)}
 
 
-def key_values(attributes: dict[str, Any]) -> list[dict[str, Any]]:
+def key_values(attributes: dict[str, Any], depth: int = 0) -> list[dict[str, Any]]:
     """Attributes as OTLP's list of ``KeyValue`` (null values left out)."""
-    return [{"key": str(k), "value": any_value(v)} for k, v in attributes.items() if v is not None]
+    return [
+        {"key": str(k), "value": any_value(v, depth)}
+        for k, v in attributes.items()
+        if v is not None
+    ]
 
 
 def resource_json(resource: Resource) -> dict[str, Any]:

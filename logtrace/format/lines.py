@@ -13,6 +13,9 @@ from . import fields as f
 # The default longest line, in bytes (``LOGTRACE_MAX_LINE``).
 MAX_LINE = 256 * 1024
 
+# What a value nested deeper than the writer keeps becomes (the writer's walk, the exports).
+TOO_DEEP = "[nested too deep]"
+
 KEPT_WHEN_CUT = frozenset(f.RESERVED - {f.EXCEPTION, f.ERROR_MESSAGE}) | {f.EVENT}
 
 

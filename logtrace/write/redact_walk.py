@@ -17,10 +17,10 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from logtrace.format.lines import TOO_DEEP as TOO_DEEP
 from logtrace.write.redact_keys import HIDDEN, PAYLOAD, REDACTED, SENSITIVE, key_text
 
 PAYLOAD_OMITTED = "[payload omitted]"
-TOO_DEEP = "[nested too deep]"
 
 # Text shorter than this holds nothing a rule finds (``pw=x``: a key of two letters, ``=`` and a
 # character; the value rules' secrets are 8 characters or more): the hot paths pass it by.

@@ -133,3 +133,33 @@ def test_every_line_stays_under_one_mib() -> None:
     assert sorted(s.span_id.hex() for s in found) == sorted(s.span_id for s in spans)
     cut = next(s for s in found if s.span_id.hex() == f"{99:016x}")
     assert cut.dropped_events_count > 0 and len(cut.events) + cut.dropped_events_count == 8
+
+
+def test_an_attribute_nested_200_deep_is_cut_and_the_export_goes_on(
+    written: Path, tmp_path: Path
+) -> None:
+    """Another program's line with an attribute nested 200 levels deep (logtrace writes 16 at
+    most): the export aborted with orjson's "TypeError: Recursion limit reached"; the value is
+    cut at 16 levels with the writer's marker, and every line parses with opentelemetry-proto."""
+    import shutil
+
+    directory = tmp_path / "logtrace"
+    shutil.copytree(written, directory)
+    deep: Any = 1
+    for _ in range(200):
+        deep = {"a": deep}
+    day = next(p for p in directory.iterdir() if p.is_dir())
+    line = {"ts": "2026-11-24T13:00:00.000000Z", "event": "deep", "span": "end", "name": "deep",
+            "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736", "span_id": "00f067aa0ba902b7",
+            "duration_ms": 1, "deep": deep}  # fmt: skip
+    (day / "other_host-1_9_20261124T130000.000Z.jsonl").write_bytes(orjson.dumps(line) + b"\n")
+    out = io.BytesIO()
+    with logtrace.open(directory) as reader:
+        export.write(reader, out, format="otlp-json")
+    requests = [orjson.loads(x) for x in out.getvalue().splitlines()]
+    spans = [s for r in requests if "resourceSpans" in r for _, _, s in spans_of(parse_traces(r))]
+    (span,) = [s for s in spans if s.name == "deep"]
+    value = span.attributes[0].value
+    for _ in range(otlp_json.MAX_DEPTH):
+        value = value.kvlist_value.values[0].value
+    assert value.string_value == "[nested too deep]"
