@@ -161,7 +161,7 @@ def configure(
         rotate_bytes=int(_given(rotate_bytes, env.size("LOGTRACE_ROTATE_BYTES", 64 * 2**20))),
         rotate_seconds=_given(rotate_seconds, env.duration("LOGTRACE_ROTATE_SECONDS", 3600.0)),
         retention_days=_given(
-            retention_days, env.number("LOGTRACE_RETENTION_DAYS", 7.0, positive=True)
+            retention_days, env.number("LOGTRACE_RETENTION_DAYS", 7.0, positive=True, infinite=True)
         ),
         retention_bytes=int(retention_bytes)
         if retention_bytes is not None
@@ -188,7 +188,7 @@ def configure(
         tracer.enabled = enabled
         # Start lines wait for the writer's next flush, unless every line is written through.
         tracer.defer_starts = settings.flush != "always"
-        tracer.max_depth = int(_given(max_depth, env.number("LOGTRACE_MAX_DEPTH", 50)))
+        tracer.max_depth = int(_given(max_depth, env.count("LOGTRACE_MAX_DEPTH", 50)))
         tracer.sampler = chosen_sampler
         tracer.cost_meter = (
             tracer.sampler.record_cost if isinstance(tracer.sampler, sampling.Adaptive) else None
@@ -246,7 +246,7 @@ def _scrubber(
         redactor=redactor,
         include_payloads=_given(include_payloads, env.flag("LOGTRACE_INCLUDE_PAYLOADS") is True),
         max_string=int(_given(max_string, env.size("LOGTRACE_MAX_STRING", 16_384))),
-        max_attributes=int(_given(max_attributes, env.size("LOGTRACE_MAX_ATTRIBUTES", 128))),
+        max_attributes=int(_given(max_attributes, env.count("LOGTRACE_MAX_ATTRIBUTES", 128))),
     )
 
 

@@ -46,10 +46,24 @@ class EnvReader:
         self._warn(name, value, "one of " + ", ".join(allowed), default)
         return default
 
-    def number(self, name: str, default: float, *, positive: bool = False) -> float:
-        """A non-negative number (a positive one with ``positive``)."""
+    def number(
+        self, name: str, default: float, *, positive: bool = False, infinite: bool = False
+    ) -> float:
+        """A non-negative number (a positive one with ``positive``; ``inf`` with ``infinite``)."""
+        if infinite and (self.environ.get(name) or "").strip().lower() in ("inf", "infinity"):
+            return float("inf")
         number = self._number(name, default, positive)
         return default if number is None else number
+
+    def count(self, name: str, default: int) -> int:
+        """A whole number of at least 0, with an optional K, M or G suffix (``64K``)."""
+        size = self._with_unit(name, _SIZE_UNITS)
+        if size is None:
+            return default
+        if size < 0 or size != int(size):
+            self._warn(name, self.environ[name], "a whole number of at least 0", default)
+            return default
+        return int(size)
 
     def optional_number(self, name: str) -> float | None:
         """A non-negative number or ``None`` when unset (or bad, with a warning saying it is

@@ -115,3 +115,17 @@ def test_a_huge_bad_value_is_quoted_cut_short(capsys: pytest.CaptureFixture[str]
         EnvReader({"LOGTRACE_SLOW_MS": "z" * 100_000}).optional_number("LOGTRACE_SLOW_MS") is None
     )
     assert len(capsys.readouterr().err) < 300
+
+
+def test_counts_and_infinity_read_as_the_arguments_take_them(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """LOGTRACE_MAX_DEPTH=1.5 was taken as 1 without a word, LOGTRACE_MAX_ATTRIBUTES=0 refused
+    (the argument takes 0), LOGTRACE_RETENTION_DAYS=inf refused (the argument takes math.inf)."""
+    env = EnvReader({"A": "1.5", "B": "0", "C": "inf", "D": "2K", "E": "-1"})
+    assert env.count("A", 50) == 50 and "is not a whole number of at least 0; using 50" in (
+        capsys.readouterr().err
+    )
+    assert env.count("B", 128) == 0 and env.count("D", 1) == 2048 and env.count("E", 3) == 3
+    assert env.number("C", 7.0, positive=True, infinite=True) == float("inf")
+    assert env.number("C", 7.0, positive=True) == 7.0
