@@ -222,7 +222,8 @@ def _request(
 
 def fit(item: dict[str, Any], limit: int) -> dict[str, Any]:
     """``item`` (a span or log record) cut down to ``limit`` bytes of JSON: events dropped from
-    the end first, then long attribute strings cut; the counts of what went are set."""
+    the end first, then the longest attributes; the counts of what went are set. Then, for
+    another program's line with a huge name, status message or log body, those texts cut."""
     if len(orjson.dumps(item)) <= limit:
         return item
     item = dict(item)
@@ -241,7 +242,19 @@ def fit(item: dict[str, Any], limit: int) -> dict[str, Any]:
         item["droppedAttributesCount"] = item.get("droppedAttributesCount", 0) + 1
     if not attributes:
         item.pop("attributes", None)
+    if len(orjson.dumps(item)) > limit:
+        keep = max(limit // 4, 1024)
+        if isinstance(item.get("name"), str):
+            item["name"] = _cut_text(item["name"], keep)
+        for key, text in (("status", "message"), ("body", "stringValue")):
+            part = item.get(key)
+            if isinstance(part, dict) and isinstance(part.get(text), str):
+                item[key] = {**part, text: _cut_text(part[text], keep)}
     return item
+
+
+def _cut_text(text: str, keep: int) -> str:
+    return text if len(text) <= keep else f"{text[:keep]}…[cut {len(text) - keep} characters]"
 
 
 def dumps(request: dict[str, Any]) -> bytes:

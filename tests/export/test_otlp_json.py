@@ -163,3 +163,26 @@ def test_an_attribute_nested_200_deep_is_cut_and_the_export_goes_on(
     for _ in range(otlp_json.MAX_DEPTH):
         value = value.kvlist_value.values[0].value
     assert value.string_value == "[nested too deep]"
+
+
+def test_a_huge_name_or_body_of_another_program_still_fits_a_line(tmp_path: Path) -> None:
+    """A foreign span named by 1.5 MB of text, an error message and a log body as long: each
+    OTLP JSON line stays within the otlpjsonfile receiver's 1 MiB (they came out at 1.5 MB:
+    only events and attributes were cut), the texts cut with a marker."""
+    directory = tmp_path / "logtrace" / "2026-11-24"
+    directory.mkdir(parents=True)
+    huge = "n" * 1_500_000
+    lines = [
+        {"ts": "2026-11-24T13:00:00.000000Z", "event": huge, "span": "end", "name": huge,
+         "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736", "span_id": "00f067aa0ba902b7",
+         "duration_ms": 1, "status": "error", "error_type": "E", "error_message": huge},
+        {"ts": "2026-11-24T13:00:00.000000Z", "event": huge, "level": "info"},
+    ]  # fmt: skip
+    path = directory / "other_host-1_9_20261124T130000.000Z.jsonl"
+    path.write_bytes(b"".join(orjson.dumps(line) + b"\n" for line in lines))
+    out = io.BytesIO()
+    with logtrace.open(tmp_path / "logtrace") as reader:
+        export.write(reader, out, format="otlp-json")
+    written_lines = out.getvalue().splitlines()
+    assert written_lines and all(len(x) + 1 <= otlp_json.LINE_LIMIT for x in written_lines)
+    assert all(b"characters]" in x for x in written_lines)
