@@ -189,6 +189,7 @@ def _sender(args: argparse.Namespace, stop: threading.Event, max_time: float | N
     if not args.otlp_endpoint.startswith(("http://", "https://")):
         shown = masked(args.otlp_endpoint)
         raise ReadError(f"--otlp-endpoint {short_repr(shown)}: give an http(s):// URL")
+    _check_url(args.otlp_endpoint)
     if args.batch_size < 1 or args.timeout <= 0:
         raise ReadError("--batch-size and --timeout must be positive")
     compression = None if args.compression == "none" else args.compression
@@ -206,6 +207,28 @@ def _sender(args: argparse.Namespace, stop: threading.Event, max_time: float | N
         raise ReadError(str(error)) from None
     except ValueError as error:
         raise ReadError(f"--otlp-endpoint {error}") from None
+
+
+def _check_url(url: str) -> None:
+    """A URL that cannot be sent to (no host, a port that is no number, a space or a
+    character outside ASCII): refused at once, not retried as if the network were down."""
+    import urllib.parse
+
+    from ..export.otlp_http import masked
+
+    shown = short_repr(masked(url))
+    try:
+        parts = urllib.parse.urlsplit(url)
+        host, _ = parts.hostname, parts.port  # a port that is no number raises here
+    except ValueError:
+        raise ReadError(f"--otlp-endpoint {shown}: its port is not a number") from None
+    if not host:
+        raise ReadError(f"--otlp-endpoint {shown}: give a host (http://collector:4318)")
+    if any(not 0x21 <= ord(c) <= 0x7E for c in url):
+        raise ReadError(
+            f"--otlp-endpoint {shown}: a URL holds no spaces or characters outside ASCII "
+            "(percent-encode them: %20)"
+        )
 
 
 def _send(args: argparse.Namespace) -> int:

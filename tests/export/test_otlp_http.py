@@ -154,10 +154,21 @@ def test_a_header_refused_by_http_client_never_reaches_the_summary(written: Path
     assert "a header could not be sent" in summary.to_json()["last_error"]
 
 
-def test_bad_endpoint_is_one_line(written: Path) -> None:
-    """A URL that is not http(s) is a one-line error, exit 2."""
-    result = logtrace_cli("export", "--dir", str(written), "--otlp-endpoint", "ftp://x")
-    assert result.returncode == 2 and result.stderr.count("\n") == 1
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("ftp://x", "give an http(s):// URL"),
+        ("http://a b", "a URL holds no spaces"),  # it was InvalidURL's own message
+        ("http://host:4318/ä", "characters outside ASCII"),  # "a header could not be sent"
+        ("http://", "give a host"),  # it was retried as if the network were down
+        ("http://h:xx/", "its port is not a number"),
+    ],
+)
+def test_bad_endpoint_is_one_line(written: Path, url: str, says: str) -> None:
+    """A URL that cannot be sent to is a one-line error, exit 2, before anything is sent."""
+    result = logtrace_cli("export", "--dir", str(written), "--otlp-endpoint", url)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert says in result.stderr
 
 
 @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
