@@ -163,8 +163,12 @@ def pair_rule(fragments: Iterable[str]) -> tuple[re.Pattern[str], tuple[str, ...
     rule = re.compile(
         rf"(?i:(?<![A-Za-z0-9_.\-])({_KEY_CHARS}*?(?:{alternatives}){_KEY_CHARS}*"
         rf"|(?:{_KEY_CHARS}*[_.\-])?(?:{whole})(?:[_.\-]{_KEY_CHARS}*)?)"
-        r"(\"?'?\s*(?:=>|[=:])\s*)"  # "=>" too: Ruby's, Perl's and PHP's dumps
-        r"(?:\"(?:[^\"\\\n]|\\.)*(?:\"|$)"  # a double-quoted value, escapes allowed
+        r"(\\?\"?'?\s*(?:=>|[=:])\s*)"  # "=>" too: Ruby's, Perl's and PHP's dumps
+        # \"…\": JSON inside a JSON string. Each backslash pairs with the next character, and
+        # an inner escape is a \\ pair and the pair after it: one way to read any text, so
+        # the loop never backtracks into other readings (a ReDoS otherwise).
+        r'(?:\\"(?:\\\\(?:\\.|[^\\\n])|\\[^\\"\n]|[^"\\\n])*(?:\\"|$)'
+        r"|\"(?:[^\"\\\n]|\\.)*(?:\"|$)"  # a double-quoted value, escapes allowed
         r"|'[^'\n]*(?:'|$)"  # a single-quoted value
         rf"|{_BARE}+(?:[ \t]+(?!{_KEY_CHARS}+\s*[=:]){_BARE}+)*))",  # bare words
         re.MULTILINE,
@@ -179,6 +183,9 @@ def pair_replacement(match: re.Match[str]) -> str:
 
 
 def _hidden_pair(key: str, separator: str, value: str) -> str:
+    if value.startswith('\\"'):  # JSON inside a JSON string: \"…\"
+        closing = '\\"' if len(value) > 3 and value.endswith('\\"') else ""
+        return f'{key}{separator}\\"{REDACTED}{closing}'
     if value[:1] in ("'", '"'):
         quote = value[0]
         closing = quote if len(value) > 1 and value.endswith(quote) else ""
@@ -200,7 +207,7 @@ def hidden_leftovers(rule: re.Pattern[str], before: str, after: str) -> str:
     while (match := rule.search(before, at)) is not None:
         at = match.end(2)  # the value may hold a pair of its own
         value = before[at : match.end()]
-        secrets = [value.strip("'\"")]
+        secrets = [value.strip("'\"\\")]
         if value[:1] not in ("'", '"') and len(words := value.split()) > 1:
             secrets.append(words[0])
         for secret in secrets:

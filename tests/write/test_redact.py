@@ -265,6 +265,8 @@ def test_sensitive_keys_at_any_depth_of_dicts_and_lists() -> None:
         # Found by a hostile-input review: each was written whole, or its end was.
         ("mysql://app:p@ssZq9Xw7Vb@db/prod", "ssZq9Xw7Vb"),
         ("{'password' => 'Xsecret1x'}", "Xsecret1x"),  # Ruby's, Perl's, PHP's dumps
+        ('{\\"password\\": \\"Zsecret3z\\"}', "Zsecret3z"),  # JSON inside a JSON string
+        ('{"b": "{\\"token\\": \\"a\\\\\\"Wsecret4w\\"}"}', "Wsecret4w"),  # its escapes
         ("password => Ysecret2y and more", "Ysecret2y"),
         ("github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz", "abcdefghijklmnop"),
         ("key sk-proj-abc_DEF-ghiJKLmnoPQRstuVWX here", "ghiJKLmnoPQRstu"),
