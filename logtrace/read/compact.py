@@ -299,23 +299,16 @@ def _remove_leftovers(root: Path, folders: set[Path]) -> list[Path]:
         if path.parent in folders
         and path.with_name(f.COMPACTED_PREFIX + path.name[len(f.SPANS_PREFIX) :]) not in compacted
     ]
-    theirs = _not_ours(alone)
+    theirs: list[Path] = []
+    if alone:  # DuckDB only when there are footers to read
+        from logtrace.read.views import not_ours
+
+        theirs = not_ours(alone)
     for path in alone:
         if path not in theirs:
             with contextlib.suppress(OSError):
                 path.unlink()
     return theirs
-
-
-def _not_ours(paths: list[Path]) -> list[Path]:
-    if not paths:
-        return []
-    import duckdb
-
-    from logtrace.read.views import not_ours
-
-    with duckdb.connect() as con:
-        return not_ours(con, paths)
 
 
 def _closed_files(logs: list[Path]) -> tuple[list[Path], int]:

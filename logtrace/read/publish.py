@@ -84,7 +84,11 @@ def publish(directory: str | os.PathLike[str], dest: str) -> PublishResult:
     result = PublishResult()
     found = find_compacted(directory)
     pairs = [(p, span_file_of(p)) for p in found]
-    kept = _not_ours([*found, *(s for _, s in pairs if s.exists())])
+    kept: set[Path] = set()
+    if found:  # DuckDB only when there are footers to read
+        from logtrace.read.views import not_ours
+
+        kept = set(not_ours([*found, *(s for _, s in pairs if s.exists())]))
     result.left_alone = [str(p) for p in sorted(kept)]
     for compacted, spans in pairs:
         if compacted in kept:
@@ -103,18 +107,6 @@ def publish(directory: str | os.PathLike[str], dest: str) -> PublishResult:
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
     return result
-
-
-def _not_ours(paths: list[Path]) -> set[Path]:
-    """The files among ``paths`` that are not logtrace's (only their footers are read)."""
-    if not paths:
-        return set()
-    import duckdb
-
-    from logtrace.read.views import not_ours
-
-    with duckdb.connect() as con:
-        return set(not_ours(con, paths))
 
 
 class _Store:

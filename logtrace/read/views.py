@@ -210,12 +210,15 @@ def foreign_parquet(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> list[P
     return foreign
 
 
-def not_ours(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> list[Path]:
+def not_ours(paths: list[Path]) -> list[Path]:
     """The compacted and span files among ``paths`` that are not logtrace's: not shaped like
-    Parquet (``integrity.looks_whole``), or ``foreign_parquet``. What must never be moved or
-    deleted as history (``compact --to``)."""
+    Parquet (``integrity.looks_whole``), or ``foreign_parquet`` (on a connection of its own).
+    What must never be moved or deleted as history (``compact``, ``compact --to``)."""
+    if not paths:
+        return []
     shaped = [p for p in paths if looks_whole(p)]
-    return [p for p in paths if p not in shaped] + foreign_parquet(con, shaped)
+    with duckdb.connect() as con:
+        return [p for p in paths if p not in shaped] + foreign_parquet(con, shaped)
 
 
 def _columns(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> dict[str, set[str]]:
