@@ -192,12 +192,14 @@ class StdlibHandler(logging.Handler):
             scrubber = stamper.scrubber
             clean = False
             try:
-                if type(msg) is str and type(record).getMessage is _GET_MESSAGE:
-                    if args and type(args) is not tuple:  # a mapping: "%(password)s"
-                        args = scrubber.hidden_args(args)
+                if (
+                    type(msg) is str
+                    and type(record).getMessage is _GET_MESSAGE
+                    and (not args or type(args) is tuple)
+                ):
                     # The stdlib's getMessage(), inline (str(msg) is msg itself).
                     message = msg % args if args else msg
-                    if type(args) is tuple and args:
+                    if args:
                         # A format of ints only (``"task %d done"``): searched once, not each
                         # time. Only for the stdlib's ``msg % args``: a record class of one's
                         # own may format otherwise (``str.format``'s ``{:c}`` writes any letter).
@@ -210,10 +212,10 @@ class StdlibHandler(logging.Handler):
                             if verdict is None:
                                 verdict = scrubber.int_format_is_clean(msg)
                             clean = verdict and len(message) <= scrubber.max_string
-                else:
-                    message = record.getMessage()
+                else:  # a mapping's secret-named arguments hidden; a record class's own
+                    message = _message(record)
             except Exception as exc:
-                message = _unformattable(record, exc, args)
+                message = _unformattable(record, exc)
             ts_ns = _trunc(record.created * 1e9)  # int(), at half the cost
             # Records another handler formatted first have ``message`` (and ``asctime``) too:
             # no extra fields either.
