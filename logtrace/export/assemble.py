@@ -9,7 +9,6 @@ seen. User fields that logtrace renamed (``level`` -> ``level_``) get their name
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 from pathlib import PurePath
@@ -54,6 +53,7 @@ from .model import (
     Resource,
     Span,
 )
+from .otlp_input import only_hex_id
 
 KIND = "kind"
 # logtrace's own fields: never attributes. Fields renamed to stay clear of them get their name
@@ -61,7 +61,6 @@ KIND = "kind"
 OWN_FIELDS = frozenset(RESERVED | {EVENT, KIND})
 DEFAULT_SCOPE = ("logtrace", LOGTRACE_VERSION)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_HEX_ID = re.compile("[0-9a-f]+")
 # The last nanosecond OTLP's fixed64 times hold (2554-07-21).
 _LAST_NS = 2**64 - 1
 _US = timedelta(microseconds=1)
@@ -185,15 +184,15 @@ def build_span(parts: SpanParts, last_seen_ns: int | None = None) -> Span | None
     attributes = user_fields(start) if start is not None else {}
     if end is not None:
         attributes.update(user_fields(end))
-    trace_id, span_id = hex_id(main.get(TRACE_ID), 32), hex_id(main.get(SPAN_ID), 16)
+    trace_id, span_id = line_id(main.get(TRACE_ID), 16), line_id(main.get(SPAN_ID), 8)
     if trace_id is None or span_id is None:
         return None  # another program's ids (decimal, too short): no OTLP span can carry them
     start_ns = _in_range(start_ns)
     span = Span(
         trace_id=trace_id,
         span_id=span_id,
-        parent_id=hex_id((start or {}).get(PARENT_ID), 16)
-        or hex_id((end or {}).get(PARENT_ID), 16),
+        parent_id=line_id((start or {}).get(PARENT_ID), 8)
+        or line_id((end or {}).get(PARENT_ID), 8),
         name=_text(main.get(NAME)) or _text(main.get(EVENT)) or "span",
         resource=resource_of(main, parts.host),
         start_ns=start_ns,
@@ -223,18 +222,17 @@ def build_span(parts: SpanParts, last_seen_ns: int | None = None) -> Span | None
     return span
 
 
-def hex_id(value: Any, digits: int) -> str | None:
-    """An id as OTLP carries it: ``digits`` lowercase hex digits, not all zeros; a 64-bit
-    trace id (16 digits, as Jaeger and Zipkin may write it) padded with zeros; None for any
-    other value (another program's decimal or short ids), which no OTLP span can carry."""
+def line_id(value: Any, size: int) -> str | None:
+    """A line's id as OTLP carries it: ``size`` bytes of lowercase hex, not all zeros
+    (``otlp_input.only_hex_id``); a 64-bit trace id (16 digits, as Jaeger and Zipkin may write
+    it) padded with zeros; None for any other value (another program's decimal or short ids),
+    which no OTLP span can carry."""
     if not isinstance(value, str):
         return None
-    text = value.strip().lower()
-    if digits == 32 and len(text) == 16:
+    text = value.strip()
+    if size == 16 and len(text) == 16:
         text = text.zfill(32)
-    if len(text) != digits or _HEX_ID.fullmatch(text) is None or not text.strip("0"):
-        return None
-    return text
+    return only_hex_id(text, size)
 
 
 def _in_range(ns: int) -> int:
@@ -312,8 +310,8 @@ def build_log(line: dict[str, Any], host: str) -> Log | None:
         message=message if isinstance(message, str) else ("" if message is None else str(message)),
         resource=resource_of(line, host),
         logger=logger if isinstance(logger, str) else "unknown",
-        trace_id=hex_id(line.get(TRACE_ID), 32),
-        span_id=hex_id(line.get(SPAN_ID), 16),
+        trace_id=line_id(line.get(TRACE_ID), 16),
+        span_id=line_id(line.get(SPAN_ID), 8),
         sampled=line.get(TRACE_FLAGS) != "00",
         attributes=attributes,
     )

@@ -80,17 +80,27 @@ def hex_id(value: Any, size: int) -> str | None:
     empty, all zeros or not ``size`` bytes."""
     if not isinstance(value, str) or not value:
         return None
-    text = value.lower()
-    if len(text) == 2 * size and all(c in "0123456789abcdef" for c in text):
-        raw = bytes.fromhex(text)
-    else:
-        try:
-            raw = base64.b64decode(value, validate=True)
-        except (binascii.Error, ValueError):
-            return None
+    if _is_hex(value, size):
+        return only_hex_id(value, size)  # None when all zeros
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        return None
     if len(raw) != size or not any(raw):
         return None
     return raw.hex()
+
+
+def only_hex_id(value: Any, size: int) -> str | None:
+    """An id given as hex only (logtrace's lines): ``size`` bytes of hex, lowercased; None if
+    it is anything else, or all zeros."""
+    if not isinstance(value, str) or not _is_hex(value, size) or not value.strip("0"):
+        return None
+    return value.lower()
+
+
+def _is_hex(text: str, size: int) -> bool:
+    return len(text) == 2 * size and all(c in "0123456789abcdef" for c in text.lower())
 
 
 # Nanoseconds of 10000-01-01: a time past it (or before 1970) cannot be a line's ``ts``.
