@@ -254,7 +254,8 @@ def fit(item: dict[str, Any], limit: int) -> dict[str, Any]:
 
 
 def _cut_text(text: str, keep: int) -> str:
-    return text if len(text) <= keep else f"{text[:keep]}…[cut {len(text) - keep} characters]"
+    """``text`` cut to ``keep`` characters with the writer's marker (``Scrubber.text``'s)."""
+    return text if len(text) <= keep else f"{text[:keep]}…[truncated {len(text) - keep} chars]"
 
 
 def dumps(request: dict[str, Any]) -> bytes:
