@@ -135,8 +135,12 @@ def query_names() -> list[str]:
 def query_text(name: str) -> str:
     """The SQL of ``queries/<name>.sql``."""
     if not re.fullmatch(r"[a-z_]+", name):
-        raise ReadError(f"no query named {short_repr(name)} (known: {', '.join(query_names())})")
+        raise _no_query(name)
     return _read_query(name)
+
+
+def _no_query(name: str) -> ReadError:
+    return ReadError(f"no query named {short_repr(name)} (known: {', '.join(query_names())})")
 
 
 @functools.lru_cache(maxsize=256)
@@ -148,7 +152,7 @@ def _read_query(name: str) -> str:
             return path.read_text(encoding="utf-8")
     except OSError:  # a name too long for a file name (ENAMETOOLONG) is no query's either
         pass
-    raise ReadError(f"no query named {short_repr(name)} (known: {', '.join(query_names())})")
+    raise _no_query(name)
 
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
