@@ -94,11 +94,7 @@ def emit_sampled_end(span: Any, end_wall: int, micros: int) -> None:
     """Write the end line of ``span``, a sampled internal span that ended well ``micros`` µs
     after it started, at ``end_wall``; never raises."""
     try:
-        # direct(), its common case inline.
-        if len(state.processors) == state.standard_length and (not state.bound or direct()):
-            line = _line(span, end_wall, micros)
-        else:
-            line = None
+        line = _line(span, end_wall, micros)
     except Exception:
         line = None
     if line is None or len(line) > limits.max_line + 1:  # + its newline
@@ -112,8 +108,11 @@ def emit_sampled_end(span: Any, end_wall: int, micros: int) -> None:
 
 def _line(span: Any, end_wall: int, micros: int) -> bytes | None:
     """``emit_sampled_end``'s line, with its newline, or None where it takes the dict's way
-    (so it does when this raises)."""
+    (a chain of the user's, structlog fields bound, …; so it does when this raises)."""
     global _plain_trace_id
+    # direct(), its common case inline.
+    if len(state.processors) != state.standard_length or (state.bound and not direct()):
+        return None
     stamper = state.stamper
     scrubber = stamper.scrubber
     parts = _parts
@@ -157,7 +156,23 @@ def _line(span: Any, end_wall: int, micros: int) -> bytes | None:
         micro = _MICROS_TEXT[within // 1000]
     else:
         ts, micro = format_ts(end_wall), ""
-    rendered = _rendered_attributes(scrubber, attributes, parts[6]) if attributes else None
+    # _rendered_attributes' common case inline, its keys and values checked in one loop:
+    # keys the scrubber leaves as they are, values no copy would change.
+    rendered: bytes | None = None
+    if attributes:
+        plain_keys, clean = parts[6], scrubber._clean
+        for key, value in attributes.items():
+            if key not in plain_keys:
+                break
+            if type(value) is str:
+                if len(value) >= SCANNED_FROM and value not in clean:
+                    break
+            elif type(value) not in _PLAIN_TYPES:
+                break
+        else:
+            rendered = orjson.dumps(attributes)[1:]
+        if rendered is None:
+            rendered = _rendered_attributes(scrubber, attributes, plain_keys)
     if rendered is None:
         return (
             f"{_TS_LABEL}{ts}{micro}{pieces[0]}{trace_id}{_SPAN_ID_LABEL}{span._span_id}"
@@ -179,20 +194,10 @@ def _rendered_attributes(
     """The attributes as ``Stamper.end_line`` copies them, rendered without their opening
     brace; None when none is left. Raises where the dict's way must render them.
 
-    ``plain_keys``: keys the scrubber leaves as they are (flags 0), met before. When every key
-    is one and no value would change (numbers, ``None``, strings shorter than 8 or found clean
-    before), the attributes are rendered as they are, without a copy.
+    ``plain_keys``: keys the scrubber leaves as they are (flags 0), met before; those found
+    plain here join them. (Attributes of such keys only, whose values no copy would change,
+    ``_line`` renders as they are, without a copy.)
     """
-    if attributes.keys() <= plain_keys:
-        clean = scrubber._clean
-        for value in attributes.values():
-            if type(value) is str:
-                if len(value) >= SCANNED_FROM and value not in clean:
-                    break
-            elif type(value) not in _PLAIN_TYPES:
-                break
-        else:
-            return orjson.dumps(attributes)[1:]
     copied: dict[str, Any] = {}
     known = scrubber._key_flags
     for key, value in attributes.items():

@@ -1,11 +1,12 @@
 """The writing side of the file sink: lines appended to the live file, with the notices owed.
 
 ``LineWriter`` is the part of ``FileSink`` that appends what a cycle took from the queue to the
-live file, under the sink's io lock: joined into buffers of a few thousand lines, rotated
-before a file would pass ``rotate_bytes`` (and when it cannot grow: ``EFBIG``). It keeps the
-failure accounting: lines lost to write errors are counted, the first error of an episode is
-said once on stderr, and the notices owed (``logtrace.write_error``, ``logtrace.dropped`` with
-its reason) go into the stream ahead of the next lines that get there.
+live file, under the sink's io lock: the lines as they are, handed to ``writev`` (not joined
+first: ``LiveFile.append``), rotated before a file would pass ``rotate_bytes`` (and when it
+cannot grow: ``EFBIG``). It keeps the failure accounting: lines lost to write errors are
+counted, the first error of an episode is said once on stderr, and the notices owed
+(``logtrace.write_error``, ``logtrace.dropped`` with its reason) go into the stream ahead of the
+next lines that get there.
 """
 
 from __future__ import annotations
@@ -27,10 +28,6 @@ from logtrace.format.fields import (
 )
 from logtrace.write.sink.filekeeper import FileKeeper, say
 from logtrace.write.sink.livefile import LiveFile
-
-# Lines joined into one buffer: small enough for malloc to reuse (a fresh multi-megabyte
-# buffer costs more in page faults than the copy), many of them go out in one writev.
-_CHUNK_LINES = 2048
 
 
 class LineWriter(FileKeeper):
@@ -60,7 +57,7 @@ class LineWriter(FileKeeper):
         notices, settled = self._notices()
         if not notices and not lines:
             return True
-        data = _chunks(notices + lines if notices else lines)
+        data = notices + lines if notices else lines
         size = sum(map(len, data))
         if live.has_lines and live.size + size > self._settings.rotate_bytes:
             live = self._rotate() or live
@@ -129,11 +126,3 @@ class LineWriter(FileKeeper):
                 " count when writing works again"
             )
         self._failure = exc
-
-
-def _chunks(lines: list[bytes]) -> list[bytes]:
-    """The (newline-terminated) lines as buffers of up to ``_CHUNK_LINES`` lines each."""
-    step = _CHUNK_LINES
-    if len(lines) <= step:
-        return [b"".join(lines)]
-    return [b"".join(lines[start : start + step]) for start in range(0, len(lines), step)]

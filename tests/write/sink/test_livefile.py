@@ -27,6 +27,31 @@ def test_a_batch_that_does_not_fit_is_cut_back_out(tmp_path: Path) -> None:
     assert out == [b"27", b"508", b"508"]  # EFBIG; header + first batch, nothing torn
 
 
+MANY_PARTS = """
+import resource
+from logtrace.write.sink import livefile
+from logtrace.write.sink.livefile import LiveFile
+lines = [b"%05d\\n" % i for i in range(3 * livefile._IOV_MAX)]  # 6 bytes each: three writevs
+live = LiveFile.create(directory, "svc", "host", 0, (0o600, 0o700), b"header\\n")
+live.append(lines)
+whole = live.path.read_bytes() == b"header\\n" + b"".join(lines)
+# The limit falls in the second writev of the next batch: what the first wrote goes too.
+limit = live.size + 6 * livefile._IOV_MAX + 100
+resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+try:
+    live.append(lines)
+except OSError as exc:
+    print(whole, exc.errno, live.size == live.path.stat().st_size == 7 + 18 * livefile._IOV_MAX)
+"""
+
+
+def test_a_batch_of_more_parts_than_one_writev_lands_whole_or_not_at_all(tmp_path: Path) -> None:
+    """A batch spread over several writev calls lands in order; one that stops part way
+    through its second call is cut back to where the batch began."""
+    out = run_child(MANY_PARTS, tmp_path).stdout.split()
+    assert out == [b"True", b"27", b"True"]
+
+
 def test_gone_sees_deletion_and_replacement(tmp_path: Path) -> None:
     """gone() is False for the file in place, True once deleted or replaced under its name."""
     live = LiveFile.create(tmp_path, "svc", "host", 0, (0o600, 0o700), b"")
