@@ -332,6 +332,7 @@ def import_(args: argparse.Namespace) -> int:
                 "logs": result.logs,
                 "skipped_lines": result.skipped_lines,
                 "skipped_spans": result.skipped_spans,
+                "duplicate_spans": result.duplicate_spans,
                 "skipped_items": result.skipped_items,
                 "lines_cut": result.lines_cut,
                 "problems": result.problems,

@@ -88,6 +88,7 @@ class ImportResult:
     logs: int = 0
     skipped_lines: int = 0
     skipped_spans: int = 0  # without a valid trace id, span id or time: not written
+    duplicate_spans: int = 0  # a trace id and span id given again: the first copy is kept
     skipped_items: int = 0  # resources, scopes, spans or records of the wrong shape
     lines_cut: int = 0  # over max_line: user fields dropped, as the writer does
     files: list[Path] = field(default_factory=list)
@@ -108,6 +109,9 @@ class ImportResult:
         if self.skipped_spans:
             spans = _counted(self.skipped_spans, "span")
             skipped.append(f"{spans} without a valid traceId, spanId or time")
+        if self.duplicate_spans:
+            spans = _counted(self.duplicate_spans, "duplicate span")
+            skipped.append(f"{spans} (a traceId and spanId given again: the first is kept)")
         if self.skipped_items:
             skipped.append(f"{_counted(self.skipped_items, 'malformed item')}")
         if skipped:
@@ -158,6 +162,7 @@ def import_otlp(
     """
     per_process: dict[Resource, list[tuple[int, int, bytes]]] = {}
     result = ImportResult()
+    read = _Read(result, scrubber, max_line)
     order = 0
     for source in sources:
         name = str(getattr(source, "name", "-"))
@@ -169,20 +174,18 @@ def import_otlp(
             where = f"{name} line {number}"
             try:
                 request = orjson.loads(raw)
-            except orjson.JSONDecodeError:
-                result.skip_line(where, "not a line of JSON (one request per line is read)")
+            except orjson.JSONDecodeError as error:
+                at = "its end" if error.pos >= len(raw.rstrip()) else f"column {error.pos + 1}"
+                what = f"not a line of JSON ({error.msg} at {at}; one request per line is read)"
+                result.skip_line(where, what)
                 continue
             if not isinstance(request, dict) or not (
                 "resourceSpans" in request or "resourceLogs" in request
             ):
                 result.skip_line(where, "JSON, but no resourceSpans or resourceLogs")
                 continue
-            for resource, ts, line in _lines(request, where, result, scrubber):
+            for resource, ts, data in read.lines(request, where):
                 order += 1
-                data = orjson.dumps(line)
-                if len(data) > max_line:
-                    result.lines_cut += 1
-                    data = orjson.dumps(cut_fields(line, len(data)))
                 per_process.setdefault(resource, []).append((ts, order, data))
     for resource, lines in sorted(per_process.items()):
         lines.sort(key=lambda item: (item[0], item[1]))
@@ -233,29 +236,64 @@ def _items(
                     result.skip(where, item_path, Malformed("it is not an object"))
 
 
-def _lines(
-    request: dict[str, Any], where: str, result: ImportResult, scrubber: Scrub | None
-) -> Iterator[tuple[Resource, int, dict[str, Any]]]:
-    for path, resource, scope, span in _items(request, _SPANS, where, result):
+class _Read:
+    """The lines of the requests of one import: spans and records read, scrubbed, encoded
+    and cut; each span once (by trace id and span id: the first copy read is kept)."""
+
+    def __init__(self, result: ImportResult, scrubber: Scrub | None, max_line: int) -> None:
+        self.result = result
+        self.scrubber = scrubber
+        self.max_line = max_line
+        self.seen: set[tuple[str, str]] = set()
+
+    def lines(self, request: dict[str, Any], where: str) -> Iterator[tuple[Resource, int, bytes]]:
+        """(resource, ns, encoded line) of each line of ``request``'s spans and records; an
+        item that cannot be read or written is skipped and counted in the result."""
+        result = self.result
+        for path, resource, scope, span in _items(request, _SPANS, where, result):
+            try:
+                lines = span_lines(span, resource, scope, self.scrubber)
+                if not lines:
+                    result.skipped_spans += 1
+                    continue
+                ids = (lines[0][1]["trace_id"], lines[0][1]["span_id"])
+                if ids in self.seen:
+                    result.duplicate_spans += 1
+                    continue
+                encoded = [(ts, *self._encoded(line)) for ts, line in lines]
+            except (Malformed, TypeError, AttributeError) as error:
+                result.skip(where, path, error)
+                continue
+            self.seen.add(ids)
+            result.spans += 1
+            for ts, data, cut in encoded:
+                result.lines_cut += cut
+                yield resource, ts, data
+        for path, resource, scope, record in _items(request, _LOGS, where, result):
+            try:
+                ts, line = log_line(record, resource, scope, self.scrubber)
+                data, cut = self._encoded(line)
+            except (Malformed, TypeError, AttributeError) as error:
+                result.skip(where, path, error)
+                continue
+            result.logs += 1
+            result.lines_cut += cut
+            yield resource, ts, data
+
+    def _encoded(self, line: dict[str, Any]) -> tuple[bytes, bool]:
+        """``line`` as JSON, and whether its user fields were dropped (over ``max_line``).
+
+        Raises:
+            Malformed: a value orjson cannot write (a string value holding raw JSON nested
+                past orjson's 254 levels, say).
+        """
         try:
-            lines = span_lines(span, resource, scope, scrubber)
-        except (Malformed, TypeError, AttributeError) as error:
-            result.skip(where, path, error)
-            continue
-        if not lines:
-            result.skipped_spans += 1
-            continue
-        result.spans += 1
-        for ts, line in lines:
-            yield resource, ts, line
-    for path, resource, scope, record in _items(request, _LOGS, where, result):
-        try:
-            ts, line = log_line(record, resource, scope, scrubber)
-        except (Malformed, TypeError, AttributeError) as error:
-            result.skip(where, path, error)
-            continue
-        result.logs += 1
-        yield resource, ts, line
+            data = orjson.dumps(line)
+            if len(data) <= self.max_line:
+                return data, False
+            return orjson.dumps(cut_fields(line, len(data))), True
+        except orjson.JSONEncodeError as error:
+            raise Malformed(f"a value that cannot be written as JSON ({error})") from None
 
 
 def _resource(resource: dict[str, Any]) -> Resource:

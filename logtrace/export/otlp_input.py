@@ -12,11 +12,16 @@ import base64
 import binascii
 from typing import Any
 
+from ..format.lines import TOO_DEEP
 from .model import OTLP_KIND
 
 # What a 64-bit intValue may be (int64; uint64 written by some producers): larger ones are kept
 # as their text, as the writer keeps ints past 64 bits.
 _INT_RANGE = range(-(2**63), 2**64)
+# The deepest an array or kvlist value is read; deeper ones are the writer's marker for values
+# nested too deep. Well past the writer's own limit (16), and inside orjson's (254 levels), so a
+# line read is a line that can be written, with redaction off too.
+DEEPEST = 64
 
 
 class Malformed(ValueError):
@@ -41,8 +46,9 @@ def as_array(value: Any, what: str) -> list[Any]:
     return value
 
 
-def value_of(any_value: Any) -> Any:
-    """The plain value of an OTLP ``AnyValue``; an ``intValue`` past 64 bits as its text."""
+def value_of(any_value: Any, depth: int = 0) -> Any:
+    """The plain value of an OTLP ``AnyValue``; an ``intValue`` past 64 bits as its text; an
+    array or kvlist nested deeper than ``DEEPEST`` as ``"[nested too deep]"``."""
     if not isinstance(any_value, dict):
         return None
     for key in ("stringValue", "boolValue", "doubleValue"):
@@ -55,23 +61,27 @@ def value_of(any_value: Any) -> Any:
         except (TypeError, ValueError):
             return text
         return number if number in _INT_RANGE else str(text)
-    if "arrayValue" in any_value:
-        array = as_object(any_value["arrayValue"], "arrayValue")
-        return [value_of(v) for v in as_array(array.get("values"), "arrayValue.values")]
-    if "kvlistValue" in any_value:
+    if "arrayValue" in any_value or "kvlistValue" in any_value:
+        if depth >= DEEPEST:
+            return TOO_DEEP
+        if "arrayValue" in any_value:
+            array = as_object(any_value["arrayValue"], "arrayValue")
+            values = as_array(array.get("values"), "arrayValue.values")
+            return [value_of(v, depth + 1) for v in values]
         kvlist = as_object(any_value["kvlistValue"], "kvlistValue")
-        return attributes_of(kvlist.get("values"))
+        return attributes_of(kvlist.get("values"), depth + 1)
     if "bytesValue" in any_value:
         return any_value["bytesValue"]
     return None
 
 
-def attributes_of(key_values: Any) -> dict[str, Any]:
-    """OTLP's ``KeyValue`` list as a dict (``Malformed`` if it is not a list)."""
+def attributes_of(key_values: Any, depth: int = 0) -> dict[str, Any]:
+    """OTLP's ``KeyValue`` list as a dict (``Malformed`` if it is not a list); ``depth``: how
+    deep in a value it lies (``value_of``)."""
     out: dict[str, Any] = {}
     for item in as_array(key_values, "attributes"):
         if isinstance(item, dict) and isinstance(item.get("key"), str):
-            out[item["key"]] = value_of(item.get("value"))
+            out[item["key"]] = value_of(item.get("value"), depth)
     return out
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import stat
 from collections.abc import Iterator
@@ -450,12 +451,82 @@ def test_a_file_with_nothing_to_import_exits_2_naming_its_lines(tmp_path: Path) 
     other.write_bytes(b'{"resourceMetrics": []}\n')
     done = logtrace_cli("import", str(other), str(pretty), "--dir", str(tmp_path / "out"))
     assert done.returncode == 2, done.stderr
-    assert f"{pretty} line 1: not a line of JSON (one request per line is read); skipped" in (
-        done.stderr
-    )
+    assert (
+        f"{pretty} line 1: not a line of JSON (unexpected end of data at its end; one request "
+        "per line is read); skipped"
+    ) in done.stderr
     assert f"{other} line 1: JSON, but no resourceSpans or resourceLogs; skipped" in done.stderr
     assert done.stderr.rstrip().splitlines()[-1].startswith("nothing imported: give OTLP JSON")
     bom = tmp_path / "bom.jsonl"
     bom.write_bytes(b"\xef\xbb\xbf" + _request("cd" * 16))
     kept = logtrace_cli("import", str(bom), "--dir", str(tmp_path / "bom"))
     assert kept.returncode == 0 and "imported 1 span," in kept.stderr + kept.stdout
+
+
+def test_a_span_given_twice_is_imported_once_and_counted(tmp_path: Path) -> None:
+    """The same traceId and spanId in two requests (a file exporter's retry, a file given
+    twice): the first copy is written, the second counted (it said "imported 2 spans" of a
+    trace that shows one)."""
+    source = tmp_path / "in.otlp.jsonl"
+    again = _spans_line(_span(1, name="again"), _span(2))
+    source.write_bytes(b"".join(orjson.dumps(x) + b"\n" for x in (_spans_line(_span(1)), again)))
+    result = logtrace_cli("import", str(source), str(source), "--dir", str(tmp_path / "d"))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == (
+        "imported 2 spans, 0 log records into 1 file; skipped 4 duplicate spans (a traceId "
+        "and spanId given again: the first is kept)\n"
+    )
+    with logtrace.open(tmp_path / "d") as reader:
+        assert sorted(s["name"] for s in reader.trace("ab" * 16).spans) == ["s1", "s2"]
+    spans = [x for x in _raw_lines(tmp_path / "d") if "span" in x]
+    assert len(spans) == 4  # a start and an end line each
+    result = logtrace_cli("import", str(source), "--dir", str(tmp_path / "e"), "--json")
+    assert orjson.loads(result.stdout)["duplicate_spans"] == 1
+
+
+def _nested(depth: int, leaf: object) -> object:
+    for _ in range(depth):
+        leaf = {"arrayValue": {"values": [leaf]}}
+    return leaf
+
+
+@pytest.mark.parametrize("scrubbed", [True, False])
+def test_values_nested_past_orjsons_limit_are_marked_or_skipped(
+    tmp_path: Path, scrubbed: bool
+) -> None:
+    """An attribute nested 300 arrays deep is kept to 64 levels (16 by the writer's limits,
+    which ``logtrace import`` applies with redaction on or off), then the writer's marker. A
+    stringValue holding raw JSON nested past what orjson writes: cut by the limits, or, with
+    no scrubber at all (``import_otlp(scrubber=None)``), its span skipped and named, the rest
+    imported. (Both stopped the import with orjson's "Recursion limit reached".)"""
+    raw: object = "x"
+    for _ in range(300):
+        raw = [raw]
+    deep = [{"key": "deep", "value": _nested(300, {"stringValue": "leaf"})}]
+    spans = (_span(1, attributes=deep), _span(2, attributes=[{"key": "raw", "value":
+             {"stringValue": raw}}]), _span(3))  # fmt: skip
+    source = tmp_path / "in.otlp.jsonl"
+    source.write_text(json.dumps(_spans_line(*spans)) + "\n")  # orjson writes 254 levels
+    if scrubbed:
+        env = {"LOGTRACE_REDACT": "0"}
+        result = logtrace_cli("import", str(source), "--dir", str(tmp_path / "d"), env=env)
+        assert result.stderr == "imported 3 spans, 0 log records into 1 file\n"
+    else:
+        with source.open("rb") as given:
+            imported = import_otlp([given], tmp_path / "d", scrubber=None)
+        assert imported.problems == [
+            f"{source} line 1: resourceSpans[0].scopeSpans[0].spans[1]: a value that cannot "
+            "be written as JSON (Recursion limit reached); skipped"
+        ]
+        assert (imported.spans, imported.skipped_items) == (2, 1)
+    with logtrace.open(tmp_path / "d") as reader:
+        spans_read = {s["name"]: s for s in reader.trace("ab" * 16).spans}
+    assert sorted(spans_read) == (["s1", "s2", "s3"] if scrubbed else ["s1", "s3"])
+    for name, key in (("s1", "deep"), ("s2", "raw")):
+        if name not in spans_read:
+            continue
+        value, depth = spans_read[name]["attributes"][key], 0
+        while isinstance(value, list):
+            (value,) = value
+            depth += 1
+        assert (value, depth) == ("[nested too deep]", 16 if scrubbed else 64)
