@@ -3,16 +3,20 @@
 ``{"traceEvents": [...]}`` with times in microseconds from the earliest span. A process of the
 files is a process of the trace (``process_name``: service, pid, host). Spans are complete
 events (``ph: "X"``) on tracks (threads) of their process, placed so that the events of one
-track always nest, as the format demands: a span goes on its parent's track when it fits inside
-what is open there, else on the first track where it fits, else on a new one (concurrent spans
-that overlap without nesting get tracks of their own). Thread tracks, not async events, because
-flow arrows bind to thread slices: a span whose parent is in another process gets an arrow from
-the parent (``ph: "s"``) to its start (``ph: "f"``, ``bp: "e"``). Span events and log lines are
-instant events (``ph: "i"``) on their span's track.
+track always nest, as the format demands: a span goes on its parent's track when its parent is
+the innermost span open there and holds it, else on the first track with nothing open, else on
+a new one (concurrent spans that overlap without nesting get tracks of their own). So a span is
+drawn inside its ancestors only, never inside an unrelated span that happens to hold it (which
+Perfetto would show as its parent), and placing one is a heap operation, not a look at every
+track. Thread tracks, not async events, because flow arrows bind to thread slices: a span
+whose parent is in another process gets an arrow from the parent (``ph: "s"``) to its start
+(``ph: "f"``, ``bp: "e"``). Span events and log lines are instant events (``ph: "i"``) on
+their span's track.
 """
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable
 from typing import Any
 
@@ -26,12 +30,59 @@ class _Track:
 
     def __init__(self, tid: int) -> None:
         self.tid = tid
-        self.open: list[int] = []  # end times (ns) of the spans open on this track, nested
+        # (end time in ns, span id) of the spans open on this track, each inside the one before
+        self.open: list[tuple[int, str]] = []
 
-    def fits(self, start_ns: int, end_ns: int) -> bool:
-        while self.open and self.open[-1] <= start_ns:
+    def holds(self, start_ns: int, end_ns: int, parent_id: str) -> bool:
+        """Whether a child of ``parent_id`` goes here: the innermost span still open at its
+        start is its parent, and holds it; or nothing is open."""
+        while self.open and self.open[-1][0] <= start_ns:
             self.open.pop()
-        return not self.open or self.open[-1] >= end_ns
+        if not self.open:
+            return True
+        innermost_end, innermost = self.open[-1]
+        return innermost == parent_id and innermost_end >= end_ns
+
+
+class _Tracks:
+    """The tracks of one process; spans placed in order of their start."""
+
+    __slots__ = ("busy", "free", "lanes")
+
+    def __init__(self) -> None:
+        self.lanes: list[_Track] = []
+        # (end of the outermost open span, tid) of tracks with something open; entries of
+        # tracks that emptied since are stale and skipped.
+        self.busy: list[tuple[int, int]] = []
+        self.free: list[int] = []  # tids of tracks whose spans have all ended
+
+    def place(self, span: Span, parent_tid: int | None) -> int:
+        """The tid of the track for ``span``: its parent's, if the parent is the innermost
+        span open there and holds it; else the first track with nothing open; else a new one."""
+        start_ns = span.start_ns
+        while self.busy and self.busy[0][0] <= start_ns:
+            ends, tid = heapq.heappop(self.busy)
+            lane = self.lanes[tid - 1]
+            if lane.open and lane.open[0][0] == ends:
+                lane.open.clear()
+                heapq.heappush(self.free, tid)
+        if parent_tid is not None and span.parent_id:
+            lane = self.lanes[parent_tid - 1]
+            if lane.holds(start_ns, span.end_ns, span.parent_id):
+                return self._open(lane, span)
+        while self.free:
+            lane = self.lanes[heapq.heappop(self.free) - 1]
+            if not lane.open:  # else taken since by a child of a span it held
+                return self._open(lane, span)
+        lane = _Track(len(self.lanes) + 1)
+        self.lanes.append(lane)
+        return self._open(lane, span)
+
+    def _open(self, lane: _Track, span: Span) -> int:
+        if not lane.open:
+            heapq.heappush(self.busy, (span.end_ns, lane.tid))
+        lane.open.append((span.end_ns, span.span_id))
+        return lane.tid
 
 
 def chrome_trace(spans: Iterable[Span], logs: Iterable[Log] = ()) -> dict[str, Any]:
@@ -49,17 +100,19 @@ def chrome_trace(spans: Iterable[Span], logs: Iterable[Log] = ()) -> dict[str, A
     for resource, pid in pids.items():
         label = f"{resource.service} (pid {resource.pid}, {resource.host})"
         events.append(_meta("process_name", pid, 0, label))
-    tracks: dict[int, list[_Track]] = {}
+    tracks: dict[int, _Tracks] = {}
     placed: dict[str, tuple[int, int, Span]] = {}  # span id -> (pid, tid, span)
     for span in spans:
         pid = pids[span.resource]
-        tid = _place(tracks.setdefault(pid, []), span, placed)
+        parent = placed.get(span.parent_id or "")
+        parent_tid = parent[1] if parent and parent[2].resource == span.resource else None
+        tid = tracks.setdefault(pid, _Tracks()).place(span, parent_tid)
         placed[span.span_id] = (pid, tid, span)
         events.append(_complete(span, pid, tid, us))
         for event in span.events:
             events.append(_instant(event.name, us(event.time_ns), pid, tid, event.attributes))
-    for pid, lanes in tracks.items():
-        for lane in lanes:
+    for pid, process in tracks.items():
+        for lane in process.lanes:
             name = "spans" if lane.tid == 1 else f"spans ({lane.tid})"
             events.append(_meta("thread_name", pid, lane.tid, name))
     events.extend(_flows(spans, placed, us))
@@ -82,23 +135,6 @@ def _pids(resources: set[Resource]) -> dict[Resource, int]:
         taken.add(pid)
         out[resource] = pid
     return out
-
-
-def _place(lanes: list[_Track], span: Span, placed: dict[str, tuple[int, int, Span]]) -> int:
-    parent = placed.get(span.parent_id or "")
-    order = list(lanes)
-    if parent is not None and parent[2].resource == span.resource:
-        preferred = lanes[parent[1] - 1]
-        order.remove(preferred)
-        order.insert(0, preferred)
-    for lane in order:
-        if lane.fits(span.start_ns, span.end_ns):
-            lane.open.append(span.end_ns)
-            return lane.tid
-    lane = _Track(len(lanes) + 1)
-    lanes.append(lane)
-    lane.open.append(span.end_ns)
-    return lane.tid
 
 
 def _complete(span: Span, pid: int, tid: int, us: Any) -> dict[str, Any]:

@@ -16,6 +16,7 @@ No offline validator exists, so the rules are written here from the format's spe
 from __future__ import annotations
 
 import io
+import random
 from pathlib import Path
 from typing import Any
 
@@ -148,3 +149,44 @@ def test_many_overlapping_spans_keep_the_rules() -> None:
     document = chrome_trace(spans)
     check_chrome(document)
     assert len({e["tid"] for e in document["traceEvents"] if e["ph"] == "X"}) >= 3
+
+
+def test_a_span_is_drawn_inside_its_ancestors_only() -> None:
+    """Perfetto draws a slice inside another of its track as its child: a root span that
+    happens to fall within another root span (two requests at once) gets its own track, and
+    each span sits inside its ancestors only (the first track where it fit nested it inside
+    any open span, related or not)."""
+    rng = random.Random(7)
+    resource = Resource("svc", "h", 7)
+    spans: list[Span] = []
+    for n in range(300):
+        parent = rng.choice(spans) if spans and rng.random() < 0.7 else None
+        low, high = (parent.start_ns, parent.end_ns) if parent else (0, 10_000)
+        start = rng.randint(low, high - 1)
+        end = rng.randint(start + 1, high)
+        parent_id = parent.span_id if parent else None
+        spans.append(Span(f"{1:032x}", f"{n + 1:016x}", parent_id, f"s{n}", resource, start, end))
+    document = chrome_trace(spans)
+    check_chrome(document)
+    by_id = {s.span_id: s for s in spans}
+
+    def ancestors(span_id: str) -> set[str]:
+        out, parent = set(), by_id[span_id].parent_id
+        while parent:
+            out.add(parent)
+            parent = by_id[parent].parent_id
+        return out
+
+    complete = [e for e in document["traceEvents"] if e["ph"] == "X"]
+    for event in complete:
+        s_id, start, end = event["args"]["span_id"], event["ts"], event["ts"] + event["dur"]
+        holders = {
+            other["args"]["span_id"]
+            for other in complete
+            if other is not event and other["tid"] == event["tid"]
+            and other["ts"] <= start and other["ts"] + other["dur"] >= end
+        }  # fmt: skip
+        related = {h for h in holders if s_id in ancestors(h)}  # the same times as a child
+        assert holders - related <= ancestors(s_id), (event["name"], holders - related)
+    roots = [e for e in complete if "parent_id" not in e["args"]]
+    assert len({e["tid"] for e in roots}) > 1  # overlapping roots: tracks of their own
