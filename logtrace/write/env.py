@@ -97,20 +97,22 @@ class EnvReader:
         return -1.0
 
     def size(self, name: str, default: int) -> int:
-        """A positive count, with an optional K, M or G suffix (``64M``)."""
+        """A positive count, with an optional K, M or G suffix (``64M``, ``1.5K``: 1536); one
+        that is not whole (``1.5``, ``1.0001K``) warns and gives ``default``."""
         size = self._with_unit(name, _SIZE_UNITS)
         if size is None:
             return default
-        if size < 1:
-            self._warn(name, self.environ[name], "a positive size such as 65536 or 64M", default)
+        if size < 1 or not size.is_integer():
+            what = "a positive whole size such as 65536 or 64M"
+            self._warn(name, self.environ[name], what, default)
             return default
         return int(size)
 
     def optional_size(self, name: str) -> int | None:
-        """A byte count or ``None`` when unset (or bad, with a warning)."""
+        """A byte count or ``None`` when unset (or bad, with a warning: also one not whole)."""
         size = self._with_unit(name, _SIZE_UNITS)
-        if size is not None and size < 0:
-            self._warn(name, self.environ[name], "a size such as 65536 or 64M", None)
+        if size is not None and (size < 0 or not size.is_integer()):
+            self._warn(name, self.environ[name], "a whole size such as 65536 or 64M", None)
             return None
         return None if size is None else int(size)
 

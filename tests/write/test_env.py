@@ -50,6 +50,21 @@ def test_a_bad_optional_value_is_taken_as_unset_and_says_so(
     assert err.count("\n") == 1 and err.rstrip().endswith("; ignoring it, as if unset")
 
 
+def test_a_size_that_is_not_whole_warns_and_uses_the_default(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """LOGTRACE_MAX_LINE=1.5 was taken as 1 byte without a word; 1.5K is 1,536 bytes and
+    stays accepted."""
+    env = EnvReader({"A": "1.5", "B": "1.5K", "C": "1.0001K", "D": "0.5"})
+    assert env.size("A", 4096) == 4096
+    assert capsys.readouterr().err == (
+        "logtrace: A='1.5' is not a positive whole size such as 65536 or 64M; using 4096\n"
+    )
+    assert env.size("B", 1) == 1536 and env.size("C", 7) == 7
+    assert env.optional_size("D") is None and env.optional_size("B") == 1536
+    assert "ignoring it, as if unset" in capsys.readouterr().err
+
+
 def test_service_from_logtrace_then_otel_vars() -> None:
     """LOGTRACE_SERVICE wins over OTEL_SERVICE_NAME, which wins over the resource attribute."""
     assert EnvReader({"LOGTRACE_SERVICE": "a", "OTEL_SERVICE_NAME": "b"}).service() == "a"
