@@ -113,8 +113,9 @@ def _is_hex(text: str, size: int) -> bool:
     return len(text) == 2 * size and all(c in "0123456789abcdef" for c in text.lower())
 
 
-# Nanoseconds of 10000-01-01: a time past it (or before 1970) cannot be a line's ``ts``.
-_LAST_NS = 253_402_300_800 * 1_000_000_000
+# OTLP's times are fixed64: nanoseconds from 1970 to 2554-07-21, the range logtrace's export
+# writes (it puts a line's time outside it at the nearest end); a value past it is no OTLP time.
+_LAST_NS = 2**64
 
 
 def ns_of(value: Any) -> int:
@@ -124,7 +125,7 @@ def ns_of(value: Any) -> int:
 
 def time_of(value: Any) -> int | None:
     """A ``…UnixNano`` value as an int; 0 when missing, None when it is not a number or not a
-    time of years 1970 to 9999 (a span of 10^30 ns stopped the whole import)."""
+    time OTLP's fixed64 holds, 1970 to 2554 (a span of 10^30 ns stopped the whole import)."""
     if value is None:
         return 0
     try:

@@ -236,19 +236,21 @@ def test_spans_with_bad_ids_are_counted_as_skipped(tmp_path: Path) -> None:
 
 
 def test_spans_with_times_out_of_range_are_counted_as_skipped(tmp_path: Path) -> None:
-    """A startTimeUnixNano of 10^30, a negative one or one that is not a number: that span is
-    skipped and counted, the others imported (10^30 stopped the whole import with
-    OverflowError)."""
-    request = orjson.loads(_request("ab" * 16, "cd" * 16, "ef" * 16, "12" * 16))
+    """A startTimeUnixNano of 10^30, one past OTLP's fixed64 (2^64, the year 2554; logtrace's
+    export puts no time there, and it took to the year 9999), a negative one or one that is not
+    a number: that span is skipped and counted, the others imported (10^30 stopped the whole
+    import with OverflowError)."""
+    request = orjson.loads(_request("ab" * 16, "cd" * 16, "ef" * 16, "12" * 16, "34" * 16))
     spans = request["resourceSpans"][0]["scopeSpans"][0]["spans"]
     spans[1]["startTimeUnixNano"] = str(10**30)
     spans[2]["endTimeUnixNano"] = "-5"
     spans[3]["startTimeUnixNano"] = "soon"
+    spans[4]["endTimeUnixNano"] = str(2**64)
     source = tmp_path / "in.otlp.jsonl"
     source.write_bytes(orjson.dumps(request) + b"\n")
     result = logtrace_cli("import", str(source), "--dir", str(tmp_path / "d"))
     assert result.returncode == 0, result.stderr
-    assert result.stderr.endswith("skipped 3 spans without a valid traceId, spanId or time\n")
+    assert result.stderr.endswith("skipped 4 spans without a valid traceId, spanId or time\n")
     shown = logtrace_cli("show", "ab" * 16, "--dir", str(tmp_path / "d"))
     assert shown.returncode == 0 and "s0" in shown.stdout, shown.stderr
 
