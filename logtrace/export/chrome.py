@@ -23,6 +23,8 @@ from typing import Any
 from .model import Log, Resource, Span
 
 _NS_PER_US = 1000
+# A span's key: span ids are unique within their trace only.
+_Key = tuple[str, str]
 
 
 class _Track:
@@ -30,18 +32,19 @@ class _Track:
 
     def __init__(self, tid: int) -> None:
         self.tid = tid
-        # (end time in ns, span id) of the spans open on this track, each inside the one before
-        self.open: list[tuple[int, str]] = []
+        # (end time in ns, (trace id, span id)) of the spans open on this track, each inside
+        # the one before
+        self.open: list[tuple[int, _Key]] = []
 
-    def holds(self, start_ns: int, end_ns: int, parent_id: str) -> bool:
-        """Whether a child of ``parent_id`` goes here: the innermost span still open at its
+    def holds(self, start_ns: int, end_ns: int, parent: _Key) -> bool:
+        """Whether a child of ``parent`` goes here: the innermost span still open at its
         start is its parent, and holds it; or nothing is open."""
         while self.open and self.open[-1][0] <= start_ns:
             self.open.pop()
         if not self.open:
             return True
         innermost_end, innermost = self.open[-1]
-        return innermost == parent_id and innermost_end >= end_ns
+        return innermost == parent and innermost_end >= end_ns
 
 
 class _Tracks:
@@ -58,7 +61,8 @@ class _Tracks:
 
     def place(self, span: Span, parent_tid: int | None) -> int:
         """The tid of the track for ``span``: its parent's, if the parent is the innermost
-        span open there and holds it; else the first track with nothing open; else a new one."""
+        span open there and holds it (or nothing is open there); else the first track with
+        nothing open; else a new one."""
         start_ns = span.start_ns
         while self.busy and self.busy[0][0] <= start_ns:
             ends, tid = heapq.heappop(self.busy)
@@ -68,7 +72,7 @@ class _Tracks:
                 heapq.heappush(self.free, tid)
         if parent_tid is not None and span.parent_id:
             lane = self.lanes[parent_tid - 1]
-            if lane.holds(start_ns, span.end_ns, span.parent_id):
+            if lane.holds(start_ns, span.end_ns, (span.trace_id, span.parent_id)):
                 return self._open(lane, span)
         while self.free:
             lane = self.lanes[heapq.heappop(self.free) - 1]
@@ -81,7 +85,7 @@ class _Tracks:
     def _open(self, lane: _Track, span: Span) -> int:
         if not lane.open:
             heapq.heappush(self.busy, (span.end_ns, lane.tid))
-        lane.open.append((span.end_ns, span.span_id))
+        lane.open.append((span.end_ns, (span.trace_id, span.span_id)))
         return lane.tid
 
 
@@ -101,13 +105,13 @@ def chrome_trace(spans: Iterable[Span], logs: Iterable[Log] = ()) -> dict[str, A
         label = f"{resource.service} (pid {resource.pid}, {resource.host})"
         events.append(_meta("process_name", pid, 0, label))
     tracks: dict[int, _Tracks] = {}
-    placed: dict[str, tuple[int, int, Span]] = {}  # span id -> (pid, tid, span)
+    placed: dict[_Key, tuple[int, int, Span]] = {}  # (trace id, span id) -> (pid, tid, span)
     for span in spans:
         pid = pids[span.resource]
-        parent = placed.get(span.parent_id or "")
+        parent = placed.get((span.trace_id, span.parent_id or ""))
         parent_tid = parent[1] if parent and parent[2].resource == span.resource else None
         tid = tracks.setdefault(pid, _Tracks()).place(span, parent_tid)
-        placed[span.span_id] = (pid, tid, span)
+        placed[span.trace_id, span.span_id] = (pid, tid, span)
         events.append(_complete(span, pid, tid, us))
         for event in span.events:
             events.append(_instant(event.name, us(event.time_ns), pid, tid, event.attributes))
@@ -117,7 +121,7 @@ def chrome_trace(spans: Iterable[Span], logs: Iterable[Log] = ()) -> dict[str, A
             events.append(_meta("thread_name", pid, lane.tid, name))
     events.extend(_flows(spans, placed, us))
     for log in logs:
-        where = placed.get(log.span_id or "")
+        where = placed.get((log.trace_id or "", log.span_id or ""))
         pid, tid = (where[0], where[1]) if where else (pids[log.resource], 1)
         args = {"level": log.level, "logger": log.logger, **log.attributes}
         events.append(_instant(log.message, us(log.time_ns), pid, tid, args))
@@ -178,18 +182,18 @@ def _meta(kind: str, pid: int, tid: int, name: str) -> dict[str, Any]:
 
 
 def _flows(
-    spans: list[Span], placed: dict[str, tuple[int, int, Span]], us: Any
+    spans: list[Span], placed: dict[_Key, tuple[int, int, Span]], us: Any
 ) -> list[dict[str, Any]]:
     """Arrows from a parent span to each child that runs in another process."""
     out: list[dict[str, Any]] = []
     for number, span in enumerate(spans, start=1):
-        parent = placed.get(span.parent_id or "")
+        parent = placed.get((span.trace_id, span.parent_id or ""))
         if parent is None or parent[2].resource == span.resource:
             continue
         pid, tid, parent_span = parent
         # The arrow leaves the parent inside its slice (flows bind to the enclosing slice).
         leave = min(max(span.start_ns, parent_span.start_ns), parent_span.end_ns)
-        child = placed[span.span_id]
+        child = placed[span.trace_id, span.span_id]
         common = {"name": "child span", "cat": "flow", "id": number}
         out.append({**common, "ph": "s", "ts": us(leave), "pid": pid, "tid": tid})
         out.append(

@@ -400,9 +400,12 @@ def log_line(
     severity = enum_of(record.get("severityNumber"), SEVERITY_NUMBERS) or 9
     level = next((name for floor, name in _LEVELS if severity >= floor), "info")  # below 0
     body = value_of(record.get("body"))
-    message = (
-        body if isinstance(body, str) else ("" if body is None else orjson.dumps(body).decode())
-    )
+    try:
+        message = (
+            body if isinstance(body, str) else "" if body is None else orjson.dumps(body).decode()
+        )
+    except orjson.JSONEncodeError as error:
+        raise Malformed(f"a body that cannot be written as JSON ({error})") from None
     line = line_head(
         ts, level, _text(message, scrubber), resource, str(scope.get("name") or "otlp")
     )

@@ -27,7 +27,7 @@ from _export_helpers import written
 import logtrace
 from logtrace import export
 from logtrace.export.chrome import chrome_trace
-from logtrace.export.model import Resource, Span
+from logtrace.export.model import Log, Resource, Span
 
 PHASES = {"X", "B", "E", "i", "I", "M", "s", "t", "f", "b", "e", "n", "C"}
 
@@ -190,3 +190,18 @@ def test_a_span_is_drawn_inside_its_ancestors_only() -> None:
         assert holders - related <= ancestors(s_id), (event["name"], holders - related)
     roots = [e for e in complete if "parent_id" not in e["args"]]
     assert len({e["tid"] for e in roots}) > 1  # overlapping roots: tracks of their own
+
+
+def test_span_ids_shared_by_two_traces_keep_their_own_parents() -> None:
+    """Span ids are unique within a trace only (an import keeps two traces' spans of one id):
+    a child sits inside its own trace's parent, not inside the other trace's span of that id,
+    and a log line goes on its own span's track."""
+    resource, shared = Resource("svc", "h", 7), "00000000000000aa"
+    spans = [Span("b" * 32, shared, None, "B root", resource, 0, 10),
+             Span("a" * 32, shared, None, "A root", resource, 5, 100),
+             Span("b" * 32, "00000000000000bb", shared, "B child", resource, 6, 9)]  # fmt: skip
+    logs = [Log(7, "info", "in A", resource, "app", trace_id="a" * 32, span_id=shared)]
+    document = chrome_trace(spans, logs)
+    check_chrome(document)
+    tid = {e["name"]: e["tid"] for e in document["traceEvents"] if e["ph"] in ("X", "i")}
+    assert tid["B child"] == tid["B root"] != tid["A root"] == tid["in A"]

@@ -521,6 +521,13 @@ def test_values_nested_past_orjsons_limit_are_marked_or_skipped(
             "be written as JSON (Recursion limit reached); skipped"
         ]
         assert (imported.spans, imported.skipped_items) == (2, 1)
+        record = {"timeUnixNano": str(_START_NS), "body": {"stringValue": raw}}
+        logs = {"resourceLogs": [{"scopeLogs": [{"logRecords": [record]}]}]}
+        imported = import_otlp([io.BytesIO(json.dumps(logs).encode())], tmp_path / "logs",
+                               scrubber=None)  # fmt: skip
+        assert (imported.logs, imported.problems) == (0, [
+            "- line 1: resourceLogs[0].scopeLogs[0].logRecords[0]: a body that cannot be "
+            "written as JSON (Recursion limit reached); skipped"])  # fmt: skip
     with logtrace.open(tmp_path / "d") as reader:
         spans_read = {s["name"]: s for s in reader.trace("ab" * 16).spans}
     assert sorted(spans_read) == (["s1", "s2", "s3"] if scrubbed else ["s1", "s3"])
