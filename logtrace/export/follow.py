@@ -159,7 +159,8 @@ class Shipper:
             self._take(line, host, spans, logs)
         if not count:
             return 0
-        known = {key.split(":", 1)[1]: _resource(p) for key, p in self.checkpoint.pending.items()}
+        pending = self.checkpoint.pending.items()
+        known = {_ids(key): _resource(parts) for key, parts in pending}
         box = self.checkpoint.outbox
         for request in trace_requests(spans, max_spans=self.batch_size, known=known):
             box.append({"signal": "traces", "request": request, "count": _count(request)})
@@ -262,6 +263,12 @@ def _decompressed(path: Path) -> bytes | None:
             return zstandard.ZstdDecompressor().stream_reader(file).read()
     except Exception:  # vanished, or cut short: the next poll tries again
         return None
+
+
+def _ids(key: str) -> tuple[str, str]:
+    """The (trace id, span id) of a pending span's key, ``<trace id>:<span id>``."""
+    trace_id, _, span_id = key.partition(":")
+    return trace_id, span_id
 
 
 def _resource(parts: SpanParts) -> Resource:

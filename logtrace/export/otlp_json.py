@@ -84,11 +84,12 @@ def resource_json(resource: Resource) -> dict[str, Any]:
     }
 
 
-def span_flags(span: Span, where: dict[str, Resource]) -> int:
-    """OTLP span flags: whether the parent is remote (in another process), when known."""
+def span_flags(span: Span, where: dict[tuple[str, str], Resource]) -> int:
+    """OTLP span flags: whether the parent is remote (in another process), when known
+    (``where``: the process of each span, by trace id and span id)."""
     if span.parent_id is None:
         return HAS_IS_REMOTE
-    parent = where.get(span.parent_id)
+    parent = where.get((span.trace_id, span.parent_id))
     if parent is None:
         return 0
     return HAS_IS_REMOTE | (IS_REMOTE if parent != span.resource else 0)
@@ -153,16 +154,17 @@ def trace_requests(
     *,
     max_bytes: int = LINE_LIMIT,
     max_spans: int = MAX_ITEMS,
-    known: dict[str, Resource] | None = None,
+    known: dict[tuple[str, str], Resource] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """``ExportTraceServiceRequest`` dicts of ``spans``, each under ``max_bytes`` as a line.
 
     Args:
-        known: the processes of other spans (by span id) that may be parents of these.
+        known: the processes of other spans (by trace id and span id: span ids are unique
+            within a trace only) that may be parents of these.
     """
     spans = list(spans)
     where = dict(known or {})
-    where.update((s.span_id, s.resource) for s in spans)
+    where.update(((s.trace_id, s.span_id), s.resource) for s in spans)
     items = [((s.resource, s.scope), span_json(s, span_flags(s, where))) for s in spans]
     yield from _requests(items, "resourceSpans", "scopeSpans", "spans", max_bytes, max_spans)
 

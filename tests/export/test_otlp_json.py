@@ -187,3 +187,16 @@ def test_a_huge_name_or_body_of_another_program_still_fits_a_line(tmp_path: Path
     written_lines = out.getvalue().splitlines()
     assert written_lines and all(len(x) + 1 <= otlp_json.LINE_LIMIT for x in written_lines)
     assert all(re.search(rb"\xe2\x80\xa6\[truncated \d+ chars\]", x) for x in written_lines)
+
+
+def test_the_remote_flag_follows_the_parent_of_the_spans_own_trace() -> None:
+    """Span ids are unique within a trace only: a child whose parent runs in its own process
+    is not flagged remote because another trace's span of the same id runs elsewhere (the
+    parents were looked up by span id alone)."""
+    here, there, shared = Resource("svc", "host", 1), Resource("svc", "other", 2), f"{7:016x}"
+    spans = [Span("a" * 32, shared, None, "A root", here, 10, 20),
+             Span("a" * 32, f"{8:016x}", shared, "A child", here, 11, 19),
+             Span("b" * 32, shared, None, "B root", there, 10, 20)]  # fmt: skip
+    (request,) = otlp_json.trace_requests(spans)
+    flags = {s.name: s.flags for _, _, s in spans_of(parse_traces(request))}
+    assert flags["A child"] == otlp_json.HAS_IS_REMOTE  # known, and not remote
