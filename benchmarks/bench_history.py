@@ -283,7 +283,7 @@ def table(med: dict[str, float], size: int, out_bytes: int, rss: dict[str, float
         "≤ 0.1 s",
         met(med["ls since 1h compacted"] <= 0.1),
     )
-    row("compaction speed", f"{mb_s:.0f} MB/s", "", "", "", "≥ 100 MB/s", met(mb_s >= 100))
+    row("compaction speed", f"{mb_s:.1f} MB/s", "", "", "", "≥ 100 MB/s", met(mb_s >= 100))
     row(
         "compacted size",
         f"{out_bytes / 1e6:.1f} MB",
