@@ -175,7 +175,9 @@ def import_otlp(
             try:
                 request = orjson.loads(raw)
             except orjson.JSONDecodeError as error:
-                at = "its end" if error.pos >= len(raw.rstrip()) else f"column {error.pos + 1}"
+                # orjson counts characters of the decoded line, not bytes; so does the column.
+                end = len(error.doc.rstrip())
+                at = "its end" if error.pos >= end else f"column {error.pos + 1}"
                 what = f"not a line of JSON ({error.msg} at {at}; one request per line is read)"
                 result.skip_line(where, what)
                 continue

@@ -465,6 +465,20 @@ def test_a_file_with_nothing_to_import_exits_2_naming_its_lines(tmp_path: Path) 
     assert kept.returncode == 0 and "imported 1 span," in kept.stderr + kept.stdout
 
 
+def test_a_broken_line_of_non_ascii_text_is_placed_by_characters(tmp_path: Path) -> None:
+    """Where a line that is not JSON breaks is said in characters, as orjson counts them and an
+    editor shows them: a torn line of accented text is broken "at its end" (the check compared
+    characters with bytes and said "column 24" of a 23-character line)."""
+    torn = tmp_path / "torn.jsonl"
+    torn.write_text('{"resourceSpans": "éééé\n{"é": é}\n', encoding="utf-8")
+    done = logtrace_cli("import", str(torn), "--dir", str(tmp_path / "out"))
+    assert done.returncode == 2, done.stderr
+    assert f"{torn} line 1: not a line of JSON (" in done.stderr
+    assert "at its end; one request per line is read); skipped" in done.stderr
+    assert f"{torn} line 2: not a line of JSON (" in done.stderr
+    assert "at column 7; one request" in done.stderr
+
+
 def test_a_span_given_twice_is_imported_once_and_counted(tmp_path: Path) -> None:
     """The same traceId and spanId in two requests (a file exporter's retry, a file given
     twice): the first copy is written, the second counted (it said "imported 2 spans" of a
