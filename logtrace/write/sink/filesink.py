@@ -145,7 +145,7 @@ class FileSink(LineWriter):
                     self._dropped_closed += 1
             elif self._through and self._started:
                 lock = self._io_lock
-                if lock.held_here() or not lock.acquire(timeout=_THROUGH_WAIT):
+                if lock.held_here() or not lock.call(_THROUGH_WAIT, False, self._through_one, line):
                     # Logged by code running while this thread writes (a __repr__ rendered
                     # into a start line, a __del__, a signal handler), or the writing is
                     # stuck: the line waits for the cycle under way, or the next one, in the
@@ -155,12 +155,6 @@ class FileSink(LineWriter):
                     else:
                         with self._count_lock:
                             self._dropped_queue += 1
-                    return
-                try:
-                    self._queue.append(line + b"\n")
-                    self._cycle(check=False)
-                finally:
-                    lock.release()
             elif len(self._queue) < self._settings.queue_size or (
                 self._block and self._wait_for_room()
             ):
@@ -171,6 +165,12 @@ class FileSink(LineWriter):
         except Exception:
             with self._count_lock:
                 self._dropped_write += 1
+
+    def _through_one(self, line: bytes) -> bool:
+        """Under the io lock: write ``line`` through, with what is queued before it."""
+        self._queue.append(line + b"\n")
+        self._cycle(check=False)
+        return True
 
     def _wait_for_room(self) -> bool:
         if self._writer is None or self._stopping:
@@ -191,12 +191,14 @@ class FileSink(LineWriter):
         if self._started or self._closed:
             return
         self._started = True
-        with self._io_lock:
-            self._use(self._new_file())
-            self._cycle(check=False)
+        self._io_lock.call(-1, None, self._open_first)
         self._start_writer()
         self._spawn(self._tidy, "logtrace-tidy")
         hooks.register(self)
+
+    def _open_first(self) -> None:
+        self._use(self._new_file())
+        self._cycle(check=False)
 
     def flush(self, timeout: float | None = 5.0) -> bool:
         """Write everything queued so far to the file; True if it all got there in time."""
@@ -204,12 +206,11 @@ class FileSink(LineWriter):
             return self._closed and not self._queue
         if self._io_lock.held_here():  # called by code the writing runs (a __repr__)
             return False
-        if not self._io_lock.acquire(timeout=-1 if timeout is None else timeout):
+        # Under call(): a KeyboardInterrupt landing here leaves the lock free for the writer.
+        wait = -1 if timeout is None else timeout
+        written = self._io_lock.call(wait, None, self._cycle, True)
+        if written is None:
             return False
-        try:
-            written = self._cycle(check=True)
-        finally:
-            self._io_lock.release()
         self._notify_room()
         return written and self._failure is None
 
@@ -224,21 +225,21 @@ class FileSink(LineWriter):
         self._stop_writer(timeout)
         # Background work first: once closed, the file is fair game for a start-up scan.
         self._join_jobs(deadline)
-        if self._io_lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
-            try:
-                if self._started:
-                    self._cycle(check=True, leave=0)
-                if self._file is not None:
-                    self._file.close()
-                    self._file = None
-                with self._count_lock:
-                    self._dropped_closed += len(self._queue)
-                self._queue.clear()
-            finally:
-                self._io_lock.release()
+        self._io_lock.call(max(0.0, deadline - time.monotonic()), None, self._close_file)
         self._notify_room()
         self._join_jobs(deadline)
         hooks.unregister(self)
+
+    def _close_file(self) -> None:
+        """Under the io lock: the last lines out, then the file closed."""
+        if self._started:
+            self._cycle(check=True, leave=0)
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        with self._count_lock:
+            self._dropped_closed += len(self._queue)
+        self._queue.clear()
 
     def stats(self) -> dict[str, int]:
         """Counters: lines written and dropped (by reason), files opened/rotated/compressed,
@@ -266,11 +267,7 @@ class FileSink(LineWriter):
         self._limit = -1
         deadline = time.monotonic() + timeout
         self._stop_writer(timeout)
-        if self._io_lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
-            try:
-                self._cycle(check=False, leave=0)
-            finally:
-                self._io_lock.release()
+        self._io_lock.call(max(0.0, deadline - time.monotonic()), None, self._cycle, False, True, 0)
         self._join_jobs(deadline)
 
     def after_fork_in_child(self) -> None:

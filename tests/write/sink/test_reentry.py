@@ -123,3 +123,48 @@ for i in range(1200):
     assert child.returncode == -signal.SIGTERM
     events = _events(tmp_path)
     assert any(e.get("span") == "start" and e.get("user") == "<User 1>" for e in events)
+
+
+def test_ctrl_c_during_flush_never_leaves_the_io_lock_held(tmp_path: Path) -> None:
+    """SIGINT, again and again, while the main thread logs and calls flush(): its
+    KeyboardInterrupt lands between any two bytecodes, some of them between the io lock being
+    taken and let go of. The lock is let go of all the same: every line reaches the file (a
+    lock left held stopped the writer for good, and every later line was lost uncounted)."""
+    child = _start(
+        """
+import logging, os, signal, sys, threading, time
+import logtrace
+logtrace.configure(service="x", directory=sys.argv[1], environ={}, flush_interval=0.05)
+log = logging.getLogger("cli")
+log.propagate = False
+log.addHandler(logging.NullHandler())
+stop = threading.Event()
+def ctrl_c():
+    while not stop.is_set():
+        time.sleep(0.0013)
+        os.kill(os.getpid(), signal.SIGINT)
+threading.Thread(target=ctrl_c, daemon=True).start()
+logged = interrupts = 0
+until = time.monotonic() + 2
+while time.monotonic() < until or interrupts < 200:
+    try:
+        for _ in range(50):
+            log.warning("line")
+            logged += 1
+        logtrace.flush()
+    except KeyboardInterrupt:
+        interrupts += 1
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+stop.set()
+logtrace.shutdown()
+print(logged, interrupts)
+""",
+        tmp_path,
+    )
+    out, err = child.communicate(timeout=60)
+    assert child.returncode == 0, err.decode()
+    logged, interrupts = map(int, out.split())
+    assert interrupts >= 200
+    lines = [e for e in _events(tmp_path) if e["event"] == "line"]
+    # A KeyboardInterrupt may land between a line and its count: one line more at most each.
+    assert logged <= len(lines) <= logged + interrupts
