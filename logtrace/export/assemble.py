@@ -63,6 +63,8 @@ DEFAULT_SCOPE = ("logtrace", LOGTRACE_VERSION)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 # The last nanosecond OTLP's fixed64 times hold (2554-07-21).
 _LAST_NS = 2**64 - 1
+# A duration past this is none, as the views read it (events.sql: 1e12 ms, 31 years).
+_MAX_DURATION_MS = 1e12
 _US = timedelta(microseconds=1)
 
 
@@ -242,8 +244,13 @@ def _in_range(ns: int) -> int:
 
 
 def _duration_ns(end: dict[str, Any] | None) -> int | None:
+    """The end line's ``duration_ms`` in nanoseconds; None for one that is no duration: not a
+    number, negative, or past ``_MAX_DURATION_MS`` (as the views read it: ``events.sql``). A
+    duration of 1e303 ms and more is infinite in nanoseconds, and ``round`` of it raised
+    OverflowError, which ended the whole export (and ``--follow``, at every start)."""
     value = None if end is None else end.get(DURATION_MS)
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if number and 0 <= value <= _MAX_DURATION_MS:
         return round(value * 1_000_000)
     return None
 

@@ -89,3 +89,28 @@ def test_a_json_line_that_is_not_an_object_is_skipped(written: Path, tmp_path: P
         result = logtrace_cli("export", "--dir", str(folder), "-f", fmt, "-o", "-")
         assert result.returncode == 0, (fmt, result.stderr)
         assert "exported 10 spans" in result.stderr, (fmt, result.stderr)
+
+
+def test_a_duration_too_large_for_nanoseconds_is_no_duration(written: Path, tmp_path: Path) -> None:
+    """Another program's span that lasts 1e308 ms (1e303 and up are infinite in nanoseconds):
+    every export died on it (``logtrace: OverflowError: cannot convert float infinity to
+    integer``, exit 2, nothing exported; ``--follow`` at every start). Now, as the views read
+    it, a duration past 1e12 ms is none: the span is exported at its end time, in every format,
+    with all the others."""
+    import shutil
+
+    directory = tmp_path / "logtrace"
+    shutil.copytree(written, directory)
+    day = next(p for p in directory.iterdir() if p.is_dir())
+    line = {"ts": "2026-11-24T13:00:00.000000Z", "event": "huge", "span": "end", "name": "huge",
+            "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736", "span_id": "00f067aa0ba902b7",
+            "duration_ms": 1e308, "status": "ok"}  # fmt: skip
+    (day / "other_host-1_9_20261124T130000.000Z.jsonl").write_bytes(orjson.dumps(line) + b"\n")
+    for fmt in ("otlp-json", "chrome", "jaeger", "zipkin"):
+        result = logtrace_cli("export", "--dir", str(directory), "-f", fmt)
+        assert result.returncode == 0, result.stderr
+        assert "exported 11 spans" in result.stderr, result.stderr
+        assert "huge" in result.stdout
+    out = logtrace_cli("export", "--dir", str(directory), "-f", "zipkin", "4bf92f3577b34da6")
+    (span,) = [s for s in orjson.loads(out.stdout) if s["name"] == "huge"]
+    assert span["timestamp"] == 1795525200000000 and span.get("duration", 0) <= 1
