@@ -294,3 +294,43 @@ def test_check_slo_file_with_an_unknown_severity_or_key_is_unknown(tmp_path: Pat
         assert done.returncode == 3 and done.stdout.startswith("LOGTRACE UNKNOWN - ")
         assert f"{rules}: {says}" in done.stdout or says in done.stdout, done.stdout
         assert str(rules) in done.stdout
+
+
+def test_check_slo_file_with_a_burn_rate_that_never_or_always_fires_is_unknown(
+    tmp_path: Path,
+) -> None:
+    """burn_rate = nan, inf or 1e400 (TOML's inf) made a rule that never fires: the check said
+    OK with every window burning far over it (`'api burn 1h'=500;nan`), an alert silently off.
+    0 or a negative one fired always; min_events = 1e400 was `OverflowError`, 2.5 became 2, a
+    span that is not text a DuckDB conversion error, a file that is not UTF-8 a codec error
+    without the file's name. Each is UNKNOWN, exit 3, naming the file, the SLO and the key."""
+    logs = tmp_path / "logs"
+    spans = [
+        (f"{i + 1:016x}", None, "api", i * 1000.0, 5.0, "error" if i % 2 else "ok")
+        for i in range(600)
+    ]
+    write(logs, "a", trace_lines(trace_id(1), spans))
+    rules = tmp_path / "slo.toml"
+    head = '[[slo]]\nname = "api"\nspan = "api"\nobjective = 0.999\nmin_events = 10\n'
+    rule = '[[slo.rule]]\nseverity = "page"\nburn_rate = {}\nlong = "1h"\nshort = "5m"\n'
+    for text, says in (
+        *((head + rule.format(rate), "slo 1 rule 1: burn_rate") for rate in ("nan", "inf",
+          "1e400", "0", "-1", '"10"', "true")),
+        (head.replace("= 10\n", "= 1e400\n"), "slo 1: min_events inf: give a whole number"),
+        (head.replace("= 10\n", "= 2.5\n"), "slo 1: min_events 2.5: give a whole number"),
+        (head + "latency = nan\n", "slo 1: latency nan: give a number above 0"),
+        (head.replace('span = "api"', 'span = ["api"]'), "slo 1: span ['api']: give a text"),
+    ):  # fmt: skip
+        rules.write_text(text)
+        done = run_cli(
+            "check", "--slo", str(rules), "--now", "2026-11-24T13:10", "--dir", str(logs)
+        )
+        assert done.returncode == 3 and done.stdout.startswith("LOGTRACE UNKNOWN - "), done.stdout
+        assert f"{rules}: {says}" in done.stdout, (text, done.stdout)
+        assert len(done.stdout.splitlines()) == 1 and "Error" not in done.stdout
+    rules.write_bytes(head.encode() + b"name = '\xff'\n")
+    done = run_cli("check", "--slo", str(rules), "--dir", str(logs))
+    assert done.returncode == 3 and f"cannot read {rules}: not UTF-8" in done.stdout
+    rules.write_text(head + rule.format("10"))  # a finite rate still fires: 500x > 10
+    code, word, perf = plugin(logs, "--slo", str(rules), "--now", "2026-11-24T13:10")
+    assert (code, word) == (2, "CRITICAL") and [p[3] for p in perf] == ["10.0"]

@@ -311,6 +311,8 @@ def load_slos(path: str | Path) -> list[Slo]:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as error:
         raise ValueError(f"cannot read {path}: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"cannot read {path}: not UTF-8 text (TOML is UTF-8)") from None
     except tomllib.TOMLDecodeError as error:
         raise ValueError(f"{path}: {error}") from None
     tables = data.get("slo")
@@ -345,10 +347,34 @@ def _rule(rule: Any, where: str) -> BurnRule:
         )
     return BurnRule(
         severity,
-        float(rule["burn_rate"]),
+        _positive(rule["burn_rate"], "burn_rate", where),
         parse_seconds(rule["long"]),
         parse_seconds(rule["short"]),
     )
+
+
+def _positive(value: Any, key: str, where: str) -> float:
+    """``value`` as a number above 0: a TOML ``nan`` or ``inf`` burn rate never fires (nothing is
+    above it) and ``0`` or a negative one always does, so neither passes for a rule."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{where}: {key} {short_repr(value)}: give a number above 0")
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{where}: {key} {value!r}: give a number above 0 (finite)")
+    return float(value)
+
+
+def _whole(value: Any, key: str, where: str) -> int:
+    """``value`` as a whole number of at least 0 (not 2.5, true, "50" or 1e400)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{where}: {key} {short_repr(value)}: give a whole number of at least 0")
+    return value
+
+
+def _text_key(table: Mapping[str, Any], key: str, where: str) -> str | None:
+    value = table.get(key)
+    if value is not None and not isinstance(value, str):
+        raise ValueError(f'{where}: {key} {short_repr(value)}: give a text ("...")')
+    return value
 
 
 def _slo(table: Mapping[str, Any], where: str) -> Slo:
@@ -363,17 +389,17 @@ def _slo(table: Mapping[str, Any], where: str) -> Slo:
         rules = tuple(_rule(rule, f"{where} rule {i + 1}") for i, rule in enumerate(rule_tables))
         latency = table.get("latency")
         latency_ms = None
-        if latency is not None:
-            latency_ms = (
-                float(latency) if isinstance(latency, (int, float)) else _latency_ms(str(latency))
-            )
+        if isinstance(latency, (int, float)) and not isinstance(latency, bool):
+            latency_ms = _positive(latency, "latency", where)
+        elif latency is not None:
+            latency_ms = _latency_ms(str(latency))
         return Slo(
             name=str(table.get("name") or table.get("span") or "slo"),
             objective=objective,
-            span=table.get("span"),
-            service=table.get("service"),
+            span=_text_key(table, "span", where),
+            service=_text_key(table, "service", where),
             latency_ms=latency_ms,
-            min_events=int(table.get("min_events", 100)),
+            min_events=_whole(table.get("min_events", 100), "min_events", where),
             rules=rules or WORKBOOK_RULES,
         )
     except (KeyError, TypeError, ValueError) as error:
