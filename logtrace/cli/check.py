@@ -10,7 +10,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, NoReturn
 
-from logtrace.cli.main import open_reader, print_json, register, usage_message
+from logtrace.cli.main import interrupted, open_reader, print_json, register, usage_message
 from logtrace.cli.visible import visible
 from logtrace.read.files import ReadError
 
@@ -66,6 +66,8 @@ def check(args: argparse.Namespace) -> int:
     except ReadError as error:
         result = CheckResult(Status.UNKNOWN, str(error))
     except Exception as error:  # never a CRITICAL (2) for a failure to measure: UNKNOWN
+        if interrupted(error):
+            raise KeyboardInterrupt from None  # Ctrl-C during a query: exit 130, no status
         first = (str(error).strip().splitlines() or [""])[0]
         result = CheckResult(Status.UNKNOWN, f"logtrace check: {type(error).__name__}: {first}")
     if args.json:

@@ -247,8 +247,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as error:  # DuckDB and OS errors not caught nearer: still one line
+        if interrupted(error):
+            return 130  # Ctrl-C during a query: as any other Ctrl-C, not a bad input (2)
         note(f"logtrace: {type(error).__name__}: {_first_line(error)}")
         return 2
+
+
+def interrupted(error: BaseException) -> bool:
+    """Whether ``error`` is Ctrl-C: a KeyboardInterrupt, or what DuckDB raises in its place when
+    the SIGINT comes during a query (it takes the KeyboardInterrupt and raises ``RuntimeError:
+    Query interrupted``, or its ``InterruptException``), which was reported as an error, exit 2."""
+    if isinstance(error, KeyboardInterrupt):
+        return True
+    duckdb = sys.modules.get("duckdb")  # only when loaded: never imported to tell
+    kind = getattr(duckdb, "InterruptException", None) if duckdb is not None else None
+    if isinstance(kind, type) and isinstance(error, kind):
+        return True
+    return isinstance(error, RuntimeError) and str(error).strip() == "Query interrupted"
 
 
 def _first_line(error: BaseException) -> str:

@@ -450,3 +450,32 @@ def test_attr_filters_take_a_key_as_it_is_written(
         assert [row["name"] for row in spans] == [f"job{number}"], key
     done = cli("ls", "--dir", str(tmp_path), "--json", "--attr", "a=v")
     assert orjson.loads(done.stdout) == []
+
+
+def test_ctrl_c_during_a_query_exits_130_without_an_error(written: Written) -> None:
+    """Ctrl-C while DuckDB runs a query: DuckDB takes the KeyboardInterrupt and raises
+    ``RuntimeError: Query interrupted`` in its place, which was reported as a failure
+    (``logtrace: RuntimeError: Query interrupted``, exit 2: "bad input" to a script). Now it
+    is what any other Ctrl-C is: exit 130, nothing on stderr."""
+    import signal
+    import time
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "logtrace", "sql", "select count(*) from range(1000000000000)",
+         "-v", "--dir", str(written.directory)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # As at a terminal, whatever the test runner's own SIGINT (a background job ignores it).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # fmt: skip
+    try:
+        assert process.stderr is not None
+        assert process.stderr.readline().startswith("reading ")  # the query is about to run
+        time.sleep(0.5)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 130, err
+    assert err == "" and out == ""
