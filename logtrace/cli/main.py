@@ -320,6 +320,19 @@ def open_reader(
 def no_logs_hint(reader: Any) -> str:
     """One line for a place with no log files: what was looked at, and where logs may be."""
     where = ", ".join(str(p) for p in reader.locations)
+    refused: list[Any] = []
+    with contextlib.suppress(ReadError, OSError):
+        refused = list(getattr(reader, "refused_files", []))
+    if refused:
+        # Only symlinks (a linked day folder, --dir a link to a file) or others' files: say
+        # so, naming them, rather than that there is nothing (they were named by -v only).
+        named = ", ".join(str(p) for p in refused[:3]) + (", …" if len(refused) > 3 else "")
+        many = "file" if len(refused) == 1 else "files"
+        return (
+            f"logtrace: no log files read in {where}: {len(refused)} {many} not read (a symlink, "
+            f"not a regular file, or another user's; symlinks are never followed): {named}; "
+            "give --dir the folder or file itself"
+        )
     hint = (
         f"logtrace: no log files in {where} (looked for <day>/*.jsonl, *.jsonl.zst and "
         f"compacted Parquet files); give --dir DIR or set {f.ENV_DIR}"

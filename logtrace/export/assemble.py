@@ -249,8 +249,11 @@ def _duration_ns(end: dict[str, Any] | None) -> int | None:
     duration of 1e303 ms and more is infinite in nanoseconds, and ``round`` of it raised
     OverflowError, which ended the whole export (and ``--follow``, at every start)."""
     value = None if end is None else end.get(DURATION_MS)
-    number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if number and 0 <= value <= _MAX_DURATION_MS:
+    if (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and 0 <= value <= _MAX_DURATION_MS
+    ):
         return round(value * 1_000_000)
     return None
 

@@ -11,8 +11,10 @@ written after all if one of them fails or is slow (see ``_tail``).
 
 from __future__ import annotations
 
+import os
 import threading
 import time
+import weakref
 from collections.abc import Callable
 
 from logtrace.write.context import SpanContext
@@ -75,7 +77,7 @@ class ParentBased:
 class RateLimited:
     """Record at most ``per_second`` new traces each second (a token bucket)."""
 
-    __slots__ = ("_allowance", "_clock", "_last", "_lock", "per_second")
+    __slots__ = ("__weakref__", "_allowance", "_clock", "_last", "_lock", "per_second")
 
     def __init__(self, per_second: float, clock: Callable[[], float] = time.monotonic) -> None:
         if per_second < 0:
@@ -85,18 +87,31 @@ class RateLimited:
         self._allowance = per_second
         self._last = clock()
         self._lock = threading.Lock()
+        _renewed_after_fork(self)
 
     def __call__(self, trace_id: str, parent: SpanContext | None = None) -> bool:
-        with self._lock:
-            now = self._clock()
-            self._allowance = min(
-                self.per_second, self._allowance + (now - self._last) * self.per_second
-            )
-            self._last = now
-            if self._allowance >= 1.0:
-                self._allowance -= 1.0
-                return True
-            return False
+        # Never waited for: the lock is held by another thread deciding now, by this thread
+        # when a signal handler that opens a span interrupted its decision (waiting would be
+        # for good), or by a thread a fork left behind. Then the decision is made without it:
+        # two at once may share a token (a trace more, at most one per thread).
+        lock = self._lock
+        if not lock.acquire(blocking=False):
+            return self._take()
+        try:
+            return self._take()
+        finally:
+            lock.release()
+
+    def _take(self) -> bool:
+        now = self._clock()
+        self._allowance = min(
+            self.per_second, self._allowance + (now - self._last) * self.per_second
+        )
+        self._last = now
+        if self._allowance >= 1.0:
+            self._allowance -= 1.0
+            return True
+        return False
 
     def __repr__(self) -> str:
         return f"RateLimited({self.per_second})"
@@ -112,6 +127,7 @@ class Adaptive:
     """
 
     __slots__ = (
+        "__weakref__",
         "_clock",
         "_cost_ns",
         "_lock",
@@ -139,6 +155,7 @@ class Adaptive:
         self._cost_ns = 0
         self._window_start = clock()
         self._lock = threading.Lock()
+        _renewed_after_fork(self)
 
     def record_cost(self, cost_ns: int) -> None:
         """Add the processing time of one recorded line (called by the span code)."""
@@ -154,7 +171,12 @@ class Adaptive:
         return int(trace_id[16:], 16) < self.ratio * (_TRACE_ID_LIMIT + 1)
 
     def _adjust(self, now: int, elapsed: int) -> None:
-        with self._lock:
+        # Never waited for (see RateLimited): held, another thread adjusts now, or this one
+        # was interrupted doing so; the next decision adjusts.
+        lock = self._lock
+        if not lock.acquire(blocking=False):
+            return
+        try:
             if now - self._window_start < self.window * 1e9:
                 return  # another thread adjusted meanwhile
             overhead = self._cost_ns / elapsed
@@ -166,9 +188,30 @@ class Adaptive:
                 self.ratio = min(1.0, self.ratio * 4)
             self._cost_ns = 0
             self._window_start = now
+        finally:
+            lock.release()
 
     def __repr__(self) -> str:
         return f"Adaptive(budget={self.budget}, ratio={self.ratio:.4f})"
+
+
+# The samplers with a lock: a forked child gets new ones (a thread of the parent that held
+# one at the fork is not in the child to let go of it).
+_with_locks: weakref.WeakSet[RateLimited | Adaptive] = weakref.WeakSet()
+_fork_hook = False
+
+
+def _renewed_after_fork(sampler: RateLimited | Adaptive) -> None:
+    global _fork_hook
+    _with_locks.add(sampler)
+    if not _fork_hook and hasattr(os, "register_at_fork"):
+        _fork_hook = True
+        os.register_at_fork(after_in_child=_new_locks)
+
+
+def _new_locks() -> None:
+    for sampler in list(_with_locks):
+        sampler._lock = threading.Lock()
 
 
 def new_trace_decision(sampler: Sampler) -> bool | None:

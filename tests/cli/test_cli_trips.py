@@ -114,6 +114,23 @@ def test_a_source_without_log_files_is_exit_2_in_one_line(
     assert done.stdout == ""
 
 
+def test_a_folder_of_only_symlinked_logs_names_what_was_not_read(tmp_path: Path) -> None:
+    """A folder whose only log file is a symlink (never followed) says that file was not
+    read, naming it, rather than that there are no log files (it was named by -v only)."""
+    real = tmp_path / "elsewhere" / "svc_h_1_20261124T130000.000Z.jsonl"
+    write_jsonl(real, list(span_lines(TRACE_A, "a" * 16, None, "a", 0, 30, pid=1)))
+    day = tmp_path / "logs" / "2026-11-24"
+    day.mkdir(parents=True)
+    link = day / real.name
+    link.symlink_to(real)
+    done = run_cli("ls", "--dir", str(tmp_path / "logs"))
+    assert done.returncode == 2, done.stderr
+    (line,) = done.stderr.splitlines()
+    assert "1 file not read" in line and "symlinks are never followed" in line
+    assert str(link) in line and "--dir" in line
+    assert done.stdout == ""
+
+
 def test_tail_of_a_glob_in_no_folder_is_exit_2_of_an_empty_folder_waits(tmp_path: Path) -> None:
     """tail stops (exit 2, one line) on a glob whose folder is not there; in a folder with no
     logs yet it waits for them, as before."""

@@ -389,3 +389,94 @@ def test_turning_keep_errors_back_on_keeps_failing_traces_again(
         with pytest.raises(RuntimeError), logtrace.span("kept"):
             raise RuntimeError("kept by the buffer")
     assert [(e["name"], e["status"]) for e in events] == [("kept", "error")]
+
+
+FORK_WHILE_THREADS_DECIDE = """
+import os, sys, threading, time
+import logtrace
+logtrace.configure(service="x", directory=sys.argv[1], sampler=sys.argv[2], environ={})
+stop = threading.Event()
+def roots():
+    while not stop.is_set():
+        with logtrace.span("root"):
+            pass
+for _ in range(4):
+    threading.Thread(target=roots, daemon=True).start()
+time.sleep(0.1)
+hung = 0
+for _ in range(20):
+    pid = os.fork()
+    if pid == 0:
+        with logtrace.span("the child's root"):
+            pass
+        os._exit(0)
+    until = time.monotonic() + 3
+    while os.waitpid(pid, os.WNOHANG) == (0, 0):
+        if time.monotonic() > until:
+            hung += 1
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            break
+        time.sleep(0.005)
+stop.set()
+print(hung)
+"""
+
+
+@pytest.mark.parametrize("sampler", ["rate_limited", "adaptive"])
+def test_a_child_forked_while_threads_decide_never_hangs_on_the_samplers_lock(
+    tmp_path: Path, sampler: str
+) -> None:
+    """Four threads open root spans while the main thread forks: a thread of the parent may
+    hold the sampler's lock at the fork, and is not in the child to let go of it. The child's
+    first root span decides all the same (with rate_limited, about half the children hung
+    for good on their first span)."""
+    child = subprocess.run(
+        [sys.executable, "-c", FORK_WHILE_THREADS_DECIDE, str(tmp_path), sampler],
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+        capture_output=True,
+        timeout=120,
+    )
+    assert child.returncode == 0, child.stderr.decode()
+    assert child.stdout.decode().split() == ["0"]
+
+
+def test_a_signal_handler_that_opens_a_span_never_waits_on_the_samplers_lock(
+    tmp_path: Path,
+) -> None:
+    """A timer's handler opens a root span every millisecond while the main thread opens
+    root spans too: it may interrupt the main thread inside the rate limiter's decision. It
+    decides without the lock (it waited for it for good: the process hung)."""
+    code = """
+import signal, sys, time
+import logtrace
+logtrace.configure(service="x", directory=sys.argv[1], sampler="rate_limited", environ={})
+def on_alarm(signum, frame):
+    with logtrace.span("from a signal handler"):
+        pass
+signal.signal(signal.SIGALRM, on_alarm)
+signal.setitimer(signal.ITIMER_REAL, 0.001, 0.001)
+until = time.monotonic() + 1.5
+while time.monotonic() < until:
+    with logtrace.span("root"):
+        pass
+signal.setitimer(signal.ITIMER_REAL, 0)
+print("done")
+"""
+    child = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)],
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+        capture_output=True,
+        timeout=60,
+    )
+    assert child.returncode == 0, child.stderr.decode()[-2000:]
+    assert child.stdout == b"done\n"
+
+
+def test_rate_limited_decides_at_once_when_its_lock_is_held() -> None:
+    """Held by a thread that is gone (a fork) or interrupted (a signal handler): the decision
+    is made without the lock, and still keeps to the rate."""
+    now = [0.0]
+    limiter = sampling.RateLimited(2, clock=lambda: now[0])
+    limiter._lock.acquire()
+    assert [limiter("a" * 32) for _ in range(3)] == [True, True, False]
