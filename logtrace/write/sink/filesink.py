@@ -74,6 +74,8 @@ class FileSink(LineWriter):
         self._limit = -1 if self._through else self._settings.queue_size
         self._waking = False
         self._wake = threading.Event()
+        # flush() calls waiting for the writer: each an empty list, its answer appended.
+        self._asked: deque[list[bool]] = deque()
         self._room = threading.Condition()
         self._io_lock = OwnedLock()
         # Reentrant: a signal handler that logs may interrupt an increment made under it.
@@ -206,13 +208,38 @@ class FileSink(LineWriter):
             return self._closed and not self._queue
         if self._io_lock.held_here():  # called by code the writing runs (a __repr__)
             return False
-        # Under call(): a KeyboardInterrupt landing here leaves the lock free for the writer.
-        wait = -1 if timeout is None else timeout
-        written = self._io_lock.call(wait, None, self._cycle, True)
-        if written is None:
-            return False
+        written = self._flush_by_writer(timeout)
+        if written is None:  # no writer to ask: this thread writes, under call() (a
+            # KeyboardInterrupt landing there leaves the lock free)
+            wait = -1 if timeout is None else timeout
+            written = self._io_lock.call(wait, None, self._cycle, True)
+            if written is None:
+                return False
         self._notify_room()
         return written and self._failure is None
+
+    def _flush_by_writer(self, timeout: float | None) -> bool | None:
+        """Have the writer write out what is queued (and the lines owed) and answer whether it
+        all got there. The calling thread only waits, without a lock: a KeyboardInterrupt (or
+        any exception a signal handler raises) landing here interrupts the waiting, never the
+        writing, and costs no line. None if there is no writer to ask; False if it did not
+        answer within ``timeout`` seconds."""
+        writer = self._writer
+        if self._stopping or writer is None or writer is threading.current_thread():
+            return None
+        answer: list[bool] = []
+        self._asked.append(answer)
+        self._wake.set()
+        deadline = math.inf if timeout is None else time.monotonic() + timeout
+        pause = 0.0001
+        while not answer:
+            if self._stopping or not writer.is_alive():
+                return None
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(pause)
+            pause = min(pause * 2, 0.005)
+        return answer[0]
 
     def close(self, timeout: float = 5.0) -> None:
         """Flush, stop the writer, close the file and wait (up to ``timeout`` in all) for
@@ -306,19 +333,27 @@ class FileSink(LineWriter):
             self._waking = False
             if self._stopping:
                 return
+            asked = self._asked
+            answers = [asked.popleft() for _ in range(len(asked))]
             now = time.monotonic()
             check = now >= next_check
             if check:
                 next_check = now + interval
             with self._io_lock:
-                # Woken by the high-water mark between checks: lines written into a deleted
-                # file would be lost uncounted, so look now (one fstat, on this thread only).
-                live = self._file
-                self._cycle(
-                    check or (live is not None and live.deleted()),
-                    owed=check,
-                    leave=self._high_water,
-                )
+                if answers:  # flush() calls: what was queued before them, and the lines owed
+                    written = self._cycle(True)
+                else:
+                    # Woken by the high-water mark between checks: lines written into a
+                    # deleted file would be lost uncounted, so look now (one fstat, on this
+                    # thread only).
+                    live = self._file
+                    self._cycle(
+                        check or (live is not None and live.deleted()),
+                        owed=check,
+                        leave=self._high_water,
+                    )
+            for answer in answers:
+                answer.append(written)
             self._notify_room()
 
     def _notify_room(self) -> None:
