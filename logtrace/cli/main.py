@@ -312,6 +312,9 @@ def open_reader(
         # input, exit 2, not a "not found" (1) that a script would take for an answer.
         reader.close()
         raise ReadError(no_logs_hint(reader))
+    from logtrace.cli.ctrl_c import interrupt_on_ctrl_c
+
+    interrupt_on_ctrl_c(reader.interrupt)
     if args.verbose:
         note(f"reading {reader.describe()}")
     return reader

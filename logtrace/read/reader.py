@@ -216,6 +216,11 @@ class Reader(Retries, Analytics):
         self._views.make()
         return self._con
 
+    def interrupt(self) -> None:
+        """Interrupt the query the connection is running (safe from another thread; the
+        query raises DuckDB's interrupt error)."""
+        self._con.interrupt()
+
     def _compacted_sources(self, jsonl: list[Path], parquet: list[Path]) -> set[tuple[Path, str]]:
         """(folder, source name) of the JSONL files that compacted files already hold.
 

@@ -456,7 +456,9 @@ def test_ctrl_c_during_a_query_exits_130_without_an_error(written: Written) -> N
     """Ctrl-C while DuckDB runs a query: DuckDB takes the KeyboardInterrupt and raises
     ``RuntimeError: Query interrupted`` in its place, which was reported as a failure
     (``logtrace: RuntimeError: Query interrupted``, exit 2: "bad input" to a script). Now it
-    is what any other Ctrl-C is: exit 130, nothing on stderr."""
+    is what any other Ctrl-C is: exit 130, nothing on stderr. On a loaded machine DuckDB
+    missed the signal altogether and the query ran on: the CLI interrupts the connection
+    itself, from a thread the signal wakes."""
     import signal
     import time
 
@@ -473,7 +475,7 @@ def test_ctrl_c_during_a_query_exits_130_without_an_error(written: Written) -> N
         assert process.stderr is not None
         assert process.stderr.readline().startswith("reading ")  # the query is about to run
         time.sleep(0.5)
-        process.send_signal(signal.SIGINT)
+        process.send_signal(signal.SIGINT)  # once: it must be enough, however busy the machine
         out, err = process.communicate(timeout=60)
     finally:
         process.kill()

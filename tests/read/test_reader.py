@@ -533,3 +533,28 @@ def test_importing_logtrace_imports_neither_duckdb_nor_rich() -> None:
         "assert callable(logtrace.open) and 'duckdb' in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_interrupt_ends_the_running_query_from_another_thread(written: Written) -> None:
+    """A watchdog (or the CLI's Ctrl-C thread) ends a runaway query with ``interrupt()``: the
+    query raises DuckDB's interrupt error, and the reader still answers afterwards."""
+    import threading
+
+    import duckdb
+
+    with logtrace.open(written.directory) as db:
+        done = threading.Event()
+
+        def watchdog() -> None:
+            while not done.wait(0.2):  # again until it ends: the first may precede the query
+                db.interrupt()
+
+        thread = threading.Thread(target=watchdog, daemon=True)
+        thread.start()
+        try:
+            with pytest.raises((duckdb.InterruptException, RuntimeError), match="nterrupt"):
+                db.sql("select count(*) from range(1000000000000)").fetchall()
+        finally:
+            done.set()
+            thread.join(30)
+        assert db.sql("select count(*) from spans").fetchall()[0][0] > 0
