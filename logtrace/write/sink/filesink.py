@@ -238,7 +238,7 @@ class FileSink(LineWriter):
             if time.monotonic() >= deadline:
                 return False
             time.sleep(pause)
-            pause = min(pause * 2, 0.005)
+            pause = min(pause * 2, 0.001)  # at most a millisecond late
         return answer[0]
 
     def close(self, timeout: float = 5.0) -> None:
