@@ -299,9 +299,10 @@ def logs_dir(tmp_path: Path) -> Path:
 
 
 def run_cli(
-    *args: str, env: dict[str, str] | None = None, timeout: float = 60
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """``python -m logtrace ARGS`` as a user runs it, without colour unless asked."""
+    """``python -m logtrace ARGS`` as a user runs it, without colour unless asked (in ``cwd``:
+    by default the test run's own)."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("LOGTRACE_")}
     full_env.update(env or {})
     return subprocess.run(
@@ -310,6 +311,7 @@ def run_cli(
         capture_output=True,
         text=True,
         timeout=timeout,
+        cwd=cwd,
     )
 
 

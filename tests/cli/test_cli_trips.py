@@ -102,10 +102,11 @@ def test_a_source_without_log_files_is_exit_2_in_one_line(
     tmp_path: Path, command: list[str], where: str
 ) -> None:
     """A glob that matches nothing or a folder without logs is bad input (exit 2, one line
-    naming it), not "not found" (1) or an empty answer (0)."""
+    naming it), not "not found" (1) or an empty answer (0). Run where there is no demo folder
+    (beside one, the line says where the demo's logs are)."""
     (tmp_path / "empty").mkdir()
     source = str(tmp_path / where)
-    done = run_cli(*command, "--dir", source)
+    done = run_cli(*command, "--dir", source, cwd=tmp_path)
     assert done.returncode == 2, done.stderr
     assert done.stderr.splitlines() == [
         f"logtrace: no log files in {source} (looked for <day>/*.jsonl, *.jsonl.zst and "
@@ -250,3 +251,14 @@ def test_the_numeric_types_take_their_bounds() -> None:
     for bad in ("65536", "-1", "1.5"):
         with pytest.raises(argparse.ArgumentTypeError):
             numbers.port(bad)
+
+
+def test_no_log_files_beside_the_demo_says_where_its_logs_are(tmp_path: Path) -> None:
+    """Run in the folder where `logtrace demo` wrote ./logtrace-demo, a command pointed at no
+    logs says where the demo's are, in the same one line."""
+    (tmp_path / "logtrace-demo").mkdir()
+    (tmp_path / "empty").mkdir()
+    done = run_cli("ls", "--dir", str(tmp_path / "empty"), cwd=tmp_path)
+    assert done.returncode == 2
+    [line] = done.stderr.splitlines()
+    assert line.endswith("(the demo's are in ./logtrace-demo: --dir logtrace-demo)"), line
