@@ -347,7 +347,7 @@ class FileSink(LineWriter):
                     # deleted file would be lost uncounted, so look now (one fstat, on this
                     # thread only).
                     live = self._file
-                    self._cycle(
+                    written = self._cycle(
                         check or (live is not None and live.deleted()),
                         owed=check,
                         leave=self._high_water,
